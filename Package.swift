@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+//
+// Dense associative memories (modern Hopfield networks) over vectors, Gaussians, weighted point
+// clouds and grid histograms. See README.md for the two commands that build, run and test it.
+
+import PackageDescription
+
+let package = Package(
+  name: "swift-dense-associative-memory",
+  products: [
+    .library(name: "DAM", targets: ["DAM"]),
+    .library(name: "NumPyFiles", targets: ["NumPyFiles"]),
+    .library(name: "DAMDatasets", targets: ["DAMDatasets"]),
+    .executable(name: "dam", targets: ["DAMTool"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // System libraries, found through pkg-config; `scripts/setup.sh` installs them on Debian.
+    .systemLibrary(
+      name: "CLinearAlgebra", pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+    .systemLibrary(name: "CFFTW", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+    .target(name: "DAM", dependencies: ["CLinearAlgebra", "CFFTW"]),
+    .target(name: "NumPyFiles", dependencies: ["CZlib"]),
+    .target(name: "DAMDatasets"),
+    .executableTarget(
+      name: "DAMTool",
+      dependencies: [
+        "DAM", "NumPyFiles", "DAMDatasets",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    .target(name: "DAMTestSupport", dependencies: ["DAM"], path: "Tests/DAMTestSupport"),
+    .testTarget(name: "DAMTests", dependencies: ["DAM", "DAMTestSupport"]),
+    .testTarget(name: "NumPyFilesTests", dependencies: ["NumPyFiles"]),
+    .testTarget(name: "DAMDatasetsTests", dependencies: ["DAMDatasets"]),
+    .testTarget(name: "DAMToolTests", dependencies: ["DAMTool", "NumPyFiles", "DAMTestSupport"]),
+  ]
+)
+
+// Strict settings for every target that has Swift sources, set once.
+for target in package.targets where target.type != .system {
+  var settings = target.swiftSettings ?? []
+  settings.append(contentsOf: [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+  ])
+  target.swiftSettings = settings
+}

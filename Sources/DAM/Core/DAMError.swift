@@ -1,0 +1,77 @@
+/// The one error type of the library: what went wrong, and with which argument.
+///
+/// Every public entry point validates its input and throws a `DAMError` whose ``argument``
+/// names the offending argument (with an index where one applies, as in `patterns[3]`) and whose
+/// ``message`` says what is wrong with it, including the offending value where that helps.
+/// Numerical faults found during a computation (a solver that produced a non-finite value, a
+/// matrix that turned out not to be positive definite) are reported the same way.
+public struct DAMError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// The broad class of a failure, for programs that react to some of them.
+  public enum Kind: String, Sendable, Hashable {
+    /// A value is out of its allowed range or malformed.
+    case invalidArgument
+    /// Sizes or dimensions of two arguments do not agree.
+    case dimensionMismatch
+    /// An argument holds NaN or an infinity.
+    case nonFinite
+    /// A matrix that must be symmetric positive (semi)definite is not.
+    case notPositiveDefinite
+    /// A computation failed numerically (a library routine reported failure, a solver diverged).
+    case numericalFailure
+  }
+
+  /// The broad class of the failure.
+  public var kind: Kind
+  /// The argument at fault, for example `beta`, `query` or `patterns[3]`.
+  public var argument: String
+  /// What is wrong with it.
+  public var message: String
+
+  /// Creates an error about `argument`.
+  public init(_ kind: Kind, argument: String, _ message: String) {
+    self.kind = kind
+    self.argument = argument
+    self.message = message
+  }
+
+  /// `argument: message`.
+  public var description: String { "\(argument): \(message)" }
+
+  /// The same error about another argument, for callers that know the user-facing name
+  /// (a memory renames `pattern` to `patterns[7]`, a command-line tool to `--query`).
+  public func renamingArgument(_ transform: (String) -> String) -> DAMError {
+    DAMError(kind, argument: transform(argument), message)
+  }
+}
+
+extension DAMError {
+  static func invalid(_ argument: String, _ message: String) -> DAMError {
+    DAMError(.invalidArgument, argument: argument, message)
+  }
+
+  static func mismatch(_ argument: String, _ message: String) -> DAMError {
+    DAMError(.dimensionMismatch, argument: argument, message)
+  }
+}
+
+/// Throws unless every value is finite, naming the first offending index.
+@usableFromInline
+func _requireFinite<C: Collection>(_ values: C, _ argument: String) throws(DAMError)
+where C.Element == Double {
+  var index = 0
+  for value in values {
+    if !value.isFinite {
+      throw DAMError(
+        .nonFinite, argument: argument, "has a non-finite value (\(value)) at index \(index)")
+    }
+    index += 1
+  }
+}
+
+/// Throws unless `value` is finite and strictly positive.
+@usableFromInline
+func _requirePositive(_ value: Double, _ argument: String) throws(DAMError) {
+  guard value.isFinite, value > 0 else {
+    throw DAMError.invalid(argument, "must be a finite number > 0, got \(value)")
+  }
+}

@@ -1,0 +1,57 @@
+/// The dot-product "divergence" of modern Hopfield networks: `D(ξ, X) = ½‖ξ‖² - ⟨ξ, X⟩`.
+///
+/// With it the engine's energy is exactly the Hopfield-Fenchel-Young energy (eq. 8 of the
+/// sparse and structured Hopfield networks paper), `E(ξ) = -(1/β) Ω*(β X ξ) + ½‖ξ‖²`, because
+/// the `½‖ξ‖²` term is the same for every pattern and `Ω*` commutes with constant shifts. Its
+/// separation weights are `ŷ(β X ξ)` and the fixed-point update of ``EuclideanGeometry`` is
+/// `ξ ← Xᵀ ŷ(β X ξ)`. It is not a divergence in the strict sense (it can be negative); it is
+/// `½‖ξ - X‖² - ½‖X‖²`.
+public struct DotProductDivergence: Divergence {
+  /// The dot-product divergence.
+  public init() {}
+
+  /// Checks the pattern is non-empty and finite.
+  public func prepare(_ pattern: [Double]) throws(DAMError) { try _VectorChecks.pattern(pattern) }
+
+  /// Checks the dimensions agree.
+  public func checkCompatible(_ pattern: [Double], with reference: [Double]) throws(DAMError) {
+    try _VectorChecks.compatible(pattern, reference)
+  }
+
+  /// Checks the query's dimension and values.
+  public func checkQuery(_ state: [Double], against reference: [Double]) throws(DAMError) {
+    try _VectorChecks.query(state, reference)
+  }
+
+  /// `½‖ξ‖²`, shared by every pattern.
+  public func prepareQuery(_ state: [Double]) -> Double {
+    state.withUnsafeBufferPointer { 0.5 * _dot($0, $0) }
+  }
+
+  /// `½‖ξ‖² - ⟨ξ, X⟩`.
+  @inlinable
+  public func evaluate(_ state: [Double], query halfSquaredNorm: Double, pattern: [Double], cache: Void)
+    -> Double
+  {
+    let dot = state.withUnsafeBufferPointer { s in pattern.withUnsafeBufferPointer { _dot(s, $0) } }
+    return halfSquaredNorm - dot
+  }
+
+  /// The zero variation.
+  public func zeroVariation(at state: [Double]) -> EuclideanVariation {
+    EuclideanVariation(dimension: state.count)
+  }
+
+  /// Adds `weight × (ξ - X)`: target `X`, curvature 1.
+  public func accumulate(
+    _ weight: Double, of evaluation: Double, at state: [Double], query: Double, pattern: [Double],
+    cache: Void, into variation: inout EuclideanVariation
+  ) {
+    variation.addTarget(pattern, weight: weight, curvature: 1)
+  }
+}
+
+extension Divergence where Self == DotProductDivergence {
+  /// The dot-product divergence `½‖ξ‖² - ⟨ξ, X⟩`.
+  public static var dotProduct: DotProductDivergence { DotProductDivergence() }
+}

@@ -1,0 +1,32 @@
+/// A retrieval engine with its components erased, for choosing them at run time (as the `dam`
+/// command-line tool does). Wrapping costs one indirect call per retrieval, not per step.
+public struct AnyRetrievalEngine<State: Sendable>: Sendable {
+  private let _retrieve: @Sendable (State, Bool) throws -> RetrievalResult<State>
+  private let _energy: @Sendable (State) throws -> Double
+
+  /// The number of stored patterns.
+  public let patternCount: Int
+  /// The inverse temperature.
+  public let beta: Double
+  /// The separation map's name.
+  public let separationName: String
+
+  /// Erases the component types of an engine.
+  public init<D, S, G>(_ engine: RetrievalEngine<D, S, G>) where D.State == State {
+    _retrieve = { try engine.retrieve($0, recordingTrajectory: $1) }
+    _energy = { try engine.energy(at: $0) }
+    patternCount = engine.memory.count
+    beta = engine.beta
+    separationName = engine.separation.name
+  }
+
+  /// See ``RetrievalEngine/retrieve(_:recordingTrajectory:)``.
+  public func retrieve(_ query: State, recordingTrajectory: Bool = false) throws
+    -> RetrievalResult<State>
+  {
+    try _retrieve(query, recordingTrajectory)
+  }
+
+  /// See ``RetrievalEngine/energy(at:)``.
+  public func energy(at state: State) throws -> Double { try _energy(state) }
+}

@@ -1,0 +1,33 @@
+/// What a retrieval returns.
+public struct RetrievalResult<State: Sendable>: Sendable {
+  /// The final state.
+  public var state: State
+  /// The separation weights at the final state, one per stored pattern.
+  public var weights: [Double]
+  /// The divergences `D(ξ, Xᵢ)` at the final state.
+  public var divergences: [Double]
+  /// The energy at the initial state and after each step (`steps + 1` values).
+  public var energies: [Double]
+  /// The number of steps taken.
+  public var steps: Int
+  /// Why the retrieval stopped.
+  public var stopReason: StopReason
+  /// The change made by the last step (zero if no step was taken).
+  public var lastChange: StateChange
+  /// The states visited, starting with the query, when the trajectory was requested.
+  public var trajectory: [State]?
+
+  /// The index of the stored pattern with the smallest divergence to the final state (the
+  /// lowest such index on ties).
+  public var nearestPattern: Int {
+    var best = 0
+    for (i, value) in divergences.enumerated() where value < divergences[best] { best = i }
+    return best
+  }
+
+  /// The final energy.
+  public var energy: Double { energies.last ?? .nan }
+
+  /// The indices of the patterns with nonzero weight.
+  public var support: [Int] { weights.indices.filter { weights[$0] != 0 } }
+}

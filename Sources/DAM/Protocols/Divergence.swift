@@ -1,0 +1,83 @@
+/// A divergence between the state of a query and a stored pattern: the `D(ξ, Xᵢ)` of the energy
+/// `E(ξ) = -(1/β) Ω*(-β D(ξ, X·))`, and the *variation* a ``Geometry`` needs to move `ξ`.
+///
+/// The retrieval engine drives a divergence in a fixed order, which is also its contract:
+/// 1. ``prepare(_:)`` once per pattern when it is stored: validate the pattern and compute the
+///    query-independent data it will need (a norm, a matrix square root, a self-transport cost).
+/// 2. ``prepareQuery(_:)`` once per step: query-only work shared by all patterns (the query's own
+///    entropic self-transport problem, for example).
+/// 3. ``evaluate(_:query:pattern:cache:)`` for every stored pattern: the value and whatever the
+///    variation will need later (potentials, a transport map), in an ``Evaluation``.
+/// 4. ``accumulate(_:of:at:query:pattern:cache:into:)`` only for patterns whose separation weight
+///    is nonzero, adding `weight × variation` into a running sum started by
+///    ``zeroVariation(at:)``. Variations of different patterns are combined linearly.
+///
+/// Conform a type of your own to plug in a divergence the package does not have; nothing in the
+/// package needs to change. ``DivergenceConformance`` checks a conformance numerically.
+public protocol Divergence: Sendable {
+  /// The query state being moved by retrieval (a vector, a point cloud, a Gaussian).
+  associatedtype State: Sendable
+  /// A stored pattern.
+  associatedtype Pattern: Sendable
+  /// Query-independent data computed once per stored pattern.
+  associatedtype PatternCache: Sendable = Void
+  /// Query-only data computed once per retrieval step.
+  associatedtype QueryCache: Sendable = Void
+  /// The result of evaluating the divergence at one pattern.
+  associatedtype Evaluation: Sendable
+  /// What a geometry consumes to move the state; combined linearly across patterns.
+  associatedtype Variation: Sendable
+
+  /// Validates a pattern and computes its cache; called once, when the pattern is stored.
+  func prepare(_ pattern: Pattern) throws -> PatternCache
+
+  /// Throws if `pattern` cannot be stored in a memory whose first pattern is `reference`
+  /// (for example a different dimension). The default accepts everything.
+  func checkCompatible(_ pattern: Pattern, with reference: Pattern) throws
+
+  /// Throws if `state` cannot be compared with patterns like `reference`. The default accepts
+  /// everything.
+  func checkQuery(_ state: State, against reference: Pattern) throws
+
+  /// Query-only work for one step, shared by every pattern.
+  func prepareQuery(_ state: State) throws -> QueryCache
+
+  /// Evaluates the divergence between the state and one stored pattern.
+  func evaluate(_ state: State, query: QueryCache, pattern: Pattern, cache: PatternCache) throws
+    -> Evaluation
+
+  /// The value `D(ξ, X)` held by an evaluation.
+  func value(of evaluation: Evaluation) -> Double
+
+  /// The additive identity for variations at `state`.
+  func zeroVariation(at state: State) -> Variation
+
+  /// Adds `weight × variation(ξ, X)` into `variation`.
+  func accumulate(
+    _ weight: Double, of evaluation: Evaluation, at state: State, query: QueryCache,
+    pattern: Pattern, cache: PatternCache, into variation: inout Variation) throws
+}
+
+extension Divergence {
+  /// Accepts every pattern.
+  public func checkCompatible(_ pattern: Pattern, with reference: Pattern) throws {}
+
+  /// Accepts every query.
+  public func checkQuery(_ state: State, against reference: Pattern) throws {}
+}
+
+extension Divergence where QueryCache == Void {
+  /// No query-only work.
+  public func prepareQuery(_ state: State) throws {}
+}
+
+extension Divergence where PatternCache == Void {
+  /// No cached data; override to validate patterns.
+  public func prepare(_ pattern: Pattern) throws {}
+}
+
+extension Divergence where Evaluation == Double {
+  /// The evaluation is the value itself.
+  @inlinable
+  public func value(of evaluation: Double) -> Double { evaluation }
+}

@@ -1,0 +1,63 @@
+/// A separation map: scores `θ ∈ ℝᴺ` to weights `ŷ(θ) = ∇Ω*(θ)` on the probability simplex (or a
+/// structured polytope), for a regulariser `Ω`.
+///
+/// The retrieval engine calls it with `θ = -β D(ξ, X·)`, and uses the conjugate `Ω*(θ)` for the
+/// energy `E(ξ) = -(1/β) Ω*(θ)`. Softmax (`Ω` = negative Shannon entropy, `Ω*` = log-sum-exp) gives
+/// the classic modern Hopfield network; sparse maps give weights that are exactly zero on
+/// patterns far from the query.
+///
+/// Scores equal to `-∞` are *masked*: they receive weight zero. A map must be invariant to adding
+/// a constant to every score (`ŷ(θ + c1) = ŷ(θ)`, `Ω*(θ + c1) = Ω*(θ) + c` on the simplex).
+/// ``SeparationMapConformance`` checks these properties for any conformance.
+public protocol SeparationMap: Sendable {
+  /// The weights `ŷ(θ)` together with `Ω*(θ)`.
+  ///
+  /// - Throws: ``DAMError`` if a score is NaN or `+∞`, or if every score is masked.
+  func separate(_ scores: [Double]) throws -> Separation
+
+  /// The regulariser `Ω(y)` at a point of the map's polytope.
+  func regularizer(_ weights: [Double]) throws -> Double
+
+  /// The margin `m`: if one score exceeds all others by at least `m`, the weights are exactly
+  /// one-hot. `nil` when no finite margin exists (softmax).
+  var margin: Double? { get }
+
+  /// The Jacobian-vector product `(∂ŷ/∂θ) v` at `scores`, given the weights already computed there.
+  func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double]) throws
+    -> [Double]
+
+  /// A short name for reports, such as `softmax` or `1.5-entmax`.
+  var name: String { get }
+}
+
+/// The output of a ``SeparationMap``: weights and the value of the conjugate `Ω*` at the scores.
+public struct Separation: Sendable, Hashable {
+  /// The weights `ŷ(θ)`.
+  public var weights: [Double]
+  /// `Ω*(θ)`.
+  public var conjugate: Double
+
+  /// Creates a separation result.
+  public init(weights: [Double], conjugate: Double) {
+    self.weights = weights
+    self.conjugate = conjugate
+  }
+}
+
+/// Validates separation-map scores: no NaN or `+∞`, and at least one score that is not `-∞`.
+/// Returns the number of unmasked scores.
+@discardableResult
+func _validateScores(_ scores: [Double], argument: String = "scores") throws(DAMError) -> Int {
+  guard !scores.isEmpty else { throw DAMError.invalid(argument, "is empty") }
+  var unmasked = 0
+  for (i, score) in scores.enumerated() {
+    if score.isNaN || score == .infinity {
+      throw DAMError(.nonFinite, argument: argument, "has \(score) at index \(i); only -inf (masked) is allowed")
+    }
+    if score != -.infinity { unmasked += 1 }
+  }
+  guard unmasked > 0 else {
+    throw DAMError.invalid(argument, "every score is masked (-inf); at least one must be finite")
+  }
+  return unmasked
+}

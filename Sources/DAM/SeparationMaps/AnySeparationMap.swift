@@ -1,0 +1,26 @@
+/// A separation map chosen at run time.
+public struct AnySeparationMap: SeparationMap {
+  /// The wrapped map.
+  public let base: any SeparationMap
+
+  /// Wraps a map.
+  public init(_ base: any SeparationMap) { self.base = base }
+
+  /// The wrapped map's name.
+  public var name: String { base.name }
+  /// The wrapped map's margin.
+  public var margin: Double? { base.margin }
+
+  /// Forwards to the wrapped map.
+  public func separate(_ scores: [Double]) throws -> Separation { try base.separate(scores) }
+
+  /// Forwards to the wrapped map.
+  public func regularizer(_ weights: [Double]) throws -> Double { try base.regularizer(weights) }
+
+  /// Forwards to the wrapped map.
+  public func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double]) throws
+    -> [Double]
+  {
+    try base.jacobianVectorProduct(scores: scores, weights: weights, direction: direction)
+  }
+}

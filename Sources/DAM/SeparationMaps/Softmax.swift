@@ -1,0 +1,56 @@
+/// Softmax, `ŷ(θ) = exp(θ) / Σ exp(θ)`: the gradient of `Ω*(θ) = log Σ exp(θ)`, the conjugate of
+/// the negative Shannon entropy `Ω(y) = Σ yᵢ log yᵢ` on the simplex.
+///
+/// Its weights are never exactly zero (except for masked scores), so it has no finite margin.
+public struct Softmax: SeparationMap {
+  /// Softmax.
+  public init() {}
+
+  /// `softmax`.
+  public var name: String { "softmax" }
+
+  /// No finite margin.
+  public var margin: Double? { nil }
+
+  /// Weights and log-sum-exp, shifted by the largest score so nothing overflows.
+  public func separate(_ scores: [Double]) throws(DAMError) -> Separation {
+    try _validateScores(scores)
+    var largest = -Double.infinity
+    for score in scores where score > largest { largest = score }
+    var weights = scores.map { _exp($0 - largest) }
+    var sum = 0.0
+    for w in weights { sum += w }
+    let inverse = 1 / sum
+    for i in weights.indices { weights[i] *= inverse }
+    return Separation(weights: weights, conjugate: largest + _log(sum))
+  }
+
+  /// `Σ yᵢ log yᵢ`, with `0 log 0 = 0`.
+  public func regularizer(_ weights: [Double]) throws(DAMError) -> Double {
+    var sum = 0.0
+    for (i, y) in weights.enumerated() {
+      guard y >= 0, y.isFinite else {
+        throw DAMError.invalid("weights", "must be finite and >= 0, got \(y) at index \(i)")
+      }
+      if y > 0 { sum += y * _log(y) }
+    }
+    return sum
+  }
+
+  /// `(diag(y) - y yᵀ) v`.
+  public func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double])
+    throws(DAMError) -> [Double]
+  {
+    guard direction.count == weights.count else {
+      throw DAMError.mismatch("direction", "has \(direction.count) values, weights have \(weights.count)")
+    }
+    var mean = 0.0
+    for (y, v) in zip(weights, direction) { mean += y * v }
+    return zip(weights, direction).map { $0 * ($1 - mean) }
+  }
+}
+
+extension SeparationMap where Self == Softmax {
+  /// Softmax.
+  public static var softmax: Softmax { Softmax() }
+}
