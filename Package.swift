@@ -35,10 +35,11 @@ let package = Package(
       ]),
 
     .target(name: "DAMTestSupport", dependencies: ["DAM"], path: "Tests/DAMTestSupport"),
-    .testTarget(name: "DAMTests", dependencies: ["DAM", "DAMTestSupport"]),
-    .testTarget(name: "NumPyFilesTests", dependencies: ["NumPyFiles"]),
+    .testTarget(
+      name: "DAMTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport"], exclude: ["Fixtures"]),
+    .testTarget(name: "NumPyFilesTests", dependencies: ["NumPyFiles"], exclude: ["Fixtures"]),
     .testTarget(name: "DAMDatasetsTests", dependencies: ["DAMDatasets"]),
-    .testTarget(name: "DAMToolTests", dependencies: ["DAMTool", "NumPyFiles", "DAMTestSupport"]),
+    .testTarget(name: "DAMToolTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport"]),
   ]
 )
 

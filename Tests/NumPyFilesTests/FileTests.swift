@@ -1,0 +1,183 @@
+import Foundation
+import NumPyFiles
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Reading and writing files: messages that name the path, and atomic replacement.
+@Suite("Files on disk")
+struct FileTests {
+  static let array = try! NumPyArray(shape: [2, 2], doubles: [1, 2, 3, 4])
+  static let archive = NumPyArchive([.init(name: "w", array: array)])
+
+  @Test("Write then read, NPY and NPZ (stored and compressed)")
+  func writeRead() throws {
+    let directory = try Support.makeTemporaryDirectory()
+    defer { Support.removeDirectory(directory) }
+    try NPY.write(Self.array, to: directory + "/a.npy")
+    #expect(try NPY.read(contentsOf: directory + "/a.npy") == Self.array)
+    for compressed in [false, true] {
+      try NPZ.write(Self.archive, to: directory + "/b.npz", compressed: compressed)
+      #expect(try NPZ.read(contentsOf: directory + "/b.npz") == Self.archive)
+    }
+    #expect(Support.listing(directory) == ["a.npy", "b.npz"])
+  }
+
+  @Test("Relative paths work")
+  func relativePath() throws {
+    let directory = try Support.makeTemporaryDirectory()
+    defer { Support.removeDirectory(directory) }
+    // Writing "name.npy" relative to the current directory is not exercised (tests share it);
+    // "dir/../name" style relative components are.
+    let path = directory + "/sub/../c.npy"
+    try FileManager.default.createDirectory(atPath: directory + "/sub", withIntermediateDirectories: false)
+    try NPY.write(Self.array, to: path)
+    #expect(try NPY.read(contentsOf: directory + "/c.npy") == Self.array)
+    #expect(Support.listing(directory + "/sub") == [])
+  }
+
+  @Test("Reading a missing file, a directory, or through a file names the path")
+  func readErrors() throws {
+    let directory = try Support.makeTemporaryDirectory()
+    defer { Support.removeDirectory(directory) }
+    let missing = directory + "/x.npy"
+    var error = #expect(throws: NumPyError.self) { try NPY.read(contentsOf: missing) }
+    #expect(error?.message == "\(missing): file does not exist")
+    error = #expect(throws: NumPyError.self) { try NPZ.read(contentsOf: directory) }
+    #expect(error?.message == "\(directory): is a directory")
+    try NPY.write(Self.array, to: directory + "/f.npy")
+    error = #expect(throws: NumPyError.self) { try NPY.read(contentsOf: directory + "/f.npy/inner.npy") }
+    #expect(error?.message == "\(directory)/f.npy/inner.npy: a component of the path is not a directory")
+    error = #expect(throws: NumPyError.self) { try NPY.read(contentsOf: "") }
+    #expect(error?.message == "empty path")
+  }
+
+  @Test("Decoding errors from disk start with the path")
+  func decodeErrorNamesPath() throws {
+    let directory = try Support.makeTemporaryDirectory()
+    defer { Support.removeDirectory(directory) }
+    let path = directory + "/x.npy"
+    try Data("not numpy".utf8).write(to: URL(fileURLWithPath: path))
+    let error = #expect(throws: NumPyError.self) { try NPY.read(contentsOf: path) }
+    #expect(error?.message == "\(path): not a NumPy file (bad magic)")
+  }
+
+  @Test("Writing into a missing directory throws naming the path and leaves nothing behind")
+  func missingDirectory() throws {
+    let directory = try Support.makeTemporaryDirectory()
+    defer { Support.removeDirectory(directory) }
+    let path = directory + "/missing/a.npy"
+    let error = #expect(throws: NumPyError.self) { try NPY.write(Self.array, to: path) }
+    #expect(error?.message == "\(path): directory '\(directory)/missing' does not exist")
+    let npzError = #expect(throws: NumPyError.self) {
+      try NPZ.write(Self.archive, to: directory + "/missing/b.npz")
+    }
+    #expect(npzError?.message.hasPrefix(directory + "/missing/b.npz: ") == true)
+    #expect(Support.listing(directory) == [])
+  }
+
+  @Test("Writing over a directory fails and leaves no temporary file")
+  func overDirectory() throws {
+    let directory = try Support.makeTemporaryDirectory()
+    defer { Support.removeDirectory(directory) }
+    let target = directory + "/target.npy"
+    try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+    let error = #expect(throws: NumPyError.self) { try NPY.write(Self.array, to: target) }
+    #expect(error?.message == "\(target): is a directory")
+    let trailingSlash = #expect(throws: NumPyError.self) { try NPY.write(Self.array, to: directory + "/") }
+    #expect(trailingSlash?.message.contains("is a directory") == true)
+    #expect(Support.listing(directory) == ["target.npy"])
+  }
+
+  @Test("A failed write keeps the old file untouched and leaves no temporary file")
+  func atomicReplacement() throws {
+    let directory = try Support.makeTemporaryDirectory()
+    defer { Support.removeDirectory(directory) }
+    let path = directory + "/model.npz"
+    try NPZ.write(Self.archive, to: path)
+    let before = try Data(contentsOf: URL(fileURLWithPath: path))
+
+    // Failure before any byte is written: an invalid entry name.
+    let bad = NumPyArchive([.init(name: "a/b", array: Self.array)])
+    let error = #expect(throws: NumPyError.self) { try NPZ.write(bad, to: path) }
+    #expect(error?.message == "\(path): archive entry name 'a/b' must not contain '/'")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+
+    // A successful replacement is complete and leaves only the destination.
+    let replacement = NumPyArchive([.init(name: "v", array: try NumPyArray(shape: [1], integers: [5]))])
+    try NPZ.write(replacement, to: path, compressed: true)
+    #expect(try NPZ.read(contentsOf: path) == replacement)
+    #expect(Support.listing(directory) == ["model.npz"])
+  }
+
+  /// A write that fails part-way (the file-size limit is hit, EFBIG) must keep the old file.
+  /// This runs in a child process so the resource limit cannot affect other tests.
+  @Test("A write failing part-way keeps the old file")
+  func failingMidWrite() async {
+    await #expect(processExitsWith: .success) {
+      guard let directory = try? Support.makeTemporaryDirectory() else { exit(10) }
+      defer { Support.removeDirectory(directory) }
+      let path = directory + "/old.npy"
+      guard (try? NPY.write(FileTests.array, to: path)) != nil,
+        let before = FileManager.default.contents(atPath: path)
+      else { exit(11) }
+      signal(SIGXFSZ, SIG_IGN)
+      var limit = rlimit(rlim_cur: 4096, rlim_max: 4096)
+      #if canImport(Glibc)
+        let resource = __rlimit_resource_t(RLIMIT_FSIZE.rawValue)
+      #else
+        let resource = RLIMIT_FSIZE
+      #endif
+      guard setrlimit(resource, &limit) == 0 else { exit(12) }
+      guard let big = try? NumPyArray(shape: [10_000], doubles: Array(repeating: 1, count: 10_000)) else {
+        exit(13)
+      }
+      do throws(NumPyError) {
+        try NPY.write(big, to: path)
+        exit(14)  // the write should have failed
+      } catch {
+        guard error.message.hasPrefix(path + ": write failed") else { exit(15) }
+      }
+      guard FileManager.default.contents(atPath: path) == before else { exit(16) }
+      guard Support.listing(directory) == ["old.npy"] else { exit(17) }
+      exit(0)
+    }
+  }
+
+  @Test("Replacing a file keeps its permissions")
+  func keepsPermissions() throws {
+    let directory = try Support.makeTemporaryDirectory()
+    defer { Support.removeDirectory(directory) }
+    let path = directory + "/p.npy"
+    try NPY.write(Self.array, to: path)
+    #expect(chmod(path, 0o600) == 0)
+    try NPY.write(Self.array, to: path)
+    let attributes = try FileManager.default.attributesOfItem(atPath: path)
+    #expect((attributes[.posixPermissions] as? Int) == 0o600)
+  }
+
+  @Test("Permission errors name the path", .enabled(if: geteuid() != 0, "root bypasses permissions"))
+  func permissionDenied() throws {
+    let directory = try Support.makeTemporaryDirectory()
+    defer {
+      chmod(directory, 0o755)
+      Support.removeDirectory(directory)
+    }
+    let path = directory + "/p.npy"
+    try NPY.write(Self.array, to: path)
+    let before = try Data(contentsOf: URL(fileURLWithPath: path))
+    #expect(chmod(path, 0o000) == 0)
+    let readError = #expect(throws: NumPyError.self) { try NPY.read(contentsOf: path) }
+    #expect(readError?.message == "\(path): permission denied")
+    #expect(chmod(path, 0o644) == 0)
+    #expect(chmod(directory, 0o555) == 0)
+    let writeError = #expect(throws: NumPyError.self) { try NPY.write(Self.array, to: path) }
+    #expect(writeError?.message.hasPrefix("\(path): permission denied") == true)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    #expect(Support.listing(directory) == ["p.npy"])
+  }
+}
