@@ -1,0 +1,33 @@
+import DAM
+import NumPyFiles
+
+/// An error for the user: names the option at fault and says what is wrong. ArgumentParser prints
+/// it as `Error: <description>` and exits with status 1.
+struct CLIError: Error, CustomStringConvertible {
+  var description: String
+
+  init(_ option: String, _ message: String) {
+    description = "\(option): \(message)"
+  }
+
+  /// A library error, attributed to a command-line option.
+  init(_ option: String, _ error: any Error) {
+    switch error {
+    case let error as DAMError: description = "\(option): \(error.description)"
+    case let error as NumPyError: description = "\(option): \(error.message)"
+    case let error as CLIError: description = error.description
+    default: description = "\(option): \(error)"
+    }
+  }
+}
+
+/// Runs `body`, attributing any error it throws to `option`.
+func attributing<T>(_ option: String, _ body: () throws -> T) throws(CLIError) -> T {
+  do {
+    return try body()
+  } catch let error as CLIError {
+    throw error
+  } catch {
+    throw CLIError(option, error)
+  }
+}

@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Minimal SVG figures for reports: line charts and image grids, self-contained files that any
+/// browser shows.
+enum SVG {
+  struct Series {
+    var label: String
+    var points: [(x: Double, y: Double)]
+    var lower: [Double]? = nil  // optional error band
+    var upper: [Double]? = nil
+  }
+
+  static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+  /// A line chart with markers, optional error bars, a log-scale x axis if asked, and a legend.
+  static func lineChart(
+    title: String, xLabel: String, yLabel: String, series: [Series], logX: Bool = false,
+    yRange: ClosedRange<Double>? = nil, width: Double = 760, height: Double = 400
+  ) -> String {
+    let left = 64.0
+    let right = 250.0
+    let top = 36.0
+    let bottom = 52.0
+    let plotW = width - left - right
+    let plotH = height - top - bottom
+    let xs = series.flatMap { $0.points.map(\.x) }
+    let ys = series.flatMap { $0.points.map(\.y) } + series.flatMap { ($0.lower ?? []) + ($0.upper ?? []) }
+    func tx(_ x: Double) -> Double { logX ? log10(x) : x }
+    let xMin = tx(xs.min() ?? 0)
+    let xMax = tx(xs.max() ?? 1)
+    let yMin = yRange?.lowerBound ?? (ys.min() ?? 0)
+    let yMax = yRange?.upperBound ?? (ys.max() ?? 1)
+    let xSpan = xMax > xMin ? xMax - xMin : 1
+    let ySpan = yMax > yMin ? yMax - yMin : 1
+    func px(_ x: Double) -> Double { left + (tx(x) - xMin) / xSpan * plotW }
+    func py(_ y: Double) -> Double { top + (1 - (y - yMin) / ySpan) * plotH }
+
+    var out = header(width: width, height: height)
+    out += text(width / 2, 22, title, size: 15, anchor: "middle", weight: "bold")
+    out += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"#444\"/>\n"
+    // Axis ticks.
+    for i in 0...4 {
+      let y = yMin + Double(i) / 4 * ySpan
+      out += "<line x1=\"\(f(left - 4))\" x2=\"\(f(left + plotW))\" y1=\"\(f(py(y)))\" y2=\"\(f(py(y)))\" stroke=\"#ddd\"/>\n"
+      out += text(left - 8, py(y) + 4, short(y), size: 11, anchor: "end")
+    }
+    let xTicks: [Double] = logX ? Array(Set(xs)).sorted() : (0...4).map { (xs.min() ?? 0) + Double($0) / 4 * ((xs.max() ?? 1) - (xs.min() ?? 0)) }
+    for x in xTicks {
+      out += "<line x1=\"\(f(px(x)))\" x2=\"\(f(px(x)))\" y1=\"\(f(top + plotH))\" y2=\"\(f(top + plotH + 4))\" stroke=\"#444\"/>\n"
+      out += text(px(x), top + plotH + 18, short(x), size: 11, anchor: "middle")
+    }
+    out += text(left + plotW / 2, height - 12, xLabel, size: 12, anchor: "middle")
+    out += "<text x=\"16\" y=\"\(f(top + plotH / 2))\" font-size=\"12\" text-anchor=\"middle\" font-family=\"sans-serif\" transform=\"rotate(-90 16 \(f(top + plotH / 2)))\">\(escape(yLabel))</text>\n"
+    for (k, s) in series.enumerated() {
+      let color = palette[k % palette.count]
+      let path = s.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+      out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+      for (i, p) in s.points.enumerated() {
+        if let lower = s.lower, let upper = s.upper {
+          out += "<line x1=\"\(f(px(p.x)))\" x2=\"\(f(px(p.x)))\" y1=\"\(f(py(lower[i])))\" y2=\"\(f(py(upper[i])))\" stroke=\"\(color)\" stroke-width=\"1\"/>\n"
+        }
+        out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3\" fill=\"\(color)\"/>\n"
+      }
+      let ly = top + 12 + Double(k) * 18
+      out += "<line x1=\"\(f(left + plotW + 12))\" x2=\"\(f(left + plotW + 30))\" y1=\"\(f(ly - 4))\" y2=\"\(f(ly - 4))\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+      out += text(left + plotW + 36, ly, s.label, size: 11, anchor: "start")
+    }
+    return out + "</svg>\n"
+  }
+
+  /// A grid of grey-scale images (values in [0, 1], dark = 1) with row and column captions.
+  static func imageGrid(
+    title: String, images: [[[Double]]], side: Int, rowLabels: [String], columnLabels: [String],
+    cell: Double = 8
+  ) -> String {
+    let imageSize = Double(side) * cell
+    let gap = 14.0
+    let left = 150.0
+    let top = 56.0
+    let columns = images.first?.count ?? 0
+    let width = left + Double(columns) * (imageSize + gap) + gap
+    let height = top + Double(images.count) * (imageSize + gap) + gap
+    var out = header(width: width, height: height)
+    out += text(width / 2, 22, title, size: 15, anchor: "middle", weight: "bold")
+    for (c, label) in columnLabels.enumerated() {
+      out += text(left + Double(c) * (imageSize + gap) + imageSize / 2, top - 10, label, size: 11, anchor: "middle")
+    }
+    for (r, row) in images.enumerated() {
+      let y0 = top + Double(r) * (imageSize + gap)
+      out += text(left - 10, y0 + imageSize / 2 + 4, rowLabels[r], size: 11, anchor: "end")
+      for (c, image) in row.enumerated() {
+        let x0 = left + Double(c) * (imageSize + gap)
+        out += "<rect x=\"\(f(x0 - 0.5))\" y=\"\(f(y0 - 0.5))\" width=\"\(f(imageSize + 1))\" height=\"\(f(imageSize + 1))\" fill=\"white\" stroke=\"#999\"/>\n"
+        for (i, value) in image.enumerated() {
+          let v = min(1, max(0, value))
+          guard v > 0.004 else { continue }
+          let shade = Int((1 - v) * 255)
+          out += "<rect x=\"\(f(x0 + Double(i % side) * cell))\" y=\"\(f(y0 + Double(i / side) * cell))\" width=\"\(f(cell))\" height=\"\(f(cell))\" fill=\"rgb(\(shade),\(shade),\(shade))\"/>\n"
+        }
+      }
+    }
+    return out + "</svg>\n"
+  }
+
+  private static func header(width: Double, height: Double) -> String {
+    """
+    <svg xmlns="http://www.w3.org/2000/svg" width="\(f(width))" height="\(f(height))" viewBox="0 0 \(f(width)) \(f(height))">
+    <rect width="100%" height="100%" fill="white"/>
+
+    """
+  }
+
+  private static func text(
+    _ x: Double, _ y: Double, _ content: String, size: Int, anchor: String, weight: String = "normal"
+  ) -> String {
+    "<text x=\"\(f(x))\" y=\"\(f(y))\" font-size=\"\(size)\" font-family=\"sans-serif\" text-anchor=\"\(anchor)\" font-weight=\"\(weight)\">\(escape(content))</text>\n"
+  }
+
+  private static func escape(_ s: String) -> String {
+    s.replacingOccurrences("&", "&amp;").replacingOccurrences("<", "&lt;").replacingOccurrences(">", "&gt;")
+  }
+
+  private static func f(_ x: Double) -> String { _snprintf("%.2f", x) }
+
+  private static func short(_ x: Double) -> String {
+    let r = (x * 1000).rounded() / 1000
+    return r == r.rounded() ? "\(Int(r))" : "\(r)"
+  }
+}
+
+extension String {
+  fileprivate func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+    split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+  }
+}

@@ -1,0 +1,22 @@
+import DAM
+import Testing
+
+/// The README's library example, compiled and checked here so that it cannot rot.
+struct ReadmeExampleTests {
+  @Test func readmeExampleWorksAsPrinted() throws {
+    // Three stored patterns in R^3 and a noisy copy of the second.
+    let memory = try Memory(
+      divergence: .squaredEuclidean,
+      patterns: [
+        [1, 0, 0], [0, 1, 0], [0, 0, 1],
+      ])
+    let engine = try RetrievalEngine(
+      memory: memory, separation: .softmax, geometry: EuclideanGeometry(), beta: 8)
+    let result = try engine.retrieve([0.1, 0.8, 0.05])
+    #expect(result.nearestPattern == 1)
+    #expect(result.stopReason == .converged)
+    for (before, after) in zip(result.energies, result.energies.dropFirst()) {
+      #expect(after <= before + 1e-12)
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import DAM
+import DAMTestSupport
+import Foundation
+import NumPyFiles
+import Testing
+
+struct RetrieveCommandTests {
+  /// Writes the issue's acceptance memory: 1,000 random unit vectors in ℝ⁶⁴ and a query equal to
+  /// pattern 17 plus N(0, 0.05²) noise per coordinate.
+  static func writeAcceptanceFiles(in folder: TemporaryFolder) throws -> [[Double]] {
+    let patterns = TestData.unitVectors(count: 1000, dimension: 64, seed: 2024)
+    var generator = SeededGenerator(seed: 17)
+    let query = zip(patterns[17], generator.gaussians(64)).map { $0 + 0.05 * $1 }
+    try NPY.write(NumPyArray(shape: [1000, 64], doubles: patterns.flatMap { $0 }), to: folder.path("M.npy"))
+    try NPY.write(NumPyArray(shape: [64], doubles: query), to: folder.path("Q.npy"))
+    return patterns
+  }
+
+  @Test func retrievesPattern17AsJSON() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    _ = try Self.writeAcceptanceFiles(in: folder)
+    let run = try DamProcess.run([
+      "retrieve", "--memory", folder.path("M.npy"), "--query", folder.path("Q.npy"), "--beta", "8",
+      "--separation", "softmax", "--json",
+    ])
+    #expect(run.status == 0, "stderr: \(run.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    let results = try #require(json["results"] as? [[String: Any]])
+    #expect(results.count == 1)
+    let first = try #require(results.first)
+    #expect(first["pattern_index"] as? Int == 17)
+    let steps = try #require(first["steps"] as? Int)
+    #expect(steps >= 1)
+    #expect(["converged", "fixed_point"].contains(first["stop_reason"] as? String ?? ""))
+    #expect((first["energy"] as? [Double])?.count == steps + 1)
+    let weights = try #require(first["weights"] as? [Double])
+    #expect(weights.count == 1000)
+    #expect(abs(weights.reduce(0, +) - 1) < 1e-12)
+    #expect(weights[17] > 0.99)
+  }
+
+  @Test func batchOutputMatchesTheLibrary() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let patterns = TestData.unitVectors(count: 50, dimension: 8, seed: 3)
+    var generator = SeededGenerator(seed: 4)
+    let queries = (0..<5).map { i in zip(patterns[i * 7], generator.gaussians(8)).map { $0 + 0.1 * $1 } }
+    try NPY.write(NumPyArray(shape: [50, 8], doubles: patterns.flatMap { $0 }), to: folder.path("M.npy"))
+    try NPY.write(NumPyArray(shape: [5, 8], doubles: queries.flatMap { $0 }), to: folder.path("Q.npy"))
+    let run = try DamProcess.run([
+      "retrieve", "--memory", folder.path("M.npy"), "--query", folder.path("Q.npy"), "--beta", "4",
+      "--divergence", "dot-product", "--output", folder.path("R.npy"),
+    ])
+    #expect(run.status == 0, "stderr: \(run.stderr)")
+    let written = try NPY.read(contentsOf: folder.path("R.npy"))
+    #expect(written.shape == [5, 8])
+    let engine = try RetrievalEngine(
+      memory: Memory(divergence: .dotProduct, patterns: patterns), separation: .softmax,
+      geometry: EuclideanGeometry(), beta: 4)
+    let expected = try queries.flatMap { try engine.retrieve($0).state }
+    #expect(written.doubles() == expected, "the tool and the library take the same steps")
+    #expect(run.stdout.contains("| query |"))
+  }
+
+  /// Each bad input exits non-zero, names the option and the problem, and writes no output.
+  @Test(arguments: [
+    ("nan-memory", "--memory", "non-finite"),
+    ("wrong-dimension", "--query", "dimension"),
+    ("zero-beta", "--beta", "must be a finite number > 0, got 0.0"),
+    ("negative-beta", "--beta", "must be a finite number > 0, got -1.0"),
+    ("missing-output-folder", "--output", "does not exist"),
+    ("truncated", "--memory", "truncated"),
+    ("missing", "--query", "does not exist"),
+    ("three-dimensional", "--memory", "2-D"),
+    ("step-without-gradient", "--step", "gradient"),
+  ])
+  func badInputIsRefused(kind: String, option: String, problem: String) throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    _ = try Self.writeAcceptanceFiles(in: folder)
+    var memory = folder.path("M.npy")
+    var query = folder.path("Q.npy")
+    var beta = "8"
+    var extra: [String] = []
+    switch kind {
+    case "nan-memory":
+      var values = try NPY.read(contentsOf: memory).doubles()
+      values[5 * 64 + 3] = .nan
+      try NPY.write(NumPyArray(shape: [1000, 64], doubles: values), to: folder.path("bad.npy"))
+      memory = folder.path("bad.npy")
+    case "wrong-dimension":
+      try NPY.write(NumPyArray(shape: [63], doubles: [Double](repeating: 0.1, count: 63)), to: folder.path("bad.npy"))
+      query = folder.path("bad.npy")
+    case "zero-beta": beta = "0"
+    case "negative-beta": beta = "-1"
+    case "truncated":
+      let bytes = try Data(contentsOf: URL(fileURLWithPath: memory))
+      try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: folder.path("bad.npy")))
+      memory = folder.path("bad.npy")
+    case "missing": query = folder.path("nothing-here.npy")
+    case "three-dimensional":
+      try NPY.write(NumPyArray(shape: [2, 2, 2], doubles: [Double](repeating: 1, count: 8)), to: folder.path("bad.npy"))
+      memory = folder.path("bad.npy")
+    case "step-without-gradient": extra = ["--step", "0.3"]
+    case "missing-output-folder": extra = ["--output", folder.path("no/such/folder/R.npy")]
+    default: Issue.record("unknown case \(kind)")
+    }
+    let run = try DamProcess.run(
+      ["retrieve", "--memory", memory, "--query", query, "--beta", beta, "--json", "--output", folder.path("R.npy")]
+        + extra)
+    #expect(run.status != 0)
+    #expect(run.stderr.contains(option), "stderr: \(run.stderr)")
+    #expect(run.stderr.contains(problem), "stderr: \(run.stderr)")
+    #expect(!folder.exists("R.npy"), "no output on failure")
+    #expect(run.stdout.isEmpty, "no half-written JSON")
+  }
+
+  @Test func helpExplainsEveryOption() throws {
+    let run = try DamProcess.run(["retrieve", "--help"])
+    #expect(run.status == 0)
+    for option in [
+      "--memory", "--query", "--beta", "--separation", "--divergence", "--geometry", "--step", "--max-steps",
+      "--tolerance", "--energy-tolerance", "--json", "--output",
+    ] {
+      #expect(run.stdout.contains(option), "\(option) is documented")
+    }
+  }
+}
