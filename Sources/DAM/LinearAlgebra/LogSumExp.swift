@@ -31,3 +31,6 @@ func _log(_ x: Double) -> Double { log(x) }
 
 @usableFromInline @inline(__always)
 func _cos(_ x: Double) -> Double { cos(x) }
+
+@usableFromInline @inline(__always)
+func _pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }

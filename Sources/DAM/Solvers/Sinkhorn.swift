@@ -1,0 +1,332 @@
+/// Entropic optimal transport between weighted point clouds, in the log domain (no under- or
+/// overflow at small ε), with ε-scaling, warm starts and symmetric self problems.
+///
+/// Conventions: cost `‖x - y‖²` (not halved), regularisation `ε KL(π | a ⊗ b)`, value = dual
+/// objective. See ``EntropicTransport``.
+public enum Sinkhorn {
+  /// Solves `OT_ε(x, y)`.
+  ///
+  /// - Parameters:
+  ///   - warmStart: potentials `(f, g)` from a nearby problem (the previous retrieval step, say);
+  ///     the solve then starts at the target ε without annealing.
+  /// - Throws: ``DAMError`` if the clouds' dimensions differ, a warm start has the wrong size, a
+  ///   non-finite value appears, or the solve does not converge and `allowsUnconverged` is false.
+  public static func transport(
+    from x: PointCloud, to y: PointCloud, options: SinkhornOptions,
+    warmStart: (f: [Double], g: [Double])? = nil
+  ) throws(DAMError) -> EntropicTransport {
+    try _checkDimensions(x, y)
+    let cost = _CostMatrix(x.points, y.points)
+    return try _transport(cost, x.weights, y.weights, options, warmStart)
+  }
+
+  /// Solves the symmetric problem `OT_ε(x, x)`.
+  public static func selfTransport(_ x: PointCloud, options: SinkhornOptions, warmStart: [Double]? = nil)
+    throws(DAMError) -> SelfTransport
+  {
+    try _selfTransport(_CostMatrix(x.points, x.points), x.weights, options, warmStart)
+  }
+
+  /// The debiased Sinkhorn divergence `S_ε(x, y)`.
+  public static func divergence(_ x: PointCloud, _ y: PointCloud, options: SinkhornOptions)
+    throws(DAMError) -> SinkhornDivergenceValue
+  {
+    try _checkDimensions(x, y)
+    return SinkhornDivergenceValue(
+      crossTerm: try transport(from: x, to: y, options: options),
+      firstSelfTerm: try selfTransport(x, options: options),
+      secondSelfTerm: try selfTransport(y, options: options))
+  }
+
+  /// The barycentric projection of the optimal coupling: `T(xⱼ) = Σₖ πⱼₖ yₖ / Σₖ πⱼₖ`, the
+  /// average destination of the mass at `xⱼ` (equal to `Σₖ πⱼₖ yₖ / aⱼ` at convergence). One row
+  /// per atom of `x`.
+  public static func barycentricMap(from x: PointCloud, to y: PointCloud, transport: EntropicTransport)
+    throws(DAMError) -> Matrix
+  {
+    try _checkDimensions(x, y)
+    guard transport.f.count == x.count, transport.g.count == y.count else {
+      throw DAMError.mismatch("transport", "its potentials do not fit these clouds")
+    }
+    let cost = _CostMatrix(x.points, y.points)
+    return _barycentricMap(cost, y, transport.epsilon, y.weights.map(_log), transport.g)
+  }
+}
+
+func _checkDimensions(_ x: PointCloud, _ y: PointCloud) throws(DAMError) {
+  guard x.dimension == y.dimension else {
+    throw DAMError.mismatch("y", "has atoms of dimension \(y.dimension), x has \(x.dimension)")
+  }
+}
+
+/// Sinkhorn iterations at the target ε after which a solve that has not converged switches to
+/// Newton's method (when allowed): by then the fast linear phase is over.
+let _newtonAfter = 100
+
+/// The largest `n + m` for which Newton's method is used: its dense `m x m` system costs
+/// `O(n m² + m³)` per step, about a Sinkhorn iteration times `m`.
+let _newtonSizeLimit = 3000
+
+/// The ε schedule of the annealing: from the largest cost down to (not including) the target.
+func _annealingSchedule(_ maximumCost: Double, _ options: SinkhornOptions) -> [Double] {
+  guard let q = options.epsilonScaling else { return [] }
+  var schedule: [Double] = []
+  var e = maximumCost
+  while e > options.epsilon {
+    schedule.append(e)
+    e *= q
+  }
+  return schedule
+}
+
+func _requireFinitePotential(_ values: [Double], _ epsilon: Double) throws(DAMError) {
+  for v in values where !v.isFinite {
+    throw DAMError(
+      .numericalFailure, argument: "epsilon",
+      "the Sinkhorn potentials became non-finite (\(v)) at epsilon = \(epsilon); the problem is badly scaled")
+  }
+}
+
+func _transport(
+  _ cost: _CostMatrix, _ a: [Double], _ b: [Double], _ options: SinkhornOptions,
+  _ warmStart: (f: [Double], g: [Double])?
+) throws(DAMError) -> EntropicTransport {
+  let n = cost.rows
+  let m = cost.columns
+  let logA = a.map(_log)
+  let logB = b.map(_log)
+  var f = [Double](repeating: 0, count: n)
+  var g = [Double](repeating: 0, count: m)
+  var iterations = 0
+  if let warmStart {
+    guard warmStart.f.count == n, warmStart.g.count == m else {
+      throw DAMError.mismatch(
+        "warmStart", "has potentials of sizes \(warmStart.f.count) and \(warmStart.g.count), the clouds have \(n) and \(m) atoms")
+    }
+    try _requireFinitePotential(warmStart.f, options.epsilon)
+    try _requireFinitePotential(warmStart.g, options.epsilon)
+    f = warmStart.f
+    g = warmStart.g
+  } else {
+    for e in _annealingSchedule(cost.maximum, options) {
+      for _ in 0..<options.iterationsPerStage {
+        _softmin(cost.transposed, rows: m, columns: n, epsilon: e, logWeights: logA, potential: f, into: &g)
+        _softmin(cost.cost, rows: n, columns: m, epsilon: e, logWeights: logB, potential: g, into: &f)
+        iterations += 1
+      }
+    }
+  }
+  let epsilon = options.epsilon
+  var relaxation = _RelaxationController(options.relaxation)
+  var omega = relaxation.omega
+  var fTilde = [Double](repeating: 0, count: n)
+  var gTilde = [Double](repeating: 0, count: m)
+  var error = Double.infinity
+  var mass = 1.0
+  var converged = false
+  var finalIterations = 0
+  var newtonSteps = 0
+  var newtonAllowed =
+    options.newton && n + m <= _newtonSizeLimit && !a.contains(0) && !b.contains(0)
+  while true {
+    // g-update from f, relaxed; the column error of (f, g) follows from g̃ - g.
+    _softmin(cost.transposed, rows: m, columns: n, epsilon: epsilon, logWeights: logA, potential: f, into: &gTilde)
+    var columnError = 0.0
+    for k in 0..<m {
+      let updated = g[k] + omega * (gTilde[k] - g[k])
+      g[k] = updated
+      columnError += b[k] * abs(_exp((updated - gTilde[k]) / epsilon) - 1)
+    }
+    // f̃ from g gives the row marginal of (f, g) without another pass.
+    _softmin(cost.cost, rows: n, columns: m, epsilon: epsilon, logWeights: logB, potential: g, into: &fTilde)
+    var rowError = 0.0
+    mass = 0
+    for j in 0..<n {
+      let ratio = _exp((f[j] - fTilde[j]) / epsilon)
+      mass += a[j] * ratio
+      rowError += a[j] * abs(ratio - 1)
+    }
+    try _requireFinitePotential(fTilde, epsilon)
+    error = rowError + columnError
+    iterations += 1
+    finalIterations += 1
+    if error <= options.tolerance {
+      converged = true
+      break
+    }
+    if finalIterations >= options.maxIterations { break }
+    if finalIterations == _newtonAfter, newtonAllowed {
+      // Sinkhorn is slow here (small ε): finish with Newton's method on the dual.
+      var newF = f
+      var newG = g
+      let newton = _SinkhornNewton(cost: cost, a: a, b: b, logA: logA, logB: logB, epsilon: epsilon)
+      if let polished = newton.polish(&newF, &newG, tolerance: options.tolerance, maxSteps: 60) {
+        newtonSteps = polished.steps
+        if polished.error < error {
+          f = newF
+          g = newG
+          error = polished.error
+          mass = polished.mass
+        }
+        if error <= options.tolerance {
+          converged = true
+          break
+        }
+      }
+      newtonAllowed = false
+      continue
+    }
+    omega = relaxation.next(error: error)
+    for j in 0..<n { f[j] += omega * (fTilde[j] - f[j]) }
+  }
+  guard converged || options.allowsUnconverged else {
+    throw DAMError(
+      .numericalFailure, argument: "maxIterations",
+      "Sinkhorn did not reach the marginal tolerance \(options.tolerance) in \(options.maxIterations) iterations at epsilon = \(epsilon) (error \(error)); raise maxIterations or epsilon"
+    )
+  }
+  var value = -epsilon * (mass - 1)
+  for j in 0..<n where a[j] > 0 { value += a[j] * f[j] }
+  for k in 0..<m where b[k] > 0 { value += b[k] * g[k] }
+  return EntropicTransport(
+    epsilon: epsilon, value: value, f: f, g: g, iterations: iterations, newtonSteps: newtonSteps,
+    marginalError: error, converged: converged)
+}
+
+func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptions, _ warmStart: [Double]?)
+  throws(DAMError) -> SelfTransport
+{
+  let n = cost.rows
+  let logA = a.map(_log)
+  var p = [Double](repeating: 0, count: n)
+  var pTilde = [Double](repeating: 0, count: n)
+  var iterations = 0
+  if let warmStart {
+    guard warmStart.count == n else {
+      throw DAMError.mismatch("warmStart", "has \(warmStart.count) values for \(n) atoms")
+    }
+    try _requireFinitePotential(warmStart, options.epsilon)
+    p = warmStart
+  } else {
+    for e in _annealingSchedule(cost.maximum, options) {
+      for _ in 0..<options.iterationsPerStage {
+        _softmin(cost.cost, rows: n, columns: n, epsilon: e, logWeights: logA, potential: p, into: &pTilde)
+        for j in 0..<n { p[j] = 0.5 * (p[j] + pTilde[j]) }
+        iterations += 1
+      }
+    }
+  }
+  let epsilon = options.epsilon
+  var error = Double.infinity
+  var mass = 1.0
+  var converged = false
+  var finalIterations = 0
+  while true {
+    _softmin(cost.cost, rows: n, columns: n, epsilon: epsilon, logWeights: logA, potential: p, into: &pTilde)
+    try _requireFinitePotential(pTilde, epsilon)
+    var rowError = 0.0
+    mass = 0
+    for j in 0..<n {
+      let ratio = _exp((p[j] - pTilde[j]) / epsilon)
+      mass += a[j] * ratio
+      rowError += a[j] * abs(ratio - 1)
+    }
+    error = 2 * rowError  // rows and columns agree by symmetry
+    iterations += 1
+    finalIterations += 1
+    if error <= options.tolerance {
+      converged = true
+      break
+    }
+    if finalIterations >= options.maxIterations { break }
+    for j in 0..<n { p[j] = 0.5 * (p[j] + pTilde[j]) }
+  }
+  guard converged || options.allowsUnconverged else {
+    throw DAMError(
+      .numericalFailure, argument: "maxIterations",
+      "the symmetric Sinkhorn problem did not reach the marginal tolerance \(options.tolerance) in \(options.maxIterations) iterations at epsilon = \(epsilon) (error \(error))"
+    )
+  }
+  var value = -epsilon * (mass - 1)
+  for j in 0..<n where a[j] > 0 { value += 2 * a[j] * p[j] }
+  return SelfTransport(
+    epsilon: epsilon, value: value, potential: p, iterations: iterations, marginalError: error, converged: converged)
+}
+
+/// `T(xⱼ) = Σₖ softmaxₖ(log bₖ + (gₖ - Cⱼₖ)/ε) yₖ`.
+func _barycentricMap(_ cost: _CostMatrix, _ y: PointCloud, _ epsilon: Double, _ logB: [Double], _ g: [Double])
+  -> Matrix
+{
+  let n = cost.rows
+  let m = cost.columns
+  let d = y.dimension
+  var result = [Double](repeating: 0, count: n * d)
+  var h = [Double](repeating: 0, count: m)
+  let inverse = 1 / epsilon
+  for j in 0..<n {
+    var largest = -Double.infinity
+    for k in 0..<m {
+      let value = logB[k] + (g[k] - cost.cost[j * m + k]) * inverse
+      h[k] = value
+      if value > largest { largest = value }
+    }
+    var sum = 0.0
+    for k in 0..<m {
+      let w = _exp(h[k] - largest)
+      h[k] = w
+      sum += w
+    }
+    let scale = 1 / sum
+    for k in 0..<m where h[k] > 0 {
+      let w = h[k] * scale
+      for t in 0..<d { result[j * d + t] += w * y.points[k, t] }
+    }
+  }
+  return Matrix(_rows: n, columns: d, elements: result)
+}
+
+/// Chooses ω iteration by iteration; see ``Relaxation``.
+struct _RelaxationController {
+  private(set) var omega: Double
+  private let adaptive: Bool
+  private var history: [Double] = []
+  private var smallest = Double.infinity
+  private var decided = false
+
+  init(_ relaxation: Relaxation) {
+    switch relaxation {
+    case .none: omega = 1; adaptive = false
+    case .fixed(let value): omega = value; adaptive = false
+    case .adaptive: omega = 1; adaptive = true
+    }
+  }
+
+  /// The ω for the next update, given the marginal error just measured.
+  mutating func next(error: Double) -> Double {
+    smallest = min(smallest, error)
+    if omega > 1 && error > 10 * smallest {
+      omega = 1  // diverging: fall back to plain Sinkhorn for good
+      decided = true
+      return omega
+    }
+    guard adaptive, !decided else { return omega }
+    history.append(error)
+    // Estimate θ once two successive windows of plain iterations show the same rate: the linear
+    // (asymptotic) regime, where the SOR formula applies. Early transients decay faster and would
+    // give too small an ω.
+    let window = 5
+    guard history.count > 2 * window else { return omega }
+    let count = history.count
+    let latest = _pow(history[count - 1] / history[count - 1 - window], 1 / Double(window))
+    let previous = _pow(history[count - 1 - window] / history[count - 1 - 2 * window], 1 / Double(window))
+    guard latest > 0, latest < 1, previous > 0, previous < 1,
+      abs(latest - previous) <= 0.05 * (1 - latest)
+    else {
+      if count > 400 { decided = true }  // no stable rate: stay plain
+      return omega
+    }
+    omega = min(1.95, 2 / (1 + (1 - latest).squareRoot()))
+    decided = true
+    return omega
+  }
+}

@@ -1,0 +1,149 @@
+import DAM
+import DAMTestSupport
+import Foundation
+import Testing
+
+struct SinkhornTests {
+  static func cloud(_ n: Int, _ d: Int, seed: UInt64, offset: Double = 0, weighted: Bool = false) throws -> PointCloud {
+    var g = SeededGenerator(seed: seed)
+    let points = try Matrix(rows: n, columns: d, elements: (0..<(n * d)).map { _ in offset + g.nextGaussian() })
+    if weighted {
+      return try PointCloud(points: points, masses: (0..<n).map { _ in Double.random(in: 0.1...1, using: &g) })
+    }
+    return try PointCloud(points: points)
+  }
+
+  static let tight = try! SinkhornOptions(epsilon: 0.1, tolerance: 1e-12, maxIterations: 100_000)
+
+  static func options(_ epsilon: Double, tolerance: Double = 1e-12) -> SinkhornOptions {
+    try! SinkhornOptions(epsilon: epsilon, tolerance: tolerance, maxIterations: 200_000)
+  }
+
+  /// Two Diracs: the only coupling is the product, so OT_ε = ‖x - y‖² for every ε, and each self
+  /// term is 0.
+  @Test(arguments: [1e-6, 1e-2, 1, 1e3])
+  func twoDiracs(epsilon: Double) throws {
+    let x = try PointCloud(points: Matrix(rowArrays: [[0.5, -1, 2]]))
+    let y = try PointCloud(points: Matrix(rowArrays: [[1.5, 1, 0]]))
+    let s = try Sinkhorn.divergence(x, y, options: Self.options(epsilon))
+    #expect(abs(s.crossTerm.value - 9) < 1e-12 * 9)
+    #expect(s.firstSelfTerm.value == 0)
+    #expect(abs(s.value - 9) < 1e-12 * 9)
+  }
+
+  /// Translating one cloud by t changes the cost by separable terms only, so exactly
+  /// OT_ε(μ, ν + t) = OT_ε(μ, ν) + ‖t‖² - 2⟨t, m(μ) - m(ν)⟩; the divergence of two clouds
+  /// translated together does not change.
+  @Test func translation() throws {
+    let x = try Self.cloud(25, 3, seed: 1, weighted: true)
+    let y = try Self.cloud(30, 3, seed: 2)
+    let t = [0.7, -1.3, 2.1]
+    let yt = try PointCloud(
+      points: Matrix(rows: 30, columns: 3, elements: y.points.elements.enumerated().map { $0.element + t[$0.offset % 3] }),
+      weights: y.weights)
+    let base = try Sinkhorn.transport(from: x, to: y, options: Self.tight).value
+    let moved = try Sinkhorn.transport(from: x, to: yt, options: Self.tight).value
+    let mx = x.mean
+    let my = y.mean
+    var expected = base
+    for k in 0..<3 { expected += t[k] * t[k] - 2 * t[k] * (mx[k] - my[k]) }
+    #expect(abs(moved - expected) < 1e-11 * abs(expected))
+    let xt = try PointCloud(
+      points: Matrix(rows: 25, columns: 3, elements: x.points.elements.enumerated().map { $0.element + t[$0.offset % 3] }),
+      weights: x.weights)
+    let s = try Sinkhorn.divergence(x, y, options: Self.tight).value
+    let st = try Sinkhorn.divergence(xt, yt, options: Self.tight).value
+    #expect(abs(s - st) < 1e-11 * abs(s))
+  }
+
+  /// Symmetry, S(μ, μ) = 0, and invariance to the order of the atoms.
+  @Test func symmetryIdentityAndPermutation() throws {
+    let x = try Self.cloud(20, 2, seed: 3, weighted: true)
+    let y = try Self.cloud(35, 2, seed: 4, offset: 1)
+    let xy = try Sinkhorn.divergence(x, y, options: Self.tight).value
+    let yx = try Sinkhorn.divergence(y, x, options: Self.tight).value
+    #expect(abs(xy - yx) < 1e-11 * abs(xy))
+    let xx = try Sinkhorn.divergence(x, x, options: Self.tight).value
+    #expect(abs(xx) < 1e-12)
+    var g = SeededGenerator(seed: 5)
+    let order = Array(0..<20).shuffled(using: &g)
+    let permuted = try PointCloud(
+      points: Matrix(rowArrays: order.map { x.points.row($0) }), weights: order.map { x.weights[$0] })
+    let xpy = try Sinkhorn.divergence(permuted, y, options: Self.tight).value
+    #expect(abs(xpy - xy) < 1e-11 * abs(xy))
+    #expect(abs(try Sinkhorn.divergence(permuted, x, options: Self.tight).value) < 1e-12)
+  }
+
+  /// The potentials are defined up to (f + c, g - c): a shifted warm start gives the same value
+  /// and the same coupling (same barycentric map).
+  @Test func gaugeShiftOfPotentials() throws {
+    let x = try Self.cloud(15, 2, seed: 6)
+    let y = try Self.cloud(18, 2, seed: 7, weighted: true)
+    let solved = try Sinkhorn.transport(from: x, to: y, options: Self.tight)
+    let shifted = try Sinkhorn.transport(
+      from: x, to: y, options: Self.tight, warmStart: (solved.f.map { $0 + 3.5 }, solved.g.map { $0 - 3.5 }))
+    #expect(abs(shifted.value - solved.value) < 1e-12 * abs(solved.value))
+    #expect(shifted.iterations <= 2, "a converged warm start needs no further work")
+    let map = try Sinkhorn.barycentricMap(from: x, to: y, transport: solved)
+    let shiftedMap = try Sinkhorn.barycentricMap(from: x, to: y, transport: shifted)
+    #expect(TestData.maxDifference(map.elements, shiftedMap.elements) < 1e-12)
+  }
+
+  /// ε → 0: W₂² ≤ OT_ε ≤ W₂² + ε log n for uniform clouds of n atoms (KL of a permutation coupling
+  /// is log n); in 1-D, W₂² is the cost of matching the sorted atoms.
+  @Test(arguments: [1e-2, 1e-3, 1e-4])
+  func smallEpsilonApproachesExactTransport(epsilon: Double) throws {
+    var g = SeededGenerator(seed: 8)
+    let n = 20
+    let xs = (0..<n).map { _ in g.nextGaussian() }
+    let ys = (0..<n).map { _ in 2 + 0.5 * g.nextGaussian() }
+    let w2 = zip(xs.sorted(), ys.sorted()).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(n)
+    let x = try PointCloud(points: Matrix(rows: n, columns: 1, elements: xs))
+    let y = try PointCloud(points: Matrix(rows: n, columns: 1, elements: ys))
+    let ot = try Sinkhorn.transport(from: x, to: y, options: Self.options(epsilon, tolerance: 1e-10)).value
+    #expect(ot >= w2 - 1e-10)
+    #expect(ot <= w2 + epsilon * log(Double(n)) + 1e-10)
+    let finite = ot.isFinite
+    #expect(finite)
+  }
+
+  /// ε → ∞: the coupling tends to the product a ⊗ b, so OT_ε → ⟨C, a ⊗ b⟩ (from below).
+  @Test func largeEpsilonApproachesTheProductCoupling() throws {
+    let x = try Self.cloud(12, 2, seed: 9, weighted: true)
+    let y = try Self.cloud(9, 2, seed: 10)
+    var product = 0.0
+    for j in 0..<12 {
+      for k in 0..<9 {
+        var c = 0.0
+        for t in 0..<2 { c += (x.points[j, t] - y.points[k, t]) * (x.points[j, t] - y.points[k, t]) }
+        product += x.weights[j] * y.weights[k] * c
+      }
+    }
+    let ot = try Sinkhorn.transport(from: x, to: y, options: Self.options(1e6)).value
+    #expect(ot <= product + 1e-9)
+    // The gap is the variance of the cost under the product, over 2ε, to first order: tiny at 1e6.
+    #expect(product - ot < 1e-4)
+  }
+
+  @Test func badInputIsRefused() throws {
+    #expect(throws: DAMError.self) { try SinkhornOptions(epsilon: 0) }
+    #expect(throws: DAMError.self) { try SinkhornOptions(epsilon: -1) }
+    #expect(throws: DAMError.self) { try SinkhornOptions(epsilon: .nan) }
+    #expect(throws: DAMError.self) { try SinkhornOptions(epsilon: 1, tolerance: -1) }
+    #expect(throws: DAMError.self) { try SinkhornOptions(epsilon: 1, epsilonScaling: 1) }
+    #expect(throws: DAMError.self) { try SinkhornOptions(epsilon: 1, relaxation: .fixed(2)) }
+    let x = try Self.cloud(5, 2, seed: 1)
+    let y = try Self.cloud(5, 3, seed: 2)
+    let mismatch = #expect(throws: DAMError.self) { try Sinkhorn.divergence(x, y, options: Self.tight) }
+    #expect(mismatch?.kind == .dimensionMismatch)
+    let z = try Self.cloud(5, 2, seed: 3, offset: 30)
+    let capped = try SinkhornOptions(epsilon: 1e-3, tolerance: 1e-14, maxIterations: 3, epsilonScaling: nil)
+    let error = #expect(throws: DAMError.self) { try Sinkhorn.transport(from: x, to: z, options: capped) }
+    #expect(error?.argument == "maxIterations")
+    let allowed = try SinkhornOptions(
+      epsilon: 1e-3, tolerance: 1e-14, maxIterations: 3, epsilonScaling: nil, allowsUnconverged: true)
+    let partial = try Sinkhorn.transport(from: x, to: z, options: allowed)
+    #expect(!partial.converged)
+    #expect(partial.value.isFinite)
+  }
+}
