@@ -50,9 +50,10 @@ where G.State == D.State, G.Variation == D.Variation {
     var evaluations: [D.Evaluation]
   }
 
-  /// Evaluates divergences, weights and energy at a state.
-  public func snapshot(at state: D.State) throws -> Snapshot {
-    let query = try memory.divergence.prepareQuery(state)
+  /// Evaluates divergences, weights and energy at a state; `previous` (the snapshot of the
+  /// previous step) lets iterative divergences warm-start.
+  public func snapshot(at state: D.State, previous: Snapshot? = nil) throws -> Snapshot {
+    let query = try memory.divergence.prepareQuery(state, previous: previous?.query)
     let divergence = memory.divergence
     var evaluations: [D.Evaluation] = []
     evaluations.reserveCapacity(memory.count)
@@ -62,7 +63,8 @@ where G.State == D.State, G.Variation == D.Variation {
     scores.reserveCapacity(memory.count)
     for i in 0..<memory.count {
       let evaluation = try divergence.evaluate(
-        state, query: query, pattern: memory.patterns[i], cache: memory.caches[i])
+        state, query: query, pattern: memory.patterns[i], cache: memory.caches[i],
+        previous: previous?.evaluations[i])
       let value = divergence.value(of: evaluation)
       guard value.isFinite else {
         throw DAMError(
@@ -122,7 +124,7 @@ where G.State == D.State, G.Variation == D.Variation {
     while steps < stopping.maxSteps {
       let next = try step(from: state, snapshot: current)
       let change = geometry.change(from: state, to: next)
-      let nextSnapshot = try snapshot(at: next)
+      let nextSnapshot = try snapshot(at: next, previous: current)
       steps += 1
       energies.append(nextSnapshot.energy)
       trajectory?.append(next)

@@ -46,6 +46,16 @@ public protocol Divergence: Sendable {
   func evaluate(_ state: State, query: QueryCache, pattern: Pattern, cache: PatternCache) throws
     -> Evaluation
 
+  /// Query-only work for one step, given that of the previous step (a warm start for iterative
+  /// solvers). The default ignores `previous`.
+  func prepareQuery(_ state: State, previous: QueryCache?) throws -> QueryCache
+
+  /// Evaluates at one pattern, given the evaluation at the same pattern in the previous step (a
+  /// warm start for iterative solvers). The default ignores `previous`.
+  func evaluate(
+    _ state: State, query: QueryCache, pattern: Pattern, cache: PatternCache, previous: Evaluation?
+  ) throws -> Evaluation
+
   /// The value `D(ξ, X)` held by an evaluation.
   func value(of evaluation: Evaluation) -> Double
 
@@ -59,6 +69,18 @@ public protocol Divergence: Sendable {
 }
 
 extension Divergence {
+  /// Ignores the previous step's query cache.
+  public func prepareQuery(_ state: State, previous: QueryCache?) throws -> QueryCache {
+    try prepareQuery(state)
+  }
+
+  /// Ignores the previous step's evaluation.
+  public func evaluate(
+    _ state: State, query: QueryCache, pattern: Pattern, cache: PatternCache, previous: Evaluation?
+  ) throws -> Evaluation {
+    try evaluate(state, query: query, pattern: pattern, cache: cache)
+  }
+
   /// Accepts every pattern.
   public func checkCompatible(_ pattern: Pattern, with reference: Pattern) throws {}
 

@@ -1,0 +1,122 @@
+/// The debiased Sinkhorn divergence between weighted point clouds,
+/// `S_ε(μ, X) = OT_ε(μ, X) - OT_ε(μ, μ)/2 - OT_ε(X, X)/2`, as a divergence of the framework.
+///
+/// - Each pattern's self term `OT_ε(X, X)` is solved once, when the pattern is stored.
+/// - The query's self problem (potential `p`, self barycentric map `T_s`) is solved once per
+///   step and shared by every pattern.
+/// - Each pattern's solve warm-starts from its potentials of the previous step.
+///
+/// The variation at the query's atoms `yⱼ` is the first variation `φ = f - p` (up to a constant)
+/// and its gradient `∇φ(yⱼ) = 2 (T_s(yⱼ) - T(yⱼ))`, with `T` the barycentric map of the coupling
+/// from `μ` to `X` (cost `‖x - y‖²`); see ``MeasureVariation``.
+public struct SinkhornDivergence: Divergence {
+  /// The solver settings, ε included.
+  public let options: SinkhornOptions
+
+  /// A Sinkhorn divergence with the given solver settings.
+  public init(options: SinkhornOptions) {
+    self.options = options
+  }
+
+  /// A Sinkhorn divergence at `epsilon` with default solver settings (marginal tolerance 1e-9).
+  public init(epsilon: Double) throws(DAMError) {
+    options = try SinkhornOptions(epsilon: epsilon)
+  }
+
+  /// The query's self problem and its barycentric map.
+  public struct QueryCache: Sendable {
+    /// `OT_ε(μ, μ)` and its symmetric potential.
+    public let selfTransport: SelfTransport
+    /// `T_s(yⱼ)`, one row per atom.
+    public let selfMap: Matrix
+  }
+
+  /// The cross problem at one pattern.
+  public struct Evaluation: Sendable {
+    /// `S_ε(μ, X)`.
+    public let value: Double
+    /// `OT_ε(μ, X)` with its potentials.
+    public let transport: EntropicTransport
+  }
+
+  /// Solves the pattern's self problem.
+  public func prepare(_ pattern: PointCloud) throws(DAMError) -> SelfTransport {
+    try Sinkhorn.selfTransport(pattern, options: options)
+  }
+
+  /// Checks the dimensions agree.
+  public func checkCompatible(_ pattern: PointCloud, with reference: PointCloud) throws(DAMError) {
+    guard pattern.dimension == reference.dimension else {
+      throw DAMError.mismatch(
+        "pattern", "has atoms of dimension \(pattern.dimension), the memory's patterns have \(reference.dimension)")
+    }
+  }
+
+  /// Checks the query's dimension.
+  public func checkQuery(_ state: PointCloud, against reference: PointCloud) throws(DAMError) {
+    guard state.dimension == reference.dimension else {
+      throw DAMError.mismatch(
+        "query", "has atoms of dimension \(state.dimension), the memory's patterns have \(reference.dimension)")
+    }
+  }
+
+  /// Solves the query's self problem.
+  public func prepareQuery(_ state: PointCloud) throws(DAMError) -> QueryCache {
+    try prepareQuery(state, previous: nil)
+  }
+
+  /// Solves the query's self problem, warm-started from the previous step's potential.
+  public func prepareQuery(_ state: PointCloud, previous: QueryCache?) throws(DAMError) -> QueryCache {
+    let cost = _CostMatrix(state.points, state.points)
+    let warm = previous.flatMap { $0.selfTransport.potential.count == state.count ? $0.selfTransport.potential : nil }
+    let solved = try _selfTransport(cost, state.weights, options, warm)
+    let map = _barycentricMap(cost, state, options.epsilon, state.weights.map(_log), solved.potential)
+    return QueryCache(selfTransport: solved, selfMap: map)
+  }
+
+  /// Solves the cross problem.
+  public func evaluate(_ state: PointCloud, query: QueryCache, pattern: PointCloud, cache: SelfTransport)
+    throws(DAMError) -> Evaluation
+  {
+    try evaluate(state, query: query, pattern: pattern, cache: cache, previous: nil)
+  }
+
+  /// Solves the cross problem, warm-started from the previous step's potentials.
+  public func evaluate(
+    _ state: PointCloud, query: QueryCache, pattern: PointCloud, cache: SelfTransport, previous: Evaluation?
+  ) throws(DAMError) -> Evaluation {
+    let cost = _CostMatrix(state.points, pattern.points)
+    var warm: (f: [Double], g: [Double])? = nil
+    if let previous, previous.transport.f.count == state.count, previous.transport.g.count == pattern.count {
+      warm = (previous.transport.f, previous.transport.g)
+    }
+    let transport = try _transport(cost, state.weights, pattern.weights, options, warm)
+    let value = transport.value - 0.5 * query.selfTransport.value - 0.5 * cache.value
+    return Evaluation(value: value, transport: transport)
+  }
+
+  /// `S_ε(μ, X)`.
+  public func value(of evaluation: Evaluation) -> Double { evaluation.value }
+
+  /// The zero variation on the query's atoms.
+  public func zeroVariation(at state: PointCloud) -> MeasureVariation {
+    MeasureVariation(atoms: state.count, dimension: state.dimension)
+  }
+
+  /// Adds `weight × (∇φ, φ)` with `φ = f - p`: `2 (T_s(yⱼ) - T(yⱼ))` and `f(yⱼ) - p(yⱼ)`.
+  public func accumulate(
+    _ weight: Double, of evaluation: Evaluation, at state: PointCloud, query: QueryCache, pattern: PointCloud,
+    cache: SelfTransport, into variation: inout MeasureVariation
+  ) {
+    let cost = _CostMatrix(state.points, pattern.points)
+    let map = _barycentricMap(
+      cost, pattern, options.epsilon, pattern.weights.map(_log), evaluation.transport.g)
+    let d = state.dimension
+    for j in 0..<state.count {
+      for t in 0..<d {
+        variation.velocity[j * d + t] += weight * 2 * (query.selfMap[j, t] - map[j, t])
+      }
+      variation.potential[j] += weight * (evaluation.transport.f[j] - query.selfTransport.potential[j])
+    }
+  }
+}
