@@ -31,6 +31,35 @@ enum Inputs {
     }
   }
 
+  /// A point cloud from a `.npy` array `(n, d)` (or `(n)` for points on a line) and optional weights.
+  static func cloud(_ path: String, weights: String?, option: String, weightsOption: String) throws(CLIError)
+    -> PointCloud
+  {
+    let array = try attributing(option) { try NPY.read(contentsOf: path) }
+    guard array.shape.count == 1 || array.shape.count == 2 else {
+      throw CLIError(option, "\(path): expected points (n, d) or (n), got shape \(array.shape)")
+    }
+    let n = array.shape[0]
+    let d = array.shape.count == 2 ? array.shape[1] : 1
+    guard n > 0, d > 0 else { throw CLIError(option, "\(path): holds no points (shape \(array.shape))") }
+    let values = try rows(array, path: path, option: option, columns: d).flatMap { $0 }
+    var weightValues: [Double]? = nil
+    if let weights {
+      let w = try attributing(weightsOption) { try NPY.read(contentsOf: weights) }
+      guard w.shape == [n] else {
+        throw CLIError(weightsOption, "\(weights): expected shape [\(n)] (one weight per point of \(path)), got \(w.shape)")
+      }
+      weightValues = w.doubles()
+    }
+    return try attributing(weightsOption) {
+      do {
+        return try PointCloud(points: Matrix(rows: n, columns: d, elements: values), weights: weightValues)
+      } catch let error as DAMError {
+        throw CLIError(error.argument == "weights" ? weightsOption : option, error.message)
+      }
+    }
+  }
+
   private static func rows(_ array: NumPyArray, path: String, option: String, columns: Int? = nil)
     throws(CLIError) -> [[Double]]
   {

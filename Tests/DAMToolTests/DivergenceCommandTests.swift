@@ -1,0 +1,54 @@
+import Foundation
+import NumPyFiles
+import Testing
+
+struct DivergenceCommandTests {
+  /// Two Diracs: S_ε = OT_ε = ‖x - y‖² for every ε; the self terms are 0.
+  @Test func twoDiracsAsJSON() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    try NPY.write(NumPyArray(shape: [1, 3], doubles: [0.5, -1, 2]), to: folder.path("x.npy"))
+    try NPY.write(NumPyArray(shape: [1, 3], doubles: [1.5, 1, 0]), to: folder.path("y.npy"))
+    let run = try DamProcess.run([
+      "divergence", "sinkhorn", folder.path("x.npy"), folder.path("y.npy"), "--epsilon", "0.01", "--json",
+    ])
+    #expect(run.status == 0, "stderr: \(run.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    for key in ["value", "ot_xy"] {
+      let value = try #require(json[key] as? Double)
+      #expect(abs(value - 9) < 1e-12 * 9, "\(key)")
+    }
+    #expect(json["ot_xx"] as? Double == 0)
+    #expect(json["ot_yy"] as? Double == 0)
+    #expect(json["iterations"] is Int)
+    #expect((json["marginal_error"] as? Double).map { $0 <= 1e-9 } == true)
+  }
+
+  @Test(arguments: [
+    ("negative-weights", "--x-weights", "negative"),
+    ("wrong-weight-count", "--y-weights", "expected shape"),
+    ("zero-epsilon", "--epsilon", "> 0"),
+    ("dimension-mismatch", "y.npy", "dimension"),
+  ])
+  func badInputIsRefused(kind: String, option: String, problem: String) throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    try NPY.write(NumPyArray(shape: [3, 2], doubles: [0, 0, 1, 0, 0, 1]), to: folder.path("x.npy"))
+    try NPY.write(NumPyArray(shape: [2, 2], doubles: [1, 1, 2, 2]), to: folder.path("y.npy"))
+    try NPY.write(NumPyArray(shape: [2, 3], doubles: [1, 1, 2, 2, 3, 3]), to: folder.path("y3.npy"))
+    try NPY.write(NumPyArray(shape: [3], doubles: [0.5, 0.7, -0.2]), to: folder.path("bad.npy"))
+    try NPY.write(NumPyArray(shape: [3], doubles: [0.2, 0.3, 0.5]), to: folder.path("three.npy"))
+    var arguments = ["divergence", "sinkhorn", folder.path("x.npy"), folder.path("y.npy"), "--epsilon", "0.1"]
+    switch kind {
+    case "negative-weights": arguments += ["--x-weights", folder.path("bad.npy")]
+    case "wrong-weight-count": arguments += ["--y-weights", folder.path("three.npy")]
+    case "zero-epsilon": arguments[5] = "0"
+    case "dimension-mismatch": arguments[3] = folder.path("y3.npy")
+    default: Issue.record("unknown case \(kind)")
+    }
+    let run = try DamProcess.run(arguments)
+    #expect(run.status != 0)
+    #expect(run.stderr.contains(option), "stderr: \(run.stderr)")
+    #expect(run.stderr.contains(problem), "stderr: \(run.stderr)")
+  }
+}
