@@ -202,3 +202,16 @@ struct VectorRetrievalTests {
     #expect(throws: DAMError.self) { try StoppingRule(energyTolerance: .nan) }
   }
 }
+
+struct StoppingRuleTests {
+  @Test func disabledTolerancesRunToTheStepLimit() throws {
+    let patterns = TestData.unitVectors(count: 10, dimension: 4, seed: 9)
+    let engine = try RetrievalEngine(
+      memory: Memory(divergence: .squaredEuclidean, patterns: patterns), separation: .softmax,
+      geometry: EuclideanGeometry(update: .gradient(step: 0.01)), beta: 1,
+      stopping: StoppingRule(maxSteps: 17, energyTolerance: nil, positionTolerance: nil, massTolerance: nil))
+    let result = try engine.retrieve([0.3, 0.1, -0.2, 0.5])
+    #expect(result.steps == 17)
+    #expect(result.stopReason == .stepLimit)
+  }
+}

@@ -7,7 +7,8 @@
 /// - no mass changed by more than `massTolerance`;
 ///
 /// or when a step leaves the state exactly unchanged (a fixed point, as sparse maps reach in
-/// finitely many steps), or after `maxSteps` steps. A tolerance of `nil` is not tested. When
+/// finitely many steps), or after `maxSteps` steps. A tolerance of `nil` is not tested; with all
+/// three `nil`, retrieval runs to `maxSteps` (or an exact fixed point). When
 /// `patience` is above 1, the tolerances must hold for that many consecutive steps, which guards
 /// against stopping on a momentary pause of a slow tail.
 public struct StoppingRule: Sendable, Hashable {
@@ -50,6 +51,8 @@ public struct StoppingRule: Sendable, Hashable {
 
   /// Whether a step with these changes meets every enabled tolerance.
   func isConverged(energyChange: Double, energy: Double, change: StateChange) -> Bool {
+    // With every tolerance disabled the rule runs to the step limit (or an exact fixed point).
+    if energyTolerance == nil && positionTolerance == nil && massTolerance == nil { return false }
     if let tolerance = energyTolerance, !(abs(energyChange) <= tolerance * max(1, abs(energy))) {
       return false
     }

@@ -60,8 +60,26 @@ func _checkDimensions(_ x: PointCloud, _ y: PointCloud) throws(DAMError) {
 }
 
 /// Sinkhorn iterations at the target ε after which a solve that has not converged switches to
-/// Newton's method (when allowed): by then the fast linear phase is over.
+/// Newton's method (when allowed) in any case; it usually switches earlier, as soon as
+/// ``_newtonPays(_:tolerance:rows:columns:)`` predicts a saving.
 let _newtonAfter = 100
+
+/// Whether switching to Newton now is predicted to be cheaper than continuing Sinkhorn: the
+/// linear rate θ of the last 5 iterations predicts `log(error/tolerance)/log(1/θ)` more
+/// iterations; a Newton step costs about `1.5 + (m + m²/3n)/20` Sinkhorn iterations (one coupling,
+/// a rank-n update of an m x m matrix, a Cholesky factorisation and a line search), and a polish
+/// takes up to about 8 steps. Looked at from the 10th iteration at the target ε on.
+func _newtonPays(_ errors: [Double], tolerance: Double, rows n: Int, columns m: Int) -> Bool {
+  let window = 5
+  guard errors.count >= 10, let last = errors.last, last > tolerance else { return false }
+  let earlier = errors[errors.count - 1 - window]
+  guard earlier > 0, last > 0 else { return false }
+  let theta = _pow(last / earlier, 1 / Double(window))
+  let newtonCost = 8 * (1.5 + (Double(m) + Double(m) * Double(m) / (3 * Double(n))) / 20)
+  guard theta < 1 else { return true }  // stalled
+  let remaining = _log(last / max(tolerance, 1e-300)) / -_log(theta)
+  return remaining > newtonCost
+}
 
 /// The largest `n + m` for which Newton's method is used: its dense `m x m` system costs
 /// `O(n m² + m³)` per step, about a Sinkhorn iteration times `m`.
@@ -126,6 +144,7 @@ func _transport(
   var converged = false
   var finalIterations = 0
   var newtonSteps = 0
+  var errors: [Double] = []
   var newtonAllowed =
     options.newton && n + m <= _newtonSizeLimit && !a.contains(0) && !b.contains(0)
   while true {
@@ -155,7 +174,11 @@ func _transport(
       break
     }
     if finalIterations >= options.maxIterations { break }
-    if finalIterations == _newtonAfter, newtonAllowed {
+    errors.append(error)
+    if newtonAllowed,
+      finalIterations >= _newtonAfter
+        || _newtonPays(errors, tolerance: options.tolerance, rows: n, columns: m)
+    {
       // Sinkhorn is slow here (small ε): finish with Newton's method on the dual.
       var newF = f
       var newG = g
