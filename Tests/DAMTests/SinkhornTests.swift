@@ -89,6 +89,20 @@ struct SinkhornTests {
     #expect(TestData.maxDifference(map.elements, shiftedMap.elements) < 1e-12)
   }
 
+  /// A warm start that leads nowhere (random potentials of size 100, a small iteration cap) falls
+  /// back to a cold, annealed solve and still meets the tolerance with the right value.
+  @Test func badWarmStartFallsBackToAColdSolve() throws {
+    let x = try Self.cloud(30, 2, seed: 11)
+    let y = try Self.cloud(30, 2, seed: 12, weighted: true)
+    let options = try SinkhornOptions(epsilon: 0.1, tolerance: 1e-10, maxIterations: 60)
+    let reference = try Sinkhorn.transport(from: x, to: y, options: Self.tight)
+    var g = SeededGenerator(seed: 13)
+    let poison = (g.gaussians(30).map { 100 * $0 }, g.gaussians(30).map { 100 * $0 })
+    let result = try Sinkhorn.transport(from: x, to: y, options: options, warmStart: poison)
+    #expect(result.converged)
+    #expect(abs(result.value - reference.value) < 1e-9 * abs(reference.value))
+  }
+
   /// ε → 0: W₂² ≤ OT_ε ≤ W₂² + ε log n for uniform clouds of n atoms (KL of a permutation coupling
   /// is log n); in 1-D, W₂² is the cost of matching the sorted atoms.
   @Test(arguments: [1e-2, 1e-3, 1e-4])

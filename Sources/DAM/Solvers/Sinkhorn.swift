@@ -145,6 +145,7 @@ func _transport(
   var finalIterations = 0
   var newtonSteps = 0
   var errors: [Double] = []
+  var newtonAttempts = 0
   var newtonAllowed =
     options.newton && n + m <= _newtonSizeLimit && !a.contains(0) && !b.contains(0)
   while true {
@@ -176,7 +177,7 @@ func _transport(
     if finalIterations >= options.maxIterations { break }
     errors.append(error)
     if newtonAllowed,
-      finalIterations >= _newtonAfter
+      errors.count >= _newtonAfter
         || _newtonPays(errors, tolerance: options.tolerance, rows: n, columns: m)
     {
       // Sinkhorn is slow here (small ε): finish with Newton's method on the dual.
@@ -184,7 +185,7 @@ func _transport(
       var newG = g
       let newton = _SinkhornNewton(cost: cost, a: a, b: b, logA: logA, logB: logB, epsilon: epsilon)
       if let polished = newton.polish(&newF, &newG, tolerance: options.tolerance, maxSteps: 60) {
-        newtonSteps = polished.steps
+        newtonSteps += polished.steps
         if polished.error < error {
           f = newF
           g = newG
@@ -196,11 +197,22 @@ func _transport(
           break
         }
       }
-      newtonAllowed = false
+      // Retry later (at most three polishes) if Sinkhorn keeps crawling.
+      newtonAttempts += 1
+      newtonAllowed = newtonAttempts < 3
+      errors.removeAll()
       continue
     }
     omega = relaxation.next(error: error)
     for j in 0..<n { f[j] += omega * (fTilde[j] - f[j]) }
+  }
+  if !converged, warmStart != nil {
+    // A warm start from a distant problem can leave Newton's method a badly conditioned system
+    // and Sinkhorn a sublinear tail; a cold, annealed solve is robust. Iterations are added up.
+    let cold = try _transport(cost, a, b, options, nil)
+    return EntropicTransport(
+      epsilon: cold.epsilon, value: cold.value, f: cold.f, g: cold.g, iterations: iterations + cold.iterations,
+      newtonSteps: newtonSteps + cold.newtonSteps, marginalError: cold.marginalError, converged: cold.converged)
   }
   guard converged || options.allowsUnconverged else {
     throw DAMError(
@@ -263,6 +275,12 @@ func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptio
     }
     if finalIterations >= options.maxIterations { break }
     for j in 0..<n { p[j] = 0.5 * (p[j] + pTilde[j]) }
+  }
+  if !converged, warmStart != nil {
+    let cold = try _selfTransport(cost, a, options, nil)
+    return SelfTransport(
+      epsilon: cold.epsilon, value: cold.value, potential: cold.potential, iterations: iterations + cold.iterations,
+      marginalError: cold.marginalError, converged: cold.converged)
   }
   guard converged || options.allowsUnconverged else {
     throw DAMError(

@@ -17,8 +17,10 @@ struct _SinkhornNewton {
   let logB: [Double]
   let epsilon: Double
 
-  /// The coupling, its marginals and the L1 marginal error at (f, g).
-  func coupling(_ f: [Double], _ g: [Double]) -> (pi: [Double], r: [Double], c: [Double], error: Double, mass: Double) {
+  /// The coupling, its marginals, the L1 marginal error and the dual objective at (f, g).
+  func coupling(_ f: [Double], _ g: [Double]) -> (
+    pi: [Double], r: [Double], c: [Double], error: Double, mass: Double, dual: Double
+  ) {
     let n = cost.rows
     let m = cost.columns
     var pi = [Double](repeating: 0, count: n * m)
@@ -42,7 +44,10 @@ struct _SinkhornNewton {
       mass += r[j]
     }
     for k in 0..<m { error += abs(c[k] - b[k]) }
-    return (pi, r, c, error, mass)
+    var dual = -epsilon * (mass - 1)
+    for j in 0..<n { dual += a[j] * f[j] }
+    for k in 0..<m { dual += b[k] * g[k] }
+    return (pi, r, c, error, mass, dual)
   }
 
   /// Up to `maxSteps` Newton steps from (f, g), stopping at `tolerance`. Returns the final error
@@ -57,13 +62,20 @@ struct _SinkhornNewton {
     var steps = 0
     while state.error > tolerance && steps < maxSteps {
       guard let (df, dg) = direction(state.pi, state.r, state.c) else { return nil }
+      // Armijo on the concave dual: the Newton direction ascends with slope ⟨∇D, δ⟩ > 0. Near the
+      // solution the increase falls below round-off, so a step that lowers the marginal error is
+      // accepted too.
+      var slope = 0.0
+      for j in 0..<n { slope += (a[j] - state.r[j]) * df[j] }
+      for k in 0..<m { slope += (b[k] - state.c[k]) * dg[k] }
       var t = 1.0
       var accepted = false
       for _ in 0..<40 {
         let trialF = (0..<n).map { f[$0] + t * df[$0] }
         let trialG = (0..<m).map { g[$0] + t * dg[$0] }
         let trial = coupling(trialF, trialG)
-        if trial.error.isFinite && trial.error < state.error {
+        let ascends = trial.dual >= state.dual + 1e-4 * t * slope && trial.dual > state.dual
+        if trial.error.isFinite && (ascends || trial.error < state.error) {
           f = trialF
           g = trialG
           state = trial
@@ -123,18 +135,26 @@ struct _SinkhornNewton {
     for ridge in [0.0, 1e-12, 1e-9] {
       var factor = reduced
       if ridge > 0 { for i in 0..<size { factor[i * size + i] += ridge * trace / Double(size) } }
-      var x = Array(rhs.prefix(size))
       info = factor.withUnsafeMutableBufferPointer { pf in
-        x.withUnsafeMutableBufferPointer { px in
-          LAPACKE_dposv(
-            LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "U")), Int32(size), 1, pf.baseAddress, Int32(size),
-            px.baseAddress, 1)
+        LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "U")), Int32(size), pf.baseAddress, Int32(size))
+      }
+      guard info == 0 else { continue }
+      solution = _choleskySolve(factor, size, Array(rhs.prefix(size)))
+      if ridge > 0 {
+        // Iterative refinement against the unridged matrix recovers the well-determined
+        // components that the ridge damped.
+        for _ in 0..<5 {
+          var residual = Array(rhs.prefix(size))
+          for i in 0..<size {
+            var sum = 0.0
+            for j in 0..<size { sum += reduced[min(i, j) * size + max(i, j)] * solution[j] }
+            residual[i] -= sum
+          }
+          let correction = _choleskySolve(factor, size, residual)
+          for i in 0..<size { solution[i] += correction[i] }
         }
       }
-      if info == 0 {
-        solution = x
-        break
-      }
+      break
     }
     guard info == 0 else { return nil }
     var dg = solution
@@ -148,4 +168,17 @@ struct _SinkhornNewton {
     for value in df + dg where !value.isFinite { return nil }
     return (df, dg)
   }
+}
+
+/// Solves `U ᵀU x = b` with the upper Cholesky factor from `dpotrf` (row-major).
+func _choleskySolve(_ factor: [Double], _ size: Int, _ b: [Double]) -> [Double] {
+  var x = b
+  var copy = factor
+  _ = copy.withUnsafeMutableBufferPointer { pf in
+    x.withUnsafeMutableBufferPointer { px in
+      LAPACKE_dpotrs(
+        LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "U")), Int32(size), 1, pf.baseAddress, Int32(size), px.baseAddress, 1)
+    }
+  }
+  return x
 }
