@@ -108,6 +108,55 @@ enum SVG {
     return out + "</svg>\n"
   }
 
+  /// A 2-D scatter of point sets (each a colour and a marker size) with optional polylines
+  /// (trajectories), equal axis scales.
+  struct PointSet {
+    var label: String
+    var points: [(x: Double, y: Double)]
+    var color: String
+    var radius: Double = 3
+    var hollow = false
+  }
+
+  static func scatter(
+    title: String, sets: [PointSet], paths: [[(x: Double, y: Double)]] = [], pathColor: String = "#999",
+    size: Double = 560
+  ) -> String {
+    let margin = 40.0
+    let legend = 200.0
+    let all = sets.flatMap(\.points) + paths.flatMap { $0 }
+    let xs = all.map(\.x)
+    let ys = all.map(\.y)
+    let xMin = xs.min() ?? 0
+    let xMax = xs.max() ?? 1
+    let yMin = ys.min() ?? 0
+    let yMax = ys.max() ?? 1
+    let span = max(xMax - xMin, yMax - yMin, 1e-9) * 1.05
+    let cx = (xMin + xMax) / 2
+    let cy = (yMin + yMax) / 2
+    let plot = size - 2 * margin
+    func px(_ x: Double) -> Double { margin + ((x - cx) / span + 0.5) * plot }
+    func py(_ y: Double) -> Double { margin + (0.5 - (y - cy) / span) * plot }
+    var out = header(width: size + legend, height: size)
+    out += text((size + legend) / 2, 22, title, size: 15, anchor: "middle", weight: "bold")
+    out += "<rect x=\"\(f(margin))\" y=\"\(f(margin))\" width=\"\(f(plot))\" height=\"\(f(plot))\" fill=\"none\" stroke=\"#444\"/>\n"
+    for path in paths where path.count > 1 {
+      let line = path.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+      out += "<polyline points=\"\(line)\" fill=\"none\" stroke=\"\(pathColor)\" stroke-width=\"0.8\"/>\n"
+    }
+    for (k, set) in sets.enumerated() {
+      for p in set.points {
+        let fill = set.hollow ? "none" : set.color
+        out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"\(f(set.radius))\" fill=\"\(fill)\" stroke=\"\(set.color)\"/>\n"
+      }
+      let ly = margin + 12 + Double(k) * 18
+      let fill = set.hollow ? "none" : set.color
+      out += "<circle cx=\"\(f(size + 10))\" cy=\"\(f(ly - 4))\" r=\"4\" fill=\"\(fill)\" stroke=\"\(set.color)\"/>\n"
+      out += text(size + 20, ly, set.label, size: 11, anchor: "start")
+    }
+    return out + "</svg>\n"
+  }
+
   private static func header(width: Double, height: Double) -> String {
     """
     <svg xmlns="http://www.w3.org/2000/svg" width="\(f(width))" height="\(f(height))" viewBox="0 0 \(f(width)) \(f(height))">
