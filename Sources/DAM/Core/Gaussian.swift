@@ -42,14 +42,7 @@ public struct Gaussian: Sendable, Hashable {
         "is not symmetric: max |S[i,j] - S[j,i]| = \(asymmetry), more than \(Self.symmetryTolerance) of max |S| = \(scale)"
       )
     }
-    var symmetric = covariance
-    for i in 0..<d {
-      for j in 0..<i {
-        let mean = 0.5 * (symmetric[i, j] + symmetric[j, i])
-        symmetric[i, j] = mean
-        symmetric[j, i] = mean
-      }
-    }
+    let symmetric = covariance._symmetrized()
     var factor = symmetric.elements
     let info = factor.withUnsafeMutableBufferPointer {
       LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), Int32(d), $0.baseAddress, Int32(d))

@@ -104,6 +104,20 @@ public struct Matrix: Sendable, Hashable {
   /// The largest absolute value of an element (0 for an empty matrix).
   public var maxAbs: Double { elements.reduce(0) { max($0, abs($1)) } }
 
+  /// `(A + Aᵀ)/2` for a square matrix: exactly symmetric, for removing round-off asymmetry.
+  func _symmetrized() -> Matrix {
+    var result = self
+    let n = rows
+    for i in 0..<n {
+      for j in 0..<i {
+        let mean = 0.5 * (_elements[i * n + j] + _elements[j * n + i])
+        result._elements[i * n + j] = mean
+        result._elements[j * n + i] = mean
+      }
+    }
+    return result
+  }
+
   /// The largest absolute difference `|A - Aᵀ|` over all pairs, for square matrices.
   public var asymmetry: Double {
     var worst = 0.0

@@ -42,14 +42,7 @@ public struct SymmetricEigendecomposition: Sendable {
     }
     // Column-major work array holding the symmetrised lower triangle (the matrix is symmetric,
     // so row- and column-major storage coincide).
-    var work = matrix.elements
-    for i in 0..<n {
-      for j in 0..<i {
-        let mean = 0.5 * (work[i * n + j] + work[j * n + i])
-        work[i * n + j] = mean
-        work[j * n + i] = mean
-      }
-    }
+    var work = matrix._symmetrized().elements
     var values = [Double](repeating: 0, count: n)
     if n > 0 {
       let info = work.withUnsafeMutableBufferPointer { a in
@@ -78,15 +71,7 @@ public struct SymmetricEigendecomposition: Sendable {
       let factor = f(eigenvalues[j])
       for i in 0..<n { scaled._elements[i * n + j] *= factor }
     }
-    var result = _gemm(scaled, eigenvectors, transposeLeft: false, transposeRight: true)
-    for i in 0..<n {
-      for j in 0..<i {
-        let mean = 0.5 * (result._elements[i * n + j] + result._elements[j * n + i])
-        result._elements[i * n + j] = mean
-        result._elements[j * n + i] = mean
-      }
-    }
-    return result
+    return _gemm(scaled, eigenvectors, transposeLeft: false, transposeRight: true)._symmetrized()
   }
 }
 
