@@ -17,7 +17,10 @@ struct ExperimentCommand: ParsableCommand {
   static let experiments: [Experiment] = [
     Experiment(name: GaussianCloudsExperiment.name, summary: GaussianCloudsExperiment.summary) {
       try GaussianCloudsExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
-    }
+    },
+    Experiment(name: RandomPatternsExperiment.name, summary: RandomPatternsExperiment.summary) {
+      try RandomPatternsExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
+    },
   ]
 
   @Argument(help: "The experiment to run (see --list).")

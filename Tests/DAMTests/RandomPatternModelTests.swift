@@ -1,0 +1,47 @@
+import DAM
+import DAMTestSupport
+import Foundation
+import Testing
+
+struct RandomPatternModelTests {
+  @Test func patternsHaveTheModelsMeansWeightsAndRadius() throws {
+    let model = try RandomPatternModel(dimension: 6, atoms: 12, meanNorm: 3, shapeRadius: 0.5)
+    var g = SeededGenerator(seed: 1)
+    for cloud in model.sample(count: 20, using: &g) {
+      let mean = cloud.mean
+      // Rademacher mean of norm R, every coordinate ±R/√d.
+      #expect(abs(mean.reduce(0) { $0 + $1 * $1 }.squareRoot() - 3) < 1e-12)
+      for value in mean { #expect(abs(abs(value) - 3 / 6.0.squareRoot()) < 1e-12) }
+      // Weights in [0.5, 1.5] before normalisation: ratios at most 3.
+      #expect(cloud.weights.max()! / cloud.weights.min()! <= 3 + 1e-12)
+      // Shape points lie within the ball of radius r around the shape's own mean, which the mean
+      // correction moved by at most r: every atom is within 2r of m.
+      for j in 0..<cloud.count {
+        let distance = (0..<6).reduce(0) { $0 + pow(cloud.points[j, $1] - mean[$1], 2) }.squareRoot()
+        #expect(distance <= 1 + 1e-12)
+      }
+    }
+  }
+
+  /// The certified lower bound holds on random clouds (including identical ones, where it is
+  /// negative) and is tight for two Diracs.
+  @Test func lowerBoundHolds() throws {
+    let model = try RandomPatternModel(dimension: 3, atoms: 15, meanNorm: 1, shapeRadius: 1)
+    var g = SeededGenerator(seed: 2)
+    for epsilon in [0.01, 0.1, 1] {
+      let options = try SinkhornOptions(epsilon: epsilon, tolerance: 1e-11, maxIterations: 50_000)
+      let clouds = model.sample(count: 6, using: &g)
+      for x in clouds {
+        for y in clouds {
+          let s = try Sinkhorn.divergence(x, y, options: options).value
+          let bound = try SinkhornBounds.lowerBound(x, y, epsilon: epsilon)
+          #expect(s >= bound - 1e-10, "S = \(s) < bound \(bound) at eps \(epsilon)")
+        }
+      }
+    }
+    let a = try PointCloud(points: Matrix(rowArrays: [[0.0, 1]]))
+    let b = try PointCloud(points: Matrix(rowArrays: [[2.0, -1]]))
+    #expect(try SinkhornBounds.lowerBound(a, b, epsilon: 0.3) == 8)
+    #expect(try Sinkhorn.divergence(a, b, options: SinkhornOptions(epsilon: 0.3)).value == 8)
+  }
+}
