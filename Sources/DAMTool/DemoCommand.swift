@@ -205,7 +205,7 @@ struct DemoCommand: ParsableCommand {
     let markdown = """
       # Demo: recall of corrupted handwritten digits
 
-      Command: `dam demo --queries \(queries) --seed \(seed) --noise \(noise)`
+      Command: `dam demo --queries \(queries) --seed \(seed) --noise \(noise)`, on \(Machine.description).
 
       Memory: all 1,797 digits of the built-in data set (8x8, pixels / 16, vectors in R^64).
       Queries: \(queries) stored digits (seeded sample), corrupted by Gaussian pixel noise (sd \(noise))

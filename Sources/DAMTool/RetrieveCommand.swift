@@ -5,13 +5,22 @@ import NumPyFiles
 struct RetrieveCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "retrieve",
-    abstract: "Recall stored vectors from one query or a batch of queries.",
+    abstract: "Recall stored vectors or point clouds from one query or a batch of queries.",
     discussion: """
-      The memory is a .npy array of shape (N, D): N stored vectors of dimension D. The query is a
-      .npy vector (D) or a batch (B, D). Each query is moved by the chosen geometry until the
-      stopping rule holds; the result names the stored pattern nearest to the final state (under
-      the divergence), the steps taken, why retrieval stopped, the energy after each step and the
-      final separation weights.
+      Vectors: the memory is a .npy array (N, D) of N stored vectors; the query a .npy vector (D)
+      or a batch (B, D). Point clouds: the memory is a .npz with 'points' (N, n, d) and optional
+      'weights' (N, n), or ragged 'points' (total, d), 'weights' (total) and 'offsets' (N + 1);
+      the query a .npz with 'points' (n, d) and optional 'weights' (n), or a batch in the memory's
+      layouts. Weights default to uniform and must sum to 1 per cloud.
+
+      Each query is moved by the chosen geometry until the stopping rule holds; the result names
+      the stored pattern nearest to the final state (under the divergence), the steps taken, why
+      retrieval stopped, the energy after each step and the final separation weights.
+
+      Point clouds: --divergence sinkhorn (the debiased Sinkhorn divergence, cost ||x - y||^2,
+      needs --epsilon) with --geometry shk (transport and reweighting; default hellinger scale
+      eps/(20 step)), wasserstein (transport only) or euclidean (the baseline that stacks the atoms,
+      in their stored order, into one vector and runs the classic dot-product update).
 
       Divergences: squared-euclidean is ||x - X_i||^2 (the package's cost convention); dot-product
       is 1/2 ||x||^2 - <x, X_i>, the classic modern Hopfield energy, whose weights are
@@ -21,10 +30,10 @@ struct RetrieveCommand: ParsableCommand {
       Nothing is written unless every query succeeds; --output is replaced atomically.
       """)
 
-  @Option(help: ArgumentHelp("The stored patterns: a .npy array (N, D).", valueName: "path"))
+  @Option(help: ArgumentHelp("The stored patterns: a .npy array (N, D) of vectors, or a .npz of point clouds.", valueName: "path"))
   var memory: String
 
-  @Option(help: ArgumentHelp("The query: a .npy vector (D) or a batch (B, D).", valueName: "path"))
+  @Option(help: ArgumentHelp("The query: a .npy vector (D) or batch (B, D), or a .npz of one or more point clouds.", valueName: "path"))
   var query: String
 
   @Option(parsing: .unconditional, help: "The inverse temperature beta > 0: larger is sharper recall.")
@@ -33,20 +42,27 @@ struct RetrieveCommand: ParsableCommand {
   @Option(help: "The separation map that turns scores into pattern weights.")
   var separation: SeparationChoice = .softmax
 
-  @Option(help: "The divergence between the query and each stored pattern.")
-  var divergence: VectorDivergenceChoice = .squaredEuclidean
+  @Option(
+    help: "The divergence: squared-euclidean (default) or dot-product for vectors; sinkhorn (default) for point clouds.")
+  var divergence: DivergenceChoice?
 
   @Option(
     help: """
-      fixed-point: the concave-convex update x <- sum_i w_i X_i (never increases the energy); \
-      gradient: x <- x - step * grad E.
+      Vectors: fixed-point (default; the concave-convex update x <- sum_i w_i X_i, never increases \
+      the energy) or gradient (x <- x - step * grad E). Point clouds: shk (default), wasserstein or euclidean.
       """)
-  var geometry: VectorGeometryChoice = .fixedPoint
+  var geometry: GeometryChoice?
 
   @Option(
     parsing: .unconditional,
-    help: "The step size of --geometry gradient (default 0.5, the fixed point for squared-euclidean).")
+    help: "The step size of --geometry gradient, shk or wasserstein (default 0.5: the fixed point for squared-euclidean, the barycentric step for sinkhorn).")
   var step: Double?
+
+  @Option(parsing: .unconditional, help: "The entropic regularisation eps > 0 of --divergence sinkhorn, in squared distance units.")
+  var epsilon: Double?
+
+  @Option(parsing: .unconditional, help: "The Hellinger scale alpha >= 0 of --geometry shk (default eps / (20 step)).")
+  var hellingerScale: Double?
 
   @OptionGroup(title: "Stopping")
   var stopping: StoppingOptions
@@ -54,7 +70,7 @@ struct RetrieveCommand: ParsableCommand {
   @Flag(help: "Print the results as JSON on standard output.")
   var json = false
 
-  @Option(help: ArgumentHelp("Write the final states to this .npy file (the query's shape).", valueName: "path"))
+  @Option(help: ArgumentHelp("Write the final states here: .npy for vectors (the query's shape), .npz for point clouds.", valueName: "path"))
   var output: String?
 
   struct QueryResult: Encodable {
@@ -65,6 +81,16 @@ struct RetrieveCommand: ParsableCommand {
     var energy: [Double]
     var weights: [Double]
     var finalDivergence: Double
+
+    init<State>(_ index: Int, _ result: RetrievalResult<State>) {
+      query = index
+      patternIndex = result.nearestPattern
+      steps = result.steps
+      stopReason = result.stopReason
+      energy = result.energies
+      weights = result.weights
+      finalDivergence = result.divergences[result.nearestPattern]
+    }
 
     enum CodingKeys: String, CodingKey {
       case query, steps, energy, weights
@@ -90,12 +116,40 @@ struct RetrieveCommand: ParsableCommand {
     if let step, !(step.isFinite && step > 0) {
       throw CLIError("--step", "must be a finite number > 0, got \(step)")
     }
+    if let epsilon, !(epsilon.isFinite && epsilon > 0) {
+      throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")
+    }
+    if let hellingerScale, !(hellingerScale.isFinite && hellingerScale >= 0) {
+      throw CLIError("--hellinger-scale", "must be a finite number >= 0, got \(hellingerScale)")
+    }
     _ = try stopping.rule()
     if let output { try OutputPath.check(output, option: "--output") }
   }
 
+  var isCloudMemory: Bool { memory.lowercased().hasSuffix(".npz") }
+
   func run() throws {
+    if isCloudMemory { try runClouds() } else { try runVectors() }
+  }
+
+  func runVectors() throws {
     let stoppingRule = try stopping.rule()
+    let divergence = divergence ?? .squaredEuclidean
+    let geometry = geometry ?? .fixedPoint
+    let vectorDivergence: VectorDivergenceChoice
+    switch divergence {
+    case .squaredEuclidean: vectorDivergence = .squaredEuclidean
+    case .dotProduct: vectorDivergence = .dotProduct
+    case .sinkhorn: throw CLIError("--divergence", "sinkhorn compares point clouds; give the memory as a .npz of clouds")
+    }
+    let vectorGeometry: VectorGeometryChoice
+    switch geometry {
+    case .fixedPoint: vectorGeometry = .fixedPoint
+    case .gradient: vectorGeometry = .gradient
+    default: throw CLIError("--geometry", "\(geometry.rawValue) is for point clouds; vectors take fixed-point or gradient")
+    }
+    if epsilon != nil { throw CLIError("--epsilon", "applies to --divergence sinkhorn (point clouds) only") }
+    if hellingerScale != nil { throw CLIError("--hellinger-scale", "applies to --geometry shk (point clouds) only") }
     let patterns = try Inputs.vectors(memory, option: "--memory")
     let (queries, batch) = try Inputs.queries(query, option: "--query")
     let dimension = patterns[0].count
@@ -104,7 +158,7 @@ struct RetrieveCommand: ParsableCommand {
         "--query", "\(query): queries have dimension \(queries[0].count), the memory's patterns have \(dimension)")
     }
     let engine = try VectorEngines.make(
-      patterns: patterns, divergence: divergence, separation: separation, geometry: geometry, step: step,
+      patterns: patterns, divergence: vectorDivergence, separation: separation, geometry: vectorGeometry, step: step,
       beta: beta, stopping: stoppingRule)
 
     var results: [QueryResult] = []
@@ -112,11 +166,7 @@ struct RetrieveCommand: ParsableCommand {
     for (index, q) in queries.enumerated() {
       if queries.count > 1 { Terminal.progress("retrieve: query \(index + 1) of \(queries.count)") }
       let result = try attributing(batch ? "--query (row \(index))" : "--query") { try engine.retrieve(q) }
-      results.append(
-        QueryResult(
-          query: index, patternIndex: result.nearestPattern, steps: result.steps, stopReason: result.stopReason,
-          energy: result.energies, weights: result.weights,
-          finalDivergence: result.divergences[result.nearestPattern]))
+      results.append(QueryResult(index, result))
       states.append(contentsOf: result.state)
     }
     Terminal.endProgress()
@@ -127,16 +177,57 @@ struct RetrieveCommand: ParsableCommand {
         try NPY.write(try NumPyArray(shape: shape, doubles: states), to: output)
       }
     }
+    try report(
+      results, patterns: patterns.count,
+      shape: "\(patterns.count) vectors of dimension \(dimension)", dimension: dimension,
+      divergence: vectorDivergence.rawValue, geometry: vectorGeometry.rawValue)
+  }
 
+  func runClouds() throws {
+    let stoppingRule = try stopping.rule()
+    let divergence = divergence ?? .sinkhorn
+    guard divergence == .sinkhorn else {
+      throw CLIError("--divergence", "\(divergence.rawValue) is for vector memories; point clouds take sinkhorn")
+    }
+    let geometry = geometry ?? .shk
+    let patterns = try Inputs.clouds(memory, option: "--memory").clouds
+    let (queries, batch) = try Inputs.clouds(query, option: "--query")
+    let dimension = patterns[0].dimension
+    for (i, pattern) in patterns.enumerated() where pattern.dimension != dimension {
+      throw CLIError("--memory", "\(memory): cloud \(i) has dimension \(pattern.dimension), cloud 0 has \(dimension)")
+    }
+    guard queries[0].dimension == dimension else {
+      throw CLIError(
+        "--query", "\(query): atoms have dimension \(queries[0].dimension), the memory's have \(dimension)")
+    }
+    let retriever = try CloudEngines.make(
+      patterns: patterns, geometry: geometry, separation: separation, beta: beta, epsilon: epsilon, step: step,
+      hellingerScale: hellingerScale, stopping: stoppingRule)
+    var results: [QueryResult] = []
+    var finals: [PointCloud] = []
+    for (index, q) in queries.enumerated() {
+      Terminal.progress("retrieve: query \(index + 1) of \(queries.count)")
+      let result = try attributing(batch ? "--query (cloud \(index))" : "--query") { try retriever.retrieve(q) }
+      results.append(QueryResult(index, result))
+      finals.append(result.state)
+    }
+    Terminal.endProgress()
+    if let output { try Inputs.writeClouds(finals, batch: batch, to: output, option: "--output") }
+    try report(
+      results, patterns: patterns.count, shape: "\(patterns.count) point clouds in R^\(dimension)", dimension: dimension,
+      divergence: divergence.rawValue, geometry: retriever.description)
+  }
+
+  func report(
+    _ results: [QueryResult], patterns: Int, shape: String, dimension: Int, divergence: String, geometry: String
+  ) throws {
     if json {
       try JSONOutput.print(
         Report(
-          memory: memory, patterns: patterns.count, dimension: dimension, divergence: divergence.rawValue,
-          separation: separation.rawValue, geometry: geometry.rawValue, beta: beta, results: results))
+          memory: memory, patterns: patterns, dimension: dimension, divergence: divergence,
+          separation: separation.rawValue, geometry: geometry, beta: beta, results: results))
     } else {
-      print(
-        "memory: \(patterns.count) patterns of dimension \(dimension); \(divergence.rawValue), "
-          + "\(separation.rawValue), \(geometry.rawValue), beta = \(beta)")
+      print("memory: \(shape); \(divergence), \(separation.rawValue), \(geometry), beta = \(beta)")
       var table = Table(header: ["query", "pattern", "steps", "stopped", "energy", "top weight"])
       for r in results {
         table.append([

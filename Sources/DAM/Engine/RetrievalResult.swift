@@ -17,6 +17,21 @@ public struct RetrievalResult<State: Sendable>: Sendable {
   /// The states visited, starting with the query, when the trajectory was requested.
   public var trajectory: [State]?
 
+  /// A result; engines of your own (or adapters around ours) build one.
+  public init(
+    state: State, weights: [Double], divergences: [Double], energies: [Double], steps: Int,
+    stopReason: StopReason, lastChange: StateChange, trajectory: [State]? = nil
+  ) {
+    self.state = state
+    self.weights = weights
+    self.divergences = divergences
+    self.energies = energies
+    self.steps = steps
+    self.stopReason = stopReason
+    self.lastChange = lastChange
+    self.trajectory = trajectory
+  }
+
   /// The index of the stored pattern with the smallest divergence to the final state (the
   /// lowest such index on ties).
   public var nearestPattern: Int {

@@ -314,7 +314,7 @@ enum GaussianCloudsExperiment {
     let markdown = """
       # Sinkhorn-SHK paper, Experiments 1 and 2
 
-      Command: `\(command)`
+      Command: `\(command)` (seed \(seed)), on \(Machine.description).
 
       Settings (the paper's numbers were lost in extraction; these are ours): \(patternCount) stored clouds of
       \(atoms) uniformly weighted atoms in R^2 per trial, drawn afresh for every trial. Experiment 1: Gaussians with

@@ -31,6 +31,94 @@ enum Inputs {
     }
   }
 
+  /// Point clouds from a `.npz` archive: `points` (N, n, d) with optional `weights` (N, n), or
+  /// ragged `points` (total, d) with optional `weights` (total) and `offsets` (N + 1); a single
+  /// cloud is `points` (n, d) with optional `weights` (n). Returns the clouds and whether the
+  /// file held a batch (3-D or ragged) rather than one cloud.
+  static func clouds(_ path: String, option: String) throws(CLIError) -> (clouds: [PointCloud], batch: Bool) {
+    let archive = try attributing(option) { try NPZ.read(contentsOf: path) }
+    guard let points = archive["points"] else {
+      throw CLIError(option, "\(path): no 'points' array (found: \(archive.names.joined(separator: ", ")))")
+    }
+    let values = points.doubles()
+    for (index, value) in values.enumerated() where !value.isFinite {
+      throw CLIError(option, "\(path): 'points' has a non-finite value (\(value)) at flat index \(index)")
+    }
+    let weights = archive["weights"]?.doubles()
+    var ranges: [(start: Int, count: Int)] = []
+    let d: Int
+    let batch: Bool
+    if let offsetsArray = archive["offsets"] {
+      guard points.shape.count == 2 else {
+        throw CLIError(option, "\(path): with 'offsets', 'points' must be (total, d), got shape \(points.shape)")
+      }
+      let offsets = try attributing(option) { try offsetsArray.integers() }
+      let total = points.shape[0]
+      guard offsets.count >= 2, offsets.first == 0, offsets.last == total,
+        zip(offsets, offsets.dropFirst()).allSatisfy({ $0 < $1 })
+      else {
+        throw CLIError(
+          option, "\(path): 'offsets' must start at 0, increase strictly and end at the number of points (\(total))")
+      }
+      d = points.shape[1]
+      ranges = zip(offsets, offsets.dropFirst()).map { ($0, $1 - $0) }
+      batch = true
+    } else if points.shape.count == 3 {
+      d = points.shape[2]
+      ranges = (0..<points.shape[0]).map { ($0 * points.shape[1], points.shape[1]) }
+      batch = true
+    } else if points.shape.count == 2 {
+      d = points.shape[1]
+      ranges = [(0, points.shape[0])]
+      batch = false
+    } else {
+      throw CLIError(option, "\(path): 'points' must be (n, d), (N, n, d), or (total, d) with 'offsets'; got \(points.shape)")
+    }
+    guard d > 0, !ranges.isEmpty, ranges.allSatisfy({ $0.count > 0 }) else {
+      throw CLIError(option, "\(path): holds an empty cloud (shape \(points.shape))")
+    }
+    let totalPoints = ranges.reduce(0) { $0 + $1.count }
+    if let weights, weights.count != totalPoints {
+      throw CLIError(option, "\(path): 'weights' has \(weights.count) values for \(totalPoints) points")
+    }
+    var clouds: [PointCloud] = []
+    for (i, range) in ranges.enumerated() {
+      let cloudPoints = Array(values[(range.start * d)..<((range.start + range.count) * d)])
+      let cloudWeights = weights.map { Array($0[range.start..<(range.start + range.count)]) }
+      do {
+        clouds.append(try PointCloud(points: Matrix(rows: range.count, columns: d, elements: cloudPoints), weights: cloudWeights))
+      } catch {
+        throw CLIError(option, "\(path): cloud \(i): \(error)")
+      }
+    }
+    return (clouds, batch)
+  }
+
+  /// Writes clouds as `.npz`: `points` (n, d) and `weights` (n) for one cloud; `points` (B, n, d)
+  /// and `weights` (B, n) for a batch of equal sizes; ragged `points`, `weights`, `offsets` otherwise.
+  static func writeClouds(_ clouds: [PointCloud], batch: Bool, to path: String, option: String) throws(CLIError) {
+    try attributing(option) {
+      let d = clouds[0].dimension
+      let points = clouds.flatMap(\.points.elements)
+      let weights = clouds.flatMap(\.weights)
+      var archive = NumPyArchive()
+      if !batch, clouds.count == 1 {
+        archive["points"] = try NumPyArray(shape: [clouds[0].count, d], doubles: points)
+        archive["weights"] = try NumPyArray(shape: [clouds[0].count], doubles: weights)
+      } else if Set(clouds.map(\.count)).count == 1 {
+        archive["points"] = try NumPyArray(shape: [clouds.count, clouds[0].count, d], doubles: points)
+        archive["weights"] = try NumPyArray(shape: [clouds.count, clouds[0].count], doubles: weights)
+      } else {
+        var offsets = [0]
+        for cloud in clouds { offsets.append(offsets.last! + cloud.count) }
+        archive["points"] = try NumPyArray(shape: [offsets.last!, d], doubles: points)
+        archive["weights"] = try NumPyArray(shape: [offsets.last!], doubles: weights)
+        archive["offsets"] = try NumPyArray(shape: [offsets.count], integers: offsets)
+      }
+      try NPZ.write(archive, to: path)
+    }
+  }
+
   /// A point cloud from a `.npy` array `(n, d)` (or `(n)` for points on a line) and optional weights.
   static func cloud(_ path: String, weights: String?, option: String, weightsOption: String) throws(CLIError)
     -> PointCloud

@@ -1,0 +1,90 @@
+import ArgumentParser
+import DAM
+
+/// The divergences `dam retrieve` knows, over both families.
+enum DivergenceChoice: String, CaseIterable, ExpressibleByArgument {
+  case squaredEuclidean = "squared-euclidean"
+  case dotProduct = "dot-product"
+  case sinkhorn
+}
+
+/// The geometries `dam retrieve` knows: fixed-point and gradient for vectors; shk, wasserstein and
+/// euclidean (the stacked-coordinate baseline) for point clouds.
+enum GeometryChoice: String, CaseIterable, ExpressibleByArgument {
+  case fixedPoint = "fixed-point"
+  case gradient
+  case shk
+  case wasserstein
+  case euclidean
+}
+
+/// A retrieval over point clouds, whatever the engine behind it.
+struct CloudRetriever {
+  let retrieve: (PointCloud) throws -> RetrievalResult<PointCloud>
+  let description: String
+}
+
+/// Builds point-cloud retrieval from run-time choices.
+enum CloudEngines {
+  static func make(
+    patterns: [PointCloud], geometry: GeometryChoice, separation: SeparationChoice, beta: Double,
+    epsilon: Double?, step: Double?, hellingerScale: Double?, stopping: StoppingRule
+  ) throws(CLIError) -> CloudRetriever {
+    switch geometry {
+    case .shk, .wasserstein:
+      guard let epsilon else { throw CLIError("--epsilon", "required with --divergence sinkhorn (in squared distance units)") }
+      let tau = step ?? 0.5
+      if geometry == .wasserstein, let hellingerScale, hellingerScale != 0 {
+        throw CLIError("--hellinger-scale", "applies to --geometry shk only (wasserstein is alpha = 0)")
+      }
+      // Default alpha: tau alpha = eps / 20, the largest value at which the energy was monotone in
+      // our tests (see SHKGeometry).
+      let alpha = geometry == .wasserstein ? 0 : (hellingerScale ?? epsilon / (20 * tau))
+      let divergence = try attributing("--epsilon") {
+        SinkhornDivergence(options: try SinkhornOptions(epsilon: epsilon))
+      }
+      let shape = try attributing("--step") { try SHKGeometry(step: tau, hellingerScale: alpha) }
+      let memory = try attributing("--memory") { try Memory(divergence: divergence, patterns: patterns) }
+      let engine = try attributing("--beta") {
+        try RetrievalEngine(
+          memory: memory, separation: separation.map, geometry: shape, beta: beta, stopping: stopping)
+      }
+      return CloudRetriever(
+        retrieve: { try engine.retrieve($0) },
+        description: "sinkhorn (eps \(epsilon)), \(geometry.rawValue) (step \(tau), hellinger scale \(alpha))")
+    case .euclidean:
+      if epsilon != nil { throw CLIError("--epsilon", "applies to the Sinkhorn geometries (shk, wasserstein) only") }
+      let atoms = patterns[0].count
+      for (i, pattern) in patterns.enumerated() where pattern.count != atoms {
+        throw CLIError(
+          "--geometry", "euclidean stacks the atoms into vectors: every cloud needs \(atoms) atoms, pattern \(i) has \(pattern.count)")
+      }
+      let memory = try attributing("--memory") {
+        try Memory(divergence: .dotProduct, patterns: patterns.map(\.points.elements))
+      }
+      let engine = try attributing("--beta") {
+        try RetrievalEngine(
+          memory: memory, separation: separation.map, geometry: EuclideanGeometry(), beta: beta, stopping: stopping)
+      }
+      let d = patterns[0].dimension
+      return CloudRetriever(
+        retrieve: { query in
+          guard query.count == atoms else {
+            throw CLIError(
+              "--query", "euclidean stacks the atoms into vectors: the query has \(query.count) atoms, the patterns \(atoms)")
+          }
+          let result = try engine.retrieve(query.points.elements)
+          func cloud(_ v: [Double]) throws -> PointCloud {
+            try PointCloud(points: Matrix(rows: atoms, columns: d, elements: v), weights: query.weights)
+          }
+          return RetrievalResult(
+            state: try cloud(result.state), weights: result.weights, divergences: result.divergences,
+            energies: result.energies, steps: result.steps, stopReason: result.stopReason,
+            lastChange: result.lastChange, trajectory: try result.trajectory?.map(cloud))
+        },
+        description: "euclidean baseline (atoms stacked in stored order, dot product, fixed point)")
+    case .fixedPoint, .gradient:
+      throw CLIError("--geometry", "\(geometry.rawValue) is for vector memories; point clouds take shk, wasserstein or euclidean")
+    }
+  }
+}
