@@ -12,6 +12,6 @@ struct DAMCommand: ParsableCommand {
       C order, little-endian). Every command that computes something takes --json.
       """,
     version: "0.1.0",
-    subcommands: [DemoCommand.self, RetrieveCommand.self, DivergenceCommand.self],
+    subcommands: [DemoCommand.self, RetrieveCommand.self, SeparateCommand.self, DivergenceCommand.self],
     defaultSubcommand: nil)
 }

@@ -18,6 +18,12 @@ struct RetrieveCommand: ParsableCommand {
       softmax(beta X x). On unit-norm patterns, squared-euclidean at beta equals dot-product at
       2 beta.
 
+      Separation maps: softmax; the sparse sparsemax, entmax (--alpha, default 1.5) and normmax
+      (--alpha, default 2), whose weights are exactly zero on far patterns and which can land
+      exactly on a stored pattern; and the structured ksubsets (--k) and sequential-ksubsets
+      (--k, --pairwise), which retrieve k patterns together. Their weights sum to k, and the
+      fixed-point update returns the mean of the retrieved patterns, X^T w / k.
+
       Nothing is written unless every query succeeds; --output is replaced atomically.
       """)
 
@@ -32,6 +38,9 @@ struct RetrieveCommand: ParsableCommand {
 
   @Option(help: "The separation map that turns scores into pattern weights.")
   var separation: SeparationChoice = .softmax
+
+  @OptionGroup(title: "Separation map parameters")
+  var separationOptions: SeparationOptions
 
   @Option(help: "The divergence between the query and each stored pattern.")
   var divergence: VectorDivergenceChoice = .squaredEuclidean
@@ -91,7 +100,14 @@ struct RetrieveCommand: ParsableCommand {
       throw CLIError("--step", "must be a finite number > 0, got \(step)")
     }
     _ = try stopping.rule()
+    _ = try separationMap()
     if let output { try OutputPath.check(output, option: "--output") }
+  }
+
+  func separationMap() throws(CLIError) -> AnySeparationMap {
+    try separation.map(
+      alpha: separationOptions.alpha, k: separationOptions.k, pairwise: separationOptions.pairwise,
+      choiceLabel: "--separation ")
   }
 
   func run() throws {
@@ -103,15 +119,21 @@ struct RetrieveCommand: ParsableCommand {
       throw CLIError(
         "--query", "\(query): queries have dimension \(queries[0].count), the memory's patterns have \(dimension)")
     }
+    let map = try separationMap()
+    if let k = separationOptions.k, k > patterns.count {
+      throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
+    }
     let engine = try VectorEngines.make(
-      patterns: patterns, divergence: divergence, separation: separation, geometry: geometry, step: step,
+      patterns: patterns, divergence: divergence, separation: map, geometry: geometry, step: step,
       beta: beta, stopping: stoppingRule)
 
     var results: [QueryResult] = []
     var states: [Double] = []
     for (index, q) in queries.enumerated() {
       if queries.count > 1 { Terminal.progress("retrieve: query \(index + 1) of \(queries.count)") }
-      let result = try attributing(batch ? "--query (row \(index))" : "--query") { try engine.retrieve(q) }
+      let result = try SeparationOptions.attributingK(batch ? "--query (row \(index))" : "--query") {
+        try engine.retrieve(q)
+      }
       results.append(
         QueryResult(
           query: index, patternIndex: result.nearestPattern, steps: result.steps, stopReason: result.stopReason,
@@ -132,11 +154,11 @@ struct RetrieveCommand: ParsableCommand {
       try JSONOutput.print(
         Report(
           memory: memory, patterns: patterns.count, dimension: dimension, divergence: divergence.rawValue,
-          separation: separation.rawValue, geometry: geometry.rawValue, beta: beta, results: results))
+          separation: map.name, geometry: geometry.rawValue, beta: beta, results: results))
     } else {
       print(
         "memory: \(patterns.count) patterns of dimension \(dimension); \(divergence.rawValue), "
-          + "\(separation.rawValue), \(geometry.rawValue), beta = \(beta)")
+          + "\(map.name), \(geometry.rawValue), beta = \(beta)")
       var table = Table(header: ["query", "pattern", "steps", "stopped", "energy", "top weight"])
       for r in results {
         table.append([
