@@ -12,6 +12,8 @@ struct DAMCommand: ParsableCommand {
       C order, little-endian). Every command that computes something takes --json.
       """,
     version: "0.1.0",
-    subcommands: [DemoCommand.self, RetrieveCommand.self, DivergenceCommand.self, ExperimentCommand.self],
+    subcommands: [
+      DemoCommand.self, RetrieveCommand.self, SeparateCommand.self, DivergenceCommand.self, ExperimentCommand.self,
+    ],
     defaultSubcommand: nil)
 }

@@ -85,8 +85,8 @@ struct DemoCommand: ParsableCommand {
     for (number, (divergence, corruption, beta)) in configurations.enumerated() {
       Terminal.progress("demo: engine \(number + 1) of \(configurations.count): \(divergence.rawValue), \(corruption), beta \(beta)")
       let engine = try VectorEngines.make(
-        patterns: patterns, divergence: divergence, separation: .softmax, geometry: .fixedPoint, step: nil,
-        beta: beta, stopping: stopping)
+        patterns: patterns, divergence: divergence, separation: AnySeparationMap(Softmax()),
+        geometry: .fixedPoint, step: nil, beta: beta, stopping: stopping)
       var exact = 0
       var sameClass = 0
       var steps = 0

@@ -27,6 +27,12 @@ struct RetrieveCommand: ParsableCommand {
       softmax(beta X x). On unit-norm patterns, squared-euclidean at beta equals dot-product at
       2 beta.
 
+      Separation maps: softmax; the sparse sparsemax, entmax (--alpha, default 1.5) and normmax
+      (--alpha, default 2), whose weights are exactly zero on far patterns and which can land
+      exactly on a stored pattern; and the structured ksubsets (--k) and sequential-ksubsets
+      (--k, --pairwise), which retrieve k patterns together. Their weights sum to k, and the
+      fixed-point update returns the mean of the retrieved patterns, X^T w / k.
+
       Nothing is written unless every query succeeds; --output is replaced atomically.
       """)
 
@@ -41,6 +47,9 @@ struct RetrieveCommand: ParsableCommand {
 
   @Option(help: "The separation map that turns scores into pattern weights.")
   var separation: SeparationChoice = .softmax
+
+  @OptionGroup(title: "Separation map parameters")
+  var separationOptions: SeparationOptions
 
   @Option(
     help: "The divergence: squared-euclidean (default) or dot-product for vectors; sinkhorn (default) for point clouds.")
@@ -123,10 +132,17 @@ struct RetrieveCommand: ParsableCommand {
       throw CLIError("--hellinger-scale", "must be a finite number >= 0, got \(hellingerScale)")
     }
     _ = try stopping.rule()
+    _ = try separationMap()
     if let output { try OutputPath.check(output, option: "--output") }
   }
 
   var isCloudMemory: Bool { memory.lowercased().hasSuffix(".npz") }
+
+  func separationMap() throws(CLIError) -> AnySeparationMap {
+    try separation.map(
+      alpha: separationOptions.alpha, k: separationOptions.k, pairwise: separationOptions.pairwise,
+      choiceLabel: "--separation ")
+  }
 
   func run() throws {
     if isCloudMemory { try runClouds() } else { try runVectors() }
@@ -157,15 +173,21 @@ struct RetrieveCommand: ParsableCommand {
       throw CLIError(
         "--query", "\(query): queries have dimension \(queries[0].count), the memory's patterns have \(dimension)")
     }
+    let map = try separationMap()
+    if let k = separationOptions.k, k > patterns.count {
+      throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
+    }
     let engine = try VectorEngines.make(
-      patterns: patterns, divergence: vectorDivergence, separation: separation, geometry: vectorGeometry, step: step,
+      patterns: patterns, divergence: vectorDivergence, separation: map, geometry: vectorGeometry, step: step,
       beta: beta, stopping: stoppingRule)
 
     var results: [QueryResult] = []
     var states: [Double] = []
     for (index, q) in queries.enumerated() {
       if queries.count > 1 { Terminal.progress("retrieve: query \(index + 1) of \(queries.count)") }
-      let result = try attributing(batch ? "--query (row \(index))" : "--query") { try engine.retrieve(q) }
+      let result = try SeparationOptions.attributingK(batch ? "--query (row \(index))" : "--query") {
+        try engine.retrieve(q)
+      }
       results.append(QueryResult(index, result))
       states.append(contentsOf: result.state)
     }
@@ -180,11 +202,11 @@ struct RetrieveCommand: ParsableCommand {
     try report(
       results, patterns: patterns.count,
       shape: "\(patterns.count) vectors of dimension \(dimension)", dimension: dimension,
-      divergence: vectorDivergence.rawValue, geometry: vectorGeometry.rawValue)
+      divergence: vectorDivergence.rawValue, geometry: vectorGeometry.rawValue, separationName: map.name)
   }
 
   func runClouds() throws {
-    let stoppingRule = try stopping.rule()
+    let stoppingRule = try stopping.rule(forClouds: true)
     let divergence = divergence ?? .sinkhorn
     guard divergence == .sinkhorn else {
       throw CLIError("--divergence", "\(divergence.rawValue) is for vector memories; point clouds take sinkhorn")
@@ -200,14 +222,20 @@ struct RetrieveCommand: ParsableCommand {
       throw CLIError(
         "--query", "\(query): atoms have dimension \(queries[0].dimension), the memory's have \(dimension)")
     }
+    let map = try separationMap()
+    if let k = separationOptions.k, k > patterns.count {
+      throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
+    }
     let retriever = try CloudEngines.make(
-      patterns: patterns, geometry: geometry, separation: separation, beta: beta, epsilon: epsilon, step: step,
+      patterns: patterns, geometry: geometry, separation: map, beta: beta, epsilon: epsilon, step: step,
       hellingerScale: hellingerScale, stopping: stoppingRule)
     var results: [QueryResult] = []
     var finals: [PointCloud] = []
     for (index, q) in queries.enumerated() {
       Terminal.progress("retrieve: query \(index + 1) of \(queries.count)")
-      let result = try attributing(batch ? "--query (cloud \(index))" : "--query") { try retriever.retrieve(q) }
+      let result = try SeparationOptions.attributingK(batch ? "--query (cloud \(index))" : "--query") {
+        try retriever.retrieve(q)
+      }
       results.append(QueryResult(index, result))
       finals.append(result.state)
     }
@@ -215,19 +243,20 @@ struct RetrieveCommand: ParsableCommand {
     if let output { try Inputs.writeClouds(finals, batch: batch, to: output, option: "--output") }
     try report(
       results, patterns: patterns.count, shape: "\(patterns.count) point clouds in R^\(dimension)", dimension: dimension,
-      divergence: divergence.rawValue, geometry: retriever.description)
+      divergence: divergence.rawValue, geometry: retriever.description, separationName: map.name)
   }
 
   func report(
-    _ results: [QueryResult], patterns: Int, shape: String, dimension: Int, divergence: String, geometry: String
+    _ results: [QueryResult], patterns: Int, shape: String, dimension: Int, divergence: String, geometry: String,
+    separationName: String
   ) throws {
     if json {
       try JSONOutput.print(
         Report(
           memory: memory, patterns: patterns, dimension: dimension, divergence: divergence,
-          separation: separation.rawValue, geometry: geometry, beta: beta, results: results))
+          separation: separationName, geometry: geometry, beta: beta, results: results))
     } else {
-      print("memory: \(shape); \(divergence), \(separation.rawValue), \(geometry), beta = \(beta)")
+      print("memory: \(shape); \(divergence), \(separationName), \(geometry), beta = \(beta)")
       var table = Table(header: ["query", "pattern", "steps", "stopped", "energy", "top weight"])
       for r in results {
         table.append([

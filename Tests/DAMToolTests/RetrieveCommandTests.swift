@@ -121,9 +121,85 @@ struct RetrieveCommandTests {
     #expect(run.status == 0)
     for option in [
       "--memory", "--query", "--beta", "--separation", "--divergence", "--geometry", "--step", "--max-steps",
-      "--tolerance", "--energy-tolerance", "--json", "--output",
+      "--tolerance", "--energy-tolerance", "--json", "--output", "--alpha", "--k", "--pairwise",
     ] {
       #expect(run.stdout.contains(option), "\(option) is documented")
     }
+  }
+
+  /// Every separation map retrieves through the tool exactly as through the library (same
+  /// engine, same steps), and sparse maps land exactly on pattern 17.
+  @Test(arguments: [
+    (["--separation", "sparsemax"], "sparsemax"),
+    (["--separation", "entmax"], "1.5-entmax"),
+    (["--separation", "entmax", "--alpha", "3"], "3-entmax"),
+    (["--separation", "normmax", "--alpha", "2"], "2-normmax"),
+    (["--separation", "ksubsets", "--k", "2"], "2-subsets"),
+    (["--separation", "sequential-ksubsets", "--k", "2", "--pairwise", "0.5"], "sequential-2-subsets"),
+  ])
+  func sparseSeparationsMatchTheLibrary(options: [String], name: String) throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let patterns = try Self.writeAcceptanceFiles(in: folder)
+    let arguments = [
+      "retrieve", "--memory", folder.path("M.npy"), "--query", folder.path("Q.npy"), "--beta", "8",
+      "--divergence", "dot-product", "--json", "--output", folder.path("R.npy"),
+    ]
+    let run = try DamProcess.run(arguments + options)
+    #expect(run.status == 0, "stderr: \(run.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    #expect(json["separation"] as? String == name)
+    let first = try #require((json["results"] as? [[String: Any]])?.first)
+    let weights = try #require(first["weights"] as? [Double])
+    let map: any SeparationMap =
+      switch name {
+      case "sparsemax": Sparsemax()
+      case "1.5-entmax": Entmax15()
+      case "3-entmax": try Entmax(alpha: 3)
+      case "2-normmax": try Normmax(alpha: 2)
+      case "2-subsets": try KSubsets(k: 2)
+      default: try SequentialKSubsets(k: 2, pairwise: 0.5)
+      }
+    let query = try NPY.read(contentsOf: folder.path("Q.npy")).doubles()
+    let expected = try RetrievalEngine(
+      memory: Memory(divergence: .dotProduct, patterns: patterns), separation: AnySeparationMap(map),
+      geometry: EuclideanGeometry(), beta: 8
+    ).retrieve(query)
+    #expect(try NPY.read(contentsOf: folder.path("R.npy")).doubles() == expected.state)
+    #expect(weights == expected.weights)
+    let k = name.hasSuffix("subsets") ? 2.0 : 1.0
+    #expect(abs(weights.reduce(0, +) - k) < 1e-12)
+    if k == 1 {
+      // One-hot weights: the final state is pattern 17 bit for bit.
+      #expect(first["pattern_index"] as? Int == 17)
+      #expect(expected.state == patterns[17])
+    }
+  }
+
+  /// Separation parameters are validated before any file is read and name their option.
+  @Test(arguments: [
+    (["--separation", "softmax", "--alpha", "2"], "--alpha", "entmax and normmax only"),
+    (["--separation", "sparsemax", "--k", "2"], "--k", "ksubsets and sequential-ksubsets only"),
+    (["--separation", "ksubsets"], "--k", "required"),
+    (["--separation", "ksubsets", "--k", "2000"], "--k", "holds only 1000 patterns"),
+    (["--separation", "sequential-ksubsets", "--k", "2"], "--pairwise", "required"),
+    (["--separation", "entmax", "--alpha", "-1"], "--alpha", ">= 1"),
+    (["--separation", "normmax", "--alpha", "0.5"], "--alpha", "> 1"),
+    (["--separation", "argmax"], "--separation", "argmax"),
+  ])
+  func badSeparationOptionsAreRefused(options: [String], option: String, problem: String) throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    _ = try Self.writeAcceptanceFiles(in: folder)
+    let arguments = [
+      "retrieve", "--memory", folder.path("M.npy"), "--query", folder.path("Q.npy"), "--beta", "8", "--json",
+      "--output", folder.path("R.npy"),
+    ]
+    let run = try DamProcess.run(arguments + options)
+    #expect(run.status != 0)
+    #expect(run.stderr.contains(option), "stderr: \(run.stderr)")
+    #expect(run.stderr.contains(problem), "stderr: \(run.stderr)")
+    #expect(!folder.exists("R.npy"))
+    #expect(run.stdout.isEmpty)
   }
 }

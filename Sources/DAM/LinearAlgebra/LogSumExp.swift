@@ -34,3 +34,9 @@ func _cos(_ x: Double) -> Double { cos(x) }
 
 @usableFromInline @inline(__always)
 func _pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+
+@usableFromInline @inline(__always)
+func _expm1(_ x: Double) -> Double { expm1(x) }
+
+@usableFromInline @inline(__always)
+func _log1p(_ x: Double) -> Double { log1p(x) }

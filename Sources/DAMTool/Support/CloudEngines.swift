@@ -27,7 +27,7 @@ struct CloudRetriever {
 /// Builds point-cloud retrieval from run-time choices.
 enum CloudEngines {
   static func make(
-    patterns: [PointCloud], geometry: GeometryChoice, separation: SeparationChoice, beta: Double,
+    patterns: [PointCloud], geometry: GeometryChoice, separation: AnySeparationMap, beta: Double,
     epsilon: Double?, step: Double?, hellingerScale: Double?, stopping: StoppingRule
   ) throws(CLIError) -> CloudRetriever {
     switch geometry {
@@ -47,7 +47,7 @@ enum CloudEngines {
       let memory = try attributing("--memory") { try Memory(divergence: divergence, patterns: patterns) }
       let engine = try attributing("--beta") {
         try RetrievalEngine(
-          memory: memory, separation: separation.map, geometry: shape, beta: beta, stopping: stopping)
+          memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping)
       }
       return CloudRetriever(
         retrieve: { try engine.retrieve($0) },
@@ -64,7 +64,7 @@ enum CloudEngines {
       }
       let engine = try attributing("--beta") {
         try RetrievalEngine(
-          memory: memory, separation: separation.map, geometry: EuclideanGeometry(), beta: beta, stopping: stopping)
+          memory: memory, separation: separation, geometry: EuclideanGeometry(), beta: beta, stopping: stopping)
       }
       let d = patterns[0].dimension
       return CloudRetriever(

@@ -16,10 +16,110 @@ enum VectorGeometryChoice: String, CaseIterable, ExpressibleByArgument {
 /// The separation maps, by command-line name.
 enum SeparationChoice: String, CaseIterable, ExpressibleByArgument {
   case softmax
+  case sparsemax
+  case entmax
+  case normmax
+  case ksubsets
+  case sequentialKsubsets = "sequential-ksubsets"
 
-  var map: AnySeparationMap {
+  /// Builds the map from the options that parametrise it, refusing options that do not apply
+  /// and missing ones that are required. `choiceLabel` names the choice in messages
+  /// (`--separation ` for retrieve, empty for separate).
+  ///
+  /// Entmax at α = 1, 1.5 and 2 uses the exact algorithms (softmax, sort-based 1.5-entmax,
+  /// sparsemax); other α use root finding.
+  func map(alpha: Double?, k: Int?, pairwise: Double?, choiceLabel: String) throws(CLIError)
+    -> AnySeparationMap
+  {
+    let takesAlpha = self == .entmax || self == .normmax
+    let takesK = self == .ksubsets || self == .sequentialKsubsets
+    if alpha != nil && !takesAlpha {
+      throw CLIError("--alpha", "applies to entmax and normmax only, not \(choiceLabel)\(rawValue)")
+    }
+    if k != nil && !takesK {
+      throw CLIError("--k", "applies to ksubsets and sequential-ksubsets only, not \(choiceLabel)\(rawValue)")
+    }
+    if pairwise != nil && self != .sequentialKsubsets {
+      throw CLIError("--pairwise", "applies to sequential-ksubsets only, not \(choiceLabel)\(rawValue)")
+    }
     switch self {
-    case .softmax: AnySeparationMap(Softmax())
+    case .softmax:
+      return AnySeparationMap(Softmax())
+    case .sparsemax:
+      return AnySeparationMap(Sparsemax())
+    case .entmax:
+      let alpha = alpha ?? 1.5
+      guard alpha.isFinite, alpha >= 1 else {
+        throw CLIError("--alpha", "entmax needs a finite alpha >= 1 (1 is softmax), got \(alpha)")
+      }
+      switch alpha {
+      case 1: return AnySeparationMap(Softmax())
+      case 1.5: return AnySeparationMap(Entmax15())
+      case 2: return AnySeparationMap(Sparsemax())
+      default: return AnySeparationMap(try attributing("--alpha") { try Entmax(alpha: alpha) })
+      }
+    case .normmax:
+      let alpha = alpha ?? 2
+      guard alpha.isFinite, alpha > 1 else {
+        throw CLIError("--alpha", "normmax needs a finite alpha > 1, got \(alpha)")
+      }
+      return AnySeparationMap(try attributing("--alpha") { try Normmax(alpha: alpha) })
+    case .ksubsets, .sequentialKsubsets:
+      guard let k else {
+        throw CLIError(
+          "--k", "is required by \(choiceLabel)\(rawValue): the number of patterns to retrieve together")
+      }
+      guard k >= 1 else { throw CLIError("--k", "must be at least 1, got \(k)") }
+      if self == .ksubsets { return AnySeparationMap(try attributing("--k") { try KSubsets(k: k) }) }
+      guard let pairwise else {
+        throw CLIError(
+          "--pairwise",
+          "is required by \(choiceLabel)\(rawValue): the score of two neighbouring patterns both retrieved "
+            + "(0 gives ksubsets)")
+      }
+      guard pairwise.isFinite else { throw CLIError("--pairwise", "must be finite, got \(pairwise)") }
+      return AnySeparationMap(
+        try attributing("--pairwise") { try SequentialKSubsets(k: k, pairwise: pairwise) })
+    }
+  }
+}
+
+/// The options that parametrise a separation map, shared by `retrieve` and `separate`.
+struct SeparationOptions: ParsableArguments {
+  @Option(
+    parsing: .unconditional,
+    help: """
+      entmax: the entropic index alpha >= 1 (default 1.5; 1 is softmax, 2 sparsemax); \
+      normmax: the norm order alpha > 1 (default 2).
+      """)
+  var alpha: Double?
+
+  @Option(
+    parsing: .unconditional,
+    help: """
+      ksubsets, sequential-ksubsets: the number k of patterns retrieved together \
+      (required; the weights sum to k).
+      """)
+  var k: Int?
+
+  @Option(
+    parsing: .unconditional,
+    help: """
+      sequential-ksubsets: the score of two neighbouring patterns both retrieved \
+      (required; > 0 favours runs, 0 is ksubsets).
+      """)
+  var pairwise: Double?
+
+  /// Rewrites a library error about `k` (a subset larger than the memory) as one about `--k`.
+  static func attributingK<T>(_ fallback: String, _ body: () throws -> T) throws(CLIError) -> T {
+    do {
+      return try body()
+    } catch let error as DAMError where error.argument == "k" {
+      throw CLIError("--k", error.message)
+    } catch let error as CLIError {
+      throw error
+    } catch {
+      throw CLIError(fallback, error)
     }
   }
 }
@@ -27,7 +127,7 @@ enum SeparationChoice: String, CaseIterable, ExpressibleByArgument {
 /// Builds a vector retrieval engine from run-time choices.
 enum VectorEngines {
   static func make(
-    patterns: [[Double]], divergence: VectorDivergenceChoice, separation: SeparationChoice,
+    patterns: [[Double]], divergence: VectorDivergenceChoice, separation: AnySeparationMap,
     geometry: VectorGeometryChoice, step: Double?, beta: Double, stopping: StoppingRule
   ) throws(CLIError) -> AnyRetrievalEngine<[Double]> {
     let geometry = try attributing("--step") {
@@ -50,11 +150,11 @@ enum VectorEngines {
       case .squared(let memory):
         AnyRetrievalEngine(
           try RetrievalEngine(
-            memory: memory, separation: separation.map, geometry: geometry, beta: beta, stopping: stopping))
+            memory: memory, separation: separation, geometry: geometry, beta: beta, stopping: stopping))
       case .dot(let memory):
         AnyRetrievalEngine(
           try RetrievalEngine(
-            memory: memory, separation: separation.map, geometry: geometry, beta: beta, stopping: stopping))
+            memory: memory, separation: separation, geometry: geometry, beta: beta, stopping: stopping))
       }
     }
   }
