@@ -129,3 +129,23 @@ struct PointCloudRetrievalTests {
     }
   }
 }
+
+/// k-subsets over point clouds: the weights sum to k, and the SHK geometry divides the variation by
+/// Σ λ, so τ = 1/2 is still the barycentric step and the k retrieved clouds include the target.
+struct PointCloudKSubsetsTests {
+  @Test func twoSubsetsRetrieveTheTargetAndANeighbour() throws {
+    let patterns = try PointCloudRetrievalTests.memory()
+    let query = try PointCloudRetrievalTests.noisy(patterns[2], sd: 0.4, seed: 21)
+    let result = try RetrievalEngine(
+      memory: Memory(divergence: PointCloudRetrievalTests.divergence, patterns: patterns),
+      separation: KSubsets(k: 2), geometry: SHKGeometry.wasserstein(), beta: 2,
+      stopping: StoppingRule(maxSteps: 60, energyTolerance: 1e-9, positionTolerance: nil, massTolerance: nil)
+    ).retrieve(query, recordingTrajectory: true)
+    #expect(abs(result.weights.reduce(0, +) - 2) < 1e-12)
+    #expect(result.weights[2] > 0.5)
+    #expect(result.nearestPattern == 2)
+    for (before, after) in zip(result.energies, result.energies.dropFirst()) {
+      #expect(after <= before + 1e-9 * max(1, abs(before)))
+    }
+  }
+}

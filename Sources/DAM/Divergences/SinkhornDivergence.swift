@@ -112,6 +112,7 @@ public struct SinkhornDivergence: Divergence {
     let map = _barycentricMap(
       cost, pattern, options.epsilon, pattern.weights.map(_log), evaluation.transport.g)
     let d = state.dimension
+    variation.totalWeight += weight
     for j in 0..<state.count {
       for t in 0..<d {
         variation.velocity[j * d + t] += weight * 2 * (query.selfMap[j, t] - map[j, t])

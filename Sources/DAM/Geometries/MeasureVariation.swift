@@ -9,6 +9,8 @@ public struct MeasureVariation: Sendable, Hashable {
   public var velocity: [Double]
   /// `φ(yⱼ)`.
   public var potential: [Double]
+  /// The total separation weight accumulated, `Σᵢ λᵢ` (1 on the simplex, k for k-subsets).
+  public var totalWeight: Double
   /// The number of atoms.
   public let atoms: Int
   /// The dimension of the space.
@@ -20,5 +22,6 @@ public struct MeasureVariation: Sendable, Hashable {
     self.dimension = dimension
     velocity = [Double](repeating: 0, count: atoms * dimension)
     potential = [Double](repeating: 0, count: atoms)
+    totalWeight = 0
   }
 }

@@ -9,6 +9,11 @@
 /// point `yⱼ ← Σᵢ λᵢ Tᵢ(yⱼ)` (plus the self-map correction). `α = 0` is the Wasserstein
 /// (transport-only) geometry; weights then never change.
 ///
+/// The variation is divided by its total separation weight `Σᵢ λᵢ` before the step, so step sizes
+/// mean the same on every polytope: `τ = 1/2` is the barycentric step whether the weights sum to 1
+/// (softmax, sparse maps) or to k (k-subsets, whose fixed point is the barycenter of the k
+/// retrieved patterns, as the vector fixed-point update returns their mean).
+///
 /// Step sizes (measured, not proved): with the Sinkhorn divergence, the energy did not increase
 /// along transport steps with `τ ≤ 1/2` (α = 0), nor along SHK steps with `τ ≤ 1/2` and
 /// `τ α ≤ ε/20`, in every test run. With `τ α` of order ε (for example `τ = 1/2`, `α = 1`,
@@ -41,8 +46,10 @@ public struct SHKGeometry: Geometry {
   public func step(from state: PointCloud, along variation: MeasureVariation) throws(DAMError) -> PointCloud {
     let n = state.count
     let d = state.dimension
+    let scale = variation.totalWeight > 0 ? 1 / variation.totalWeight : 1
+    let tau = step * scale
     var points = state.points.elements
-    for i in 0..<(n * d) { points[i] -= step * variation.velocity[i] }
+    for i in 0..<(n * d) { points[i] -= tau * variation.velocity[i] }
     var weights = state.weights
     if hellingerScale > 0 {
       var mean = 0.0
@@ -51,7 +58,7 @@ public struct SHKGeometry: Geometry {
       var exponents = [Double](repeating: -.infinity, count: n)
       var largest = -Double.infinity
       for j in 0..<n where weights[j] > 0 {
-        exponents[j] = _log(weights[j]) - step * hellingerScale * (variation.potential[j] - mean)
+        exponents[j] = _log(weights[j]) - tau * hellingerScale * (variation.potential[j] - mean)
         largest = max(largest, exponents[j])
       }
       var total = 0.0

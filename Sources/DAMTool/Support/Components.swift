@@ -172,19 +172,25 @@ struct StoppingOptions: ParsableArguments {
 
   @Option(
     parsing: .unconditional,
-    help: "Stop when no coordinate moves by more than this in one step (and the energy is stable).")
-  var tolerance: Double = 1e-9
+    help: """
+      Also stop only when no coordinate (vectors) or atom (point clouds) moves by more than this in one \
+      step. Default 1e-9 for vectors; not used for point clouds unless given (atoms can drift slowly \
+      along nearly flat directions long after the energy has converged).
+      """)
+  var tolerance: Double?
 
   @Option(
     parsing: .unconditional,
-    help: "Stop only when the energy changes by at most this, relative to max(1, |E|).")
-  var energyTolerance: Double = 1e-12
+    help: "Stop when the energy changes by at most this, relative to max(1, |E|) (default 1e-12 for vectors, 1e-7 for point clouds, where the energy converges slowly when eps is comparable to the atom spacing).")
+  var energyTolerance: Double?
 
-  func rule() throws(CLIError) -> StoppingRule {
+  func rule(forClouds: Bool = false) throws(CLIError) -> StoppingRule {
     try attributing("--max-steps") {
       do {
         return try StoppingRule(
-          maxSteps: maxSteps, energyTolerance: energyTolerance, positionTolerance: tolerance)
+          maxSteps: maxSteps, energyTolerance: energyTolerance ?? (forClouds ? 1e-7 : 1e-12),
+          positionTolerance: tolerance ?? (forClouds ? nil : 1e-9), massTolerance: forClouds ? nil : 1e-9,
+          patience: forClouds ? 3 : 1)
       } catch let error as DAMError {
         let option =
           switch error.argument {
