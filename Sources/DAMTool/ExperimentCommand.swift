@@ -21,6 +21,9 @@ struct ExperimentCommand: ParsableCommand {
     Experiment(name: RandomPatternsExperiment.name, summary: RandomPatternsExperiment.summary) {
       try RandomPatternsExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
     },
+    Experiment(name: WeightedDigitsExperiment.name, summary: WeightedDigitsExperiment.summary) {
+      try WeightedDigitsExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
+    },
   ]
 
   @Argument(help: "The experiment to run (see --list).")
