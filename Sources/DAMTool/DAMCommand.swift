@@ -6,9 +6,9 @@ struct DAMCommand: ParsableCommand {
     commandName: "dam",
     abstract: "Dense associative memories (modern Hopfield networks) over vectors and distributions.",
     discussion: """
-      Store patterns, then recall the closest one from a corrupted query by descending the energy
-      E(x) = -(1/beta) Omega*(-beta D(x, X)), for a divergence D, a separation map (Omega) and a
-      geometry that moves the query. Files are NumPy .npy/.npz (float64, float32, int32 or int64;
+      Store patterns, then recall the closest one from a corrupted query by descending the energy \
+      E(x) = -(1/beta) Omega*(-beta D(x, X)), for a divergence D, a separation map (Omega) and a \
+      geometry that moves the query. Files are NumPy .npy/.npz (float64, float32, int32 or int64; \
       C order, little-endian). Every command that computes something takes --json.
       """,
     version: "0.1.0",

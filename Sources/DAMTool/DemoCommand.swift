@@ -8,13 +8,13 @@ struct DemoCommand: ParsableCommand {
     commandName: "demo",
     abstract: "The main job: recall corrupted handwritten digits from a memory of all 1,797, side by side.",
     discussion: """
-      Stores the 1,797 built-in 8x8 digits (pixels scaled to [0, 1]) as vectors in R^64, corrupts
-      a seeded sample of them (Gaussian pixel noise; the bottom half of the image erased) and
-      recalls each with softmax retrieval under two divergences (squared Euclidean and the classic
-      dot product) over a range of beta. Reports, per engine: exact recall (the final state is
-      nearest to the very image that was corrupted) with a Wilson 95% interval, class recall,
-      steps, time per query, and the effective number of patterns in the final weights, 1/sum(w^2)
-      (1 = a clean recall, more = a metastable blend of patterns). Writes a Markdown summary, CSV, JSON and
+      Stores the 1,797 built-in 8x8 digits (pixels scaled to [0, 1]) as vectors in R^64, corrupts \
+      a seeded sample of them (Gaussian pixel noise; the bottom half of the image erased) and \
+      recalls each with softmax retrieval under two divergences (squared Euclidean and the classic \
+      dot product) over a range of beta. Reports, per engine: exact recall (the final state is \
+      nearest to the very image that was corrupted) with a Wilson 95% interval, class recall, \
+      steps, time per query, and the effective number of patterns in the final weights, 1/sum(w^2) \
+      (1 = a clean recall, more = a metastable blend of patterns). Writes a Markdown summary, CSV, JSON and \
       SVG figures into --report.
       """)
 

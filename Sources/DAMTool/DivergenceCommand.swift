@@ -14,10 +14,10 @@ struct SinkhornCommand: ParsableCommand {
     commandName: "sinkhorn",
     abstract: "The debiased Sinkhorn divergence between two weighted point clouds.",
     discussion: """
-      S_eps(x, y) = OT_eps(x, y) - OT_eps(x, x)/2 - OT_eps(y, y)/2, with cost ||x - y||^2 (not
-      halved) and OT_eps(a, b) = min <C, pi> + eps KL(pi | a x b), its value the dual objective.
-      Each cloud is a .npy array (n, d), or (n) for points on a line; weights are .npy vectors
-      (n) summing to 1 (uniform when omitted). Solved in the log domain with eps-scaling,
+      S_eps(x, y) = OT_eps(x, y) - OT_eps(x, x)/2 - OT_eps(y, y)/2, with cost ||x - y||^2 (not \
+      halved) and OT_eps(a, b) = min <C, pi> + eps KL(pi | a x b), its value the dual objective. \
+      Each cloud is a .npy array (n, d), or (n) for points on a line; weights are .npy vectors \
+      (n) summing to 1 (uniform when omitted). Solved in the log domain with eps-scaling, \
       adaptive over-relaxation and Newton polishing, to the given L1 marginal error.
       """)
 

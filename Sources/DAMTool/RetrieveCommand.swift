@@ -7,30 +7,30 @@ struct RetrieveCommand: ParsableCommand {
     commandName: "retrieve",
     abstract: "Recall stored vectors or point clouds from one query or a batch of queries.",
     discussion: """
-      Vectors: the memory is a .npy array (N, D) of N stored vectors; the query a .npy vector (D)
-      or a batch (B, D). Point clouds: the memory is a .npz with 'points' (N, n, d) and optional
-      'weights' (N, n), or ragged 'points' (total, d), 'weights' (total) and 'offsets' (N + 1);
-      the query a .npz with 'points' (n, d) and optional 'weights' (n), or a batch in the memory's
+      Vectors: the memory is a .npy array (N, D) of N stored vectors; the query a .npy vector (D) \
+      or a batch (B, D). Point clouds: the memory is a .npz with 'points' (N, n, d) and optional \
+      'weights' (N, n), or ragged 'points' (total, d), 'weights' (total) and 'offsets' (N + 1); \
+      the query a .npz with 'points' (n, d) and optional 'weights' (n), or a batch in the memory's \
       layouts. Weights default to uniform and must sum to 1 per cloud.
 
-      Each query is moved by the chosen geometry until the stopping rule holds; the result names
-      the stored pattern nearest to the final state (under the divergence), the steps taken, why
+      Each query is moved by the chosen geometry until the stopping rule holds; the result names \
+      the stored pattern nearest to the final state (under the divergence), the steps taken, why \
       retrieval stopped, the energy after each step and the final separation weights.
 
-      Point clouds: --divergence sinkhorn (the debiased Sinkhorn divergence, cost ||x - y||^2,
-      needs --epsilon) with --geometry shk (transport and reweighting; default hellinger scale
-      eps/(20 step)), wasserstein (transport only) or euclidean (the baseline that stacks the atoms,
+      Point clouds: --divergence sinkhorn (the debiased Sinkhorn divergence, cost ||x - y||^2, \
+      needs --epsilon) with --geometry shk (transport and reweighting; default hellinger scale \
+      eps/(20 step)), wasserstein (transport only) or euclidean (the baseline that stacks the atoms, \
       in their stored order, into one vector and runs the classic dot-product update).
 
-      Divergences: squared-euclidean is ||x - X_i||^2 (the package's cost convention); dot-product
-      is 1/2 ||x||^2 - <x, X_i>, the classic modern Hopfield energy, whose weights are
-      softmax(beta X x). On unit-norm patterns, squared-euclidean at beta equals dot-product at
+      Divergences: squared-euclidean is ||x - X_i||^2 (the package's cost convention); dot-product \
+      is 1/2 ||x||^2 - <x, X_i>, the classic modern Hopfield energy, whose weights are \
+      softmax(beta X x). On unit-norm patterns, squared-euclidean at beta equals dot-product at \
       2 beta.
 
-      Separation maps: softmax; the sparse sparsemax, entmax (--alpha, default 1.5) and normmax
-      (--alpha, default 2), whose weights are exactly zero on far patterns and which can land
-      exactly on a stored pattern; and the structured ksubsets (--k) and sequential-ksubsets
-      (--k, --pairwise), which retrieve k patterns together. Their weights sum to k, and the
+      Separation maps: softmax; the sparse sparsemax, entmax (--alpha, default 1.5) and normmax \
+      (--alpha, default 2), whose weights are exactly zero on far patterns and which can land \
+      exactly on a stored pattern; and the structured ksubsets (--k) and sequential-ksubsets \
+      (--k, --pairwise), which retrieve k patterns together. Their weights sum to k, and the \
       fixed-point update returns the mean of the retrieved patterns, X^T w / k.
 
       Nothing is written unless every query succeeds; --output is replaced atomically.

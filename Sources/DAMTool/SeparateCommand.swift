@@ -7,15 +7,15 @@ struct SeparateCommand: ParsableCommand {
     commandName: "separate",
     abstract: "Apply a separation map to a vector of scores.",
     discussion: """
-      Reads a .npy vector of N scores theta (-inf marks a masked entry, which gets weight 0),
-      multiplies it by --beta and prints the weights y(beta theta), the support (the indices
+      Reads a .npy vector of N scores theta (-inf marks a masked entry, which gets weight 0), \
+      multiplies it by --beta and prints the weights y(beta theta), the support (the indices \
       with nonzero weight) and the conjugate Omega*(beta theta).
 
-      Maps: softmax; sparsemax (the Euclidean projection onto the simplex); entmax (Tsallis
-      alpha-negentropy, --alpha >= 1, default 1.5; 1 is softmax and 2 sparsemax); normmax
-      (argmax of <theta, y> - ||y||_alpha over the simplex, --alpha > 1, default 2); ksubsets
-      (the projection onto {0 <= y <= 1, sum y = k}, --k required); sequential-ksubsets
-      (SparseMAP over k-subsets with the score --pairwise added for every two neighbours both
+      Maps: softmax; sparsemax (the Euclidean projection onto the simplex); entmax (Tsallis \
+      alpha-negentropy, --alpha >= 1, default 1.5; 1 is softmax and 2 sparsemax); normmax \
+      (argmax of <theta, y> - ||y||_alpha over the simplex, --alpha > 1, default 2); ksubsets \
+      (the projection onto {0 <= y <= 1, sum y = k}, --k required); sequential-ksubsets \
+      (SparseMAP over k-subsets with the score --pairwise added for every two neighbours both \
       in, --k and --pairwise required; --beta does not scale --pairwise).
       """)
 
