@@ -24,6 +24,12 @@ struct ExperimentCommand: ParsableCommand {
     Experiment(name: WeightedDigitsExperiment.name, summary: WeightedDigitsExperiment.summary) {
       try WeightedDigitsExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
     },
+    Experiment(name: HopfieldBasinsExperiment.name, summary: HopfieldBasinsExperiment.summary) {
+      try HopfieldBasinsExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
+    },
+    Experiment(name: MetastableStatesExperiment.name, summary: MetastableStatesExperiment.summary) {
+      try MetastableStatesExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
+    },
   ]
 
   @Argument(help: "The experiment to run (see --list).")

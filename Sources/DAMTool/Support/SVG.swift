@@ -157,6 +157,62 @@ enum SVG {
     return out + "</svg>\n"
   }
 
+  /// A panel of a heatmap figure: a square grid of cell colours (row 0 at the top), with polylines
+  /// and markers in unit coordinates ([0, 1]², y up).
+  struct Panel {
+    var title: String
+    var cells: [[String]]
+    var paths: [[(x: Double, y: Double)]] = []
+    var markers: [(x: Double, y: Double)] = []
+  }
+
+  /// Panels laid out in rows, each `size` pixels square; runs of equal cells are merged, so a
+  /// 100 x 100 grid stays small.
+  static func panels(title: String, rows: [[Panel]], size: Double = 220, legend: [(String, String)] = []) -> String {
+    let gap = 18.0
+    let top = 48.0
+    let columns = rows.map(\.count).max() ?? 0
+    let legendWidth = legend.isEmpty ? 0.0 : 230
+    let width = gap + Double(columns) * (size + gap) + legendWidth
+    let height = top + Double(rows.count) * (size + gap + 16) + gap
+    var out = header(width: width, height: height)
+    out += text(width / 2, 24, title, size: 15, anchor: "middle", weight: "bold")
+    for (r, row) in rows.enumerated() {
+      for (c, panel) in row.enumerated() {
+        let x0 = gap + Double(c) * (size + gap)
+        let y0 = top + 16 + Double(r) * (size + gap + 16)
+        out += text(x0 + size / 2, y0 - 5, panel.title, size: 11, anchor: "middle")
+        let n = panel.cells.count
+        let cell = size / Double(max(n, 1))
+        for (i, line) in panel.cells.enumerated() {
+          var j = 0
+          while j < line.count {
+            var k = j
+            while k + 1 < line.count && line[k + 1] == line[j] { k += 1 }
+            out += "<rect x=\"\(f(x0 + Double(j) * cell))\" y=\"\(f(y0 + Double(i) * cell))\" width=\"\(f(Double(k - j + 1) * cell + 0.6))\" height=\"\(f(cell + 0.6))\" fill=\"\(line[j])\"/>\n"
+            j = k + 1
+          }
+        }
+        out += "<rect x=\"\(f(x0))\" y=\"\(f(y0))\" width=\"\(f(size))\" height=\"\(f(size))\" fill=\"none\" stroke=\"#444\"/>\n"
+        func px(_ p: (x: Double, y: Double)) -> String { "\(f(x0 + p.x * size)),\(f(y0 + (1 - p.y) * size))" }
+        for path in panel.paths where path.count > 1 {
+          out += "<polyline points=\"\(path.map(px).joined(separator: " "))\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"1.2\"/>\n"
+          out += "<circle cx=\"\(f(x0 + path[0].x * size))\" cy=\"\(f(y0 + (1 - path[0].y) * size))\" r=\"2.5\" fill=\"#d62728\"/>\n"
+        }
+        for m in panel.markers {
+          out += "<circle cx=\"\(f(x0 + m.x * size))\" cy=\"\(f(y0 + (1 - m.y) * size))\" r=\"4\" fill=\"black\" stroke=\"white\"/>\n"
+        }
+      }
+    }
+    for (k, entry) in legend.enumerated() {
+      let ly = top + 20 + Double(k) * 18
+      let lx = gap + Double(columns) * (size + gap)
+      out += "<rect x=\"\(f(lx))\" y=\"\(f(ly - 10))\" width=\"12\" height=\"12\" fill=\"\(entry.1)\" stroke=\"#999\"/>\n"
+      out += text(lx + 18, ly, entry.0, size: 11, anchor: "start")
+    }
+    return out + "</svg>\n"
+  }
+
   private static func header(width: Double, height: Double) -> String {
     """
     <svg xmlns="http://www.w3.org/2000/svg" width="\(f(width))" height="\(f(height))" viewBox="0 0 \(f(width)) \(f(height))">
