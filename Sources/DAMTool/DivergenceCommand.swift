@@ -6,7 +6,7 @@ struct DivergenceCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "divergence",
     abstract: "Compute a divergence between two objects stored in NumPy files.",
-    subcommands: [SinkhornCommand.self])
+    subcommands: [SinkhornCommand.self, BuresWassersteinCommand.self])
 }
 
 struct SinkhornCommand: ParsableCommand {
@@ -95,6 +95,86 @@ struct SinkhornCommand: ParsableCommand {
       print("OT_eps(x,x) \(report.otXX)")
       print("OT_eps(y,y) \(report.otYY)")
       print("iterations  \(report.iterations) (Newton steps \(report.newtonSteps)), marginal error \(report.marginalError)")
+    }
+  }
+}
+
+struct BuresWassersteinCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bures-wasserstein",
+    abstract: "The squared 2-Wasserstein (Bures-Wasserstein) distance between two Gaussians.",
+    discussion: """
+      W2^2(N(m1, S1), N(m2, S2)) = ||m1 - m2||^2 + tr(S1 + S2 - 2 (S2^1/2 S1 S2^1/2)^1/2), in closed \
+      form (one symmetric eigendecomposition; O(d) when both covariances are diagonal). Each \
+      Gaussian is a .npz archive with a vector `mean` (d) and either a symmetric positive definite \
+      `covariance` (d, d) or positive variances `variance` (d) for a diagonal covariance.
+      """)
+
+  @Argument(help: ArgumentHelp("The first Gaussian: a .npz with `mean` and `covariance` or `variance`.", valueName: "a.npz"))
+  var a: String
+
+  @Argument(help: ArgumentHelp("The second Gaussian: a .npz with `mean` and `covariance` or `variance`.", valueName: "b.npz"))
+  var b: String
+
+  @Flag(help: "Print the results as JSON on standard output.")
+  var json = false
+
+  struct Report: Encodable {
+    var value: Double
+    var distance: Double
+    var dimension: Int
+  }
+
+  /// A Gaussian from a `.npz` archive holding `mean` and `covariance` or `variance`.
+  static func gaussian(_ path: String, option: String) throws(CLIError) -> Gaussian {
+    let archive = try attributing(option) { try NPZ.read(contentsOf: path) }
+    guard let mean = archive["mean"] else {
+      throw CLIError(option, "\(path): has no `mean` array (members: \(archive.names))")
+    }
+    guard mean.shape.count == 1, mean.shape[0] > 0 else {
+      throw CLIError(option, "\(path): `mean` must be a non-empty vector (d), got shape \(mean.shape)")
+    }
+    let d = mean.shape[0]
+    let covariance = archive["covariance"]
+    let variance = archive["variance"]
+    if covariance != nil && variance != nil {
+      throw CLIError(option, "\(path): has both `covariance` and `variance`; give one")
+    }
+    return try attributing(option) {
+      do {
+        if let covariance {
+          guard covariance.shape == [d, d] else {
+            throw CLIError(option, "\(path): `covariance` must have shape [\(d), \(d)] like `mean`, got \(covariance.shape)")
+          }
+          return try Gaussian(mean: mean.doubles(), covariance: Matrix(rows: d, columns: d, elements: covariance.doubles()))
+        }
+        guard let variance else {
+          throw CLIError(option, "\(path): has neither `covariance` nor `variance` (members: \(archive.names))")
+        }
+        guard variance.shape == [d] else {
+          throw CLIError(option, "\(path): `variance` must have shape [\(d)] like `mean`, got \(variance.shape)")
+        }
+        return try Gaussian(mean: mean.doubles(), variances: variance.doubles())
+      } catch let error as DAMError {
+        let member = error.argument == "variances" ? "variance" : error.argument
+        throw CLIError(option, "\(path): `\(member)` \(error.message)")
+      }
+    }
+  }
+
+  func run() throws {
+    let first = try Self.gaussian(a, option: "a.npz")
+    let second = try Self.gaussian(b, option: "b.npz")
+    guard first.dimension == second.dimension else {
+      throw CLIError("b.npz", "\(b): has dimension \(second.dimension), \(a) has \(first.dimension)")
+    }
+    let value = try attributing("b.npz") { try BuresWasserstein.distanceSquared(first, second) }
+    let report = Report(value: value, distance: value.squareRoot(), dimension: first.dimension)
+    if json {
+      try JSONOutput.print(report)
+    } else {
+      print("W2^2 \(report.value)")
+      print("W2   \(report.distance)")
     }
   }
 }

@@ -51,4 +51,66 @@ struct DivergenceCommandTests {
     #expect(run.stderr.contains(option), "stderr: \(run.stderr)")
     #expect(run.stderr.contains(problem), "stderr: \(run.stderr)")
   }
+
+  /// Writes a Gaussian archive with the given members.
+  static func gaussian(_ path: String, _ members: [String: NumPyArray]) throws {
+    var archive = NumPyArchive()
+    for (name, array) in members.sorted(by: { $0.key < $1.key }) { archive[name] = array }
+    try NPZ.write(archive, to: path)
+  }
+
+  /// N([1, 0], diag(4, 1)) and N([0, 2], diag(1, 9)): W2² = 1 + 4 + (2 - 1)² + (1 - 3)² = 10, in
+  /// the full and the diagonal forms (closed form; the computation is exact to a few ulps).
+  @Test func buresWassersteinAsJSON() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    try Self.gaussian(folder.path("a.npz"), [
+      "mean": NumPyArray(shape: [2], doubles: [1, 0]), "covariance": NumPyArray(shape: [2, 2], doubles: [4, 0, 0, 1]),
+    ])
+    try Self.gaussian(folder.path("b.npz"), [
+      "mean": NumPyArray(shape: [2], doubles: [0, 2]), "variance": NumPyArray(shape: [2], doubles: [1, 9]),
+    ])
+    try Self.gaussian(folder.path("c.npz"), [
+      "mean": NumPyArray(shape: [2], doubles: [0, 2]), "covariance": NumPyArray(shape: [2, 2], doubles: [1, 0, 0, 9]),
+    ])
+    for second in ["b.npz", "c.npz"] {
+      let run = try DamProcess.run(["divergence", "bures-wasserstein", folder.path("a.npz"), folder.path(second), "--json"])
+      #expect(run.status == 0, "stderr: \(run.stderr)")
+      let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+      let value = try #require(json["value"] as? Double)
+      #expect(abs(value - 10) < 1e-13 * 10, "\(second): \(value)")
+      #expect(json["dimension"] as? Int == 2)
+    }
+  }
+
+  @Test(arguments: [
+    ("no-mean", "a.npz", "mean"),
+    ("both", "a.npz", "both"),
+    ("not-positive-definite", "a.npz", "positive definite"),
+    ("negative-variance", "a.npz", "variance"),
+    ("dimension-mismatch", "b.npz", "dimension"),
+  ])
+  func badGaussiansAreRefused(kind: String, option: String, problem: String) throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let mean = try NumPyArray(shape: [2], doubles: [0, 0])
+    let identity = try NumPyArray(shape: [2, 2], doubles: [1, 0, 0, 1])
+    var first: [String: NumPyArray] = ["mean": mean, "covariance": identity]
+    var second: [String: NumPyArray] = ["mean": mean, "variance": try NumPyArray(shape: [2], doubles: [1, 2])]
+    switch kind {
+    case "no-mean": first["mean"] = nil
+    case "both": first["variance"] = try NumPyArray(shape: [2], doubles: [1, 1])
+    case "not-positive-definite": first["covariance"] = try NumPyArray(shape: [2, 2], doubles: [1, 2, 2, 1])
+    case "negative-variance": first = ["mean": mean, "variance": try NumPyArray(shape: [2], doubles: [1, -1])]
+    case "dimension-mismatch":
+      second = ["mean": try NumPyArray(shape: [3], doubles: [0, 0, 0]), "variance": try NumPyArray(shape: [3], doubles: [1, 1, 1])]
+    default: Issue.record("unknown case \(kind)")
+    }
+    try Self.gaussian(folder.path("a.npz"), first)
+    try Self.gaussian(folder.path("b.npz"), second)
+    let run = try DamProcess.run(["divergence", "bures-wasserstein", folder.path("a.npz"), folder.path("b.npz")])
+    #expect(run.status != 0)
+    #expect(run.stderr.contains(option), "stderr: \(run.stderr)")
+    #expect(run.stderr.contains(problem), "stderr: \(run.stderr)")
+  }
 }
