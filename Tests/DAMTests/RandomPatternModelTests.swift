@@ -7,7 +7,7 @@ struct RandomPatternModelTests {
   @Test func patternsHaveTheModelsMeansWeightsAndRadius() throws {
     let model = try RandomPatternModel(dimension: 6, atoms: 12, meanNorm: 3, shapeRadius: 0.5)
     var g = SeededGenerator(seed: 1)
-    for cloud in model.sample(count: 20, using: &g) {
+    for cloud in try model.sample(count: 20, using: &g) {
       let mean = cloud.mean
       // Rademacher mean of norm R, every coordinate ±R/√d.
       #expect(abs(mean.reduce(0) { $0 + $1 * $1 }.squareRoot() - 3) < 1e-12)
@@ -23,6 +23,24 @@ struct RandomPatternModelTests {
     }
   }
 
+  /// Parameters at the edge of the Double range either give a valid (finite) cloud or throw a
+  /// DAMError; they never crash or return infinities.
+  @Test func hugeParametersNeverCrash() throws {
+    let model = try RandomPatternModel(dimension: 2, atoms: 3, meanNorm: 1.7e308, shapeRadius: 1.7e308)
+    var g = SeededGenerator(seed: 3)
+    var thrown = 0
+    for _ in 0..<50 {
+      do {
+        let cloud = try model.sample(using: &g)
+        let finite = cloud.points.elements.allSatisfy { $0.isFinite }
+        #expect(finite)
+      } catch {
+        thrown += 1
+      }
+    }
+    #expect(thrown > 0, "at this scale some samples overflow and must be refused")
+  }
+
   /// The certified lower bound holds on random clouds (including identical ones, where it is
   /// negative) and is tight for two Diracs.
   @Test func lowerBoundHolds() throws {
@@ -30,7 +48,7 @@ struct RandomPatternModelTests {
     var g = SeededGenerator(seed: 2)
     for epsilon in [0.01, 0.1, 1] {
       let options = try SinkhornOptions(epsilon: epsilon, tolerance: 1e-11, maxIterations: 50_000)
-      let clouds = model.sample(count: 6, using: &g)
+      let clouds = try model.sample(count: 6, using: &g)
       for x in clouds {
         for y in clouds {
           let s = try Sinkhorn.divergence(x, y, options: options).value

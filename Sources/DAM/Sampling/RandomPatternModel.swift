@@ -48,7 +48,9 @@ public struct RandomPatternModel: Sendable, Hashable {
   }
 
   /// One pattern.
-  public func sample(using generator: inout SeededGenerator) -> PointCloud {
+  ///
+  /// - Throws: ``DAMError`` if the parameters are so large that coordinates overflow.
+  public func sample(using generator: inout SeededGenerator) throws(DAMError) -> PointCloud {
     let d = dimension
     let scale = meanNorm / Double(d).squareRoot()
     let mean = (0..<d).map { _ in Bool.random(using: &generator) ? scale : -scale }
@@ -69,12 +71,14 @@ public struct RandomPatternModel: Sendable, Hashable {
     for j in 0..<atoms {
       for k in 0..<d { points[j * d + k] += mean[k] - shapeMean[k] }
     }
-    // Sizes and weights are valid by construction.
-    return try! PointCloud(points: Matrix(rows: atoms, columns: d, elements: points), weights: weights)
+    // Sizes and weights are valid by construction; only an overflow of huge parameters can fail.
+    return try PointCloud(points: Matrix(rows: atoms, columns: d, elements: points), weights: weights)
   }
 
   /// `count` patterns.
-  public func sample(count: Int, using generator: inout SeededGenerator) -> [PointCloud] {
-    (0..<count).map { _ in sample(using: &generator) }
+  public func sample(count: Int, using generator: inout SeededGenerator) throws(DAMError) -> [PointCloud] {
+    var patterns: [PointCloud] = []
+    for _ in 0..<count { patterns.append(try sample(using: &generator)) }
+    return patterns
   }
 }

@@ -69,9 +69,9 @@ enum RandomPatternsExperiment {
       let results = ParallelResults<MemoryOutcome>(count: memories, initial: MemoryOutcome())
       DispatchQueue.concurrentPerform(iterations: memories) { t in
         var generator = SeededGenerator(seed: seed &+ UInt64(t) &* 7919 &+ UInt64(d) &* 104_729)
-        let patterns = model.sample(count: patternCount, using: &generator)
         var outcome = MemoryOutcome()
         do {
+          let patterns = try model.sample(count: patternCount, using: &generator)
           for i in 0..<patternCount {
             for j in (i + 1)..<patternCount {
               let mi = patterns[i].mean
