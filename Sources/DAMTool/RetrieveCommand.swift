@@ -44,10 +44,10 @@ struct RetrieveCommand: ParsableCommand {
       Nothing is written unless every query succeeds; --output is replaced atomically.
       """)
 
-  @Option(help: ArgumentHelp("The stored patterns: a .npy array (N, D) of vectors, or a .npz of point clouds.", valueName: "path"))
+  @Option(help: ArgumentHelp("The stored patterns: a .npy array (N, D) of vectors, or a .npz of point clouds or of Gaussians.", valueName: "path"))
   var memory: String
 
-  @Option(help: ArgumentHelp("The query: a .npy vector (D) or batch (B, D), or a .npz of one or more point clouds.", valueName: "path"))
+  @Option(help: ArgumentHelp("The query: a .npy vector (D) or batch (B, D), or a .npz of one or more point clouds or Gaussians.", valueName: "path"))
   var query: String
 
   @Option(parsing: .unconditional, help: "The inverse temperature beta > 0: larger is sharper recall.")
@@ -73,7 +73,7 @@ struct RetrieveCommand: ParsableCommand {
 
   @Option(
     parsing: .unconditional,
-    help: "The step size of --geometry gradient, shk or wasserstein (default 0.5: the fixed point for squared-euclidean, the barycentric step for sinkhorn).")
+    help: "The step size of --geometry gradient, shk, wasserstein or bures-wasserstein (default 0.5: the fixed point for squared-euclidean, the barycentric step for sinkhorn and for Gaussians); with Gaussians and --geometry euclidean, a gradient step instead of the fixed point.")
   var step: Double?
 
   @Option(parsing: .unconditional, help: "The entropic regularisation eps > 0 of --divergence sinkhorn, in squared distance units.")
@@ -88,7 +88,7 @@ struct RetrieveCommand: ParsableCommand {
   @Flag(help: "Print the results as JSON on standard output.")
   var json = false
 
-  @Option(help: ArgumentHelp("Write the final states here: .npy for vectors (the query's shape), .npz for point clouds.", valueName: "path"))
+  @Option(help: ArgumentHelp("Write the final states here: .npy for vectors (the query's shape), .npz for point clouds and Gaussians.", valueName: "path"))
   var output: String?
 
   struct QueryResult: Encodable {

@@ -160,14 +160,16 @@ enum BWDAMSyntheticExperiment {
     }
     let hot = betas.max()!
     let cold = betas.min()!
-    // Criteria: "retrieves" = the Wilson lower bound is at least 95%; "does not retrieve" = the
-    // upper bound is at most 50%.
-    func verdict(_ geometry: String) -> (oneStep: Bool, temperature: Bool) {
-      let oneStep = all(rows, { $0.geometry == geometry && $0.beta == hot }) { $0.oneStepLower >= 0.95 }
+    // Criteria: "retrieves" = the Wilson lower bound is at least 90% (50 of 50 gives 92.9%);
+    // "does not retrieve" = the upper bound is at most 50%.
+    func verdict(_ geometry: String) -> (oneStep: Bool, temperatureOne: Bool, temperature: Bool) {
+      let oneStep = all(rows, { $0.geometry == geometry && $0.beta == hot }) { $0.oneStepLower >= 0.9 }
+      let temperatureOne =
+        oneStep && all(rows, { $0.geometry == geometry && $0.beta == cold }) { $0.oneStepUpper <= 0.5 }
       let temperature =
-        all(rows, { $0.geometry == geometry && $0.beta == hot }) { $0.kStepLower >= 0.95 }
+        all(rows, { $0.geometry == geometry && $0.beta == hot }) { $0.kStepLower >= 0.9 }
         && all(rows, { $0.geometry == geometry && $0.beta == cold }) { $0.kStepUpper <= 0.5 }
-      return (oneStep, temperature)
+      return (oneStep, temperatureOne, temperature)
     }
     let bw = verdict("bures-wasserstein")
     let eu = verdict("euclidean")
@@ -214,11 +216,12 @@ enum BWDAMSyntheticExperiment {
 
       ![retrieval against beta](retrieval.svg)
 
-      Verdicts (retrieves = Wilson lower bound >= 95%; does not = upper bound <= 50%):
+      Verdicts, over every dimension (retrieves = Wilson lower bound >= 90%; does not = upper bound <= 50%):
 
       - One-step retrieval at beta = \(hot): BW-DAM \(says(bw.oneStep)); Eu-DAM \(says(eu.oneStep)).
-      - Temperature effect (beta = \(hot) retrieves after \(steps) steps, beta = \(cold) does not): BW-DAM
-        \(says(bw.temperature)); Eu-DAM \(says(eu.temperature)).
+      - Temperature effect after 1 step (beta = \(hot) retrieves, beta = \(cold) does not): BW-DAM
+        \(says(bw.temperatureOne)); Eu-DAM \(says(eu.temperatureOne)).
+      - Temperature effect after \(steps) steps: BW-DAM \(says(bw.temperature)); Eu-DAM \(says(eu.temperature)).
       """
     let folder = ReportFolder(path: report)
     try folder.write(["summary.md": markdown, "results.csv": csv, "retrieval.svg": chart])
