@@ -27,6 +27,9 @@ struct ExperimentCommand: ParsableCommand {
     Experiment(name: HopfieldBasinsExperiment.name, summary: HopfieldBasinsExperiment.summary) {
       try HopfieldBasinsExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
     },
+    Experiment(name: BWDAMSyntheticExperiment.name, summary: BWDAMSyntheticExperiment.summary) {
+      try BWDAMSyntheticExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
+    },
     Experiment(name: MetastableStatesExperiment.name, summary: MetastableStatesExperiment.summary) {
       try MetastableStatesExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
     },

@@ -5,13 +5,16 @@ import NumPyFiles
 struct RetrieveCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "retrieve",
-    abstract: "Recall stored vectors or point clouds from one query or a batch of queries.",
+    abstract: "Recall stored vectors, point clouds or Gaussians from one query or a batch of queries.",
     discussion: """
       Vectors: the memory is a .npy array (N, D) of N stored vectors; the query a .npy vector (D) \
       or a batch (B, D). Point clouds: the memory is a .npz with 'points' (N, n, d) and optional \
       'weights' (N, n), or ragged 'points' (total, d), 'weights' (total) and 'offsets' (N + 1); \
       the query a .npz with 'points' (n, d) and optional 'weights' (n), or a batch in the memory's \
-      layouts. Weights default to uniform and must sum to 1 per cloud.
+      layouts. Weights default to uniform and must sum to 1 per cloud. Gaussians: the memory is a \
+      .npz with 'means' (N, d) and 'covariances' (N, d, d) or 'variances' (N, d); the query a .npz \
+      with 'mean' (d) and 'covariance' (d, d) or 'variance' (d), or a batch like the memory. The \
+      kind of a .npz memory is told by its keys ('points' or 'means').
 
       Each query is moved by the chosen geometry until the stopping rule holds; the result names \
       the stored pattern nearest to the final state (under the divergence), the steps taken, why \
@@ -21,6 +24,11 @@ struct RetrieveCommand: ParsableCommand {
       needs --epsilon) with --geometry shk (transport and reweighting; default hellinger scale \
       eps/(20 step)), wasserstein (transport only) or euclidean (the baseline that stacks the atoms, \
       in their stored order, into one vector and runs the classic dot-product update).
+
+      Gaussians: the Bures-Wasserstein divergence W2^2 with --geometry bures-wasserstein (default; \
+      the BW-DAM, --step tau, default 1/2: the barycentric fixed point) or euclidean (the Eu-DAM \
+      baseline: squared euclidean distance between the stacked vectors (m, vec S), fixed point, or \
+      a gradient step of --step). --output writes 'means' (B, d) and 'covariances' (B, d, d).
 
       Divergences: squared-euclidean is ||x - X_i||^2 (the package's cost convention); dot-product \
       is 1/2 ||x||^2 - <x, X_i>, the classic modern Hopfield energy, whose weights are \
@@ -36,10 +44,10 @@ struct RetrieveCommand: ParsableCommand {
       Nothing is written unless every query succeeds; --output is replaced atomically.
       """)
 
-  @Option(help: ArgumentHelp("The stored patterns: a .npy array (N, D) of vectors, or a .npz of point clouds.", valueName: "path"))
+  @Option(help: ArgumentHelp("The stored patterns: a .npy array (N, D) of vectors, or a .npz of point clouds or of Gaussians.", valueName: "path"))
   var memory: String
 
-  @Option(help: ArgumentHelp("The query: a .npy vector (D) or batch (B, D), or a .npz of one or more point clouds.", valueName: "path"))
+  @Option(help: ArgumentHelp("The query: a .npy vector (D) or batch (B, D), or a .npz of one or more point clouds or Gaussians.", valueName: "path"))
   var query: String
 
   @Option(parsing: .unconditional, help: "The inverse temperature beta > 0: larger is sharper recall.")
@@ -58,13 +66,14 @@ struct RetrieveCommand: ParsableCommand {
   @Option(
     help: """
       Vectors: fixed-point (default; the concave-convex update x <- sum_i w_i X_i, never increases \
-      the energy) or gradient (x <- x - step * grad E). Point clouds: shk (default), wasserstein or euclidean.
+      the energy) or gradient (x <- x - step * grad E). Point clouds: shk (default), wasserstein or euclidean. \
+      Gaussians: bures-wasserstein (default) or euclidean.
       """)
   var geometry: GeometryChoice?
 
   @Option(
     parsing: .unconditional,
-    help: "The step size of --geometry gradient, shk or wasserstein (default 0.5: the fixed point for squared-euclidean, the barycentric step for sinkhorn).")
+    help: "The step size of --geometry gradient, shk, wasserstein or bures-wasserstein (default 0.5: the fixed point for squared-euclidean, the barycentric step for sinkhorn and for Gaussians); with Gaussians and --geometry euclidean, a gradient step instead of the fixed point.")
   var step: Double?
 
   @Option(parsing: .unconditional, help: "The entropic regularisation eps > 0 of --divergence sinkhorn, in squared distance units.")
@@ -79,7 +88,7 @@ struct RetrieveCommand: ParsableCommand {
   @Flag(help: "Print the results as JSON on standard output.")
   var json = false
 
-  @Option(help: ArgumentHelp("Write the final states here: .npy for vectors (the query's shape), .npz for point clouds.", valueName: "path"))
+  @Option(help: ArgumentHelp("Write the final states here: .npy for vectors (the query's shape), .npz for point clouds and Gaussians.", valueName: "path"))
   var output: String?
 
   struct QueryResult: Encodable {
@@ -145,7 +154,11 @@ struct RetrieveCommand: ParsableCommand {
   }
 
   func run() throws {
-    if isCloudMemory { try runClouds() } else { try runVectors() }
+    if isCloudMemory {
+      if GaussianInputs.holdsGaussians(memory) { try runGaussians() } else { try runClouds() }
+    } else {
+      try runVectors()
+    }
   }
 
   func runVectors() throws {
@@ -162,7 +175,7 @@ struct RetrieveCommand: ParsableCommand {
     switch geometry {
     case .fixedPoint: vectorGeometry = .fixedPoint
     case .gradient: vectorGeometry = .gradient
-    default: throw CLIError("--geometry", "\(geometry.rawValue) is for point clouds; vectors take fixed-point or gradient")
+    default: throw CLIError("--geometry", "\(geometry.rawValue) is for point clouds or Gaussians; vectors take fixed-point or gradient")
     }
     if epsilon != nil { throw CLIError("--epsilon", "applies to --divergence sinkhorn (point clouds) only") }
     if hellingerScale != nil { throw CLIError("--hellinger-scale", "applies to --geometry shk (point clouds) only") }
@@ -244,6 +257,45 @@ struct RetrieveCommand: ParsableCommand {
     try report(
       results, patterns: patterns.count, shape: "\(patterns.count) point clouds in R^\(dimension)", dimension: dimension,
       divergence: divergence.rawValue, geometry: retriever.description, separationName: map.name)
+  }
+
+  func runGaussians() throws {
+    let stoppingRule = try stopping.rule()
+    if let divergence {
+      throw CLIError("--divergence", "\(divergence.rawValue) does not apply: Gaussians use bures-wasserstein (W2^2); --geometry euclidean runs the Eu-DAM baseline")
+    }
+    if epsilon != nil { throw CLIError("--epsilon", "applies to --divergence sinkhorn (point clouds) only") }
+    if hellingerScale != nil { throw CLIError("--hellinger-scale", "applies to --geometry shk (point clouds) only") }
+    let geometry = geometry ?? .buresWasserstein
+    let patterns = try GaussianInputs.gaussians(memory, option: "--memory").gaussians
+    let (queries, batch) = try GaussianInputs.gaussians(query, option: "--query")
+    let dimension = patterns[0].dimension
+    guard queries[0].dimension == dimension else {
+      throw CLIError(
+        "--query", "\(query): Gaussians have dimension \(queries[0].dimension), the memory's have \(dimension)")
+    }
+    let map = try separationMap()
+    if let k = separationOptions.k, k > patterns.count {
+      throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
+    }
+    let retriever = try GaussianEngines.make(
+      patterns: patterns, geometry: geometry, separation: map, beta: beta, step: step, stopping: stoppingRule)
+    var results: [QueryResult] = []
+    var finals: [Gaussian] = []
+    for (index, q) in queries.enumerated() {
+      if queries.count > 1 { Terminal.progress("retrieve: query \(index + 1) of \(queries.count)") }
+      let result = try SeparationOptions.attributingK(batch ? "--query (Gaussian \(index))" : "--query") {
+        try retriever.retrieve(q)
+      }
+      results.append(QueryResult(index, result))
+      finals.append(result.state)
+    }
+    Terminal.endProgress()
+    if let output { try GaussianInputs.write(finals, to: output, option: "--output") }
+    try report(
+      results, patterns: patterns.count, shape: "\(patterns.count) Gaussians in R^\(dimension)", dimension: dimension,
+      divergence: geometry == .euclidean ? "squared-euclidean (stacked)" : "bures-wasserstein",
+      geometry: retriever.description, separationName: map.name)
   }
 
   func report(

@@ -7,7 +7,7 @@ struct ExperimentCommandTests {
     #expect(run.status == 0)
     for name in [
       "shk-gaussian-clouds", "shk-random-patterns", "shk-weighted-digits", "hopfield-basins",
-      "hopfield-metastable-states",
+      "hopfield-metastable-states", "bw-dam-synthetic",
     ] {
       #expect(run.stdout.contains(name), "\(name) is listed")
     }
@@ -23,6 +23,7 @@ struct ExperimentCommandTests {
   @Test(arguments: [
     ("hopfield-basins", ["summary.md", "basins.svg", "results.json"]),
     ("shk-random-patterns", ["summary.md", "results.csv", "results.json", "recall.svg"]),
+    ("bw-dam-synthetic", ["summary.md", "results.csv", "results.json", "retrieval.svg"]),
   ])
   func quickRunWritesTheReport(name: String, files: [String]) throws {
     let folder = try TemporaryFolder()

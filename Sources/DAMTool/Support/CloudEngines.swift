@@ -9,13 +9,15 @@ enum DivergenceChoice: String, CaseIterable, ExpressibleByArgument {
 }
 
 /// The geometries `dam retrieve` knows: fixed-point and gradient for vectors; shk, wasserstein and
-/// euclidean (the stacked-coordinate baseline) for point clouds.
+/// euclidean (the stacked-coordinate baseline) for point clouds; bures-wasserstein and euclidean
+/// (the stacked `(m, vec S)` baseline) for Gaussians.
 enum GeometryChoice: String, CaseIterable, ExpressibleByArgument {
   case fixedPoint = "fixed-point"
   case gradient
   case shk
   case wasserstein
   case euclidean
+  case buresWasserstein = "bures-wasserstein"
 }
 
 /// A retrieval over point clouds, whatever the engine behind it.
@@ -83,7 +85,7 @@ enum CloudEngines {
             lastChange: result.lastChange, trajectory: try result.trajectory?.map(cloud))
         },
         description: "euclidean baseline (atoms stacked in stored order, dot product, fixed point)")
-    case .fixedPoint, .gradient:
+    case .fixedPoint, .gradient, .buresWasserstein:
       throw CLIError("--geometry", "\(geometry.rawValue) is for vector memories; point clouds take shk, wasserstein or euclidean")
     }
   }
