@@ -24,6 +24,15 @@ enum GaussianCloudsExperiment {
     case wasserstein = "sinkhorn-wasserstein"
     case shk = "sinkhorn-shk"
     case euclidean = "euclidean-baseline"
+
+    /// The `dam retrieve` geometry that runs this method.
+    var geometry: GeometryChoice {
+      switch self {
+      case .wasserstein: .wasserstein
+      case .shk: .shk
+      case .euclidean: .euclidean
+      }
+    }
   }
 
   struct Row: Encodable {
@@ -113,29 +122,16 @@ enum GaussianCloudsExperiment {
     // dynamics section of the report).
     let stopping = try StoppingRule(
       maxSteps: maxSteps, energyTolerance: 1e-8, positionTolerance: nil, massTolerance: nil, patience: 3)
+    // The same engines as `dam retrieve` (CloudEngines), so the baseline here is the tool's baseline.
     let start = Terminal.now()
-    let final: PointCloud
-    let steps: Int
-    switch method {
-    case .wasserstein, .shk:
-      let geometry =
-        try method == .shk ? SHKGeometry(step: step, hellingerScale: hellingerScale) : SHKGeometry.wasserstein(step: step)
-      let engine = try RetrievalEngine(
-        memory: Memory(divergence: divergence, patterns: patterns), separation: .softmax, geometry: geometry,
-        beta: beta, stopping: stopping)
-      let result = try engine.retrieve(query)
-      final = result.state
-      steps = result.steps
-    case .euclidean:
-      // The paper's Euclidean algorithm: stack the atoms (in their stored order) into one vector
-      // and run the classic update x <- Xᵀ softmax(β X x).
-      let engine = try RetrievalEngine(
-        memory: Memory(divergence: .dotProduct, patterns: patterns.map(\.points.elements)), separation: .softmax,
-        geometry: EuclideanGeometry(), beta: beta, stopping: stopping)
-      let result = try engine.retrieve(query.points.elements)
-      final = try PointCloud(points: Matrix(rows: query.count, columns: 2, elements: result.state))
-      steps = result.steps
-    }
+    let retriever = try CloudEngines.make(
+      patterns: patterns, geometry: method.geometry, separation: AnySeparationMap(Softmax()), beta: beta,
+      epsilon: method == .euclidean ? nil : epsilon, step: step,
+      hellingerScale: method == .shk ? hellingerScale : nil, stopping: stopping,
+      sinkhornIterations: divergence.options.maxIterations)
+    let result = try retriever.retrieve(query)
+    let final = result.state
+    let steps = result.steps
     let seconds = Terminal.now() - start
     let divergences = try patterns.map { try Sinkhorn.divergence(final, $0, options: divergence.options).value }
     let nearest = divergences.indices.min { divergences[$0] < divergences[$1] } ?? -1

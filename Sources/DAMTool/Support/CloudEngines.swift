@@ -30,7 +30,8 @@ struct CloudRetriever {
 enum CloudEngines {
   static func make(
     patterns: [PointCloud], geometry: GeometryChoice, separation: AnySeparationMap, beta: Double,
-    epsilon: Double?, step: Double?, hellingerScale: Double?, stopping: StoppingRule
+    epsilon: Double?, step: Double?, hellingerScale: Double?, stopping: StoppingRule,
+    sinkhornIterations: Int = 10_000
   ) throws(CLIError) -> CloudRetriever {
     switch geometry {
     case .shk, .wasserstein:
@@ -43,7 +44,7 @@ enum CloudEngines {
       // our tests (see SHKGeometry).
       let alpha = geometry == .wasserstein ? 0 : (hellingerScale ?? epsilon / (20 * tau))
       let divergence = try attributing("--epsilon") {
-        SinkhornDivergence(options: try SinkhornOptions(epsilon: epsilon))
+        SinkhornDivergence(options: try SinkhornOptions(epsilon: epsilon, maxIterations: sinkhornIterations))
       }
       let shape = try attributing("--step") { try SHKGeometry(step: tau, hellingerScale: alpha) }
       let memory = try attributing("--memory") { try Memory(divergence: divergence, patterns: patterns) }
