@@ -105,12 +105,47 @@ func _requireFinitePotential(_ values: [Double], _ epsilon: Double) throws(DAMEr
   }
 }
 
+/// The largest `n m` for which the kernel (scaling-domain) solver is used: its kernel is an `n x m`
+/// matrix of doubles next to the cost (2 x 256 MiB at the limit). Larger problems run in the log
+/// domain.
+let _kernelSizeLimit = 1 << 25
+
+func _usesKernel(_ cost: _CostMatrix, _ options: SinkhornOptions) -> Bool {
+  switch options.backend {
+  case .automatic: cost.rows * cost.columns <= _kernelSizeLimit
+  case .kernel: true
+  case .logDomain: false
+  }
+}
+
+/// Solves `OT_ε` on a cost matrix: in the scaling domain on a stabilised kernel when it fits
+/// (``_kernelSizeLimit``), else in the log domain. Both stop at the same marginal error.
 func _transport(
+  _ cost: _CostMatrix, _ a: [Double], _ b: [Double], _ options: SinkhornOptions,
+  _ warmStart: (f: [Double], g: [Double])?
+) throws(DAMError) -> EntropicTransport {
+  if _usesKernel(cost, options) { return try _kernelTransport(cost, a, b, options, warmStart) }
+  return try _logTransport(cost, a, b, options, warmStart)
+}
+
+/// Solves the symmetric `OT_ε(x, x)`; see ``_transport(_:_:_:_:_:)``.
+func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptions, _ warmStart: [Double]?)
+  throws(DAMError) -> SelfTransport
+{
+  if _usesKernel(cost, options) { return try _kernelSelfTransport(cost, a, options, warmStart) }
+  return try _logSelfTransport(cost, a, options, warmStart)
+}
+
+/// Entropic transport in the log domain: every update is a soft-minimum over a row or column of
+/// `-C/ε + potential` (`n m` exponentials), which cannot under- or overflow.
+func _logTransport(
   _ cost: _CostMatrix, _ a: [Double], _ b: [Double], _ options: SinkhornOptions,
   _ warmStart: (f: [Double], g: [Double])?
 ) throws(DAMError) -> EntropicTransport {
   let n = cost.rows
   let m = cost.columns
+  let costValues = cost.materialized()
+  let costTransposed = cost.materializedTransposed(costValues)
   let logA = a.map(_log)
   let logB = b.map(_log)
   var f = [Double](repeating: 0, count: n)
@@ -119,7 +154,9 @@ func _transport(
   if let warmStart {
     guard warmStart.f.count == n, warmStart.g.count == m else {
       throw DAMError.mismatch(
-        "warmStart", "has potentials of sizes \(warmStart.f.count) and \(warmStart.g.count), the clouds have \(n) and \(m) atoms")
+        "warmStart",
+        "has potentials of sizes \(warmStart.f.count) and \(warmStart.g.count), the clouds have \(n) and \(m) atoms"
+      )
     }
     try _requireFinitePotential(warmStart.f, options.epsilon)
     try _requireFinitePotential(warmStart.g, options.epsilon)
@@ -128,8 +165,8 @@ func _transport(
   } else {
     for e in _annealingSchedule(cost.maximum, options) {
       for _ in 0..<options.iterationsPerStage {
-        _softmin(cost.transposed, rows: m, columns: n, epsilon: e, logWeights: logA, potential: f, into: &g)
-        _softmin(cost.cost, rows: n, columns: m, epsilon: e, logWeights: logB, potential: g, into: &f)
+        _softmin(costTransposed, rows: m, columns: n, epsilon: e, logWeights: logA, potential: f, into: &g)
+        _softmin(costValues, rows: n, columns: m, epsilon: e, logWeights: logB, potential: g, into: &f)
         iterations += 1
       }
     }
@@ -150,7 +187,8 @@ func _transport(
     options.newton && n + m <= _newtonSizeLimit && !a.contains(0) && !b.contains(0)
   while true {
     // g-update from f, relaxed; the column error of (f, g) follows from g̃ - g.
-    _softmin(cost.transposed, rows: m, columns: n, epsilon: epsilon, logWeights: logA, potential: f, into: &gTilde)
+    _softmin(
+      costTransposed, rows: m, columns: n, epsilon: epsilon, logWeights: logA, potential: f, into: &gTilde)
     var columnError = 0.0
     for k in 0..<m {
       let updated = g[k] + omega * (gTilde[k] - g[k])
@@ -158,7 +196,7 @@ func _transport(
       columnError += b[k] * abs(_exp((updated - gTilde[k]) / epsilon) - 1)
     }
     // f̃ from g gives the row marginal of (f, g) without another pass.
-    _softmin(cost.cost, rows: n, columns: m, epsilon: epsilon, logWeights: logB, potential: g, into: &fTilde)
+    _softmin(costValues, rows: n, columns: m, epsilon: epsilon, logWeights: logB, potential: g, into: &fTilde)
     var rowError = 0.0
     mass = 0
     for j in 0..<n {
@@ -183,7 +221,8 @@ func _transport(
       // Sinkhorn is slow here (small ε): finish with Newton's method on the dual.
       var newF = f
       var newG = g
-      let newton = _SinkhornNewton(cost: cost, a: a, b: b, logA: logA, logB: logB, epsilon: epsilon)
+      let newton = _SinkhornNewton(
+        cost: cost, values: costValues, a: a, b: b, logA: logA, logB: logB, epsilon: epsilon)
       if let polished = newton.polish(&newF, &newG, tolerance: options.tolerance, maxSteps: 60) {
         newtonSteps += polished.steps
         if polished.error < error {
@@ -209,10 +248,12 @@ func _transport(
   if !converged, warmStart != nil {
     // A warm start from a distant problem can leave Newton's method a badly conditioned system
     // and Sinkhorn a sublinear tail; a cold, annealed solve is robust. Iterations are added up.
-    let cold = try _transport(cost, a, b, options, nil)
+    let cold = try _logTransport(cost, a, b, options, nil)
     return EntropicTransport(
-      epsilon: cold.epsilon, value: cold.value, f: cold.f, g: cold.g, iterations: iterations + cold.iterations,
-      newtonSteps: newtonSteps + cold.newtonSteps, marginalError: cold.marginalError, converged: cold.converged)
+      epsilon: cold.epsilon, value: cold.value, f: cold.f, g: cold.g,
+      iterations: iterations + cold.iterations,
+      newtonSteps: newtonSteps + cold.newtonSteps, marginalError: cold.marginalError,
+      converged: cold.converged)
   }
   guard converged || options.allowsUnconverged else {
     throw DAMError(
@@ -228,10 +269,12 @@ func _transport(
     marginalError: error, converged: converged)
 }
 
-func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptions, _ warmStart: [Double]?)
+/// The symmetric problem in the log domain, with averaged updates `p ← (p + p̃)/2`.
+func _logSelfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptions, _ warmStart: [Double]?)
   throws(DAMError) -> SelfTransport
 {
   let n = cost.rows
+  let costValues = cost.materialized()
   let logA = a.map(_log)
   var p = [Double](repeating: 0, count: n)
   var pTilde = [Double](repeating: 0, count: n)
@@ -245,7 +288,7 @@ func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptio
   } else {
     for e in _annealingSchedule(cost.maximum, options) {
       for _ in 0..<options.iterationsPerStage {
-        _softmin(cost.cost, rows: n, columns: n, epsilon: e, logWeights: logA, potential: p, into: &pTilde)
+        _softmin(costValues, rows: n, columns: n, epsilon: e, logWeights: logA, potential: p, into: &pTilde)
         for j in 0..<n { p[j] = 0.5 * (p[j] + pTilde[j]) }
         iterations += 1
       }
@@ -257,7 +300,7 @@ func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptio
   var converged = false
   var finalIterations = 0
   while true {
-    _softmin(cost.cost, rows: n, columns: n, epsilon: epsilon, logWeights: logA, potential: p, into: &pTilde)
+    _softmin(costValues, rows: n, columns: n, epsilon: epsilon, logWeights: logA, potential: p, into: &pTilde)
     try _requireFinitePotential(pTilde, epsilon)
     var rowError = 0.0
     mass = 0
@@ -277,9 +320,10 @@ func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptio
     for j in 0..<n { p[j] = 0.5 * (p[j] + pTilde[j]) }
   }
   if !converged, warmStart != nil {
-    let cold = try _selfTransport(cost, a, options, nil)
+    let cold = try _logSelfTransport(cost, a, options, nil)
     return SelfTransport(
-      epsilon: cold.epsilon, value: cold.value, potential: cold.potential, iterations: iterations + cold.iterations,
+      epsilon: cold.epsilon, value: cold.value, potential: cold.potential,
+      iterations: iterations + cold.iterations,
       marginalError: cold.marginalError, converged: cold.converged)
   }
   guard converged || options.allowsUnconverged else {
@@ -291,7 +335,8 @@ func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptio
   var value = -epsilon * (mass - 1)
   for j in 0..<n where a[j] > 0 { value += 2 * a[j] * p[j] }
   return SelfTransport(
-    epsilon: epsilon, value: value, potential: p, iterations: iterations, marginalError: error, converged: converged)
+    epsilon: epsilon, value: value, potential: p, iterations: iterations, marginalError: error,
+    converged: converged)
 }
 
 /// `T(xⱼ) = Σₖ softmaxₖ(log bₖ + (gₖ - Cⱼₖ)/ε) yₖ`.
@@ -303,11 +348,13 @@ func _barycentricMap(_ cost: _CostMatrix, _ y: PointCloud, _ epsilon: Double, _ 
   let d = y.dimension
   var result = [Double](repeating: 0, count: n * d)
   var h = [Double](repeating: 0, count: m)
+  var costRow = [Double](repeating: 0, count: m)
   let inverse = 1 / epsilon
   for j in 0..<n {
+    costRow.withUnsafeMutableBufferPointer { cost.fill(rows: j..<(j + 1), into: $0.baseAddress!) }
     var largest = -Double.infinity
     for k in 0..<m {
-      let value = logB[k] + (g[k] - cost.cost[j * m + k]) * inverse
+      let value = logB[k] + (g[k] - costRow[k]) * inverse
       h[k] = value
       if value > largest { largest = value }
     }
@@ -336,9 +383,15 @@ struct _RelaxationController {
 
   init(_ relaxation: Relaxation) {
     switch relaxation {
-    case .none: omega = 1; adaptive = false
-    case .fixed(let value): omega = value; adaptive = false
-    case .adaptive: omega = 1; adaptive = true
+    case .none:
+      omega = 1
+      adaptive = false
+    case .fixed(let value):
+      omega = value
+      adaptive = false
+    case .adaptive:
+      omega = 1
+      adaptive = true
     }
   }
 

@@ -27,6 +27,8 @@ public struct SinkhornOptions: Sendable, Hashable {
   /// Whether a solve that reaches ``maxIterations`` without meeting ``tolerance`` is returned
   /// (with `converged == false`) instead of throwing.
   public var allowsUnconverged: Bool
+  /// How the iterations are carried out; both backends stop at the same marginal error.
+  public var backend: SinkhornBackend
 
   /// Solver settings; see the properties for their meaning.
   ///
@@ -34,13 +36,15 @@ public struct SinkhornOptions: Sendable, Hashable {
   public init(
     epsilon: Double, tolerance: Double = 1e-9, maxIterations: Int = 10_000, epsilonScaling: Double? = 0.5,
     iterationsPerStage: Int = 2, relaxation: Relaxation = .adaptive, newton: Bool = true,
-    allowsUnconverged: Bool = false
+    allowsUnconverged: Bool = false, backend: SinkhornBackend = .automatic
   ) throws(DAMError) {
     try _requirePositive(epsilon, "epsilon")
     guard tolerance >= 0, tolerance.isFinite else {
       throw DAMError.invalid("tolerance", "must be a finite number >= 0, got \(tolerance)")
     }
-    guard maxIterations >= 1 else { throw DAMError.invalid("maxIterations", "must be >= 1, got \(maxIterations)") }
+    guard maxIterations >= 1 else {
+      throw DAMError.invalid("maxIterations", "must be >= 1, got \(maxIterations)")
+    }
     if let q = epsilonScaling, !(q > 0 && q < 1) {
       throw DAMError.invalid("epsilonScaling", "must be in (0, 1), got \(q)")
     }
@@ -58,6 +62,7 @@ public struct SinkhornOptions: Sendable, Hashable {
     self.relaxation = relaxation
     self.newton = newton
     self.allowsUnconverged = allowsUnconverged
+    self.backend = backend
   }
 }
 
@@ -76,4 +81,22 @@ public enum Relaxation: Sendable, Hashable {
   case fixed(Double)
   /// `ω` estimated from the convergence rate of the first plain iterations.
   case adaptive
+}
+
+/// How Sinkhorn's iterations are carried out.
+///
+/// Both backends run the same iteration (the same ε schedule, relaxation, Newton polishing and
+/// stopping test on the L1 marginal error), so they return the same transport to within
+/// round-off; they differ in cost and memory.
+public enum SinkhornBackend: Sendable, Hashable {
+  /// The kernel backend when the kernel fits (`n m <= 2^25` entries), else the log domain.
+  case automatic
+  /// The scaling domain on a stabilised Gibbs kernel `exp((f̂ + ĝ - C)/ε)` held in memory: an
+  /// iteration is two BLAS matrix-vector products, exponentials are spent only when the kernel is
+  /// rebuilt (at the start, at the target ε and when a scaling drifts beyond `e^200`). Memory
+  /// `2 n m` doubles (cost and kernel).
+  case kernel
+  /// The log domain: every update is a soft-minimum over `-C/ε + potential`, `n m` exponentials
+  /// per half-iteration. Slower, but it needs no kernel.
+  case logDomain
 }

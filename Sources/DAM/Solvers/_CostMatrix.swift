@@ -1,39 +1,138 @@
-/// The squared-distance cost `Cⱼₖ = ‖xⱼ - yₖ‖²` between two sets of points, with its transpose,
-/// both row-major, so that row and column soft-minima stream through contiguous memory.
+import CLinearAlgebra
+
+/// The squared-distance cost `Cⱼₖ = ‖xⱼ - yₖ‖²` between two sets of points, computed on demand
+/// row block by row block, so that solvers need not hold an `n x m` matrix.
+///
+/// Up to ``_directCostDimension`` coordinates the differences are formed explicitly (exact to
+/// round-off in each term). Above it, a block is `‖xⱼ‖² + ‖yₖ‖² - 2 xⱼ·yₖ` with the products from
+/// one BLAS `dgemm` (as POT, GeomLoss and OTT-JAX compute it): `O(n m d)` at matrix-product
+/// speed, with an absolute error of a few ulps of `‖xⱼ‖² + ‖yₖ‖²`; negative results of the
+/// cancellation are clamped to 0.
 struct _CostMatrix: Sendable {
   let rows: Int
   let columns: Int
-  let cost: [Double]
-  let transposed: [Double]
+  let dimension: Int
+  /// An upper bound of the largest cost (from the bounding boxes of the two sets), the start of
+  /// the ε annealing.
   let maximum: Double
+  /// `x`, row-major `rows x dimension`.
+  private let x: [Double]
+  /// `y`, row-major `columns x dimension` (for the products) or coordinate-major
+  /// `dimension x columns` (for the explicit differences, so that a row streams over `k`).
+  private let y: [Double]
+  private let xNorms: [Double]
+  private let yNorms: [Double]
 
-  init(_ x: Matrix, _ y: Matrix) {
-    let n = x.rows
-    let m = y.rows
-    let d = x.columns
-    var cost = [Double](repeating: 0, count: n * m)
-    var transposed = [Double](repeating: 0, count: n * m)
-    var maximum = 0.0
-    x.elements.withUnsafeBufferPointer { px in
-      y.elements.withUnsafeBufferPointer { py in
-        for j in 0..<n {
-          let xj = UnsafeBufferPointer(rebasing: px[(j * d)..<((j + 1) * d)])
-          for k in 0..<m {
-            let c = _squaredDistance(xj, UnsafeBufferPointer(rebasing: py[(k * d)..<((k + 1) * d)]))
-            cost[j * m + k] = c
-            transposed[k * n + j] = c
-            maximum = max(maximum, c)
+  init(_ xPoints: Matrix, _ yPoints: Matrix) {
+    let n = xPoints.rows
+    let m = yPoints.rows
+    let d = xPoints.columns
+    rows = n
+    columns = m
+    dimension = d
+    x = xPoints.elements
+    var bound = 0.0
+    for t in 0..<d {
+      var xLow = Double.infinity
+      var xHigh = -Double.infinity
+      var yLow = Double.infinity
+      var yHigh = -Double.infinity
+      for j in 0..<n {
+        xLow = min(xLow, xPoints.elements[j * d + t])
+        xHigh = max(xHigh, xPoints.elements[j * d + t])
+      }
+      for k in 0..<m {
+        yLow = min(yLow, yPoints.elements[k * d + t])
+        yHigh = max(yHigh, yPoints.elements[k * d + t])
+      }
+      let reach = max(xHigh - yLow, yHigh - xLow, 0)
+      bound += reach * reach
+    }
+    maximum = bound
+    if d > _directCostDimension {
+      y = yPoints.elements
+      xNorms = (0..<n).map { j in
+        (0..<d).reduce(0.0) { $0 + xPoints.elements[j * d + $1] * xPoints.elements[j * d + $1] }
+      }
+      yNorms = (0..<m).map { k in
+        (0..<d).reduce(0.0) { $0 + yPoints.elements[k * d + $1] * yPoints.elements[k * d + $1] }
+      }
+    } else {
+      var coordinates = [Double](repeating: 0, count: d * m)
+      for k in 0..<m {
+        for t in 0..<d { coordinates[t * m + k] = yPoints.elements[k * d + t] }
+      }
+      y = coordinates
+      xNorms = []
+      yNorms = []
+    }
+  }
+
+  /// Writes the rows `range` of the cost, row-major (`range.count x columns`), to `out`.
+  func fill(rows range: Range<Int>, into out: UnsafeMutablePointer<Double>) {
+    let m = columns
+    let d = dimension
+    guard !range.isEmpty, m > 0 else { return }
+    if d > _directCostDimension {
+      x.withUnsafeBufferPointer { px in
+        y.withUnsafeBufferPointer { py in
+          cblas_dgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(range.count), Int32(m), Int32(d), -2,
+            px.baseAddress! + range.lowerBound * d, Int32(d), py.baseAddress, Int32(d), 0, out, Int32(m))
+        }
+      }
+      yNorms.withUnsafeBufferPointer { yn in
+        for (row, j) in range.enumerated() {
+          let xj = xNorms[j]
+          let line = out + row * m
+          for k in 0..<m { line[k] = max(0, line[k] + xj + yn[k]) }
+        }
+      }
+      return
+    }
+    x.withUnsafeBufferPointer { px in
+      y.withUnsafeBufferPointer { py in
+        for (row, j) in range.enumerated() {
+          let line = out + row * m
+          for k in 0..<m { line[k] = 0 }
+          for t in 0..<d {
+            let xjt = px[j * d + t]
+            let coordinate = py.baseAddress! + t * m
+            for k in 0..<m {
+              let difference = xjt - coordinate[k]
+              line[k] += difference * difference
+            }
           }
         }
       }
     }
-    self.rows = n
-    self.columns = m
-    self.cost = cost
-    self.transposed = transposed
-    self.maximum = maximum
+  }
+
+  /// The whole cost, row-major `rows x columns`.
+  func materialized() -> [Double] {
+    var cost = [Double](repeating: 0, count: rows * columns)
+    cost.withUnsafeMutableBufferPointer { fill(rows: 0..<rows, into: $0.baseAddress!) }
+    return cost
+  }
+
+  /// The whole cost transposed, row-major `columns x rows` (the cost from `y` to `x`).
+  func materializedTransposed(_ cost: [Double]) -> [Double] {
+    var transposed = [Double](repeating: 0, count: rows * columns)
+    let block = 32
+    for j0 in stride(from: 0, to: rows, by: block) {
+      for k0 in stride(from: 0, to: columns, by: block) {
+        for j in j0..<min(j0 + block, rows) {
+          for k in k0..<min(k0 + block, columns) { transposed[k * rows + j] = cost[j * columns + k] }
+        }
+      }
+    }
+    return transposed
   }
 }
+
+/// Up to this dimension costs are formed from explicit differences; above it through a matrix
+/// product (see ``_CostMatrix``).
+let _directCostDimension = 8
 
 /// `out[j] = -ε log Σₖ exp(logWeights[k] + (potential[k] - C[j, k]) / ε)` for every row `j` of a
 /// row-major `rows x columns` cost: the soft-minimum (c-transform) of a potential.

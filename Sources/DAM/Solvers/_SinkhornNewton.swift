@@ -11,6 +11,8 @@ import CLinearAlgebra
 /// error. Cost per step: `O(n m²)` for the complement plus `O(m³/3)` for the factorisation.
 struct _SinkhornNewton {
   let cost: _CostMatrix
+  /// The materialised cost, row-major.
+  let values: [Double]
   let a: [Double]
   let b: [Double]
   let logA: [Double]
@@ -30,7 +32,7 @@ struct _SinkhornNewton {
     for j in 0..<n {
       var sum = 0.0
       for k in 0..<m {
-        let value = _exp(logA[j] + logB[k] + (f[j] + g[k] - cost.cost[j * m + k]) * inverse)
+        let value = _exp(logA[j] + logB[k] + (f[j] + g[k] - values[j * m + k]) * inverse)
         pi[j * m + k] = value
         sum += value
         c[k] += value
