@@ -30,7 +30,7 @@ let package = Package(
     .executableTarget(
       name: "DAMTool",
       dependencies: [
-        "DAM", "NumPyFiles", "DAMDatasets",
+        "DAM", "NumPyFiles", "DAMDatasets", "CLinearAlgebra",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

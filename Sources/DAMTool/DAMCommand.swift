@@ -13,8 +13,14 @@ struct DAMCommand: ParsableCommand {
       """,
     version: "0.1.0",
     subcommands: [
-      DemoCommand.self, RetrieveCommand.self, SeparateCommand.self, DivergenceCommand.self, ExperimentCommand.self,
+      DemoCommand.self, RetrieveCommand.self, SeparateCommand.self, DivergenceCommand.self,
+      ExperimentCommand.self,
       BenchCommand.self,
     ],
     defaultSubcommand: nil)
+
+  static func main() {
+    OpenBLASCore.reexecuteIfMisdetected()
+    main(nil)
+  }
 }

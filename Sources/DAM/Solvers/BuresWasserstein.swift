@@ -74,14 +74,18 @@ public enum BuresWasserstein {
     let r = _fullMatrix(root)
     let w = _fullMatrix(state.covariance)
     // M = S^½ W S^½, symmetric positive definite.
-    let middle = _gemm(_gemm(r, w, transposeLeft: false, transposeRight: false), r, transposeLeft: false, transposeRight: false)
+    let middle = _gemm(
+      _gemm(r, w, transposeLeft: false, transposeRight: false), r, transposeLeft: false, transposeRight: false
+    )
     let eigen = try SymmetricEigendecomposition(middle._symmetrized(), argument: "state")
     let tiny = EigenvalueFloor.default.value(for: eigen.eigenvalues)
     var rootTrace = 0.0
     for v in eigen.eigenvalues where v > 0 { rootTrace += v.squareRoot() }
     let bures = max(0, _trace(state.covariance) + _trace(pattern.covariance) - 2 * rootTrace)
     let inverseRoot = eigen.reconstructed { 1 / Swift.max($0, tiny).squareRoot() }
-    let map = _gemm(_gemm(r, inverseRoot, transposeLeft: false, transposeRight: false), r, transposeLeft: false, transposeRight: false)
+    let map = _gemm(
+      _gemm(r, inverseRoot, transposeLeft: false, transposeRight: false), r, transposeLeft: false,
+      transposeRight: false)
     return (meanPart + bures, .full(map._symmetrized()))
   }
 

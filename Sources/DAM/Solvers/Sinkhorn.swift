@@ -61,21 +61,32 @@ func _checkDimensions(_ x: PointCloud, _ y: PointCloud) throws(DAMError) {
 
 /// Sinkhorn iterations at the target ε after which a solve that has not converged switches to
 /// Newton's method (when allowed) in any case; it usually switches earlier, as soon as
-/// ``_newtonPays(_:tolerance:rows:columns:)`` predicts a saving.
+/// ``_newtonPays(_:tolerance:rows:columns:kernel:)`` predicts a saving. Kernel-backend
+/// iterations are cheaper, so that backend waits ``_kernelNewtonAfter`` iterations.
 let _newtonAfter = 100
+let _kernelNewtonAfter = 1000
 
 /// Whether switching to Newton now is predicted to be cheaper than continuing Sinkhorn: the
 /// linear rate θ of the last 5 iterations predicts `log(error/tolerance)/log(1/θ)` more
-/// iterations; a Newton step costs about `1.5 + (m + m²/3n)/20` Sinkhorn iterations (one coupling,
-/// a rank-n update of an m x m matrix, a Cholesky factorisation and a line search), and a polish
-/// takes up to about 8 steps. Looked at from the 10th iteration at the target ε on.
-func _newtonPays(_ errors: [Double], tolerance: Double, rows n: Int, columns m: Int) -> Bool {
+/// iterations; a polish takes up to about 8 Newton steps. In the log domain a Newton step costs
+/// about `1.5 + (m + m²/3n)/20` Sinkhorn iterations (one coupling, a rank-n update of an m x m
+/// matrix, a Cholesky factorisation and a line search). A kernel-backend iteration is two
+/// memory-bound matrix-vector products, far cheaper than `2 n m` exponentials, so there a step
+/// costs about `10 + m/10` iterations (measured at n = m = 1024: two Newton steps cost as much as
+/// about 220 iterations). Looked at from the 10th iteration at the target ε on.
+func _newtonPays(_ errors: [Double], tolerance: Double, rows n: Int, columns m: Int, kernel: Bool = false)
+  -> Bool
+{
   let window = 5
   guard errors.count >= 10, let last = errors.last, last > tolerance else { return false }
   let earlier = errors[errors.count - 1 - window]
   guard earlier > 0, last > 0 else { return false }
   let theta = _pow(last / earlier, 1 / Double(window))
-  let newtonCost = 8 * (1.5 + (Double(m) + Double(m) * Double(m) / (3 * Double(n))) / 20)
+  let stepCost =
+    kernel
+    ? 10 + Double(m) / 10
+    : 1.5 + (Double(m) + Double(m) * Double(m) / (3 * Double(n))) / 20
+  let newtonCost = 8 * stepCost
   guard theta < 1 else { return true }  // stalled
   let remaining = _log(last / max(tolerance, 1e-300)) / -_log(theta)
   return remaining > newtonCost

@@ -12,7 +12,8 @@ public enum SinkhornBounds {
   /// `OT_ε(μ, ν) ≥ ⟨C, π⟩ ≥ ‖Σ πⱼₖ (xⱼ - yₖ)‖² = ‖m(μ) - m(ν)‖²` (the KL term is non-negative, and
   /// Jensen's inequality), and `OT_ε(μ, μ) ≤ ε H(a)` (the identity coupling `diag(a)` costs 0 and
   /// has `KL(diag a | a ⊗ a) = H(a)`).
-  public static func lowerBound(_ x: PointCloud, _ y: PointCloud, epsilon: Double) throws(DAMError) -> Double {
+  public static func lowerBound(_ x: PointCloud, _ y: PointCloud, epsilon: Double) throws(DAMError) -> Double
+  {
     try _checkDimensions(x, y)
     let mx = x.mean
     let my = y.mean

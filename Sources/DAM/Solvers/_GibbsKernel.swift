@@ -21,6 +21,9 @@ import Dispatch
 struct _GibbsKernel {
   let rows: Int
   let columns: Int
+  /// Whether the kernel is that of a symmetric problem (`x = y`, `f̂ = ĝ`): then only the upper
+  /// triangle is computed and products use `dsymv`, which reads half the matrix.
+  let symmetric: Bool
   private(set) var entries: [Double]
   private(set) var epsilon: Double
   /// The absorbed potentials `f̂` (rows) and `ĝ` (columns).
@@ -28,9 +31,10 @@ struct _GibbsKernel {
   private(set) var columnPotential: [Double]
 
   /// The kernel of `cost` at `epsilon` with absorbed potentials `f` and `g`.
-  init(cost: _CostMatrix, epsilon: Double, f: [Double], g: [Double]) {
+  init(cost: _CostMatrix, epsilon: Double, f: [Double], g: [Double], symmetric: Bool = false) {
     self.rows = cost.rows
     self.columns = cost.columns
+    self.symmetric = symmetric
     self.entries = [Double](repeating: 0, count: cost.rows * cost.columns)
     self.epsilon = epsilon
     self.rowPotential = f
@@ -38,30 +42,57 @@ struct _GibbsKernel {
     rebuild(cost: cost)
   }
 
-  /// Recomputes every entry from the cost and the absorbed potentials (`n m` exponentials,
-  /// spread over the cores; each entry is computed independently, so the result does not depend
-  /// on the thread count).
-  private mutating func rebuild(cost: _CostMatrix) {
+  /// The first column of row `j` that is stored: 0, or `j` for a symmetric kernel.
+  @inline(__always)
+  private func firstColumn(_ j: Int) -> Int { symmetric ? j : 0 }
+
+  /// The row blocks over which work is spread: equal areas (the triangle for a symmetric kernel).
+  private func blocks() -> [Range<Int>] {
     let n = rows
+    let count = _blockCount(rows: n, work: n * columns)
+    guard symmetric, count > 1 else { return (0..<count).map { _blockRange($0, of: count, count: n) } }
+    let total = Double(n) * Double(n + 1) / 2
+    var ranges: [Range<Int>] = []
+    var lower = 0
+    var area = 0.0
+    var row = 0
+    for block in 1...count {
+      let target = total * Double(block) / Double(count)
+      while row < n && (block == count || area + Double(n - row) <= target) {
+        area += Double(n - row)
+        row += 1
+      }
+      ranges.append(lower..<row)
+      lower = row
+    }
+    return ranges
+  }
+
+  /// Recomputes every stored entry from the cost and the absorbed potentials (`n m`
+  /// exponentials, half that for a symmetric kernel, spread over the cores; each entry is
+  /// computed independently, so the result does not depend on the thread count).
+  private mutating func rebuild(cost: _CostMatrix) {
     let m = columns
     let inverse = 1 / epsilon
     let f = rowPotential
     let g = columnPotential
-    let blocks = _blockCount(rows: n, work: n * m)
+    let ranges = blocks()
+    let symmetric = symmetric
     entries.withUnsafeMutableBufferPointer { k in
       let k = _SendableBuffer(k)
-      DispatchQueue.concurrentPerform(iterations: blocks) { block in
+      DispatchQueue.concurrentPerform(iterations: ranges.count) { block in
         // The cost rows of a block are formed in place, then exponentiated.
-        let range = _blockRange(block, of: blocks, count: n)
-        let out = k.base.baseAddress! + range.lowerBound * m
-        cost.fill(rows: range, into: out)
+        let range = ranges[block]
+        guard !range.isEmpty else { return }
+        cost.fill(rows: range, into: k.base.baseAddress! + range.lowerBound * m)
         f.withUnsafeBufferPointer { f in
           g.withUnsafeBufferPointer { g in
             for j in range {
+              let first = symmetric ? j : 0
               let fj = f[j]
               let line = k.base.baseAddress! + j * m
-              for t in 0..<m { line[t] = (fj + g[t] - line[t]) * inverse }
-              _expInPlace(line, count: m)
+              for t in first..<m { line[t] = (fj + g[t] - line[t]) * inverse }
+              _expInPlace(line + first, count: m - first)
             }
           }
         }
@@ -70,10 +101,11 @@ struct _GibbsKernel {
   }
 
   /// Moves `ε log u` and `ε log v` into the absorbed potentials and rebuilds the kernel at
-  /// `newEpsilon`; the scalings become 1.
+  /// `newEpsilon`; the scalings become 1. For a symmetric kernel `u` and `v` must be equal.
   ///
-  /// When `newEpsilon` is half the current ε (the default annealing factor) the new kernel is
-  /// `(K̂ⱼₖ uⱼ vₖ)²`, products only; otherwise the entries are recomputed from the cost.
+  /// When `newEpsilon` is half the current ε (the default annealing factor) and `exact` is false,
+  /// the new kernel is `(K̂ⱼₖ uⱼ vₖ)²`, products only; otherwise the entries are recomputed from
+  /// the cost.
   mutating func absorb(
     _ u: inout [Double], _ v: inout [Double], newEpsilon: Double, cost: _CostMatrix, exact: Bool
   ) {
@@ -82,22 +114,24 @@ struct _GibbsKernel {
     for t in 0..<columns { columnPotential[t] += previous * _log(v[t]) }
     epsilon = newEpsilon
     if !exact && newEpsilon * 2 == previous {
-      let n = rows
       let m = columns
-      let blocks = _blockCount(rows: n, work: n * m)
+      let ranges = blocks()
+      let symmetric = symmetric
       let uu = u
       let vv = v
       entries.withUnsafeMutableBufferPointer { k in
         let k = _SendableBuffer(k)
-        DispatchQueue.concurrentPerform(iterations: blocks) { block in
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { block in
           uu.withUnsafeBufferPointer { u in
             vv.withUnsafeBufferPointer { v in
-              for j in _blockRange(block, of: blocks, count: n) {
+              let v = v.baseAddress!
+              for j in ranges[block] {
+                let first = symmetric ? j : 0
                 let uj = u[j]
-                let row = j * m
-                for t in 0..<m {
-                  let scaled = k.base[row + t] * uj * v[t]
-                  k.base[row + t] = scaled * scaled
+                let line = k.base.baseAddress! + j * m
+                for t in first..<m {
+                  let scaled = line[t] * uj * v[t]
+                  line[t] = scaled * scaled
                 }
               }
             }
@@ -129,14 +163,23 @@ struct _GibbsKernel {
 
   /// `out = K̂ x` (length `rows`).
   func multiply(_ x: [Double], into out: inout [Double]) {
-    cblas_dgemv(
-      CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, entries, Int32(columns), x, 1, 0, &out, 1)
+    if symmetric {
+      cblas_dsymv(CblasRowMajor, CblasUpper, Int32(rows), 1, entries, Int32(columns), x, 1, 0, &out, 1)
+    } else {
+      cblas_dgemv(
+        CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, entries, Int32(columns), x, 1, 0, &out, 1
+      )
+    }
   }
 
   /// `out = K̂ᵀ x` (length `columns`).
   func multiplyTransposed(_ x: [Double], into out: inout [Double]) {
-    cblas_dgemv(
-      CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, entries, Int32(columns), x, 1, 0, &out, 1)
+    if symmetric {
+      multiply(x, into: &out)
+    } else {
+      cblas_dgemv(
+        CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, entries, Int32(columns), x, 1, 0, &out, 1)
+    }
   }
 }
 

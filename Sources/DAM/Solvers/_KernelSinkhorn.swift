@@ -128,9 +128,12 @@ func _kernelTransport(
     }
     if finalIterations >= options.maxIterations { break }
     errors.append(error)
+    // The rate is judged after 40 iterations, once over-relaxation (decided from the first plain
+    // iterations) shows in it.
     if newtonAllowed,
-      errors.count >= _newtonAfter
-        || _newtonPays(errors, tolerance: options.tolerance, rows: n, columns: m)
+      errors.count >= _kernelNewtonAfter
+        || (errors.count >= 40
+          && _newtonPays(errors, tolerance: options.tolerance, rows: n, columns: m, kernel: true))
     {
       var f = kernel.potentials(u, v).f
       var g = kernel.potentials(u, v).g
@@ -212,7 +215,7 @@ func _kernelSelfTransport(
   let epsilon = options.epsilon
   let schedule = warmStart == nil ? _annealingSchedule(cost.maximum, options) : []
   var kernel = _GibbsKernel(
-    cost: cost, epsilon: schedule.first ?? epsilon, f: p0, g: p0)
+    cost: cost, epsilon: schedule.first ?? epsilon, f: p0, g: p0, symmetric: true)
   var w = [Double](repeating: 1, count: n)
   var other = w
   var weighted = [Double](repeating: 0, count: n)

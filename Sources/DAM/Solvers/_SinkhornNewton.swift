@@ -179,7 +179,8 @@ func _choleskySolve(_ factor: [Double], _ size: Int, _ b: [Double]) -> [Double] 
   _ = copy.withUnsafeMutableBufferPointer { pf in
     x.withUnsafeMutableBufferPointer { px in
       LAPACKE_dpotrs(
-        LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "U")), Int32(size), 1, pf.baseAddress, Int32(size), px.baseAddress, 1)
+        LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "U")), Int32(size), 1, pf.baseAddress, Int32(size),
+        px.baseAddress, 1)
     }
   }
   return x
