@@ -52,7 +52,9 @@ func _squaredDistance(_ a: UnsafeBufferPointer<Double>, _ b: UnsafeBufferPointer
 /// Shared validation of the vector divergences.
 enum _VectorChecks {
   static func pattern(_ pattern: [Double]) throws(DAMError) {
-    guard !pattern.isEmpty else { throw DAMError.invalid("pattern", "is empty; vectors need at least one coordinate") }
+    guard !pattern.isEmpty else {
+      throw DAMError.invalid("pattern", "is empty; vectors need at least one coordinate")
+    }
     try _requireFinite(pattern, "pattern")
   }
 

@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// A retrieval engine: a memory, a separation map and a geometry composed into the dynamics that
 /// descend the energy `E(ξ) = -(1/β) Ω*(-β D(ξ, X·))`.
 ///
@@ -20,65 +23,214 @@ where G.State == D.State, G.Variation == D.Variation {
   public let beta: Double
   /// When to stop.
   public let stopping: StoppingRule
+  /// Whether far patterns may be skipped by their divergence's lower bound.
+  public let pruning: Pruning
+  /// How many patterns are evaluated at once (threads). Results do not depend on it: every
+  /// evaluation is independent and every reduction runs in pattern order.
+  public let parallelism: Int
 
   /// Composes an engine.
   ///
   /// - Throws: ``DAMError`` if the memory is empty or `beta` is not a finite number above 0.
+  ///   `parallelism` must be at least 1 (the default is the number of active processors).
   public init(
-    memory: Memory<D>, separation: S, geometry: G, beta: Double, stopping: StoppingRule = .default
+    memory: Memory<D>, separation: S, geometry: G, beta: Double, stopping: StoppingRule = .default,
+    pruning: Pruning = .none, parallelism: Int? = nil
   ) throws(DAMError) {
     guard !memory.isEmpty else { throw DAMError.invalid("memory", "is empty; store at least one pattern") }
     try _requirePositive(beta, "beta")
+    if case .softmaxMass(let bound) = pruning, !(bound >= 0 && bound < 1) {
+      throw DAMError.invalid("pruning", "the dropped weight bound must be in [0, 1), got \(bound)")
+    }
+    let parallelism = parallelism ?? _coreCount
+    guard parallelism >= 1 else { throw DAMError.invalid("parallelism", "must be >= 1, got \(parallelism)") }
     self.memory = memory
     self.separation = separation
     self.geometry = geometry
     self.beta = beta
     self.stopping = stopping
+    self.pruning = pruning
+    self.parallelism = parallelism
   }
 
   /// Everything the engine knows at one state.
   public struct Snapshot: Sendable {
-    /// The divergences to every pattern.
+    /// The divergences to every pattern: exact for evaluated patterns, the divergence's lower
+    /// bound for patterns skipped by pruning.
     public var divergences: [Double]
-    /// The separation weights.
+    /// The separation weights (zero on skipped patterns).
     public var weights: [Double]
     /// The energy.
     public var energy: Double
+    /// Which patterns were evaluated exactly (all of them without pruning).
+    public var evaluated: [Bool]
+    /// The number of exact evaluations.
+    public var evaluationCount: Int
+    /// A bound on the total weight the skipped patterns would have had: 0 unless
+    /// ``Pruning/softmaxMass(_:)`` skipped patterns.
+    public var droppedWeightBound: Double
     /// The query-only cache of this state.
     var query: D.QueryCache
-    /// The evaluation at every pattern.
-    var evaluations: [D.Evaluation]
+    /// The evaluation at every evaluated pattern.
+    var evaluations: [D.Evaluation?]
   }
 
   /// Evaluates divergences, weights and energy at a state; `previous` (the snapshot of the
   /// previous step) lets iterative divergences warm-start.
   public func snapshot(at state: D.State, previous: Snapshot? = nil) throws -> Snapshot {
     let query = try memory.divergence.prepareQuery(state, previous: previous?.query)
-    let divergence = memory.divergence
-    var evaluations: [D.Evaluation] = []
-    evaluations.reserveCapacity(memory.count)
-    var divergences: [Double] = []
-    divergences.reserveCapacity(memory.count)
-    var scores: [Double] = []
-    scores.reserveCapacity(memory.count)
-    for i in 0..<memory.count {
-      let evaluation = try divergence.evaluate(
-        state, query: query, pattern: memory.patterns[i], cache: memory.caches[i],
-        previous: previous?.evaluations[i])
-      let value = divergence.value(of: evaluation)
-      guard value.isFinite else {
-        throw DAMError(
-          .numericalFailure, argument: "query",
-          "the divergence to pattern \(i) is \(value); the query or the pattern is out of range")
+    let count = memory.count
+    var evaluations = [D.Evaluation?](repeating: nil, count: count)
+    var divergences = [Double](repeating: 0, count: count)
+    var evaluated = [Bool](repeating: false, count: count)
+    let plan = try pruningPlan(state, query: query)
+    var droppedWeightBound = 0.0
+    var evaluationCount = 0
+
+    func evaluateBatch(_ indices: ArraySlice<Int>) throws {
+      let results = try _evaluateConcurrently(
+        Array(indices), state: state, query: query, previous: previous, parallelism: parallelism)
+      for (i, evaluation) in zip(indices, results) {
+        let value = memory.divergence.value(of: evaluation)
+        guard value.isFinite else {
+          throw DAMError(
+            .numericalFailure, argument: "query",
+            "the divergence to pattern \(i) is \(value); the query or the pattern is out of range")
+        }
+        evaluations[i] = evaluation
+        divergences[i] = value
+        evaluated[i] = true
       }
-      evaluations.append(evaluation)
-      divergences.append(value)
-      scores.append(-beta * value)
+      evaluationCount += indices.count
+    }
+
+    if let plan {
+      // Patterns in the order of their lower bounds, a fixed-size batch at a time (so the set
+      // evaluated does not depend on the thread count), until the rest are proven negligible.
+      var position = 0
+      var evaluatedValues: [Double] = []
+      while position < count {
+        let batch = plan.order[position..<min(position + _pruningBatch, count)]
+        try evaluateBatch(batch)
+        evaluatedValues.append(contentsOf: batch.map { divergences[$0] })
+        position += batch.count
+        guard position < count else { break }
+        let nextBound = plan.bounds[plan.order[position]]
+        switch plan.rule {
+        case .zeroWeight(let rule):
+          guard evaluatedValues.count >= rule.rank else { continue }
+          // The rank-th smallest exact divergence so far is at least the true one.
+          let reference = evaluatedValues.sorted()[rule.rank - 1]
+          if -beta * nextBound <= -beta * reference - rule.gap {
+            position = count
+          }
+        case .softmaxMass(let allowed):
+          // Weights of the rest sum to at most Σ exp(-β Lᵢ) / Σ_evaluated exp(-β Dⱼ).
+          let logEvaluated = logSumExp(evaluatedValues.map { -beta * $0 })
+          let dropped = _exp(plan.suffixLogMass[position] - logEvaluated)
+          if dropped <= allowed {
+            droppedWeightBound = dropped
+            position = count
+          }
+        }
+      }
+      for i in 0..<count where !evaluated[i] { divergences[i] = plan.bounds[i] }
+    } else {
+      try evaluateBatch(ArraySlice(0..<count))
+    }
+
+    var scores = [Double](repeating: -.infinity, count: count)
+    for i in 0..<count {
+      if evaluated[i] {
+        scores[i] = -beta * divergences[i]
+      } else if case .zeroWeight = plan?.rule {
+        // A bound-based score: the map gives it weight zero and it leaves Ω* unchanged.
+        scores[i] = -beta * divergences[i]
+      }
     }
     let separated = try separation.separate(scores)
+    var weights = separated.weights
+    for i in 0..<count where !evaluated[i] { weights[i] = 0 }
     return Snapshot(
-      divergences: divergences, weights: separated.weights, energy: -separated.conjugate / beta,
-      query: query, evaluations: evaluations)
+      divergences: divergences, weights: weights, energy: -separated.conjugate / beta, evaluated: evaluated,
+      evaluationCount: evaluationCount, droppedWeightBound: droppedWeightBound, query: query,
+      evaluations: evaluations)
+  }
+
+  /// The order and rule of a pruned snapshot, or nil when every pattern is to be evaluated.
+  private func pruningPlan(_ state: D.State, query: D.QueryCache) throws -> _PruningPlan? {
+    let rule: _PruningPlan.Rule
+    switch pruning {
+    case .none: return nil
+    case .exact:
+      guard let zeroWeight = separation.zeroWeightRule else { return nil }
+      rule = .zeroWeight(zeroWeight)
+    case .softmaxMass(let allowed):
+      if let zeroWeight = separation.zeroWeightRule {
+        rule = .zeroWeight(zeroWeight)
+      } else if _isSoftmax(separation) {
+        rule = .softmaxMass(allowed)
+      } else {
+        return nil
+      }
+    }
+    var bounds: [Double] = []
+    bounds.reserveCapacity(memory.count)
+    for i in 0..<memory.count {
+      guard
+        let bound = memory.divergence.lowerBound(
+          state, query: query, pattern: memory.patterns[i], cache: memory.caches[i]),
+        !bound.isNaN
+      else { return nil }
+      bounds.append(bound)
+    }
+    let order = bounds.indices.sorted { bounds[$0] < bounds[$1] || (bounds[$0] == bounds[$1] && $0 < $1) }
+    var suffixLogMass: [Double] = []
+    if case .softmaxMass = rule {
+      suffixLogMass = [Double](repeating: -.infinity, count: order.count + 1)
+      for position in stride(from: order.count - 1, through: 0, by: -1) {
+        let term = -beta * bounds[order[position]]
+        let rest = suffixLogMass[position + 1]
+        let high = max(term, rest)
+        suffixLogMass[position] =
+          high == -.infinity ? -.infinity : high + _log(_exp(term - high) + _exp(rest - high))
+      }
+    }
+    return _PruningPlan(rule: rule, bounds: bounds, order: order, suffixLogMass: suffixLogMass)
+  }
+
+  /// Evaluates the given patterns, up to `parallelism` at a time; the results are in the order
+  /// of `indices` and independent of the thread count. The first failing index (in that order)
+  /// throws.
+  private func _evaluateConcurrently(
+    _ indices: [Int], state: D.State, query: D.QueryCache, previous: Snapshot?, parallelism: Int
+  ) throws -> [D.Evaluation] {
+    let box = _ResultsBox<D.Evaluation>(count: indices.count)
+    let workers = min(parallelism, indices.count)
+    let divergence = memory.divergence
+    let memory = memory
+    let work: @Sendable (Int) -> Void = { position in
+      let i = indices[position]
+      box.set(
+        position,
+        Result {
+          try divergence.evaluate(
+            state, query: query, pattern: memory.patterns[i], cache: memory.caches[i],
+            previous: previous?.evaluations[i])
+        })
+    }
+    if workers <= 1 {
+      for position in indices.indices { work(position) }
+    } else {
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        var position = worker
+        while position < indices.count {
+          work(position)
+          position += workers
+        }
+      }
+    }
+    return try box.values()
   }
 
   /// The energy `E(ξ) = -(1/β) Ω*(-β D(ξ, X·))` at a state.
@@ -91,8 +243,9 @@ where G.State == D.State, G.Variation == D.Variation {
     let divergence = memory.divergence
     var variation = divergence.zeroVariation(at: state)
     for i in 0..<memory.count where snapshot.weights[i] != 0 {
+      guard let evaluation = snapshot.evaluations[i] else { continue }
       try divergence.accumulate(
-        snapshot.weights[i], of: snapshot.evaluations[i], at: state, query: snapshot.query,
+        snapshot.weights[i], of: evaluation, at: state, query: snapshot.query,
         pattern: memory.patterns[i], cache: memory.caches[i], into: &variation)
     }
     return try geometry.step(from: state, along: variation)
@@ -121,10 +274,14 @@ where G.State == D.State, G.Variation == D.Variation {
     var steps = 0
     var calmSteps = 0
     var reason = StopReason.stepLimit
+    var evaluationCount = current.evaluationCount
+    var droppedWeightBound = current.droppedWeightBound
     while steps < stopping.maxSteps {
       let next = try step(from: state, snapshot: current)
       let change = geometry.change(from: state, to: next)
       let nextSnapshot = try snapshot(at: next, previous: current)
+      evaluationCount += nextSnapshot.evaluationCount
+      droppedWeightBound = max(droppedWeightBound, nextSnapshot.droppedWeightBound)
       steps += 1
       energies.append(nextSnapshot.energy)
       trajectory?.append(next)
@@ -148,6 +305,48 @@ where G.State == D.State, G.Variation == D.Variation {
     }
     return RetrievalResult(
       state: state, weights: current.weights, divergences: current.divergences, energies: energies,
-      steps: steps, stopReason: reason, lastChange: lastChange, trajectory: trajectory)
+      steps: steps, stopReason: reason, lastChange: lastChange, trajectory: trajectory,
+      evaluated: current.evaluated.allSatisfy { $0 } ? nil : current.evaluated,
+      evaluationCount: evaluationCount, droppedWeightBound: droppedWeightBound)
+  }
+}
+
+/// How many patterns a pruned snapshot evaluates between two pruning tests.
+let _pruningBatch = 64
+
+struct _PruningPlan {
+  enum Rule {
+    case zeroWeight(ZeroWeightRule)
+    case softmaxMass(Double)
+  }
+  let rule: Rule
+  /// The lower bound of every pattern.
+  let bounds: [Double]
+  /// Pattern indices by increasing bound (ties by index).
+  let order: [Int]
+  /// `log Σ_{p ≥ position} exp(-β L_order[p])` (softmax only).
+  let suffixLogMass: [Double]
+}
+
+func _isSoftmax(_ map: some SeparationMap) -> Bool {
+  if map is Softmax { return true }
+  if let any = map as? AnySeparationMap { return any.base is Softmax }
+  return false
+}
+
+/// Results written by concurrent workers at disjoint positions.
+final class _ResultsBox<Value: Sendable>: Sendable {
+  private let slots: Mutex<[Result<Value, any Error>?]>
+
+  init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+
+  func set(_ position: Int, _ result: Result<Value, any Error>) {
+    slots.withLock { $0[position] = result }
+  }
+
+  /// The values in order, or the first error in order.
+  func values() throws -> [Value] {
+    let all = slots.withLock { $0 }
+    return try all.map { try $0!.get() }
   }
 }

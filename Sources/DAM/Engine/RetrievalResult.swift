@@ -16,11 +16,21 @@ public struct RetrievalResult<State: Sendable>: Sendable {
   public var lastChange: StateChange
   /// The states visited, starting with the query, when the trajectory was requested.
   public var trajectory: [State]?
+  /// Which patterns were evaluated exactly at the final state, or `nil` if all were. With
+  /// pruning, ``divergences`` holds lower bounds for the others.
+  public var evaluated: [Bool]?
+  /// The number of exact divergence evaluations over the whole retrieval (`N` per state
+  /// without pruning).
+  public var evaluationCount: Int
+  /// A bound on the weight that pruning with ``Pruning/softmaxMass(_:)`` dropped, the largest
+  /// over the states visited (0 otherwise).
+  public var droppedWeightBound: Double
 
   /// A result; engines of your own (or adapters around ours) build one.
   public init(
     state: State, weights: [Double], divergences: [Double], energies: [Double], steps: Int,
-    stopReason: StopReason, lastChange: StateChange, trajectory: [State]? = nil
+    stopReason: StopReason, lastChange: StateChange, trajectory: [State]? = nil, evaluated: [Bool]? = nil,
+    evaluationCount: Int? = nil, droppedWeightBound: Double = 0
   ) {
     self.state = state
     self.weights = weights
@@ -30,14 +40,19 @@ public struct RetrievalResult<State: Sendable>: Sendable {
     self.stopReason = stopReason
     self.lastChange = lastChange
     self.trajectory = trajectory
+    self.evaluated = evaluated
+    self.evaluationCount = evaluationCount ?? weights.count * (steps + 1)
+    self.droppedWeightBound = droppedWeightBound
   }
 
   /// The index of the stored pattern with the smallest divergence to the final state (the
-  /// lowest such index on ties).
+  /// lowest such index on ties), among the patterns evaluated exactly.
   public var nearestPattern: Int {
-    var best = 0
-    for (i, value) in divergences.enumerated() where value < divergences[best] { best = i }
-    return best
+    var best = -1
+    for (i, value) in divergences.enumerated() where evaluated?[i] ?? true {
+      if best < 0 || value < divergences[best] { best = i }
+    }
+    return max(best, 0)
   }
 
   /// The final energy.

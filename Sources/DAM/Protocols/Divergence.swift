@@ -59,6 +59,13 @@ public protocol Divergence: Sendable {
   /// The value `D(ξ, X)` held by an evaluation.
   func value(of evaluation: Evaluation) -> Double
 
+  /// A certified lower bound on the divergence from `state` to `pattern`, much cheaper than
+  /// ``evaluate(_:query:pattern:cache:)``, or `nil` if there is none (the default). Engines with
+  /// ``Pruning`` enabled evaluate patterns in the order of their bounds and skip those whose
+  /// bound proves their weight zero (or negligible), so a bound above the true value changes
+  /// retrievals.
+  func lowerBound(_ state: State, query: QueryCache, pattern: Pattern, cache: PatternCache) -> Double?
+
   /// The additive identity for variations at `state`.
   func zeroVariation(at state: State) -> Variation
 
@@ -83,6 +90,12 @@ extension Divergence {
 
   /// Accepts every pattern.
   public func checkCompatible(_ pattern: Pattern, with reference: Pattern) throws {}
+
+  /// No bound: every pattern is evaluated exactly.
+  public func lowerBound(_ state: State, query: QueryCache, pattern: Pattern, cache: PatternCache) -> Double?
+  {
+    nil
+  }
 
   /// Accepts every query.
   public func checkQuery(_ state: State, against reference: Pattern) throws {}

@@ -22,12 +22,45 @@ public protocol SeparationMap: Sendable {
   /// one-hot. `nil` when no finite margin exists (softmax).
   var margin: Double? { get }
 
+  /// A rule that certifies weights of exactly zero without computing them, or `nil` if the map
+  /// has none (softmax gives every finite score a positive weight). Retrieval engines use it to
+  /// skip exact divergences of far patterns (``Pruning/exact``); a wrong rule makes pruned
+  /// retrieval differ from unpruned retrieval, which ``SeparationMapConformance`` checks.
+  var zeroWeightRule: ZeroWeightRule? { get }
+
   /// The Jacobian-vector product `(∂ŷ/∂θ) v` at `scores`, given the weights already computed there.
   func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double]) throws
     -> [Double]
 
   /// A short name for reports, such as `softmax` or `1.5-entmax`.
   var name: String { get }
+}
+
+extension SeparationMap {
+  /// No rule: every pattern is evaluated.
+  public var zeroWeightRule: ZeroWeightRule? { nil }
+}
+
+/// "Every score at most `gap` below the `rank`-th largest score gets weight exactly zero."
+///
+/// Sparsemax, α-entmax (α > 1) and α-normmax have rank 1 and their margin as gap: their weights
+/// are `[(α-1)θᵢ - τ]₊^(1/(α-1))`-like with `τ ≥ (α-1)max θ - 1`, because the largest weight is at
+/// most 1. k-subsets have rank k and gap 1: a pattern with positive weight below the k-th score
+/// minus 1 would leave the k best at weight 1 and the total above k.
+///
+/// The rule holds whatever the other scores are, and adding scores that satisfy it changes no
+/// weight and not `Ω*`: the zero-weight patterns are outside the support.
+public struct ZeroWeightRule: Sendable, Hashable {
+  /// Which largest score the gap is measured from (1 = the maximum).
+  public var rank: Int
+  /// The gap `> 0`.
+  public var gap: Double
+
+  /// A rule; see the type's documentation.
+  public init(rank: Int, gap: Double) {
+    self.rank = rank
+    self.gap = gap
+  }
 }
 
 /// The output of a ``SeparationMap``: weights and the value of the conjugate `Ω*` at the scores.
@@ -52,7 +85,8 @@ func _validateScores(_ scores: [Double], argument: String = "scores") throws(DAM
   var unmasked = 0
   for (i, score) in scores.enumerated() {
     if score.isNaN || score == .infinity {
-      throw DAMError(.nonFinite, argument: argument, "has \(score) at index \(i); only -inf (masked) is allowed")
+      throw DAMError(
+        .nonFinite, argument: argument, "has \(score) at index \(i); only -inf (masked) is allowed")
     }
     if score != -.infinity { unmasked += 1 }
   }

@@ -10,6 +10,8 @@ public struct AnySeparationMap: SeparationMap {
   public var name: String { base.name }
   /// The wrapped map's margin.
   public var margin: Double? { base.margin }
+  /// The wrapped map's zero-weight rule.
+  public var zeroWeightRule: ZeroWeightRule? { base.zeroWeightRule }
 
   /// Forwards to the wrapped map.
   public func separate(_ scores: [Double]) throws -> Separation { try base.separate(scores) }

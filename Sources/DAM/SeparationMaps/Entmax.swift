@@ -44,6 +44,10 @@ public struct Entmax: SeparationMap {
 
   /// `1/(α - 1)`; `nil` at α = 1 (softmax has no margin).
   public var margin: Double? { alpha == 1 ? nil : 1 / (alpha - 1) }
+  /// Scores `1/(α - 1)` below the maximum get weight zero (`nil` at α = 1).
+  public var zeroWeightRule: ZeroWeightRule? {
+    alpha == 1 ? nil : ZeroWeightRule(rank: 1, gap: 1 / (alpha - 1))
+  }
 
   /// The weights and `Ω*(θ) = ⟨θ, ŷ⟩ - Ω_α(ŷ)` (log-sum-exp at α = 1).
   ///

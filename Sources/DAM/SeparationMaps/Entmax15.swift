@@ -21,6 +21,8 @@ public struct Entmax15: SeparationMap {
 
   /// 2.
   public var margin: Double? { 2 }
+  /// Scores 2 below the maximum get weight zero.
+  public var zeroWeightRule: ZeroWeightRule? { ZeroWeightRule(rank: 1, gap: 2) }
 
   /// The weights `(θ/2 - τ)₊²` and `Ω*(θ) = ⟨θ, ŷ⟩ - Ω(ŷ)`.
   ///

@@ -42,6 +42,8 @@ public struct KSubsets: SeparationMap {
 
   /// The structured margin 1.
   public var margin: Double? { 1 }
+  /// Scores 1 below the k-th largest get weight zero.
+  public var zeroWeightRule: ZeroWeightRule? { ZeroWeightRule(rank: k, gap: 1) }
 
   /// The projection `clip(θ - τ, 0, 1)` and `Ω*(θ) = ⟨θ, ŷ⟩ - ½‖ŷ‖²`.
   ///

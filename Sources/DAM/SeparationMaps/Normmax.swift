@@ -40,6 +40,8 @@ public struct Normmax: SeparationMap {
 
   /// 1, independently of α.
   public var margin: Double? { 1 }
+  /// Scores 1 below the maximum get weight zero.
+  public var zeroWeightRule: ZeroWeightRule? { ZeroWeightRule(rank: 1, gap: 1) }
 
   /// The weights and `Ω*(θ) = ⟨θ, ŷ⟩ - ‖ŷ‖_α + 1`.
   ///

@@ -21,6 +21,8 @@ public struct Sparsemax: SeparationMap {
 
   /// 1: a gap of 1 between the top score and the next gives a one-hot output.
   public var margin: Double? { 1 }
+  /// Scores 1 below the maximum get weight zero.
+  public var zeroWeightRule: ZeroWeightRule? { ZeroWeightRule(rank: 1, gap: 1) }
 
   /// The projection `(θ - τ)₊` and `Ω*(θ) = ⟨θ, ŷ⟩ - (‖ŷ‖² - 1)/2`.
   ///
