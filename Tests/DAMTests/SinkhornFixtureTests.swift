@@ -23,7 +23,8 @@ struct SinkhornFixtureTests {
       let p = try #require(archive[points])
       let rows = p.shape[0]
       let columns = p.shape.count > 1 ? p.shape[1] : 1
-      return try PointCloud(points: Matrix(rows: rows, columns: columns, elements: p.doubles()), weights: array(weights))
+      return try PointCloud(
+        points: Matrix(rows: rows, columns: columns, elements: p.doubles()), weights: array(weights))
     }
   }
 
@@ -34,14 +35,15 @@ struct SinkhornFixtureTests {
   /// Values to 1e-9 relative at tolerance 1e-12; potentials, self potentials and barycentric maps
   /// to 1e-7 of the problem's scale (the squared diameter, resp. the diameter): the rounding floor
   /// at ε = 1e-3 diameter² is about 1e-13 × 1e3 relative in the exponents.
-  @Test(arguments: cases)
-  func agreesWithTheReference(name: String) throws {
+  @Test(arguments: cases, [SinkhornBackend.kernel, .logDomain])
+  func agreesWithTheReference(name: String, backend: SinkhornBackend) throws {
     let fixture = Fixture(archive: try NPZ.read(contentsOf: Self.folder.appendingPathComponent(name).path))
     let x = try fixture.cloud("x", "a")
     let y = try fixture.cloud("y", "b")
     let epsilon = try fixture.scalar("eps")
     let scale = try fixture.scalar("diameter2")
-    let options = try SinkhornOptions(epsilon: epsilon, tolerance: 1e-12, maxIterations: 100_000)
+    let options = try SinkhornOptions(
+      epsilon: epsilon, tolerance: 1e-12, maxIterations: 100_000, backend: backend)
     let result = try Sinkhorn.divergence(x, y, options: options)
     func close(_ value: Double, _ reference: Double, _ what: String) {
       let allowed = 1e-9 * max(abs(reference), 1e-12 * scale)
@@ -51,8 +53,11 @@ struct SinkhornFixtureTests {
     close(result.firstSelfTerm.value, try fixture.scalar("ot_xx"), "OT(x, x)")
     close(result.secondSelfTerm.value, try fixture.scalar("ot_yy"), "OT(y, y)")
     let divergence = try fixture.scalar("divergence")
-    let terms = max(abs(try fixture.scalar("ot_xy")), abs(try fixture.scalar("ot_xx")), abs(try fixture.scalar("ot_yy")))
-    #expect(abs(result.value - divergence) <= 1e-9 * max(terms, 1e-12 * scale), "\(name) S: \(result.value) vs \(divergence)")
+    let terms = max(
+      abs(try fixture.scalar("ot_xy")), abs(try fixture.scalar("ot_xx")), abs(try fixture.scalar("ot_yy")))
+    #expect(
+      abs(result.value - divergence) <= 1e-9 * max(terms, 1e-12 * scale),
+      "\(name) S: \(result.value) vs \(divergence)")
 
     // Potentials in the reference gauge ⟨a, f⟩ = ⟨b, g⟩.
     let f = result.crossTerm.f
@@ -62,10 +67,16 @@ struct SinkhornFixtureTests {
     let shift = (bg - af) / 2
     #expect(TestData.maxDifference(f.map { $0 + shift }, try fixture.array("f")) <= 1e-7 * scale, "\(name) f")
     #expect(TestData.maxDifference(g.map { $0 - shift }, try fixture.array("g")) <= 1e-7 * scale, "\(name) g")
-    #expect(TestData.maxDifference(result.firstSelfTerm.potential, try fixture.array("p_x")) <= 1e-7 * scale, "\(name) p_x")
-    #expect(TestData.maxDifference(result.secondSelfTerm.potential, try fixture.array("p_y")) <= 1e-7 * scale, "\(name) p_y")
+    #expect(
+      TestData.maxDifference(result.firstSelfTerm.potential, try fixture.array("p_x")) <= 1e-7 * scale,
+      "\(name) p_x")
+    #expect(
+      TestData.maxDifference(result.secondSelfTerm.potential, try fixture.array("p_y")) <= 1e-7 * scale,
+      "\(name) p_y")
     let map = try Sinkhorn.barycentricMap(from: x, to: y, transport: result.crossTerm)
-    #expect(TestData.maxDifference(map.elements, try fixture.array("bary")) <= 1e-7 * scale.squareRoot(), "\(name) map")
+    #expect(
+      TestData.maxDifference(map.elements, try fixture.array("bary")) <= 1e-7 * scale.squareRoot(),
+      "\(name) map")
     let finite = (f + g + map.elements).allSatisfy { $0.isFinite }
     #expect(finite)
   }

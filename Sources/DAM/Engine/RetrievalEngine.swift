@@ -344,6 +344,13 @@ final class _ResultsBox<Value: Sendable>: Sendable {
     slots.withLock { $0[position] = result }
   }
 
+  /// The position of the first failure, if any.
+  func firstFailure() -> Int? {
+    slots.withLock { slots in
+      slots.firstIndex { if case .failure = $0 { true } else { false } }
+    }
+  }
+
   /// The values in order, or the first error in order.
   func values() throws -> [Value] {
     let all = slots.withLock { $0 }

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Stored patterns together with their cached, query-independent data for one divergence.
 ///
 /// A memory is a value: appending returns nothing half-done (an append that throws leaves the
@@ -32,21 +34,47 @@ public struct Memory<D: Divergence>: Sendable {
     try append(contentsOf: [pattern])
   }
 
-  /// Stores several patterns, all or none.
+  /// Stores several patterns, all or none. The caches are computed concurrently (on all
+  /// active processors); each depends on its pattern only, so the result is the same as serial.
   public mutating func append(contentsOf newPatterns: [D.Pattern]) throws {
-    var newCaches: [D.PatternCache] = []
-    newCaches.reserveCapacity(newPatterns.count)
     let reference = patterns.first ?? newPatterns.first
-    for (offset, pattern) in newPatterns.enumerated() {
-      let index = patterns.count + offset
-      do {
-        if let reference { try divergence.checkCompatible(pattern, with: reference) }
-        newCaches.append(try divergence.prepare(pattern))
-      } catch let error as DAMError {
-        throw error.renamingArgument { name in
-          name == "pattern" ? "patterns[\(index)]" : "patterns[\(index)] (\(name))"
+    let base = patterns.count
+    func renamed(_ error: DAMError, _ index: Int) -> DAMError {
+      error.renamingArgument { name in
+        name == "pattern" ? "patterns[\(index)]" : "patterns[\(index)] (\(name))"
+      }
+    }
+    if let reference {
+      for (offset, pattern) in newPatterns.enumerated() {
+        do {
+          try divergence.checkCompatible(pattern, with: reference)
+        } catch let error as DAMError {
+          throw renamed(error, base + offset)
         }
       }
+    }
+    let box = _ResultsBox<D.PatternCache>(count: newPatterns.count)
+    let divergence = divergence
+    let workers = min(_coreCount, newPatterns.count)
+    let work: @Sendable (Int) -> Void = { offset in
+      box.set(offset, Result { try divergence.prepare(newPatterns[offset]) })
+    }
+    if workers <= 1 {
+      for offset in newPatterns.indices { work(offset) }
+    } else {
+      DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        var offset = worker
+        while offset < newPatterns.count {
+          work(offset)
+          offset += workers
+        }
+      }
+    }
+    let newCaches: [D.PatternCache]
+    do {
+      newCaches = try box.values()
+    } catch let error as DAMError {
+      throw renamed(error, base + (box.firstFailure() ?? 0))
     }
     patterns.append(contentsOf: newPatterns)
     caches.append(contentsOf: newCaches)

@@ -148,15 +148,16 @@ func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptio
 }
 
 /// Entropic transport in the log domain: every update is a soft-minimum over a row or column of
-/// `-C/ε + potential` (`n m` exponentials), which cannot under- or overflow.
+/// `-C/ε + potential` (`n m` exponentials), which cannot under- or overflow. The cost is formed
+/// on the fly, a block of rows at a time, so memory stays `O(n + m)` (Newton's method, used only
+/// for `n + m <= 3000`, materialises it).
 func _logTransport(
   _ cost: _CostMatrix, _ a: [Double], _ b: [Double], _ options: SinkhornOptions,
   _ warmStart: (f: [Double], g: [Double])?
 ) throws(DAMError) -> EntropicTransport {
   let n = cost.rows
   let m = cost.columns
-  let costValues = cost.materialized()
-  let costTransposed = cost.materializedTransposed(costValues)
+  let costTransposed = cost.transposed()
   let logA = a.map(_log)
   let logB = b.map(_log)
   var f = [Double](repeating: 0, count: n)
@@ -176,8 +177,8 @@ func _logTransport(
   } else {
     for e in _annealingSchedule(cost.maximum, options) {
       for _ in 0..<options.iterationsPerStage {
-        _softmin(costTransposed, rows: m, columns: n, epsilon: e, logWeights: logA, potential: f, into: &g)
-        _softmin(costValues, rows: n, columns: m, epsilon: e, logWeights: logB, potential: g, into: &f)
+        _softmin(costTransposed, epsilon: e, logWeights: logA, potential: f, into: &g)
+        _softmin(cost, epsilon: e, logWeights: logB, potential: g, into: &f)
         iterations += 1
       }
     }
@@ -198,8 +199,7 @@ func _logTransport(
     options.newton && n + m <= _newtonSizeLimit && !a.contains(0) && !b.contains(0)
   while true {
     // g-update from f, relaxed; the column error of (f, g) follows from g̃ - g.
-    _softmin(
-      costTransposed, rows: m, columns: n, epsilon: epsilon, logWeights: logA, potential: f, into: &gTilde)
+    _softmin(costTransposed, epsilon: epsilon, logWeights: logA, potential: f, into: &gTilde)
     var columnError = 0.0
     for k in 0..<m {
       let updated = g[k] + omega * (gTilde[k] - g[k])
@@ -207,7 +207,7 @@ func _logTransport(
       columnError += b[k] * abs(_exp((updated - gTilde[k]) / epsilon) - 1)
     }
     // f̃ from g gives the row marginal of (f, g) without another pass.
-    _softmin(costValues, rows: n, columns: m, epsilon: epsilon, logWeights: logB, potential: g, into: &fTilde)
+    _softmin(cost, epsilon: epsilon, logWeights: logB, potential: g, into: &fTilde)
     var rowError = 0.0
     mass = 0
     for j in 0..<n {
@@ -233,7 +233,7 @@ func _logTransport(
       var newF = f
       var newG = g
       let newton = _SinkhornNewton(
-        cost: cost, values: costValues, a: a, b: b, logA: logA, logB: logB, epsilon: epsilon)
+        cost: cost, values: cost.materialized(), a: a, b: b, logA: logA, logB: logB, epsilon: epsilon)
       if let polished = newton.polish(&newF, &newG, tolerance: options.tolerance, maxSteps: 60) {
         newtonSteps += polished.steps
         if polished.error < error {
@@ -285,7 +285,6 @@ func _logSelfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOp
   throws(DAMError) -> SelfTransport
 {
   let n = cost.rows
-  let costValues = cost.materialized()
   let logA = a.map(_log)
   var p = [Double](repeating: 0, count: n)
   var pTilde = [Double](repeating: 0, count: n)
@@ -299,7 +298,7 @@ func _logSelfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOp
   } else {
     for e in _annealingSchedule(cost.maximum, options) {
       for _ in 0..<options.iterationsPerStage {
-        _softmin(costValues, rows: n, columns: n, epsilon: e, logWeights: logA, potential: p, into: &pTilde)
+        _softmin(cost, epsilon: e, logWeights: logA, potential: p, into: &pTilde)
         for j in 0..<n { p[j] = 0.5 * (p[j] + pTilde[j]) }
         iterations += 1
       }
@@ -311,7 +310,7 @@ func _logSelfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOp
   var converged = false
   var finalIterations = 0
   while true {
-    _softmin(costValues, rows: n, columns: n, epsilon: epsilon, logWeights: logA, potential: p, into: &pTilde)
+    _softmin(cost, epsilon: epsilon, logWeights: logA, potential: p, into: &pTilde)
     try _requireFinitePotential(pTilde, epsilon)
     var rowError = 0.0
     mass = 0

@@ -1,4 +1,5 @@
 import CLinearAlgebra
+import Dispatch
 
 /// The squared-distance cost `Cⱼₖ = ‖xⱼ - yₖ‖²` between two sets of points, computed on demand
 /// row block by row block, so that solvers need not hold an `n x m` matrix.
@@ -22,6 +23,9 @@ struct _CostMatrix: Sendable {
   private let y: [Double]
   private let xNorms: [Double]
   private let yNorms: [Double]
+  /// The two point sets as given, for ``transposed()``.
+  private let xPoints: Matrix
+  private let yPoints: Matrix
 
   init(_ xPoints: Matrix, _ yPoints: Matrix) {
     let n = xPoints.rows
@@ -30,6 +34,8 @@ struct _CostMatrix: Sendable {
     rows = n
     columns = m
     dimension = d
+    self.xPoints = xPoints
+    self.yPoints = yPoints
     x = xPoints.elements
     var bound = 0.0
     for t in 0..<d {
@@ -108,31 +114,73 @@ struct _CostMatrix: Sendable {
     }
   }
 
+  /// The cost from `y` to `x`.
+  func transposed() -> _CostMatrix { _CostMatrix(yPoints, xPoints) }
+
   /// The whole cost, row-major `rows x columns`.
   func materialized() -> [Double] {
     var cost = [Double](repeating: 0, count: rows * columns)
     cost.withUnsafeMutableBufferPointer { fill(rows: 0..<rows, into: $0.baseAddress!) }
     return cost
   }
-
-  /// The whole cost transposed, row-major `columns x rows` (the cost from `y` to `x`).
-  func materializedTransposed(_ cost: [Double]) -> [Double] {
-    var transposed = [Double](repeating: 0, count: rows * columns)
-    let block = 32
-    for j0 in stride(from: 0, to: rows, by: block) {
-      for k0 in stride(from: 0, to: columns, by: block) {
-        for j in j0..<min(j0 + block, rows) {
-          for k in k0..<min(k0 + block, columns) { transposed[k * rows + j] = cost[j * columns + k] }
-        }
-      }
-    }
-    return transposed
-  }
 }
 
 /// Up to this dimension costs are formed from explicit differences; above it through a matrix
 /// product (see ``_CostMatrix``).
 let _directCostDimension = 8
+
+/// `out[j] = -ε log Σₖ exp(logWeights[k] + (potential[k] - C[j, k]) / ε)` for every row `j`,
+/// with the cost formed on the fly a block of rows at a time (memory `O(rows + columns)` plus one
+/// block per core), rows spread over the cores. Each row is computed by one thread in a fixed
+/// order, so the result does not depend on the thread count.
+func _softmin(
+  _ cost: _CostMatrix, epsilon: Double, logWeights: [Double], potential: [Double], into out: inout [Double]
+) {
+  let n = cost.rows
+  let m = cost.columns
+  let inverse = 1 / epsilon
+  let blockRows = max(1, min(64, (1 << 16) / max(m, 1)))
+  let blockCount = (n + blockRows - 1) / blockRows
+  let workers = _blockCount(rows: blockCount, work: n * m)
+  out.withUnsafeMutableBufferPointer { result in
+    let result = _SendableBuffer(result)
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      var scratch = [Double](repeating: 0, count: blockRows * m)
+      logWeights.withUnsafeBufferPointer { lw in
+        potential.withUnsafeBufferPointer { p in
+          scratch.withUnsafeMutableBufferPointer { scratch in
+            let h = scratch.baseAddress!
+            var block = worker
+            while block < blockCount {
+              let lower = block * blockRows
+              let upper = min(lower + blockRows, n)
+              cost.fill(rows: lower..<upper, into: h)
+              for j in lower..<upper {
+                let line = h + (j - lower) * m
+                var largest = -Double.infinity
+                for k in 0..<m {
+                  let value = lw[k] + (p[k] - line[k]) * inverse
+                  line[k] = value
+                  largest = max(largest, value)
+                }
+                guard largest > -.infinity else {
+                  result.base[j] = .infinity
+                  continue
+                }
+                for k in 0..<m { line[k] -= largest }
+                _expInPlace(line, count: m)
+                var sum = 0.0
+                for k in 0..<m { sum += line[k] }
+                result.base[j] = -epsilon * (largest + _log(sum))
+              }
+              block += workers
+            }
+          }
+        }
+      }
+    }
+  }
+}
 
 /// `out[j] = -ε log Σₖ exp(logWeights[k] + (potential[k] - C[j, k]) / ε)` for every row `j` of a
 /// row-major `rows x columns` cost: the soft-minimum (c-transform) of a potential.

@@ -1,0 +1,207 @@
+import ArgumentParser
+import DAM
+
+/// `dam bench retrieval`: Sinkhorn-SHK retrieval against memories of growing size, with and
+/// without pruning, in one process.
+struct BenchRetrievalCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "retrieval",
+    abstract: "Time Sinkhorn-SHK retrieval against N stored clouds, pruned and unpruned.",
+    discussion: """
+      Each memory holds N weighted clouds of --atoms points in the plane: anisotropic Gaussian \
+      blobs (standard deviations 0.1 to 0.3, random orientation, weights uniform in [0.5, 1.5] \
+      before normalising) centred uniformly in [0, 10]^2. A query is a stored cloud with its \
+      atoms moved by N(0, 0.05^2); the same queries (by index) for every N. Each engine runs \
+      SHK steps until the energy settles (or 10 steps). Sparse maps are pruned exactly; softmax \
+      drops at most --mass-bound of weight, reported. Times are medians over the queries; \
+      'exact/step' is the mean number of exact Sinkhorn solves per state visited. Unpruned \
+      engines run for N <= --verify-up-to and must retrieve the same pattern.
+      """)
+
+  @Option(help: "Memory sizes N, comma-separated.")
+  var sizes: String = "1000,100000"
+
+  @Option(help: "Atoms per cloud.")
+  var atoms: Int = 32
+
+  @Option(parsing: .unconditional, help: "The entropic regularisation eps.")
+  var epsilon: Double = 0.01
+
+  @Option(parsing: .unconditional, help: "The inverse temperature beta.")
+  var beta: Double = 100
+
+  @Option(help: "Separation maps, comma-separated: softmax, sparsemax, entmax15.")
+  var maps: String = "sparsemax,softmax"
+
+  @Option(parsing: .unconditional, help: "The weight softmax pruning may drop.")
+  var massBound: Double = 1e-9
+
+  @Option(help: "Queries per memory.")
+  var queries: Int = 3
+
+  @Option(help: "Run unpruned engines too for memories up to this size.")
+  var verifyUpTo: Int = 100_000
+
+  @Option(help: "The seed of the memories and queries.")
+  var seed: UInt64 = 1
+
+  @Flag(help: "Print the results as JSON on standard output.")
+  var json = false
+
+  struct Row: Encodable {
+    var n: Int
+    var map: String
+    var pruning: String
+    var medianSeconds: Double
+    var exactPerStep: Double
+    var steps: Double
+    var retrieved: [Int]
+    var targets: [Int]
+    var droppedWeightBound: Double
+    var ratioToSmallest: Double?
+    var agreesWithUnpruned: Bool?
+  }
+
+  func validate() throws {
+    guard atoms >= 1 else { throw CLIError("--atoms", "must be >= 1, got \(atoms)") }
+    guard queries >= 1 else { throw CLIError("--queries", "must be >= 1, got \(queries)") }
+    guard epsilon.isFinite, epsilon > 0 else {
+      throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")
+    }
+    guard beta.isFinite, beta > 0 else {
+      throw CLIError("--beta", "must be a finite number > 0, got \(beta)")
+    }
+    guard massBound >= 0, massBound < 1 else {
+      throw CLIError("--mass-bound", "must be in [0, 1), got \(massBound)")
+    }
+  }
+
+  func run() throws {
+    let sizeList = try BenchSinkhornCommand.integers(sizes, "--sizes")
+    let mapList: [(String, AnySeparationMap)] = try maps.split(separator: ",").map { name throws(CLIError) in
+      switch name {
+      case "softmax": return ("softmax", AnySeparationMap(Softmax()))
+      case "sparsemax": return ("sparsemax", AnySeparationMap(Sparsemax()))
+      case "entmax15": return ("1.5-entmax", AnySeparationMap(Entmax15()))
+      default: throw CLIError("--maps", "unknown map '\(name)'; use softmax, sparsemax or entmax15")
+      }
+    }
+    let options = try attributing("--epsilon") {
+      try SinkhornOptions(epsilon: epsilon, tolerance: 1e-9, maxIterations: 100_000)
+    }
+    let divergence = SinkhornDivergence(options: options)
+    let stopping = try StoppingRule(
+      maxSteps: 10, energyTolerance: 1e-9, positionTolerance: nil, massTolerance: nil)
+    let smallest = sizeList.min() ?? 1
+    var rows: [Row] = []
+    var smallestTimes: [String: Double] = [:]
+    for n in sizeList.sorted() {
+      Terminal.progress("N = \(n): drawing and storing the clouds")
+      var generator = SeededGenerator(seed: seed)
+      let clouds = try (0..<n).map { _ in try Self.blob(atoms: atoms, generator: &generator) }
+      let start = Terminal.now()
+      let memory = try Memory(divergence: divergence, patterns: clouds)
+      Terminal.note("N = \(n): stored in \(Table.format(Terminal.now() - start, digits: 3)) s")
+      var queryGenerator = SeededGenerator(seed: seed &+ 99)
+      let targets = (0..<queries).map { _ in Int.random(in: 0..<min(n, smallest), using: &queryGenerator) }
+      let queryClouds = try targets.map { try Self.jitter(clouds[$0], generator: &queryGenerator) }
+      for (name, map) in mapList {
+        var retrievedByPruning: [String: [Int]] = [:]
+        let prunings: [(String, Pruning)] =
+          n <= verifyUpTo
+          ? [("none", .none), (name == "softmax" ? "mass \(massBound)" : "exact", .softmaxMass(massBound))]
+          : [(name == "softmax" ? "mass \(massBound)" : "exact", .softmaxMass(massBound))]
+        for (label, pruning) in prunings {
+          let engine = try RetrievalEngine(
+            memory: memory, separation: map, geometry: SHKGeometry(), beta: beta, stopping: stopping,
+            pruning: pruning)
+          var times: [Double] = []
+          var retrieved: [Int] = []
+          var evaluations = 0
+          var states = 0
+          var stepsTaken = 0
+          var dropped = 0.0
+          for (q, query) in queryClouds.enumerated() {
+            Terminal.progress("N = \(n), \(name), pruning \(label): query \(q + 1)/\(queries)")
+            let begin = Terminal.now()
+            let result = try engine.retrieve(query)
+            times.append(Terminal.now() - begin)
+            retrieved.append(result.nearestPattern)
+            evaluations += result.evaluationCount
+            states += result.steps + 1
+            stepsTaken += result.steps
+            dropped = max(dropped, result.droppedWeightBound)
+          }
+          retrievedByPruning[label == "none" ? "none" : "pruned"] = retrieved
+          let median = BenchSinkhornCommand.median(times)
+          let key = "\(name)/\(label == "none" ? "none" : "pruned")"
+          if n == smallest { smallestTimes[key] = median }
+          rows.append(
+            Row(
+              n: n, map: name, pruning: label, medianSeconds: median,
+              exactPerStep: Double(evaluations) / Double(states), steps: Double(stepsTaken) / Double(queries),
+              retrieved: retrieved, targets: targets, droppedWeightBound: dropped,
+              ratioToSmallest: smallestTimes[key].map { median / $0 }, agreesWithUnpruned: nil))
+        }
+        if let unpruned = retrievedByPruning["none"], let pruned = retrievedByPruning["pruned"] {
+          rows[rows.count - 1].agreesWithUnpruned = unpruned == pruned
+        }
+      }
+    }
+    Terminal.endProgress()
+    if json {
+      try JSONOutput.print(rows)
+      return
+    }
+    var table = Table(header: [
+      "N", "map", "pruning", "median s", "x N=\(smallest)", "exact/step", "steps", "retrieved = target",
+      "same as unpruned", "dropped weight",
+    ])
+    for row in rows {
+      let hits = zip(row.retrieved, row.targets).filter { $0 == $1 }.count
+      table.append([
+        "\(row.n)", row.map, row.pruning, Table.format(row.medianSeconds, digits: 4),
+        row.ratioToSmallest.map { Table.format($0, digits: 3) } ?? "-",
+        Table.format(row.exactPerStep, digits: 4),
+        Table.format(row.steps, digits: 3), "\(hits)/\(row.targets.count)",
+        row.agreesWithUnpruned.map { $0 ? "yes" : "NO" } ?? "-",
+        Table.format(row.droppedWeightBound, digits: 2),
+      ])
+    }
+    print(table.markdown)
+  }
+
+  static func blob(atoms: Int, generator: inout SeededGenerator) throws -> PointCloud {
+    let centre = [Double.random(in: 0...10, using: &generator), Double.random(in: 0...10, using: &generator)]
+    let first = Double.random(in: 0.1...0.3, using: &generator)
+    let second = Double.random(in: 0.1...0.3, using: &generator)
+    let angle = Double.random(in: 0..<Double.pi, using: &generator)
+    let (c, s) = (_cosine(angle), _sine(angle))
+    var points = [Double](repeating: 0, count: 2 * atoms)
+    for j in 0..<atoms {
+      let u = first * generator.nextGaussian()
+      let v = second * generator.nextGaussian()
+      points[2 * j] = centre[0] + c * u - s * v
+      points[2 * j + 1] = centre[1] + s * u + c * v
+    }
+    let masses = (0..<atoms).map { _ in Double.random(in: 0.5...1.5, using: &generator) }
+    return try PointCloud(points: Matrix(rows: atoms, columns: 2, elements: points), masses: masses)
+  }
+
+  static func jitter(_ cloud: PointCloud, generator: inout SeededGenerator) throws -> PointCloud {
+    let points = cloud.points.elements.map { $0 + 0.05 * generator.nextGaussian() }
+    return try PointCloud(
+      points: Matrix(rows: cloud.count, columns: 2, elements: points), weights: cloud.weights)
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+private func _cosine(_ x: Double) -> Double { cos(x) }
+private func _sine(_ x: Double) -> Double { sin(x) }
