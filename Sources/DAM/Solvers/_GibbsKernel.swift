@@ -163,12 +163,13 @@ struct _GibbsKernel {
 
   /// `out = K̂ x` (length `rows`).
   func multiply(_ x: [Double], into out: inout [Double]) {
-    if symmetric {
+    if rows * columns <= _smallKernel {
+      _smallMultiply(x, into: &out, transposed: false)
+    } else if symmetric {
       cblas_dsymv(CblasRowMajor, CblasUpper, Int32(rows), 1, entries, Int32(columns), x, 1, 0, &out, 1)
     } else {
       cblas_dgemv(
-        CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, entries, Int32(columns), x, 1, 0, &out, 1
-      )
+        CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, entries, Int32(columns), x, 1, 0, &out, 1)
     }
   }
 
@@ -176,12 +177,58 @@ struct _GibbsKernel {
   func multiplyTransposed(_ x: [Double], into out: inout [Double]) {
     if symmetric {
       multiply(x, into: &out)
+    } else if rows * columns <= _smallKernel {
+      _smallMultiply(x, into: &out, transposed: true)
     } else {
       cblas_dgemv(
         CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, entries, Int32(columns), x, 1, 0, &out, 1)
     }
   }
+
+  /// Products of small kernels in plain loops: a BLAS call (and its thread pool) costs more than
+  /// the arithmetic below ``_smallKernel`` entries.
+  private func _smallMultiply(_ x: [Double], into out: inout [Double], transposed: Bool) {
+    let n = rows
+    let m = columns
+    entries.withUnsafeBufferPointer { k in
+      x.withUnsafeBufferPointer { x in
+        out.withUnsafeMutableBufferPointer { out in
+          if symmetric {
+            // Upper triangle stored: K̂ⱼₖ for k >= j.
+            for j in 0..<n { out[j] = 0 }
+            for j in 0..<n {
+              let line = k.baseAddress! + j * m
+              var sum = line[j] * x[j]
+              let xj = x[j]
+              for t in (j + 1)..<m {
+                sum += line[t] * x[t]
+                out[t] += line[t] * xj
+              }
+              out[j] += sum
+            }
+          } else if transposed {
+            for t in 0..<m { out[t] = 0 }
+            for j in 0..<n {
+              let line = k.baseAddress! + j * m
+              let xj = x[j]
+              for t in 0..<m { out[t] += line[t] * xj }
+            }
+          } else {
+            for j in 0..<n {
+              let line = k.baseAddress! + j * m
+              var sum = 0.0
+              for t in 0..<m { sum += line[t] * x[t] }
+              out[j] = sum
+            }
+          }
+        }
+      }
+    }
+  }
 }
+
+/// Kernels with at most this many entries are multiplied in plain loops, not through BLAS.
+let _smallKernel = 1 << 14
 
 /// A mutable buffer handed to `concurrentPerform` workers that write disjoint ranges.
 struct _SendableBuffer: @unchecked Sendable {

@@ -10,7 +10,7 @@
 /// the scaled kernel instead (`(K̂ⱼₖ uⱼ vₖ)²`, no exponentials).
 ///
 /// A scaling is absorbed into the kernel when `|log u|` or `|log v|` exceeds
-/// ``_absorptionThreshold``, so products never overflow. After a u-update every row sum
+/// 200 (``_absorptionBound``), so products never overflow. After a u-update every row sum
 /// `Σₖ bₖ K̂ⱼₖ vₖ uⱼ` is exactly 1, so squaring cannot empty a row (Jensen); should a sum still
 /// underflow, the solve restarts in the log domain, which cannot.
 func _kernelTransport(
@@ -97,7 +97,7 @@ func _kernelTransport(
     for k in 0..<m {
       // ṽ = 1 / columnSum; v ← v (ṽ / v)^ω; the error term is |v_new / ṽ - 1|.
       let tilde = 1 / columnSum[k]
-      let updated = omega == 1 ? tilde : v[k] * _exp(omega * _log(tilde / v[k]))
+      let updated = omega == 1 ? tilde : v[k] * _pow(tilde / v[k], omega)
       v[k] = updated
       columnError += b[k] * abs(updated * columnSum[k] - 1)
     }
@@ -160,14 +160,14 @@ func _kernelTransport(
       continue
     }
     omega = relaxation.next(error: error)
-    var drift = 0.0
+    var drifted = false
     for j in 0..<n {
-      let updated = omega == 1 ? uTilde[j] : u[j] * _exp(omega * _log(uTilde[j] / u[j]))
+      let updated = omega == 1 ? uTilde[j] : u[j] * _pow(uTilde[j] / u[j], omega)
       u[j] = updated
-      drift = max(drift, abs(_log(updated)))
+      drifted = drifted || !(updated < _absorptionBound && updated > 1 / _absorptionBound)
     }
-    for k in 0..<m { drift = max(drift, abs(_log(v[k]))) }
-    if drift > _absorptionThreshold {
+    for k in 0..<m { drifted = drifted || !(v[k] < _absorptionBound && v[k] > 1 / _absorptionBound) }
+    if drifted {
       kernel.absorb(&u, &v, newEpsilon: epsilon, cost: cost, exact: true)
     }
   }
@@ -275,13 +275,13 @@ func _kernelSelfTransport(
       break
     }
     if finalIterations >= options.maxIterations { break }
-    var drift = 0.0
+    var drifted = false
     for j in 0..<n {
       let updated = (w[j] / rowSum[j]).squareRoot()
       w[j] = updated
-      drift = max(drift, abs(_log(updated)))
+      drifted = drifted || !(updated < _absorptionBound && updated > 1 / _absorptionBound)
     }
-    if drift > _absorptionThreshold {
+    if drifted {
       other = w
       kernel.absorb(&w, &other, newEpsilon: epsilon, cost: cost, exact: true)
     }
@@ -308,9 +308,9 @@ func _kernelSelfTransport(
     converged: converged)
 }
 
-/// The largest `|log u|` a scaling may reach before it is absorbed into the kernel (`e^200 ≈
-/// 7e86`, so that products of kernel entries and scalings stay far from overflow).
-let _absorptionThreshold = 200.0
+/// The largest scaling `e^200 ≈ 7e86` (and smallest, its inverse) kept before it is absorbed into
+/// the kernel, so that products of kernel entries and scalings stay far from overflow.
+let _absorptionBound = 7.225973768125749e86
 
 func _allPositiveFinite(_ values: [Double]) -> Bool {
   for value in values where !(value > 0 && value < .infinity) { return false }
