@@ -10,6 +10,7 @@ let package = Package(
   products: [
     .library(name: "DAM", targets: ["DAM"]),
     .library(name: "NumPyFiles", targets: ["NumPyFiles"]),
+    .library(name: "MemoryFiles", targets: ["MemoryFiles"]),
     .library(name: "DAMDatasets", targets: ["DAMDatasets"]),
     .executable(name: "dam", targets: ["DAMTool"]),
   ],
@@ -27,10 +28,11 @@ let package = Package(
     .target(name: "DAM", dependencies: ["CLinearAlgebra", "CFFTW"]),
     .target(name: "NumPyFiles", dependencies: ["CZlib"]),
     .target(name: "DAMDatasets"),
+    .target(name: "MemoryFiles", dependencies: ["DAM", "NumPyFiles", "CZlib"]),
     .executableTarget(
       name: "DAMTool",
       dependencies: [
-        "DAM", "NumPyFiles", "DAMDatasets",
+        "DAM", "NumPyFiles", "DAMDatasets", "MemoryFiles",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -40,6 +42,7 @@ let package = Package(
     .testTarget(name: "NumPyFilesTests", dependencies: ["NumPyFiles"], exclude: ["Fixtures"]),
     .testTarget(name: "DAMDatasetsTests", dependencies: ["DAMDatasets"]),
     .testTarget(name: "DAMToolTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport"]),
+    .testTarget(name: "MemoryFilesTests", dependencies: ["MemoryFiles", "DAM", "NumPyFiles"]),
   ]
 )
 
