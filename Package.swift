@@ -15,7 +15,9 @@ let package = Package(
     .executable(name: "dam", targets: ["DAMTool"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // Test-only: property-based tests of separation maps and divergences (DAMPropertyTests).
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
   ],
   targets: [
     // System libraries, found through pkg-config; `scripts/setup.sh` installs them on Debian.
@@ -42,7 +44,10 @@ let package = Package(
     .testTarget(name: "NumPyFilesTests", dependencies: ["NumPyFiles"], exclude: ["Fixtures"]),
     .testTarget(name: "DAMDatasetsTests", dependencies: ["DAMDatasets"]),
     .testTarget(name: "DAMToolTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport"]),
-    .testTarget(name: "MemoryFilesTests", dependencies: ["MemoryFiles", "DAM", "NumPyFiles"]),
+    .testTarget(name: "MemoryFilesTests", dependencies: ["MemoryFiles", "DAM", "NumPyFiles"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "DAMPropertyTests",
+      dependencies: ["DAM", .product(name: "PropertyBased", package: "swift-property-based")]),
   ]
 )
 

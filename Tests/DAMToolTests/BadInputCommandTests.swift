@@ -73,8 +73,8 @@ struct BadInputCommandTests {
         ("variance", try NumPyArray(shape: [2], doubles: [1, 1])),
       ])
     let good = NPY.encode(try NumPyArray(shape: [3, 2], doubles: [1, 0, 0, 1, 1, 1]))
-    FileManager.default.createFile(atPath: folder.path("truncated.npy"), contents: Data(good.dropLast(5)))
-    FileManager.default.createFile(
+    _ = FileManager.default.createFile(atPath: folder.path("truncated.npy"), contents: Data(good.dropLast(5)))
+    _ = FileManager.default.createFile(
       atPath: folder.path("garbage.npz"), contents: Data("PK\u{3}\u{4}not a zip".utf8))
     try FileManager.default.createDirectory(
       atPath: folder.path("folder.npy"), withIntermediateDirectories: true)

@@ -95,13 +95,13 @@ struct MemoryCommandTests {
     #expect(try DamProcess.run(["memory", "create", m, "--patterns", folder.path("a.npy")]).status == 0)
     var bytes = [UInt8](try #require(FileManager.default.contents(atPath: m)))
     // Truncated: the ZIP directory is gone.
-    FileManager.default.createFile(
+    _ = FileManager.default.createFile(
       atPath: folder.path("cut.npz"), contents: Data(bytes.prefix(bytes.count / 2)))
     let cut = try DamProcess.run(["memory", "verify", folder.path("cut.npz")])
     #expect(cut.status != 0 && cut.stderr.contains("cut.npz"), "\(cut.stderr)")
     // One data byte changed: the ZIP CRC of the member catches it.
     bytes[bytes.count - 200] ^= 1
-    FileManager.default.createFile(atPath: folder.path("flip.npz"), contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: folder.path("flip.npz"), contents: Data(bytes))
     let flip = try DamProcess.run(["memory", "verify", folder.path("flip.npz")])
     #expect(flip.status != 0, "\(flip.stdout)")
     // A plain .npz is not a memory file.

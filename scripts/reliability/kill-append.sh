@@ -6,8 +6,9 @@
 #
 # TRIALS (default 60) kills; ROWS (default 2000) vectors of dimension 1000 in the stored memory
 # and in each append (16 MB each), so that an append takes long enough for kills to land while it
-# reads, encodes, writes or syncs. Kill times are uniform over [0.4, 1.3] x the measured duration of an
-# uninterrupted append. Needs a release build (`swift build -c release`) and perl (for test data).
+# reads, encodes, writes or syncs. Odd trials kill at a time uniform over [0.4, 1.3] x the measured
+# duration of an uninterrupted append; even trials wait until the temporary file appears and kill
+# 0 to duration/10 later, so that half the kills target the write, sync and rename. Needs a release build (`swift build -c release`) and perl (for test data).
 # Prints a summary line per outcome; exits non-zero if any trial leaves a file that fails to verify
 # or lost patterns.
 set -euo pipefail
@@ -49,25 +50,36 @@ for _ in 1 2 3; do
   durations+=($(( ($(date +%s%N) - start) / 1000000 )))
 done
 duration=$(printf '%s\n' "${durations[@]}" | sort -n | sed -n 2p)
-# Reading, checking and encoding come first; the write, fsync and rename come last. Kill times are
-# uniform over [0.4, 1.3] x the duration so that many land in the write.
+# Reading, checking and encoding come first; the write, fsync and rename come last.
 low=$(( duration * 4 / 10 ))
 window=$(( duration * 9 / 10 ))
-echo "append of $rows x $columns onto $rows x $columns takes ${duration} ms (runs: ${durations[*]}); killing uniformly in [${low}, $((low + window))] ms"
+write_window=$(( duration / 10 ))
+echo "append of $rows x $columns onto $rows x $columns takes ${duration} ms (runs: ${durations[*]}); odd trials kill uniformly in [${low}, $((low + window))] ms, even trials 0-${write_window} ms after the temporary file appears"
 
 RANDOM=42
 intact=0 completed=0 stale=0 failures=0
 cp base.npz m.npz
 for trial in $(seq 1 "$trials"); do
-  delay_ms=$(( low + (RANDOM * 32768 + RANDOM) % (window + 1) ))
   "$dam" memory append m.npz --patterns more.npy > /dev/null 2>&1 &
   pid=$!
-  sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
+  if [ $((trial % 2)) -eq 1 ]; then
+    # Odd trials: a random moment of the whole append.
+    delay_ms=$(( low + (RANDOM * 32768 + RANDOM) % (window + 1) ))
+    when="at ${delay_ms} ms"
+    sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
+  else
+    # Even trials: wait for the temporary file to appear (the write has begun), then a random
+    # 0-${write_window} ms more, so that kills land while the bytes are written, synced or renamed.
+    while kill -0 "$pid" 2> /dev/null && ! ls -A | grep -q '^\.m\.npz\.tmp-'; do sleep 0.002; done
+    delay_ms=$(( RANDOM % (write_window + 1) ))
+    when="${delay_ms} ms into the write"
+    sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
+  fi
   kill -KILL "$pid" 2> /dev/null || true
   wait "$pid" 2> /dev/null || true
   leftovers=$(ls -A | grep -c '^\.m\.npz\.tmp-' || true)
   if ! "$dam" memory verify m.npz --starts-with base.npz --json > verify.json 2> verify.err; then
-    echo "trial $trial (kill at ${delay_ms} ms): FAILED: $(cat verify.err)"
+    echo "trial $trial (kill $when): FAILED: $(cat verify.err)"
     failures=$((failures + 1))
     cp base.npz m.npz
     continue
@@ -79,11 +91,11 @@ for trial in $(seq 1 "$trials"); do
     completed=$((completed + 1))
     cp base.npz m.npz
   else
-    echo "trial $trial (kill at ${delay_ms} ms): FAILED: $count patterns, expected $base_count or $((base_count + rows))"
+    echo "trial $trial (kill $when): FAILED: $count patterns, expected $base_count or $((base_count + rows))"
     failures=$((failures + 1))
     cp base.npz m.npz
   fi
-  [ -n "${VERBOSE:-}" ] && echo "trial $trial: kill at ${delay_ms} ms, $count patterns, $leftovers temporary file(s)"
+  [ -n "${VERBOSE:-}" ] && echo "trial $trial: kill $when, $count patterns, $leftovers temporary file(s)"
   if [ "$leftovers" -gt 0 ]; then stale=$((stale + 1)); rm -f .m.npz.tmp-*; fi
 done
 echo "trials: $trials; previous file intact: $intact; append had completed: $completed; killed mid-write (stale temporary file left): $stale; failures: $failures"
