@@ -138,6 +138,22 @@ struct BadInputTests {
       _ = try EuclideanGeometry(update: .gradient(step: -0.1))
     },
     Refusal(name: "maxSteps < 0", argument: "maxSteps", message: "-1") { _ = try StoppingRule(maxSteps: -1) },
+    Refusal(name: "gradient step 1e3 (the dynamics diverge)", argument: "step", message: "diverged") {
+      _ = try RetrievalEngine(
+        memory: Memory(divergence: .squaredEuclidean, patterns: [[1, 0], [0, 1]]), separation: .softmax,
+        geometry: EuclideanGeometry(update: .gradient(step: 1e3)), beta: 1
+      ).retrieve([0.3, 0.2])
+    },
+    Refusal(name: "Bures-Wasserstein step 10 (the dynamics diverge)", argument: "step", message: "diverged") {
+      _ = try RetrievalEngine(
+        memory: Memory(
+          divergence: BuresWassersteinDivergence(),
+          patterns: [
+            try Gaussian(mean: [0, 0], variances: [1, 2]), try Gaussian(mean: [1, 0], variances: [0.5, 3]),
+          ]),
+        separation: .softmax, geometry: BuresWassersteinGeometry(step: 10), beta: 1
+      ).retrieve(try Gaussian(mean: [0.5, 0.5], variances: [1, 1]))
+    },
     Refusal(name: "squared distance overflows (coordinates 1e200)", argument: "query", message: "inf") {
       _ = try vectorEngine(patterns: [[1e200, 0], [0, 1]]).retrieve([-1e200, 0])
     },

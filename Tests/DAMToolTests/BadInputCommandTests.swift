@@ -67,6 +67,9 @@ struct BadInputCommandTests {
     try npz(
       "Gvar.npz", [("means", means), ("variances", try NumPyArray(shape: [2, 2], doubles: [1, 1, -1, 1]))])
     try npz(
+      "Gq3.npz",
+      [("means", means), ("variances", try NumPyArray(shape: [2, 2], doubles: [1, 2, 0.5, 3]))])
+    try npz(
       "Gq.npz",
       [
         ("mean", try NumPyArray(shape: [2], doubles: [0, 0])),
@@ -182,6 +185,14 @@ struct BadInputCommandTests {
       name: "negative variance",
       arguments: ["retrieve", "--memory", "$/Gvar.npz", "--query", "$/Gq.npz", "--beta", "1"],
       expected: ["--memory", "Gaussian 1", "-1.0"]),
+    Case(
+      name: "Bures-Wasserstein step 10 (the dynamics diverge)",
+      arguments: ["retrieve", "--memory", "$/Gq3.npz", "--query", "$/Gq.npz", "--beta", "1", "--step", "10"],
+      expected: ["step", "diverged"]),
+    Case(
+      name: "gradient step 1e3 (the dynamics diverge)",
+      arguments: vectors + ["--beta", "1", "--geometry", "gradient", "--step", "1e3"],
+      expected: ["step", "diverged"]),
     Case(
       name: "NaN score", arguments: ["separate", "softmax", "$/scores_nan.npy"], expected: ["scores", "nan"]),
     Case(
