@@ -1,5 +1,6 @@
 import DAM
 import DAMTestSupport
+import Foundation
 import Testing
 
 /// The library half of the bad-input table in Docs/reliability.md: every public entry point
@@ -165,6 +166,10 @@ struct BadInputTests {
       try refusal.body()
       Issue.record("\(refusal.name): accepted")
     } catch let error as DAMError {
+      // DAM_PRINT_TABLE=1 prints the rows of the table in Docs/reliability.md.
+      if ProcessInfo.processInfo.environment["DAM_PRINT_TABLE"] != nil {
+        print("TABLE| \(refusal.name) | `\(error.kind.rawValue)` | `\(error)` |")
+      }
       #expect(error.argument.contains(refusal.argument), "\(refusal.name): \(error)")
       #expect(
         error.message.lowercased().contains(refusal.message.lowercased()), "\(refusal.name): \(error)")

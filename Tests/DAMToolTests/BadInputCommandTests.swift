@@ -219,6 +219,15 @@ struct BadInputCommandTests {
     var arguments = testCase.arguments.map { $0.replacingOccurrences(of: "$", with: folder.url.path) }
     if arguments.first == "retrieve" { arguments += ["--output", folder.path("out.npy")] }
     let run = try DamProcess.run(arguments)
+    // DAM_PRINT_TABLE=1 prints the rows of the table in Docs/reliability.md.
+    if ProcessInfo.processInfo.environment["DAM_PRINT_TABLE"] != nil {
+      let shown = testCase.arguments.map { $0.replacingOccurrences(of: "$/", with: "") }.joined(
+        separator: " ")
+      let message = run.stderr.split(separator: "\n").first.map(String.init) ?? ""
+      print(
+        "TABLE| \(testCase.name) | `dam \(shown)` | \(run.status) | `\(message.replacingOccurrences(of: folder.url.path + "/", with: ""))` |"
+      )
+    }
     #expect(run.status == 1, "\(testCase.name): status \(run.status), stderr: \(run.stderr)")
     #expect(!run.stderr.contains("Fatal error") && !run.stderr.contains("Stack dump"), "\(run.stderr)")
     for text in testCase.expected {
