@@ -68,7 +68,7 @@ struct BadInputTests {
     Refusal(name: "zero variance", argument: "variances", message: "got 0.0 at index 1") {
       _ = try Gaussian(mean: [0, 0], variances: [1, 0])
     },
-    Refusal(name: "mean and covariance of different dimensions", argument: "covariance", message: "") {
+    Refusal(name: "mean and covariance of different dimensions", argument: "covariance", message: "dimension 3") {
       _ = try Gaussian(mean: [0, 0, 0], covariance: Matrix.identity(2))
     },
     Refusal(name: "histogram with 4 axes", argument: "shape", message: "4") {
@@ -77,13 +77,13 @@ struct BadInputTests {
     Refusal(name: "histogram spacing 0", argument: "spacing[1]", message: "0.0") {
       _ = try GridHistogram(shape: [1, 2], masses: [0.5, 0.5], spacing: [1, 0])
     },
-    Refusal(name: "patterns of different dimensions", argument: "patterns[2]", message: "") {
+    Refusal(name: "patterns of different dimensions", argument: "patterns[2]", message: "1 coordinates") {
       _ = try Memory(divergence: .squaredEuclidean, patterns: [[1, 0], [0, 1], [1]])
     },
     Refusal(name: "NaN in a stored vector", argument: "patterns[1]", message: "nan") {
       _ = try Memory(divergence: .squaredEuclidean, patterns: [[1, 0], [0, .nan]])
     },
-    Refusal(name: "clouds of different dimensions", argument: "patterns[1]", message: "") {
+    Refusal(name: "clouds of different dimensions", argument: "patterns[1]", message: "dimension 2") {
       _ = try Memory(
         divergence: try SinkhornDivergence(epsilon: 0.1),
         patterns: [try cloud([0, 1]), try cloud([0, 1], d: 2)])
@@ -99,7 +99,7 @@ struct BadInputTests {
     Refusal(name: "beta = infinity", argument: "beta", message: "inf") {
       _ = try vectorEngine(beta: .infinity)
     },
-    Refusal(name: "query of the wrong dimension", argument: "query", message: "") {
+    Refusal(name: "query of the wrong dimension", argument: "query", message: "3 coordinates") {
       _ = try vectorEngine().retrieve([1, 0, 0])
     },
     Refusal(name: "NaN in the query", argument: "query", message: "nan") {
@@ -116,7 +116,7 @@ struct BadInputTests {
       _ = try SequentialKSubsets(k: 1, pairwise: .nan)
     },
     Refusal(name: "NaN score", argument: "scores", message: "nan") { _ = try Softmax().separate([0, .nan]) },
-    Refusal(name: "every score masked", argument: "scores", message: "") {
+    Refusal(name: "every score masked", argument: "scores", message: "masked") {
       _ = try Sparsemax().separate([-.infinity, -.infinity])
     },
     Refusal(name: "epsilon = 0", argument: "epsilon", message: "0.0") {
