@@ -10,11 +10,14 @@ let package = Package(
   products: [
     .library(name: "DAM", targets: ["DAM"]),
     .library(name: "NumPyFiles", targets: ["NumPyFiles"]),
+    .library(name: "MemoryFiles", targets: ["MemoryFiles"]),
     .library(name: "DAMDatasets", targets: ["DAMDatasets"]),
     .executable(name: "dam", targets: ["DAMTool"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // Test-only: property-based tests of separation maps and divergences (DAMPropertyTests).
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
   ],
   targets: [
     // System libraries, found through pkg-config; `scripts/setup.sh` installs them on Debian.
@@ -27,10 +30,11 @@ let package = Package(
     .target(name: "DAM", dependencies: ["CLinearAlgebra", "CFFTW"]),
     .target(name: "NumPyFiles", dependencies: ["CZlib"]),
     .target(name: "DAMDatasets"),
+    .target(name: "MemoryFiles", dependencies: ["DAM", "NumPyFiles", "CZlib"]),
     .executableTarget(
       name: "DAMTool",
       dependencies: [
-        "DAM", "NumPyFiles", "DAMDatasets", "CLinearAlgebra",
+        "DAM", "NumPyFiles", "DAMDatasets", "CLinearAlgebra", "MemoryFiles",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -40,6 +44,10 @@ let package = Package(
     .testTarget(name: "NumPyFilesTests", dependencies: ["NumPyFiles"], exclude: ["Fixtures"]),
     .testTarget(name: "DAMDatasetsTests", dependencies: ["DAMDatasets"]),
     .testTarget(name: "DAMToolTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport"]),
+    .testTarget(name: "MemoryFilesTests", dependencies: ["MemoryFiles", "DAM", "NumPyFiles"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "DAMPropertyTests",
+      dependencies: ["DAM", .product(name: "PropertyBased", package: "swift-property-based")]),
   ]
 )
 

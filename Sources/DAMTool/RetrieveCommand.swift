@@ -1,5 +1,6 @@
 import ArgumentParser
 import DAM
+import MemoryFiles
 import NumPyFiles
 
 struct RetrieveCommand: ParsableCommand {
@@ -154,6 +155,17 @@ struct RetrieveCommand: ParsableCommand {
   }
 
   func run() throws {
+    if MemoryInputs.isMemoryFile(memory) {
+      let file = try MemoryInputs.memoryFile(memory, option: "--memory")
+      switch file.patterns {
+      case .vectors(let v): try runVectors(stored: v, storedDivergence: file.divergence)
+      case .pointClouds(let c): try runClouds(stored: c, storedEpsilon: file.epsilon)
+      case .gaussians(let g): try runGaussians(stored: g)
+      case .histograms:
+        throw CLIError("--memory", "\(memory): holds histograms, which dam retrieve does not take yet")
+      }
+      return
+    }
     if isCloudMemory {
       if GaussianInputs.holdsGaussians(memory) { try runGaussians() } else { try runClouds() }
     } else {
@@ -161,9 +173,9 @@ struct RetrieveCommand: ParsableCommand {
     }
   }
 
-  func runVectors() throws {
+  func runVectors(stored: [[Double]]? = nil, storedDivergence: String? = nil) throws {
     let stoppingRule = try stopping.rule()
-    let divergence = divergence ?? .squaredEuclidean
+    let divergence = divergence ?? storedDivergence.flatMap(DivergenceChoice.init(rawValue:)) ?? .squaredEuclidean
     let geometry = geometry ?? .fixedPoint
     let vectorDivergence: VectorDivergenceChoice
     switch divergence {
@@ -179,7 +191,7 @@ struct RetrieveCommand: ParsableCommand {
     }
     if epsilon != nil { throw CLIError("--epsilon", "applies to --divergence sinkhorn (point clouds) only") }
     if hellingerScale != nil { throw CLIError("--hellinger-scale", "applies to --geometry shk (point clouds) only") }
-    let patterns = try Inputs.vectors(memory, option: "--memory")
+    let patterns = try stored ?? Inputs.vectors(memory, option: "--memory")
     let (queries, batch) = try Inputs.queries(query, option: "--query")
     let dimension = patterns[0].count
     guard queries[0].count == dimension else {
@@ -218,14 +230,14 @@ struct RetrieveCommand: ParsableCommand {
       divergence: vectorDivergence.rawValue, geometry: vectorGeometry.rawValue, separationName: map.name)
   }
 
-  func runClouds() throws {
+  func runClouds(stored: [PointCloud]? = nil, storedEpsilon: Double? = nil) throws {
     let stoppingRule = try stopping.rule(forClouds: true)
     let divergence = divergence ?? .sinkhorn
     guard divergence == .sinkhorn else {
       throw CLIError("--divergence", "\(divergence.rawValue) is for vector memories; point clouds take sinkhorn")
     }
     let geometry = geometry ?? .shk
-    let patterns = try Inputs.clouds(memory, option: "--memory").clouds
+    let patterns = try stored ?? Inputs.clouds(memory, option: "--memory").clouds
     let (queries, batch) = try Inputs.clouds(query, option: "--query")
     let dimension = patterns[0].dimension
     for (i, pattern) in patterns.enumerated() where pattern.dimension != dimension {
@@ -240,7 +252,7 @@ struct RetrieveCommand: ParsableCommand {
       throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
     }
     let retriever = try CloudEngines.make(
-      patterns: patterns, geometry: geometry, separation: map, beta: beta, epsilon: epsilon, step: step,
+      patterns: patterns, geometry: geometry, separation: map, beta: beta, epsilon: epsilon ?? storedEpsilon, step: step,
       hellingerScale: hellingerScale, stopping: stoppingRule)
     var results: [QueryResult] = []
     var finals: [PointCloud] = []
@@ -259,7 +271,7 @@ struct RetrieveCommand: ParsableCommand {
       divergence: divergence.rawValue, geometry: retriever.description, separationName: map.name)
   }
 
-  func runGaussians() throws {
+  func runGaussians(stored: [Gaussian]? = nil) throws {
     let stoppingRule = try stopping.rule()
     if let divergence {
       throw CLIError("--divergence", "\(divergence.rawValue) does not apply: Gaussians use bures-wasserstein (W2^2); --geometry euclidean runs the Eu-DAM baseline")
@@ -267,7 +279,7 @@ struct RetrieveCommand: ParsableCommand {
     if epsilon != nil { throw CLIError("--epsilon", "applies to --divergence sinkhorn (point clouds) only") }
     if hellingerScale != nil { throw CLIError("--hellinger-scale", "applies to --geometry shk (point clouds) only") }
     let geometry = geometry ?? .buresWasserstein
-    let patterns = try GaussianInputs.gaussians(memory, option: "--memory").gaussians
+    let patterns = try stored ?? GaussianInputs.gaussians(memory, option: "--memory").gaussians
     let (queries, batch) = try GaussianInputs.gaussians(query, option: "--query")
     let dimension = patterns[0].dimension
     guard queries[0].dimension == dimension else {

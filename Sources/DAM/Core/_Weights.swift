@@ -4,6 +4,10 @@
 public let probabilitySumTolerance = 1e-6
 
 /// Validates probability weights and returns them renormalised to sum to 1.
+///
+/// Weights whose computed sum is already within `n` units in the last place of 1 (summation
+/// round-off of weights that were normalised before) are returned unchanged, so normalising twice
+/// changes nothing: a memory file read back holds bit for bit the weights that were written.
 func _probabilityWeights(_ weights: [Double], _ argument: String, normalize: Bool) throws(DAMError)
   -> [Double]
 {
@@ -23,5 +27,6 @@ func _probabilityWeights(_ weights: [Double], _ argument: String, normalize: Boo
       "sum to \(sum), not 1 (tolerance \(probabilitySumTolerance)); normalise them, or use the normalizing initialiser"
     )
   }
+  if abs(sum - 1) <= Double(weights.count) * Double.ulpOfOne { return weights }
   return weights.map { $0 / sum }
 }

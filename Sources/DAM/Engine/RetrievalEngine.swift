@@ -256,7 +256,9 @@ where G.State == D.State, G.Variation == D.Variation {
   /// - Parameters:
   ///   - query: the initial state.
   ///   - recordingTrajectory: whether to keep every visited state in the result.
-  /// - Throws: ``DAMError`` naming `query` if it does not fit the memory, or any error of the
+  /// - Throws: ``DAMError`` naming `query` if it does not fit the memory; a `numericalFailure`
+  ///   naming `step` if the dynamics diverge (a divergence becomes non-finite after a step, or the
+  ///   energy rises above `E₀ + 10⁶ (1 + |E₀|)`, which no descent step does); or any error of the
   ///   components.
   public func retrieve(_ query: D.State, recordingTrajectory: Bool = false) throws
     -> RetrievalResult<D.State>
@@ -279,9 +281,24 @@ where G.State == D.State, G.Variation == D.Variation {
     while steps < stopping.maxSteps {
       let next = try step(from: state, snapshot: current)
       let change = geometry.change(from: state, to: next)
-      let nextSnapshot = try snapshot(at: next, previous: current)
+      let nextSnapshot: Snapshot
+      do {
+        nextSnapshot = try snapshot(at: next, previous: current)
+      } catch let error as DAMError where error.kind == .numericalFailure && error.argument == "query" {
+        throw DAMError(
+          .numericalFailure, argument: "step",
+          "the dynamics diverged at step \(steps + 1): \(error.message); reduce the step size")
+      }
       evaluationCount += nextSnapshot.evaluationCount
       droppedWeightBound = max(droppedWeightBound, nextSnapshot.droppedWeightBound)
+      // A descent step never raises the energy this far: the dynamics diverged (a step too large
+      // for the geometry), and going on would only end in overflow.
+      guard nextSnapshot.energy - energies[0] <= _divergedEnergyRise * (1 + abs(energies[0])) else {
+        throw DAMError(
+          .numericalFailure, argument: "step",
+          "the dynamics diverged: the energy rose from \(energies[0]) to \(nextSnapshot.energy) in \(steps + 1) steps; reduce the step size"
+        )
+      }
       steps += 1
       energies.append(nextSnapshot.energy)
       trajectory?.append(next)
@@ -357,3 +374,8 @@ final class _ResultsBox<Value: Sendable>: Sendable {
     return try all.map { try $0!.get() }
   }
 }
+
+/// How far above its initial value, in units of `1 + |E₀|`, the energy may rise before
+/// ``RetrievalEngine/retrieve(_:recordingTrajectory:)`` reports that the dynamics diverged.
+/// Oscillating SHK steps rise by single-digit factors; a diverging step grows geometrically.
+let _divergedEnergyRise = 1e6

@@ -1,0 +1,371 @@
+import DAM
+import NumPyFiles
+
+/// A memory file: stored patterns of one kind, the divergence parameters their cached data
+/// depend on, and checksums, in one `.npz` that NumPy can open.
+///
+/// ```swift
+/// let file = try MemoryFile(patterns: .vectors([[1, 0], [0, 1]]))
+/// try file.write(to: "memory.npz")
+/// try MemoryFile.append(.vectors([[1, 1]]), to: "memory.npz")  // atomic: all or nothing
+/// let memory = try MemoryFile.read(contentsOf: "memory.npz").memory(SquaredEuclideanDivergence())
+/// ```
+///
+/// Layout (format version 1): the member `manifest` is a `uint8` array of UTF-8 JSON
+/// (``MemoryFileManifest``: format, version, kind, count, divergence, epsilon, and the dtype,
+/// shape and CRC-32 of every data array); the data arrays are float64 (offsets int64):
+/// - vectors: `patterns` (N, D);
+/// - point clouds: `points` (total, d), `weights` (total), `offsets` (N + 1), cloud `i` being
+///   rows `offsets[i] ..< offsets[i + 1]`;
+/// - Gaussians: `means` (N, d) with `covariances` (N, d, d) or `variances` (N, d);
+/// - histograms: `histograms` (N, H[, W[, D]]) of masses and `spacing` (one per grid axis).
+///
+/// The per-pattern caches (for instance the Sinkhorn self-transport of each cloud at the stored
+/// epsilon) are not stored: they are recomputed from the patterns and the recorded parameters when
+/// a ``Memory`` is built.
+public struct MemoryFile: Sendable {
+  /// Patterns of one kind.
+  public enum Patterns: Sendable {
+    /// Vectors in R^D.
+    case vectors([[Double]])
+    /// Weighted point clouds in R^d, of any sizes.
+    case pointClouds([PointCloud])
+    /// Gaussians in R^d, all with full or all with diagonal covariances.
+    case gaussians([Gaussian])
+    /// Histograms on one grid (same shape and spacing).
+    case histograms([GridHistogram])
+
+    /// The kind of these patterns.
+    public var kind: MemoryFileKind {
+      switch self {
+      case .vectors: .vectors
+      case .pointClouds: .pointClouds
+      case .gaussians: .gaussians
+      case .histograms: .histograms
+      }
+    }
+
+    /// The number of patterns.
+    public var count: Int {
+      switch self {
+      case .vectors(let v): v.count
+      case .pointClouds(let c): c.count
+      case .gaussians(let g): g.count
+      case .histograms(let h): h.count
+      }
+    }
+  }
+
+  /// The stored patterns.
+  public let patterns: Patterns
+  /// The divergence the patterns are stored for: `squared-euclidean` or `dot-product` (vectors),
+  /// `sinkhorn` (point clouds, histograms), `bures-wasserstein` (Gaussians).
+  public let divergence: String
+  /// The entropic regularisation of `sinkhorn`; `nil` for the other divergences.
+  public let epsilon: Double?
+
+  /// The kind of the stored patterns.
+  public var kind: MemoryFileKind { patterns.kind }
+  /// The number of stored patterns.
+  public var count: Int { patterns.count }
+
+  /// A memory file holding `patterns` for `divergence` (by default `squared-euclidean` for vectors,
+  /// `sinkhorn` for point clouds and histograms, `bures-wasserstein` for Gaussians).
+  ///
+  /// - Throws: ``MemoryFileError`` if there are no patterns, a vector is not finite, dimensions
+  ///   (or covariance forms, or grids) differ between patterns, the divergence does not apply to
+  ///   the kind, or `epsilon` is missing or not a finite number > 0 for `sinkhorn`.
+  public init(patterns: Patterns, divergence: String? = nil, epsilon: Double? = nil) throws(MemoryFileError) {
+    guard patterns.count > 0 else {
+      throw MemoryFileError("patterns: a memory file holds at least one pattern")
+    }
+    let divergence = divergence ?? Self.defaultDivergence(patterns.kind)
+    try MemoryFileContents.checkParameters(kind: patterns.kind, divergence: divergence, epsilon: epsilon)
+    try Self.checkConsistent(patterns)
+    self.patterns = patterns
+    self.divergence = divergence
+    self.epsilon = epsilon
+  }
+
+  /// The patterns of verified `contents`, each checked by the library's validating initialiser.
+  ///
+  /// - Throws: ``MemoryFileError`` naming the pattern and what is wrong with it, for example
+  ///   `"pattern 3: weights: must sum to 1 ..."`.
+  public init(contents: MemoryFileContents) throws(MemoryFileError) {
+    let arrays = contents.arrays
+    let n = contents.count
+    func pattern<T>(_ i: Int, _ make: () throws(DAMError) -> T) throws(MemoryFileError) -> T {
+      do throws(DAMError) { return try make() } catch {
+        throw MemoryFileError("pattern \(i): \(error.description)")
+      }
+    }
+    let patterns: Patterns
+    switch contents.kind {
+    case .vectors:
+      let array = arrays["patterns"]!
+      let d = array.shape[1]
+      let values = array.doubles()
+      for (index, value) in values.enumerated() where !value.isFinite {
+        throw MemoryFileError("pattern \(index / d): non-finite value (\(value)) at index \(index % d)")
+      }
+      patterns = .vectors((0..<n).map { Array(values[($0 * d)..<(($0 + 1) * d)]) })
+    case .pointClouds:
+      let points = arrays["points"]!.doubles()
+      let weights = arrays["weights"]!.doubles()
+      let d = arrays["points"]!.shape[1]
+      let offsets = try MemoryFileContents.integers(arrays["offsets"]!, "offsets")
+      var clouds: [PointCloud] = []
+      for i in 0..<n {
+        let (start, end) = (offsets[i], offsets[i + 1])
+        clouds.append(
+          try pattern(i) { () throws(DAMError) in
+            try PointCloud(
+              points: Matrix(rows: end - start, columns: d, elements: Array(points[(start * d)..<(end * d)])),
+              weights: Array(weights[start..<end]))
+          })
+      }
+      patterns = .pointClouds(clouds)
+    case .gaussians:
+      let means = arrays["means"]!.doubles()
+      let d = arrays["means"]!.shape[1]
+      var gaussians: [Gaussian] = []
+      if let covariances = arrays["covariances"]?.doubles() {
+        for i in 0..<n {
+          gaussians.append(
+            try pattern(i) { () throws(DAMError) in
+              try Gaussian(
+                mean: Array(means[(i * d)..<((i + 1) * d)]),
+                covariance: Matrix(
+                  rows: d, columns: d, elements: Array(covariances[(i * d * d)..<((i + 1) * d * d)])))
+            })
+        }
+      } else {
+        let variances = arrays["variances"]!.doubles()
+        for i in 0..<n {
+          gaussians.append(
+            try pattern(i) { () throws(DAMError) in
+              try Gaussian(
+                mean: Array(means[(i * d)..<((i + 1) * d)]),
+                variances: Array(variances[(i * d)..<((i + 1) * d)]))
+            })
+        }
+      }
+      patterns = .gaussians(gaussians)
+    case .histograms:
+      let array = arrays["histograms"]!
+      let shape = Array(array.shape.dropFirst())
+      let cells = shape.reduce(1, *)
+      let values = array.doubles()
+      let spacing = arrays["spacing"]!.doubles()
+      var histograms: [GridHistogram] = []
+      for i in 0..<n {
+        histograms.append(
+          try pattern(i) { () throws(DAMError) in
+            try GridHistogram(
+              shape: shape, masses: Array(values[(i * cells)..<((i + 1) * cells)]), spacing: spacing)
+          })
+      }
+      patterns = .histograms(histograms)
+    }
+    try self.init(
+      patterns: patterns, divergence: contents.manifest.divergence, epsilon: contents.manifest.epsilon)
+  }
+
+  /// Reads, verifies and decodes the memory file at `path`.
+  ///
+  /// - Throws: ``MemoryFileError`` whose message starts with `path` and says exactly what is
+  ///   wrong (a damaged archive, a checksum or shape mismatch, an invalid pattern).
+  public static func read(contentsOf path: String) throws(MemoryFileError) -> MemoryFile {
+    let contents = try MemoryFileContents.read(contentsOf: path)
+    do throws(MemoryFileError) {
+      return try MemoryFile(contents: contents)
+    } catch {
+      throw error.prefixed(path)
+    }
+  }
+
+  /// The file's contents: manifest and arrays.
+  public func contents() throws(MemoryFileError) -> MemoryFileContents {
+    let arrays: [(name: String, array: NumPyArray)]
+    do throws(NumPyError) {
+      arrays = try Self.arrays(patterns)
+    } catch {
+      throw MemoryFileError(error.message)
+    }
+    return try MemoryFileContents(kind: kind, divergence: divergence, epsilon: epsilon, arrays: arrays)
+  }
+
+  /// Writes the file to `path` atomically (see ``MemoryFileContents/write(to:)``).
+  public func write(to path: String) throws(MemoryFileError) {
+    try contents().write(to: path)
+  }
+
+  /// Appends `newPatterns` to the memory file at `path`, all or nothing.
+  ///
+  /// The file is read and verified, the new patterns are checked against the stored ones (kind,
+  /// dimension, covariance form, grid), and the whole new file is written atomically: if this
+  /// fails or the process is killed at any moment, `path` keeps its previous, loadable contents.
+  /// - Returns: the memory file as written.
+  @discardableResult
+  public static func append(_ newPatterns: Patterns, to path: String) throws(MemoryFileError) -> MemoryFile {
+    let existing = try MemoryFileContents.read(contentsOf: path)
+    let current = try MemoryFile(contents: existing)
+    let combined: Patterns
+    switch (current.patterns, newPatterns) {
+    case (.vectors(let a), .vectors(let b)): combined = .vectors(a + b)
+    case (.pointClouds(let a), .pointClouds(let b)): combined = .pointClouds(a + b)
+    case (.gaussians(let a), .gaussians(let b)): combined = .gaussians(a + b)
+    case (.histograms(let a), .histograms(let b)): combined = .histograms(a + b)
+    default:
+      throw MemoryFileError(
+        "\(path): holds \(current.kind.rawValue); cannot append \(newPatterns.kind.rawValue)")
+    }
+    let result: MemoryFile
+    do throws(MemoryFileError) {
+      guard newPatterns.count > 0 else { throw MemoryFileError("no patterns to append") }
+      result = try MemoryFile(patterns: combined, divergence: current.divergence, epsilon: current.epsilon)
+    } catch {
+      throw MemoryFileError("new patterns: \(error.message)")
+    }
+    try result.write(to: path)
+    return result
+  }
+
+  // MARK: Memories
+
+  /// A memory of the stored vectors for `divergence`.
+  public func memory<D: Divergence>(_ divergence: D) throws -> Memory<D> where D.Pattern == [Double] {
+    guard case .vectors(let vectors) = patterns else { throw kindError("vectors") }
+    return try Memory(divergence: divergence, patterns: vectors)
+  }
+
+  /// A memory of the stored point clouds for `divergence`.
+  public func memory<D: Divergence>(_ divergence: D) throws -> Memory<D> where D.Pattern == PointCloud {
+    guard case .pointClouds(let clouds) = patterns else { throw kindError("point clouds") }
+    return try Memory(divergence: divergence, patterns: clouds)
+  }
+
+  /// A memory of the stored Gaussians for `divergence`.
+  public func memory<D: Divergence>(_ divergence: D) throws -> Memory<D> where D.Pattern == Gaussian {
+    guard case .gaussians(let gaussians) = patterns else { throw kindError("Gaussians") }
+    return try Memory(divergence: divergence, patterns: gaussians)
+  }
+
+  /// The Sinkhorn divergence at the recorded epsilon (point clouds and histograms).
+  public func sinkhornDivergence() throws(MemoryFileError) -> SinkhornDivergence {
+    guard let epsilon else { throw MemoryFileError("divergence \(divergence) records no epsilon") }
+    do throws(DAMError) {
+      return try SinkhornDivergence(epsilon: epsilon)
+    } catch {
+      throw MemoryFileError("epsilon: \(error.message)")
+    }
+  }
+
+  // MARK: Internals
+
+  private func kindError(_ wanted: String) -> MemoryFileError {
+    MemoryFileError("the file holds \(kind.rawValue), not \(wanted)")
+  }
+
+  static func defaultDivergence(_ kind: MemoryFileKind) -> String {
+    switch kind {
+    case .vectors: "squared-euclidean"
+    case .pointClouds, .histograms: "sinkhorn"
+    case .gaussians: "bures-wasserstein"
+    }
+  }
+
+  static func checkConsistent(_ patterns: Patterns) throws(MemoryFileError) {
+    switch patterns {
+    case .vectors(let vectors):
+      let d = vectors[0].count
+      guard d > 0 else { throw MemoryFileError("patterns[0]: has dimension 0") }
+      for (i, v) in vectors.enumerated() {
+        guard v.count == d else {
+          throw MemoryFileError("patterns[\(i)]: has dimension \(v.count), patterns[0] has \(d)")
+        }
+        for (j, x) in v.enumerated() where !x.isFinite {
+          throw MemoryFileError("patterns[\(i)]: non-finite value (\(x)) at index \(j)")
+        }
+      }
+    case .pointClouds(let clouds):
+      let d = clouds[0].dimension
+      for (i, c) in clouds.enumerated() where c.dimension != d {
+        throw MemoryFileError("patterns[\(i)]: atoms have dimension \(c.dimension), patterns[0]'s have \(d)")
+      }
+    case .gaussians(let gaussians):
+      let d = gaussians[0].dimension
+      let diagonal = Self.isDiagonal(gaussians[0])
+      for (i, g) in gaussians.enumerated() {
+        guard g.dimension == d else {
+          throw MemoryFileError("patterns[\(i)]: has dimension \(g.dimension), patterns[0] has \(d)")
+        }
+        guard Self.isDiagonal(g) == diagonal else {
+          throw MemoryFileError(
+            "patterns[\(i)]: has a \(diagonal ? "full" : "diagonal") covariance, patterns[0] a \(diagonal ? "diagonal" : "full") one; a file stores one form"
+          )
+        }
+      }
+    case .histograms(let histograms):
+      let (shape, spacing) = (histograms[0].shape, histograms[0].spacing)
+      for (i, h) in histograms.enumerated() where h.shape != shape || h.spacing != spacing {
+        throw MemoryFileError(
+          "patterns[\(i)]: grid \(h.shape) with spacing \(h.spacing), patterns[0] has \(shape) with spacing \(spacing)"
+        )
+      }
+    }
+  }
+
+  private static func isDiagonal(_ g: Gaussian) -> Bool {
+    if case .diagonal = g.covariance { return true }
+    return false
+  }
+
+  static func arrays(_ patterns: Patterns) throws(NumPyError) -> [(name: String, array: NumPyArray)] {
+    switch patterns {
+    case .vectors(let v):
+      return [("patterns", try NumPyArray(shape: [v.count, v[0].count], doubles: v.flatMap { $0 }))]
+    case .pointClouds(let clouds):
+      var offsets = [0]
+      for cloud in clouds { offsets.append(offsets.last! + cloud.count) }
+      return [
+        (
+          "points",
+          try NumPyArray(
+            shape: [offsets.last!, clouds[0].dimension], doubles: clouds.flatMap(\.points.elements))
+        ),
+        ("weights", try NumPyArray(shape: [offsets.last!], doubles: clouds.flatMap(\.weights))),
+        ("offsets", try NumPyArray(shape: [offsets.count], integers: offsets)),
+      ]
+    case .gaussians(let gaussians):
+      let d = gaussians[0].dimension
+      let means = try NumPyArray(shape: [gaussians.count, d], doubles: gaussians.flatMap(\.mean))
+      if isDiagonal(gaussians[0]) {
+        let variances = gaussians.flatMap { g -> [Double] in
+          if case .diagonal(let v) = g.covariance { return v }
+          return []
+        }
+        return [
+          ("means", means), ("variances", try NumPyArray(shape: [gaussians.count, d], doubles: variances)),
+        ]
+      }
+      return [
+        ("means", means),
+        (
+          "covariances",
+          try NumPyArray(
+            shape: [gaussians.count, d, d], doubles: gaussians.flatMap(\.covarianceMatrix.elements))
+        ),
+      ]
+    case .histograms(let histograms):
+      return [
+        (
+          "histograms",
+          try NumPyArray(
+            shape: [histograms.count] + histograms[0].shape, doubles: histograms.flatMap(\.masses))
+        ),
+        ("spacing", try NumPyArray(shape: [histograms[0].shape.count], doubles: histograms[0].spacing)),
+      ]
+    }
+  }
+}

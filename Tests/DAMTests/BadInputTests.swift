@@ -1,0 +1,248 @@
+import DAM
+import DAMTestSupport
+import Foundation
+import Testing
+
+/// The library half of the bad-input table in Docs/reliability.md: every public entry point
+/// refuses each input with a `DAMError` naming the argument (and the index where one applies),
+/// never a crash, a hang or a NaN. The case names are the table's rows.
+struct BadInputTests {
+  struct Refusal: Sendable, CustomTestStringConvertible {
+    var name: String
+    /// A substring of the error's argument.
+    var argument: String
+    /// A substring of the error's message (the value or the index it names).
+    var message: String
+    var body: @Sendable () throws -> Void
+    var testDescription: String { name }
+  }
+
+  static func cloud(_ points: [Double], d: Int = 1, weights: [Double]? = nil) throws -> PointCloud {
+    try PointCloud(points: Matrix(rows: points.count / d, columns: d, elements: points), weights: weights)
+  }
+
+  static func vectorEngine(beta: Double = 1, patterns: [[Double]] = [[1, 0], [0, 1]]) throws
+    -> RetrievalEngine<
+      SquaredEuclideanDivergence, Softmax, EuclideanGeometry
+    >
+  {
+    try RetrievalEngine(
+      memory: Memory(divergence: .squaredEuclidean, patterns: patterns), separation: .softmax,
+      geometry: EuclideanGeometry(), beta: beta)
+  }
+
+  static let refusals: [Refusal] = [
+    Refusal(name: "NaN in a matrix", argument: "elements", message: "nan") {
+      _ = try Matrix(rows: 2, columns: 2, elements: [1, .nan, 0, 1])
+    },
+    Refusal(name: "matrix elements do not fit the shape", argument: "elements", message: "has 3 values") {
+      _ = try Matrix(rows: 2, columns: 2, elements: [1, 0, 1])
+    },
+    Refusal(name: "negative weight", argument: "weights", message: "negative value (-0.25) at index 1") {
+      _ = try cloud([0, 1, 2], weights: [0.75, -0.25, 0.5])
+    },
+    Refusal(name: "all-zero weights", argument: "weights", message: "all zero") {
+      _ = try cloud([0, 1], weights: [0, 0])
+    },
+    Refusal(name: "weights summing to 0.9 (beyond 1e-6)", argument: "weights", message: "sum to 0.9") {
+      _ = try cloud([0, 1], weights: [0.4, 0.5])
+    },
+    Refusal(name: "infinite weight", argument: "weights", message: "inf") {
+      _ = try cloud([0, 1], weights: [.infinity, 0.5])
+    },
+    Refusal(name: "NaN atom", argument: "elements", message: "index 1") {
+      _ = try cloud([0, .nan])
+    },
+    Refusal(name: "cloud with no atoms", argument: "points", message: "no atoms") {
+      _ = try cloud([])
+    },
+    Refusal(name: "weights count differs from atoms", argument: "weights", message: "3 values for 2 atoms") {
+      _ = try cloud([0, 1], weights: [0.2, 0.3, 0.5])
+    },
+    Refusal(name: "non-symmetric covariance", argument: "covariance", message: "symmetric") {
+      _ = try Gaussian(mean: [0, 0], covariance: Matrix(rows: 2, columns: 2, elements: [1, 0.5, 0, 1]))
+    },
+    Refusal(name: "indefinite covariance", argument: "covariance", message: "positive definite") {
+      _ = try Gaussian(mean: [0, 0], covariance: Matrix(rows: 2, columns: 2, elements: [1, 2, 2, 1]))
+    },
+    Refusal(name: "zero variance", argument: "variances", message: "got 0.0 at index 1") {
+      _ = try Gaussian(mean: [0, 0], variances: [1, 0])
+    },
+    Refusal(name: "mean and covariance of different dimensions", argument: "covariance", message: "dimension 3") {
+      _ = try Gaussian(mean: [0, 0, 0], covariance: Matrix.identity(2))
+    },
+    Refusal(name: "histogram with 4 axes", argument: "shape", message: "4") {
+      _ = try GridHistogram(shape: [1, 1, 1, 2], masses: [0.5, 0.5])
+    },
+    Refusal(name: "histogram spacing 0", argument: "spacing[1]", message: "0.0") {
+      _ = try GridHistogram(shape: [1, 2], masses: [0.5, 0.5], spacing: [1, 0])
+    },
+    Refusal(name: "patterns of different dimensions", argument: "patterns[2]", message: "1 coordinates") {
+      _ = try Memory(divergence: .squaredEuclidean, patterns: [[1, 0], [0, 1], [1]])
+    },
+    Refusal(name: "NaN in a stored vector", argument: "patterns[1]", message: "nan") {
+      _ = try Memory(divergence: .squaredEuclidean, patterns: [[1, 0], [0, .nan]])
+    },
+    Refusal(name: "clouds of different dimensions", argument: "patterns[1]", message: "dimension 2") {
+      _ = try Memory(
+        divergence: try SinkhornDivergence(epsilon: 0.1),
+        patterns: [try cloud([0, 1]), try cloud([0, 1], d: 2)])
+    },
+    Refusal(name: "empty memory", argument: "memory", message: "empty") {
+      _ = try RetrievalEngine(
+        memory: Memory(divergence: .squaredEuclidean, patterns: []), separation: .softmax,
+        geometry: EuclideanGeometry(), beta: 1)
+    },
+    Refusal(name: "beta = 0", argument: "beta", message: "0.0") { _ = try vectorEngine(beta: 0) },
+    Refusal(name: "beta < 0", argument: "beta", message: "-2.0") { _ = try vectorEngine(beta: -2) },
+    Refusal(name: "beta = NaN", argument: "beta", message: "nan") { _ = try vectorEngine(beta: .nan) },
+    Refusal(name: "beta = infinity", argument: "beta", message: "inf") {
+      _ = try vectorEngine(beta: .infinity)
+    },
+    Refusal(name: "query of the wrong dimension", argument: "query", message: "3 coordinates") {
+      _ = try vectorEngine().retrieve([1, 0, 0])
+    },
+    Refusal(name: "NaN in the query", argument: "query", message: "nan") {
+      _ = try vectorEngine().retrieve([.nan, 0])
+    },
+    Refusal(name: "entmax alpha < 1", argument: "alpha", message: "0.5") { _ = try Entmax(alpha: 0.5) },
+    Refusal(name: "entmax alpha = NaN", argument: "alpha", message: "nan") { _ = try Entmax(alpha: .nan) },
+    Refusal(name: "normmax alpha = 1", argument: "alpha", message: "1.0") { _ = try Normmax(alpha: 1) },
+    Refusal(name: "k = 0", argument: "k", message: "0") { _ = try KSubsets(k: 0) },
+    Refusal(name: "k above the number of scores", argument: "k", message: "3") {
+      _ = try KSubsets(k: 3).separate([1, 2])
+    },
+    Refusal(name: "pairwise score NaN", argument: "pairwise", message: "nan") {
+      _ = try SequentialKSubsets(k: 1, pairwise: .nan)
+    },
+    Refusal(name: "NaN score", argument: "scores", message: "nan") { _ = try Softmax().separate([0, .nan]) },
+    Refusal(name: "every score masked", argument: "scores", message: "masked") {
+      _ = try Sparsemax().separate([-.infinity, -.infinity])
+    },
+    Refusal(name: "epsilon = 0", argument: "epsilon", message: "0.0") {
+      _ = try SinkhornDivergence(epsilon: 0)
+    },
+    Refusal(name: "epsilon < 0", argument: "epsilon", message: "-1.0") {
+      _ = try SinkhornDivergence(epsilon: -1)
+    },
+    Refusal(name: "epsilon = infinity", argument: "epsilon", message: "inf") {
+      _ = try SinkhornDivergence(epsilon: .infinity)
+    },
+    Refusal(name: "SHK step tau = 0", argument: "step", message: "0.0") { _ = try SHKGeometry(step: 0) },
+    Refusal(name: "SHK Hellinger scale alpha < 0", argument: "hellingerScale", message: "-1.0") {
+      _ = try SHKGeometry(step: 0.5, hellingerScale: -1)
+    },
+    Refusal(name: "Bures-Wasserstein step = NaN", argument: "step", message: "nan") {
+      _ = try BuresWassersteinGeometry(step: .nan)
+    },
+    Refusal(name: "gradient step < 0", argument: "step", message: "-0.1") {
+      _ = try EuclideanGeometry(update: .gradient(step: -0.1))
+    },
+    Refusal(name: "maxSteps < 0", argument: "maxSteps", message: "-1") { _ = try StoppingRule(maxSteps: -1) },
+    Refusal(name: "gradient step 1e3 (the dynamics diverge)", argument: "step", message: "diverged") {
+      _ = try RetrievalEngine(
+        memory: Memory(divergence: .squaredEuclidean, patterns: [[1, 0], [0, 1]]), separation: .softmax,
+        geometry: EuclideanGeometry(update: .gradient(step: 1e3)), beta: 1
+      ).retrieve([0.3, 0.2])
+    },
+    Refusal(name: "Bures-Wasserstein step 10 (the dynamics diverge)", argument: "step", message: "diverged") {
+      _ = try RetrievalEngine(
+        memory: Memory(
+          divergence: BuresWassersteinDivergence(),
+          patterns: [
+            try Gaussian(mean: [0, 0], variances: [1, 2]), try Gaussian(mean: [1, 0], variances: [0.5, 3]),
+          ]),
+        separation: .softmax, geometry: BuresWassersteinGeometry(step: 10), beta: 1
+      ).retrieve(try Gaussian(mean: [0.5, 0.5], variances: [1, 1]))
+    },
+    Refusal(name: "squared distance overflows (coordinates 1e200)", argument: "query", message: "inf") {
+      _ = try vectorEngine(patterns: [[1e200, 0], [0, 1]]).retrieve([-1e200, 0])
+    },
+  ]
+
+  @Test(arguments: refusals)
+  func refused(_ refusal: Refusal) {
+    do {
+      try refusal.body()
+      Issue.record("\(refusal.name): accepted")
+    } catch let error as DAMError {
+      // DAM_PRINT_TABLE=1 prints the rows of the table in Docs/reliability.md.
+      if ProcessInfo.processInfo.environment["DAM_PRINT_TABLE"] != nil {
+        print("TABLE| \(refusal.name) | `\(error.kind.rawValue)` | `\(error)` |")
+      }
+      #expect(error.argument.contains(refusal.argument), "\(refusal.name): \(error)")
+      #expect(
+        error.message.lowercased().contains(refusal.message.lowercased()), "\(refusal.name): \(error)")
+    } catch {
+      Issue.record("\(refusal.name): threw \(type(of: error)) \(error), not a DAMError")
+    }
+  }
+
+  // MARK: Accepted edge cases give finite results
+
+  @Test func weightsWithinToleranceAreRenormalised() throws {
+    let c = try Self.cloud([0, 1, 2], weights: [0.5, 0.25, 0.25 + 5e-7])
+    #expect(abs(c.weights.reduce(0, +) - 1) <= 4 * Double.ulpOfOne)
+  }
+
+  @Test func duplicateAtomsGiveFiniteDivergences() throws {
+    // Duplicate atoms are a valid measure (two atoms at one place carry their summed weight):
+    // the divergence must equal the one with the duplicates merged.
+    let duplicated = try Self.cloud([0, 0, 0, 0, 1, 1, 2, 2], d: 2, weights: [0.25, 0.25, 0.25, 0.25])
+    let merged = try Self.cloud([0, 0, 1, 1, 2, 2], d: 2, weights: [0.5, 0.25, 0.25])
+    let other = try Self.cloud([0.5, 0, 1, 2], d: 2)
+    let options = try SinkhornOptions(epsilon: 0.05)
+    let a = try Sinkhorn.divergence(duplicated, other, options: options).value
+    let b = try Sinkhorn.divergence(merged, other, options: options).value
+    #expect(a.isFinite)
+    #expect(abs(a - b) <= 1e-8 * max(1, abs(b)))  // the solver's tolerance 1e-9 on marginals
+  }
+
+  @Test(arguments: [1e3, 1e6])
+  func hugeBetaGivesFiniteRetrieval(beta: Double) throws {
+    let patterns = TestData.unitVectors(count: 30, dimension: 6, seed: 8)
+    let engine = try Self.vectorEngine(beta: beta, patterns: patterns)
+    let result = try engine.retrieve(patterns[4].map { $0 + 0.05 })
+    #expect(result.weights.allSatisfy { $0.isFinite })
+    #expect(result.energies.allSatisfy { $0.isFinite })
+    #expect(result.nearestPattern == 4)
+    // At beta = 1e6 the softmax is one-hot to round-off: the fixed point is the pattern itself.
+    #expect(zip(result.state, patterns[4]).allSatisfy { abs($0 - $1) <= 1e-12 })
+  }
+
+  @Test func hugeBetaWithGaussiansIsFinite() throws {
+    let patterns = [
+      try Gaussian(mean: [0, 0], variances: [1, 2]), try Gaussian(mean: [3, 0], variances: [0.5, 0.5]),
+    ]
+    let engine = try RetrievalEngine(
+      memory: Memory(divergence: BuresWassersteinDivergence(), patterns: patterns), separation: .softmax,
+      geometry: BuresWassersteinGeometry(), beta: 1e6)
+    let result = try engine.retrieve(try Gaussian(mean: [2.5, 0.2], variances: [0.7, 0.6]))
+    #expect(result.energies.allSatisfy { $0.isFinite })
+    #expect(result.nearestPattern == 1)
+  }
+
+  /// eps = 1e-4 of the squared diameter and beta = 1e6: Sinkhorn in the log domain stays finite,
+  /// and the divergence between well-separated clouds approaches the exact OT value.
+  @Test func tinyEpsilonAndHugeBetaGiveFiniteCloudRetrieval() throws {
+    let a = try Self.cloud([0, 0, 1, 0, 0, 1], d: 2)
+    let b = try Self.cloud([4, 4, 5, 4, 4, 5], d: 2)
+    let diameter2 = 50.0  // squared distance from (0, 0) to (5, 5)
+    let epsilon = 1e-4 * diameter2
+    let options = try SinkhornOptions(epsilon: epsilon)
+    let s = try Sinkhorn.divergence(a, b, options: options).value
+    // Exact W2^2 between the translated clouds is the squared translation 32; the debiased
+    // divergence converges to it as eps -> 0, with an entropic error of order eps log n.
+    #expect(s.isFinite)
+    #expect(abs(s - 32) <= 10 * epsilon)
+    let engine = try RetrievalEngine(
+      memory: Memory(divergence: SinkhornDivergence(options: options), patterns: [a, b]),
+      separation: .softmax,
+      geometry: try SHKGeometry.wasserstein(), beta: 1e6, stopping: try StoppingRule(maxSteps: 20))
+    let result = try engine.retrieve(try Self.cloud([3.8, 4.1, 5.2, 3.9, 4.1, 5.1], d: 2))
+    #expect(result.energies.allSatisfy { $0.isFinite })
+    #expect(result.weights.allSatisfy { $0.isFinite })
+    #expect(result.nearestPattern == 1)
+    #expect(result.state.points.elements.allSatisfy { $0.isFinite })
+  }
+}

@@ -1,0 +1,240 @@
+import Foundation
+import NumPyFiles
+import Testing
+
+/// The command-line half of the bad-input table in Docs/reliability.md: each input makes `dam`
+/// exit non-zero with a message naming the option and the problem, without a crash signal, within
+/// the time limit, and without writing `--output`.
+struct BadInputCommandTests {
+  struct Case: Sendable, CustomTestStringConvertible {
+    var name: String
+    var arguments: [String]
+    /// Substrings the error message must contain.
+    var expected: [String]
+    var testDescription: String { name }
+  }
+
+  /// The input files, written once per test into a fresh folder. `$` in arguments is the folder.
+  static func writeInputs(_ folder: TemporaryFolder) throws {
+    func npy(_ name: String, _ shape: [Int], _ values: [Double]) throws {
+      try NPY.write(NumPyArray(shape: shape, doubles: values), to: folder.path(name))
+    }
+    func npz(_ name: String, _ arrays: [(String, NumPyArray)]) throws {
+      var archive = NumPyArchive()
+      for (key, array) in arrays { archive[key] = array }
+      try NPZ.write(archive, to: folder.path(name))
+    }
+    try npy("M.npy", [3, 2], [1, 0, 0, 1, 1, 1])
+    try npy("Q.npy", [2], [0.9, 0.1])
+    try npy("Q3.npy", [3], [0.9, 0.1, 0])
+    try npy("Mnan.npy", [3, 2], [1, 0, .nan, 1, 1, 1])
+    try npy("Qinf.npy", [2], [.infinity, 0])
+    try npy("M1d.npy", [4], [1, 2, 3, 4])
+    try npy("Mempty.npy", [0, 2], [])
+    try npy("scores_nan.npy", [3], [0, .nan, 1])
+    let points = try NumPyArray(shape: [2, 2, 1], doubles: [0, 1, 5, 6])
+    let query = try NumPyArray(shape: [2, 1], doubles: [0.1, 0.9])
+    try npz("C.npz", [("points", points)])
+    try npz("Cq.npz", [("points", query)])
+    try npz(
+      "Cneg.npz",
+      [("points", points), ("weights", try NumPyArray(shape: [2, 2], doubles: [1.5, -0.5, 0.5, 0.5]))])
+    try npz(
+      "Czero.npz",
+      [("points", points), ("weights", try NumPyArray(shape: [2, 2], doubles: [0, 0, 0.5, 0.5]))])
+    try npz(
+      "Csum.npz",
+      [("points", points), ("weights", try NumPyArray(shape: [2, 2], doubles: [0.4, 0.5, 0.5, 0.5]))])
+    try npz(
+      "Coffsets.npz",
+      [
+        ("points", try NumPyArray(shape: [4, 1], doubles: [0, 1, 5, 6])),
+        ("offsets", try NumPyArray(shape: [3], integers: [0, 3, 2])),
+      ])
+    let means = try NumPyArray(shape: [2, 2], doubles: [0, 0, 3, 0])
+    try npz(
+      "Gasym.npz",
+      [
+        ("means", means),
+        ("covariances", try NumPyArray(shape: [2, 2, 2], doubles: [1, 0.5, 0, 1, 1, 0, 0, 1])),
+      ])
+    try npz(
+      "Gindef.npz",
+      [
+        ("means", means),
+        ("covariances", try NumPyArray(shape: [2, 2, 2], doubles: [1, 0, 0, 1, 1, 2, 2, 1])),
+      ])
+    try npz(
+      "Gvar.npz", [("means", means), ("variances", try NumPyArray(shape: [2, 2], doubles: [1, 1, -1, 1]))])
+    try npz(
+      "Gq3.npz",
+      [("means", means), ("variances", try NumPyArray(shape: [2, 2], doubles: [1, 2, 0.5, 3]))])
+    try npz(
+      "Gq.npz",
+      [
+        ("mean", try NumPyArray(shape: [2], doubles: [0, 0])),
+        ("variance", try NumPyArray(shape: [2], doubles: [1, 1])),
+      ])
+    let good = NPY.encode(try NumPyArray(shape: [3, 2], doubles: [1, 0, 0, 1, 1, 1]))
+    _ = FileManager.default.createFile(atPath: folder.path("truncated.npy"), contents: Data(good.dropLast(5)))
+    _ = FileManager.default.createFile(
+      atPath: folder.path("garbage.npz"), contents: Data("PK\u{3}\u{4}not a zip".utf8))
+    try FileManager.default.createDirectory(
+      atPath: folder.path("folder.npy"), withIntermediateDirectories: true)
+  }
+
+  static let vectors = ["retrieve", "--memory", "$/M.npy", "--query", "$/Q.npy"]
+  static let clouds = ["retrieve", "--memory", "$/C.npz", "--query", "$/Cq.npz", "--beta", "1"]
+
+  static let cases: [Case] = [
+    Case(name: "beta = 0", arguments: vectors + ["--beta", "0"], expected: ["--beta", "0.0"]),
+    Case(name: "beta < 0", arguments: vectors + ["--beta", "-3"], expected: ["--beta", "-3.0"]),
+    Case(name: "beta = nan", arguments: vectors + ["--beta", "nan"], expected: ["--beta"]),
+    Case(name: "beta = inf", arguments: vectors + ["--beta", "inf"], expected: ["--beta"]),
+    Case(
+      name: "NaN in the memory",
+      arguments: ["retrieve", "--memory", "$/Mnan.npy", "--query", "$/Q.npy", "--beta", "1"],
+      expected: ["--memory", "row 1, column 0"]),
+    Case(
+      name: "infinity in the query",
+      arguments: ["retrieve", "--memory", "$/M.npy", "--query", "$/Qinf.npy", "--beta", "1"],
+      expected: ["--query", "inf"]),
+    Case(
+      name: "query dimension differs from the memory",
+      arguments: ["retrieve", "--memory", "$/M.npy", "--query", "$/Q3.npy", "--beta", "1"],
+      expected: ["--query", "dimension 3"]),
+    Case(
+      name: "memory is 1-D",
+      arguments: ["retrieve", "--memory", "$/M1d.npy", "--query", "$/Q.npy", "--beta", "1"],
+      expected: ["--memory", "2-D"]),
+    Case(
+      name: "empty memory (0, D)",
+      arguments: ["retrieve", "--memory", "$/Mempty.npy", "--query", "$/Q.npy", "--beta", "1"],
+      expected: ["--memory", "no patterns"]),
+    Case(
+      name: "truncated .npy",
+      arguments: ["retrieve", "--memory", "$/truncated.npy", "--query", "$/Q.npy", "--beta", "1"],
+      expected: ["--memory", "truncated"]),
+    Case(
+      name: "missing file",
+      arguments: ["retrieve", "--memory", "$/nothing.npy", "--query", "$/Q.npy", "--beta", "1"],
+      expected: ["--memory", "does not exist"]),
+    Case(
+      name: "a directory as input",
+      arguments: ["retrieve", "--memory", "$/folder.npy", "--query", "$/Q.npy", "--beta", "1"],
+      expected: ["--memory", "directory"]),
+    Case(
+      name: "not a ZIP (.npz)",
+      arguments: ["retrieve", "--memory", "$/garbage.npz", "--query", "$/Cq.npz", "--beta", "1"],
+      expected: ["--memory"]),
+    Case(
+      name: "entmax alpha < 1",
+      arguments: vectors + ["--beta", "1", "--separation", "entmax", "--alpha", "0.5"], expected: ["--alpha"]),
+    Case(
+      name: "k = 0", arguments: vectors + ["--beta", "1", "--separation", "ksubsets", "--k", "0"],
+      expected: ["--k"]),
+    Case(
+      name: "k above the number of patterns",
+      arguments: vectors + ["--beta", "1", "--separation", "ksubsets", "--k", "4"],
+      expected: ["--k", "3 patterns"]),
+    Case(
+      name: "gradient step = 0",
+      arguments: vectors + ["--beta", "1", "--geometry", "gradient", "--step", "0"], expected: ["--step"]),
+    Case(
+      name: "max steps < 0", arguments: vectors + ["--beta", "1", "--max-steps", "-1"],
+      expected: ["--max-steps"]),
+    Case(name: "epsilon = 0", arguments: clouds + ["--epsilon", "0"], expected: ["--epsilon", "0.0"]),
+    Case(name: "epsilon = nan", arguments: clouds + ["--epsilon", "nan"], expected: ["--epsilon"]),
+    Case(name: "epsilon missing for sinkhorn", arguments: clouds, expected: ["--epsilon", "required"]),
+    Case(
+      name: "Hellinger scale < 0", arguments: clouds + ["--epsilon", "0.1", "--hellinger-scale", "-1"],
+      expected: ["--hellinger-scale"]),
+    Case(
+      name: "negative weight",
+      arguments: [
+        "retrieve", "--memory", "$/Cneg.npz", "--query", "$/Cq.npz", "--beta", "1", "--epsilon", "0.1",
+      ],
+      expected: ["--memory", "cloud 0", "negative value (-0.5) at index 1"]),
+    Case(
+      name: "all-zero weights",
+      arguments: [
+        "retrieve", "--memory", "$/Czero.npz", "--query", "$/Cq.npz", "--beta", "1", "--epsilon", "0.1",
+      ],
+      expected: ["--memory", "cloud 0", "all zero"]),
+    Case(
+      name: "weights summing to 0.9",
+      arguments: [
+        "retrieve", "--memory", "$/Csum.npz", "--query", "$/Cq.npz", "--beta", "1", "--epsilon", "0.1",
+      ],
+      expected: ["--memory", "cloud 0", "sum to 0.9"]),
+    Case(
+      name: "offsets not increasing",
+      arguments: [
+        "retrieve", "--memory", "$/Coffsets.npz", "--query", "$/Cq.npz", "--beta", "1", "--epsilon", "0.1",
+      ],
+      expected: ["--memory", "offsets"]),
+    Case(
+      name: "non-symmetric covariance",
+      arguments: ["retrieve", "--memory", "$/Gasym.npz", "--query", "$/Gq.npz", "--beta", "1"],
+      expected: ["--memory", "Gaussian 0", "symmetric"]),
+    Case(
+      name: "indefinite covariance",
+      arguments: ["retrieve", "--memory", "$/Gindef.npz", "--query", "$/Gq.npz", "--beta", "1"],
+      expected: ["--memory", "Gaussian 1", "positive definite"]),
+    Case(
+      name: "negative variance",
+      arguments: ["retrieve", "--memory", "$/Gvar.npz", "--query", "$/Gq.npz", "--beta", "1"],
+      expected: ["--memory", "Gaussian 1", "-1.0"]),
+    Case(
+      name: "Bures-Wasserstein step 10 (the dynamics diverge)",
+      arguments: ["retrieve", "--memory", "$/Gq3.npz", "--query", "$/Gq.npz", "--beta", "1", "--step", "10"],
+      expected: ["step", "diverged"]),
+    Case(
+      name: "gradient step 1e3 (the dynamics diverge)",
+      arguments: vectors + ["--beta", "1", "--geometry", "gradient", "--step", "1e3"],
+      expected: ["step", "diverged"]),
+    Case(
+      name: "NaN score", arguments: ["separate", "softmax", "$/scores_nan.npy"], expected: ["scores", "nan"]),
+    Case(
+      name: "sinkhorn divergence with epsilon < 0",
+      arguments: ["divergence", "sinkhorn", "$/M.npy", "$/M.npy", "--epsilon", "-1"], expected: ["--epsilon"]),
+    Case(
+      name: "memory file from NaN patterns",
+      arguments: ["memory", "create", "$/out.npz", "--patterns", "$/Mnan.npy"],
+      expected: ["--patterns", "non-finite"]),
+    Case(
+      name: "memory file that is not one", arguments: ["memory", "verify", "$/C.npz"],
+      expected: ["no 'manifest' member"]),
+    Case(
+      name: "memory file that is truncated", arguments: ["memory", "verify", "$/truncated.npy"],
+      expected: ["truncated.npy"]),
+  ]
+
+  @Test(arguments: cases)
+  func refused(_ testCase: Case) throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    try Self.writeInputs(folder)
+    let before = try FileManager.default.contentsOfDirectory(atPath: folder.url.path).sorted()
+    var arguments = testCase.arguments.map { $0.replacingOccurrences(of: "$", with: folder.url.path) }
+    if arguments.first == "retrieve" { arguments += ["--output", folder.path("out.npy")] }
+    let run = try DamProcess.run(arguments)
+    // DAM_PRINT_TABLE=1 prints the rows of the table in Docs/reliability.md.
+    if ProcessInfo.processInfo.environment["DAM_PRINT_TABLE"] != nil {
+      let shown = testCase.arguments.map { $0.replacingOccurrences(of: "$/", with: "") }.joined(
+        separator: " ")
+      let message = run.stderr.split(separator: "\n").first.map(String.init) ?? ""
+      print(
+        "TABLE| \(testCase.name) | `dam \(shown)` | \(run.status) | `\(message.replacingOccurrences(of: folder.url.path + "/", with: ""))` |"
+      )
+    }
+    #expect(run.status == 1, "\(testCase.name): status \(run.status), stderr: \(run.stderr)")
+    #expect(!run.stderr.contains("Fatal error") && !run.stderr.contains("Stack dump"), "\(run.stderr)")
+    for text in testCase.expected {
+      #expect(run.stderr.lowercased().contains(text.lowercased()), "\(testCase.name): \(run.stderr)")
+    }
+    #expect(!run.stdout.lowercased().contains("nan"), "\(testCase.name): stdout \(run.stdout)")
+    let after = try FileManager.default.contentsOfDirectory(atPath: folder.url.path).sorted()
+    #expect(after == before, "\(testCase.name): files changed")
+  }
+}

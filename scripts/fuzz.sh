@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in Fuzz/ and runs each one for a fixed budget.
+#
+#   bash scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
+#
+# Targets: numpy-files (the .npy/.npz decoders) and memory-files (the memory-file loader).
+# Default budget: 600 seconds per target. Each target is compiled with
+# `swiftc -sanitize=fuzzer,address` together with the sources it exercises, so a trap, an
+# out-of-bounds access or a leak-free crash all stop the run with a reproducer written to
+# .build/fuzz/<target>/crash-*. The corpus grows in .build/fuzz/<target>/corpus (seeded from the
+# test fixtures). Exit status: 0 when every target ran its budget without a finding.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+budget="${1:-600}"
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then targets=(numpy-files memory-files); fi
+
+root="$PWD"
+out="$root/.build/fuzz"
+mkdir -p "$out"
+zlib_flags=$(pkg-config --cflags-only-I zlib 2>/dev/null | sed 's/-I/-Xcc -I/g')
+
+build_numpy_files() {
+  local dir="$out/numpy-files"
+  mkdir -p "$dir/corpus"
+  swiftc -parse-as-library -O -sanitize=fuzzer,address -module-name FuzzNumPyFiles \
+    -I Sources/CZlib $zlib_flags -lz \
+    Sources/NumPyFiles/*.swift Fuzz/NumPyFiles/FuzzNumPyFiles.swift \
+    -o "$dir/fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
+  cp Tests/NumPyFilesTests/Fixtures/*.npy Tests/NumPyFilesTests/Fixtures/*.npz "$dir/corpus/"
+}
+
+build_memory_files() {
+  local dir="$out/memory-files"
+  mkdir -p "$dir/corpus"
+  swiftc -parse-as-library -O -sanitize=fuzzer,address -module-name FuzzMemoryFiles -D FUZZING \
+    -I Sources/CZlib $zlib_flags -lz \
+    Sources/NumPyFiles/*.swift Sources/MemoryFiles/Format/*.swift Fuzz/MemoryFiles/FuzzMemoryFiles.swift \
+    -o "$dir/fuzzer" 2> >(grep -v "Cannot export local symbol" >&2)
+  cp Fuzz/MemoryFiles/Seeds/* "$dir/corpus/"
+}
+
+status=0
+for target in "${targets[@]}"; do
+  echo "== $target: building" >&2
+  case "$target" in
+    numpy-files) build_numpy_files ;;
+    memory-files) build_memory_files ;;
+    *) echo "unknown target $target (known: numpy-files, memory-files)" >&2; exit 2 ;;
+  esac
+  dir="$out/$target"
+  echo "== $target: fuzzing for $budget s" >&2
+  if (cd "$dir" && nice "$dir/fuzzer" corpus -max_total_time="$budget" -timeout=10 -rss_limit_mb=2048 \
+      -max_len=65536 -print_final_stats=1 > "$dir/log.txt" 2>&1); then
+    echo "== $target: no finding; $(grep -E '^stat::number_of_executed_units' "$dir/log.txt" | awk '{print $2}') inputs run" >&2
+  else
+    echo "== $target: FINDING (see $dir/log.txt and $dir/crash-*)" >&2
+    tail -40 "$dir/log.txt" >&2
+    status=1
+  fi
+done
+exit $status
