@@ -14,7 +14,7 @@ struct DAMCommand: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       DemoCommand.self, RetrieveCommand.self, SeparateCommand.self, DivergenceCommand.self,
-      ExperimentCommand.self, BenchCommand.self, MemoryCommand.self,
+      ExperimentCommand.self, BenchCommand.self, MemoryCommand.self, BarycenterCommand.self,
     ],
     defaultSubcommand: nil)
 

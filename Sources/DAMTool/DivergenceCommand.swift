@@ -6,7 +6,7 @@ struct DivergenceCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "divergence",
     abstract: "Compute a divergence between two objects stored in NumPy files.",
-    subcommands: [SinkhornCommand.self, BuresWassersteinCommand.self])
+    subcommands: [SinkhornCommand.self, BuresWassersteinCommand.self, SinkhornGridCommand.self])
 }
 
 struct SinkhornCommand: ParsableCommand {

@@ -31,6 +31,14 @@ struct RetrieveCommand: ParsableCommand {
       baseline: squared euclidean distance between the stacked vectors (m, vec S), fixed point, or \
       a gradient step of --step). --output writes 'means' (B, d) and 'covariances' (B, d, d).
 
+      Grid histograms (images, volumes): the memory is a .npz with 'histograms' (N, H[, W[, D]]) \
+      and an optional 'spacing' (one value per grid axis, default 1); the query a .npy or .npz \
+      'histograms' holding one histogram (H[, W[, D]]) or a batch. Values are normalised to mass 1. \
+      The divergence is the grid Sinkhorn divergence (needs --epsilon, in squared grid units) with \
+      --geometry hellinger (default; reweights the query's cells, step tau alpha with default \
+      alpha eps/(20 tau); empty cells stay empty) or barycentric (the query becomes the entropic \
+      barycenter, blurred by about eps, of the patterns with the separation weights). --output writes a .npy.
+
       Divergences: squared-euclidean is ||x - X_i||^2 (the package's cost convention); dot-product \
       is 1/2 ||x||^2 - <x, X_i>, the classic modern Hopfield energy, whose weights are \
       softmax(beta X x). On unit-norm patterns, squared-euclidean at beta equals dot-product at \
@@ -167,7 +175,13 @@ struct RetrieveCommand: ParsableCommand {
       return
     }
     if isCloudMemory {
-      if GaussianInputs.holdsGaussians(memory) { try runGaussians() } else { try runClouds() }
+      if GaussianInputs.holdsGaussians(memory) {
+        try runGaussians()
+      } else if GridEngines.holdsHistograms(memory) {
+        try runGrids()
+      } else {
+        try runClouds()
+      }
     } else {
       try runVectors()
     }

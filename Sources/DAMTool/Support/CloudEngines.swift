@@ -18,6 +18,8 @@ enum GeometryChoice: String, CaseIterable, ExpressibleByArgument {
   case wasserstein
   case euclidean
   case buresWasserstein = "bures-wasserstein"
+  case hellinger
+  case barycentric
 }
 
 /// A retrieval over point clouds, whatever the engine behind it.
@@ -86,7 +88,7 @@ enum CloudEngines {
             lastChange: result.lastChange, trajectory: try result.trajectory?.map(cloud))
         },
         description: "euclidean baseline (atoms stacked in stored order, dot product, fixed point)")
-    case .fixedPoint, .gradient, .buresWasserstein:
+    case .fixedPoint, .gradient, .buresWasserstein, .hellinger, .barycentric:
       throw CLIError("--geometry", "\(geometry.rawValue) is for vector memories; point clouds take shk, wasserstein or euclidean")
     }
   }

@@ -1,0 +1,101 @@
+/// The spherical Hellinger geometry on a fixed grid: the query's cells stay where they are and
+/// their masses are reweighted multiplicatively (DESIGN.md section 4, step 4, with `φ` from the
+/// grid potentials):
+///
+///     wⱼ ← wⱼ exp(-τ α (φⱼ - Σₖ wₖ φₖ)) / Z,     φ = Σᵢ λᵢ (fᵢ - p) / Σᵢ λᵢ
+///
+/// It is the Hellinger half of the SHK geometry; there is no transport half, because grid cells
+/// do not move. A cell of mass zero keeps mass zero, so this geometry cannot fill in a region
+/// missing from the query (``GridBarycentricGeometry`` can).
+///
+/// Step sizes: with the point-cloud SHK geometry the energy decreased along steps with
+/// `τ α ≤ ε/20` in every test run; the potentials are in units of squared distance, like ε.
+public struct GridHellingerGeometry: Geometry {
+  /// The step size `τ > 0`.
+  public let step: Double
+  /// The Hellinger scale `α > 0`.
+  public let hellingerScale: Double
+
+  /// A spherical Hellinger geometry on the grid.
+  ///
+  /// - Throws: ``DAMError`` naming `step` or `hellingerScale` when not finite and positive.
+  public init(step: Double = 0.5, hellingerScale: Double = 1) throws(DAMError) {
+    try _requirePositive(step, "step")
+    try _requirePositive(hellingerScale, "hellingerScale")
+    self.step = step
+    self.hellingerScale = hellingerScale
+  }
+
+  /// One reweighting step.
+  public func step(from state: GridHistogram, along variation: GridVariation) throws(DAMError)
+    -> GridHistogram
+  {
+    let n = state.cellCount
+    let scale = variation.totalWeight > 0 ? 1 / variation.totalWeight : 1
+    let rate = step * hellingerScale * scale
+    var mean = 0.0
+    for j in 0..<n where state.masses[j] > 0 { mean += state.masses[j] * variation.potential[j] }
+    var exponents = [Double](repeating: -.infinity, count: n)
+    var largest = -Double.infinity
+    for j in 0..<n where state.masses[j] > 0 {
+      exponents[j] = _log(state.masses[j]) - rate * (variation.potential[j] - mean)
+      largest = max(largest, exponents[j])
+    }
+    guard largest.isFinite else {
+      throw DAMError(
+        .numericalFailure, argument: "step", "the reweighting produced a non-finite mass; reduce the step")
+    }
+    let masses = exponents.map { $0 == -.infinity ? 0 : _exp($0 - largest) }
+    return try GridHistogram(shape: state.shape, intensities: masses, spacing: state.spacing)
+  }
+
+  /// No position change; the largest change of a cell's mass.
+  public func change(from old: GridHistogram, to new: GridHistogram) -> StateChange {
+    _gridChange(old, new)
+  }
+}
+
+/// The barycentric geometry on a grid: the query becomes the entropic Wasserstein barycenter of
+/// the patterns with (normalised) separation weights, the grid analogue of the barycentric fixed
+/// point `yⱼ ← Σᵢ λᵢ Tᵢ(yⱼ)` of point clouds (SHK with `τ = 1/2`, `ε → 0`).
+///
+/// With one-hot weights the step returns the pattern itself exactly (the barycenter of one
+/// histogram), so a query that is separated onto one pattern is retrieved exactly.
+public struct GridBarycentricGeometry: Geometry {
+  /// The settings of the barycenter iterations (ε, tolerance, backend).
+  public let options: GridSinkhornOptions
+
+  /// A barycentric geometry; the barycenter is ``GridSinkhorn/barycenter(of:weights:options:)``
+  /// (blurred by about ε, so a query never lands exactly on a pattern unless one weight is 1).
+  public init(options: GridSinkhornOptions) {
+    self.options = options
+  }
+
+  /// The barycenter of the patterns with the separation weights.
+  public func step(from state: GridHistogram, along variation: GridVariation) throws(DAMError)
+    -> GridHistogram
+  {
+    guard variation.totalWeight > 0, !variation.patterns.isEmpty else { return state }
+    var patterns: [GridHistogram] = []
+    var weights: [Double] = []
+    for (w, p) in zip(variation.patternWeights, variation.patterns) where w > 0 {
+      weights.append(w / variation.totalWeight)
+      patterns.append(p)
+    }
+    if patterns.count == 1 { return patterns[0] }
+    let total = weights.reduce(0, +)
+    weights = weights.map { $0 / total }
+    return try GridSinkhorn.barycenter(of: patterns, weights: weights, options: options).histogram
+  }
+
+  /// No position change; the largest change of a cell's mass.
+  public func change(from old: GridHistogram, to new: GridHistogram) -> StateChange {
+    _gridChange(old, new)
+  }
+}
+
+func _gridChange(_ old: GridHistogram, _ new: GridHistogram) -> StateChange {
+  var mass = 0.0
+  for j in 0..<min(old.cellCount, new.cellCount) { mass = max(mass, abs(new.masses[j] - old.masses[j])) }
+  return StateChange(position: 0, mass: mass)
+}

@@ -1,0 +1,276 @@
+/// Entropic optimal transport between histograms on the same regular grid, with the Gibbs kernel
+/// applied by convolution (FFTW, or separable log-domain passes; see ``GridKernelBackend``)
+/// instead of an `N x N` cost matrix.
+///
+/// The problem and the conventions are those of ``Sinkhorn`` on the point clouds of the cell
+/// centres weighted by the masses: cost `‖z - z'‖²` (not halved), regularisation
+/// `ε KL(π | a ⊗ b)`, value = dual objective `⟨a, f⟩ + ⟨b, g⟩ - ε (Σπ - 1)`, with ε-scaling and
+/// the L1 marginal error as stopping rule. Cells of mass zero are allowed; the potentials there
+/// are the ones the formulas give (finite). Results are the same types as for point clouds, with
+/// potentials in the grid's row-major order and `newtonSteps == 0`.
+///
+/// Solves are independent and thread-safe: kernels (FFT plans, spectra) are shared read-only.
+public enum GridSinkhorn {
+  /// Solves `OT_ε(a, b)`.
+  ///
+  /// - Parameter warmStart: potentials `(f, g)` from a nearby problem; the solve then starts at
+  ///   the target ε.
+  /// - Throws: ``DAMError`` if the grids differ, a warm start has the wrong size or is not finite,
+  ///   or the solve does not converge and `allowsUnconverged` is false.
+  public static func transport(
+    from a: GridHistogram, to b: GridHistogram, options: GridSinkhornOptions,
+    warmStart: (f: [Double], g: [Double])? = nil
+  ) throws(DAMError) -> EntropicTransport {
+    try _checkSameGrid(a, b)
+    return try _GridProblem(a).transport(a.masses, b.masses, options, warmStart)
+  }
+
+  /// Solves the symmetric problem `OT_ε(a, a)` (averaged iterations, potential `f = g = p`).
+  public static func selfTransport(
+    _ a: GridHistogram, options: GridSinkhornOptions, warmStart: [Double]? = nil
+  )
+    throws(DAMError) -> SelfTransport
+  {
+    try _GridProblem(a).selfTransport(a.masses, options, warmStart)
+  }
+
+  /// The debiased Sinkhorn divergence `S_ε(a, b) = OT_ε(a, b) - OT_ε(a, a)/2 - OT_ε(b, b)/2`.
+  public static func divergence(_ a: GridHistogram, _ b: GridHistogram, options: GridSinkhornOptions)
+    throws(DAMError) -> SinkhornDivergenceValue
+  {
+    try _checkSameGrid(a, b)
+    let problem = _GridProblem(a)
+    return SinkhornDivergenceValue(
+      crossTerm: try problem.transport(a.masses, b.masses, options, nil),
+      firstSelfTerm: try problem.selfTransport(a.masses, options, nil),
+      secondSelfTerm: try problem.selfTransport(b.masses, options, nil))
+  }
+
+  /// The backend a solve at `options` uses at its target ε on the grid of `histogram`.
+  public static func backend(for histogram: GridHistogram, options: GridSinkhornOptions) -> GridKernelBackend
+  {
+    options.backend.resolved(
+      epsilon: options.epsilon, squaredDiameter: _GridProblem(histogram).squaredDiameter)
+  }
+}
+
+func _checkSameGrid(_ a: GridHistogram, _ b: GridHistogram, argument: String = "b") throws(DAMError) {
+  guard a.shape == b.shape else {
+    throw DAMError.mismatch(argument, "has grid shape \(b.shape), the other histogram has \(a.shape)")
+  }
+  guard a.spacing == b.spacing else {
+    throw DAMError.mismatch(argument, "has grid spacing \(b.spacing), the other histogram has \(a.spacing)")
+  }
+}
+
+/// A grid (as 3-D, leading axes of size 1 added) and its kernels.
+struct _GridProblem: Sendable {
+  let shape3: [Int]
+  let spacing3: [Double]
+  let cells: Int
+  /// `Σₐ (hₐ (nₐ - 1))²`, the largest cost on the grid.
+  let squaredDiameter: Double
+
+  init(_ histogram: GridHistogram) {
+    self.init(shape: histogram.shape, spacing: histogram.spacing)
+  }
+
+  init(shape: [Int], spacing: [Double]) {
+    let missing = 3 - shape.count
+    shape3 = [Int](repeating: 1, count: missing) + shape
+    spacing3 = [Double](repeating: 1, count: missing) + spacing
+    cells = shape.reduce(1, *)
+    var d2 = 0.0
+    for axis in 0..<3 {
+      let extent = spacing3[axis] * Double(shape3[axis] - 1)
+      d2 += extent * extent
+    }
+    squaredDiameter = d2
+  }
+
+  func kernel(_ epsilon: Double, _ backend: GridKernelBackend) -> _GridKernel {
+    _GridKernelCache.kernel(
+      shape3: shape3, spacing3: spacing3, epsilon: epsilon,
+      backend: backend.resolved(epsilon: epsilon, squaredDiameter: squaredDiameter))
+  }
+
+  /// The annealing ε's, from the squared diameter down to (not including) the target.
+  func schedule(_ options: GridSinkhornOptions) -> [Double] {
+    guard let q = options.epsilonScaling else { return [] }
+    var result: [Double] = []
+    var e = max(squaredDiameter, options.epsilon)
+    while e > options.epsilon {
+      result.append(e)
+      e *= q
+    }
+    return result
+  }
+
+  func requireFinite(_ values: [Double], _ epsilon: Double) throws(DAMError) {
+    for v in values where !v.isFinite {
+      throw DAMError(
+        .numericalFailure, argument: "epsilon",
+        "the grid Sinkhorn potentials became non-finite (\(v)) at epsilon = \(epsilon)")
+    }
+  }
+
+  func transport(
+    _ a: [Double], _ b: [Double], _ options: GridSinkhornOptions, _ warmStart: (f: [Double], g: [Double])?
+  ) throws(DAMError) -> EntropicTransport {
+    let n = cells
+    let logA = a.map(_log)
+    let logB = b.map(_log)
+    var f = [Double](repeating: 0, count: n)
+    var g = [Double](repeating: 0, count: n)
+    let workspace = _GridKernel.Workspace(cells: n)
+    var iterations = 0
+    if let warmStart {
+      guard warmStart.f.count == n, warmStart.g.count == n else {
+        throw DAMError.mismatch(
+          "warmStart", "has potentials of sizes \(warmStart.f.count) and \(warmStart.g.count) for \(n) cells")
+      }
+      try requireFinite(warmStart.f, options.epsilon)
+      try requireFinite(warmStart.g, options.epsilon)
+      f = warmStart.f
+      g = warmStart.g
+    } else {
+      for e in schedule(options) {
+        let k = kernel(e, options.backend)
+        for _ in 0..<options.iterationsPerStage {
+          k.softmin(logWeights: logA, potential: f, into: &g, workspace: workspace)
+          k.softmin(logWeights: logB, potential: g, into: &f, workspace: workspace)
+          iterations += 1
+        }
+      }
+    }
+    let epsilon = options.epsilon
+    let k = kernel(epsilon, options.backend)
+    var relaxation = _RelaxationController(options.relaxation)
+    var omega = relaxation.omega
+    var fTilde = [Double](repeating: 0, count: n)
+    var gTilde = [Double](repeating: 0, count: n)
+    var error = Double.infinity
+    var mass = 1.0
+    var converged = false
+    var finalIterations = 0
+    while true {
+      k.softmin(logWeights: logA, potential: f, into: &gTilde, workspace: workspace)
+      var columnError = 0.0
+      for j in 0..<n {
+        let updated = g[j] + omega * (gTilde[j] - g[j])
+        g[j] = updated
+        if b[j] > 0 { columnError += b[j] * abs(_exp((updated - gTilde[j]) / epsilon) - 1) }
+      }
+      k.softmin(logWeights: logB, potential: g, into: &fTilde, workspace: workspace)
+      try requireFinite(fTilde, epsilon)
+      var rowError = 0.0
+      mass = 0
+      for j in 0..<n where a[j] > 0 {
+        let ratio = _exp((f[j] - fTilde[j]) / epsilon)
+        mass += a[j] * ratio
+        rowError += a[j] * abs(ratio - 1)
+      }
+      error = rowError + columnError
+      iterations += 1
+      finalIterations += 1
+      if error <= options.tolerance {
+        converged = true
+        break
+      }
+      if finalIterations >= options.maxIterations { break }
+      omega = relaxation.next(error: error)
+      for j in 0..<n { f[j] += omega * (fTilde[j] - f[j]) }
+    }
+    if !converged, warmStart != nil {
+      let cold = try transport(a, b, options, nil)
+      return EntropicTransport(
+        epsilon: cold.epsilon, value: cold.value, f: cold.f, g: cold.g,
+        iterations: iterations + cold.iterations,
+        newtonSteps: 0, marginalError: cold.marginalError, converged: cold.converged)
+    }
+    guard converged || options.allowsUnconverged else {
+      throw DAMError(
+        .numericalFailure, argument: "maxIterations",
+        "grid Sinkhorn did not reach the marginal tolerance \(options.tolerance) in \(options.maxIterations) iterations at epsilon = \(epsilon) (error \(error)); raise maxIterations or epsilon"
+      )
+    }
+    var value = -epsilon * (mass - 1)
+    for j in 0..<n where a[j] > 0 { value += a[j] * f[j] }
+    for j in 0..<n where b[j] > 0 { value += b[j] * g[j] }
+    return EntropicTransport(
+      epsilon: epsilon, value: value, f: f, g: g, iterations: iterations, newtonSteps: 0,
+      marginalError: error,
+      converged: converged)
+  }
+
+  func selfTransport(_ a: [Double], _ options: GridSinkhornOptions, _ warmStart: [Double]?) throws(DAMError)
+    -> SelfTransport
+  {
+    let n = cells
+    let logA = a.map(_log)
+    var p = [Double](repeating: 0, count: n)
+    var pTilde = [Double](repeating: 0, count: n)
+    let workspace = _GridKernel.Workspace(cells: n)
+    var iterations = 0
+    if let warmStart {
+      guard warmStart.count == n else {
+        throw DAMError.mismatch("warmStart", "has \(warmStart.count) values for \(n) cells")
+      }
+      try requireFinite(warmStart, options.epsilon)
+      p = warmStart
+    } else {
+      for e in schedule(options) {
+        let k = kernel(e, options.backend)
+        for _ in 0..<options.iterationsPerStage {
+          k.softmin(logWeights: logA, potential: p, into: &pTilde, workspace: workspace)
+          for j in 0..<n { p[j] = 0.5 * (p[j] + pTilde[j]) }
+          iterations += 1
+        }
+      }
+    }
+    let epsilon = options.epsilon
+    let k = kernel(epsilon, options.backend)
+    var error = Double.infinity
+    var mass = 1.0
+    var converged = false
+    var finalIterations = 0
+    while true {
+      k.softmin(logWeights: logA, potential: p, into: &pTilde, workspace: workspace)
+      try requireFinite(pTilde, epsilon)
+      var rowError = 0.0
+      mass = 0
+      for j in 0..<n where a[j] > 0 {
+        let ratio = _exp((p[j] - pTilde[j]) / epsilon)
+        mass += a[j] * ratio
+        rowError += a[j] * abs(ratio - 1)
+      }
+      error = 2 * rowError
+      iterations += 1
+      finalIterations += 1
+      if error <= options.tolerance {
+        converged = true
+        break
+      }
+      if finalIterations >= options.maxIterations { break }
+      for j in 0..<n { p[j] = 0.5 * (p[j] + pTilde[j]) }
+    }
+    if !converged, warmStart != nil {
+      let cold = try selfTransport(a, options, nil)
+      return SelfTransport(
+        epsilon: cold.epsilon, value: cold.value, potential: cold.potential,
+        iterations: iterations + cold.iterations,
+        marginalError: cold.marginalError, converged: cold.converged)
+    }
+    guard converged || options.allowsUnconverged else {
+      throw DAMError(
+        .numericalFailure, argument: "maxIterations",
+        "the symmetric grid Sinkhorn problem did not reach the marginal tolerance \(options.tolerance) in \(options.maxIterations) iterations at epsilon = \(epsilon) (error \(error))"
+      )
+    }
+    var value = -epsilon * (mass - 1)
+    for j in 0..<n where a[j] > 0 { value += 2 * a[j] * p[j] }
+    return SelfTransport(
+      epsilon: epsilon, value: value, potential: p, iterations: iterations, marginalError: error,
+      converged: converged)
+  }
+}

@@ -1,0 +1,135 @@
+import Synchronization
+
+/// The grid's Gibbs kernel at one ε, with the backend chosen for it: the softmin
+/// `out_j = -ε log Σₖ exp(log wₖ + (gₖ - C_jk)/ε)` that both Sinkhorn updates need.
+final class _GridKernel: @unchecked Sendable {
+  let epsilon: Double
+  let backend: GridKernelBackend
+  let cellCount: Int
+  private let fft: _FFTGaussianConvolution?
+  private let log: _SeparableLogConvolution?
+
+  init(shape3: [Int], spacing3: [Double], epsilon: Double, backend: GridKernelBackend) {
+    self.epsilon = epsilon
+    self.backend = backend
+    cellCount = shape3.reduce(1, *)
+    switch backend {
+    case .fft:
+      fft = _FFTGaussianConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
+      log = nil
+    default:
+      fft = nil
+      log = _SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
+    }
+  }
+
+  /// Scratch for one solve (not shared between threads).
+  final class Workspace {
+    var input: [Double]
+    var output: [Double]
+    var buffer: [Double]
+    var fftWorkspaces: [ObjectIdentifier: _FFTWorkspace] = [:]
+
+    init(cells: Int) {
+      input = [Double](repeating: 0, count: cells)
+      output = [Double](repeating: 0, count: cells)
+      buffer = [Double](repeating: 0, count: cells)
+    }
+  }
+
+  /// `out_j = -ε log Σₖ exp(logWeights_k + (potential_k - C_jk)/ε)`. Cells with weight zero
+  /// (`logWeights = -∞`) contribute nothing, whatever their potential.
+  func softmin(logWeights: [Double], potential: [Double], into out: inout [Double], workspace: Workspace) {
+    let inverse = 1 / epsilon
+    for k in 0..<cellCount {
+      workspace.input[k] = logWeights[k] == -.infinity ? -.infinity : logWeights[k] + potential[k] * inverse
+    }
+    logConvolve(workspace: workspace)
+    for j in 0..<cellCount { out[j] = -epsilon * workspace.output[j] }
+  }
+
+  /// `out_j = log Σₖ exp(h_k - C_jk/ε)` for `h` in the log domain (`-∞` for no mass).
+  func logConvolve(_ h: [Double], into out: inout [Double], workspace: Workspace) {
+    for k in 0..<cellCount { workspace.input[k] = h[k] }
+    logConvolve(workspace: workspace)
+    for j in 0..<cellCount { out[j] = workspace.output[j] }
+  }
+
+  /// `workspace.output = log K exp(workspace.input)`.
+  private func logConvolve(workspace: Workspace) {
+    let n = cellCount
+    if let log {
+      log.apply(workspace.input, into: &workspace.output, buffer: &workspace.buffer)
+      return
+    }
+    let fft = fft!
+    var largest = -Double.infinity
+    for k in 0..<n { largest = max(largest, workspace.input[k]) }
+    guard largest > -.infinity else {
+      for j in 0..<n { workspace.output[j] = -.infinity }
+      return
+    }
+    for k in 0..<n { workspace.input[k] = _exp(workspace.input[k] - largest) }
+    let key = ObjectIdentifier(fft.plans)
+    let scratch: _FFTWorkspace
+    if let existing = workspace.fftWorkspaces[key] {
+      scratch = existing
+    } else {
+      scratch = fft.makeWorkspace()
+      workspace.fftWorkspaces[key] = scratch
+    }
+    workspace.input.withUnsafeBufferPointer { input in
+      workspace.output.withUnsafeMutableBufferPointer { output in
+        fft.apply(input.baseAddress!, into: output.baseAddress!, workspace: scratch)
+      }
+    }
+    for j in 0..<n {
+      // Round-off can leave outputs far below the maximum at or below zero; they are clamped to
+      // the smallest normal double, which keeps potentials finite (see GridKernelBackend for the
+      // ε range where this never matters).
+      workspace.output[j] = _log(max(workspace.output[j], Double.leastNormalMagnitude)) + largest
+    }
+  }
+}
+
+/// Kernels per (grid, spacing, ε, backend), shared by every solve in the process: the FFT
+/// backend's spectra and the log backend's kernel matrices are computed once. Least recently
+/// used entries beyond ``capacity`` are dropped.
+enum _GridKernelCache {
+  struct Key: Hashable {
+    var shape: [Int]
+    var spacing: [Double]
+    var epsilon: Double
+    var backend: GridKernelBackend
+  }
+
+  static let capacity = 64
+  static let storage = Mutex<(kernels: [Key: _GridKernel], order: [Key])>(([:], []))
+
+  static func kernel(shape3: [Int], spacing3: [Double], epsilon: Double, backend: GridKernelBackend)
+    -> _GridKernel
+  {
+    let key = Key(shape: shape3, spacing: spacing3, epsilon: epsilon, backend: backend)
+    if let hit = storage.withLock({ state -> _GridKernel? in
+      guard let kernel = state.kernels[key] else { return nil }
+      if let index = state.order.firstIndex(of: key) { state.order.remove(at: index) }
+      state.order.append(key)
+      return kernel
+    }) {
+      return hit
+    }
+    // Built outside the lock (FFT plans take the planner's own lock); two threads may build the
+    // same kernel, the results are identical and one is kept.
+    let kernel = _GridKernel(shape3: shape3, spacing3: spacing3, epsilon: epsilon, backend: backend)
+    return storage.withLock { state in
+      if let existing = state.kernels[key] { return existing }
+      state.kernels[key] = kernel
+      state.order.append(key)
+      if state.order.count > capacity {
+        let evicted = state.order.removeFirst()
+        state.kernels[evicted] = nil
+      }
+      return kernel
+    }
+  }
+}
