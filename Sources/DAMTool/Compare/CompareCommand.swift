@@ -204,7 +204,7 @@ struct CompareCommand: ParsableCommand {
     Terminal.endProgress()
     let seconds = Terminal.now() - start
     let command = commandLine()
-    try CompareReport.write(outcomes, to: report, command: command, seconds: seconds)
+    try CompareReport.write(outcomes, to: report, command: command, seed: seed, seconds: seconds)
     if json {
       try JSONOutput.print(outcomes.flatMap(\.rows))
     } else {

@@ -107,19 +107,22 @@ enum CompareReport {
 
   struct ReportJSON: Encodable {
     var command: String
+    var seed: UInt64
     var machine: String
     var seconds: Double
     var families: [FamilyJSON]
   }
 
-  static func write(_ outcomes: [FamilyOutcome], to path: String, command: String, seconds: Double) throws {
+  static func write(
+    _ outcomes: [FamilyOutcome], to path: String, command: String, seed: UInt64, seconds: Double
+  ) throws {
     var files: [String: String] = [:]
     var csv =
       "family,divergence,geometry,separation,beta,queries,successes,success_rate,lower,upper,mean_steps,step_limit_hits,ms_per_retrieval,mean_final_divergence,mean_support,failures\n"
     var markdown = """
       # Engines side by side
 
-      Command: `\(command)`, on \(Machine.description); \(Table.format(seconds, digits: 3)) s in all.
+      Command: `\(command)` (seed \(seed)), on \(Machine.description); \(Table.format(seconds, digits: 3)) s in all.
 
       Every engine of a family gets the same seeded queries. A retrieval succeeds when its final state is
       nearest, in the family's reference divergence, to the stored pattern the query was made from
@@ -168,7 +171,7 @@ enum CompareReport {
     try folder.writeJSON(
       "results.json",
       ReportJSON(
-        command: command, machine: Machine.description, seconds: seconds,
+        command: command, seed: seed, machine: Machine.description, seconds: seconds,
         families: outcomes.map {
           FamilyJSON(
             family: $0.family, workload: $0.workload, reference: $0.reference, rows: $0.rows,

@@ -112,11 +112,13 @@ enum CompareWorkloads {
   ) throws -> String {
     let shown = pictureRuns(runs)
     if let side = imageSide {
-      var images: [[[Double]]] = [[patterns[target], query]]
-      var labels = ["stored, query"]
+      // Five columns: steps 0 to 3 (blank where the retrieval had already stopped) and the final
+      // state; the first row holds the stored target and the query.
+      var images: [[[Double]]] = [[patterns[target], query, [], [], []]]
+      var labels = ["stored target, query"]
       for run in shown {
         let states = run.result.trajectory ?? [run.result.state]
-        let picks = [0, 1, 2, 3].filter { $0 < states.count - 1 }.map { states[$0] } + [run.result.state]
+        let picks = (0..<4).map { $0 < states.count - 1 ? states[$0] : [] } + [run.result.state]
         images.append(picks)
         labels.append("\(run.label.divergence), \(run.label.separation)")
       }
@@ -124,7 +126,7 @@ enum CompareWorkloads {
         title:
           "Query 1 recalled step by step (beta \(Table.format(shown.first?.label.beta ?? 0, digits: 4)))",
         images: images, side: side, rowLabels: labels,
-        columnLabels: ["step 0", "step 1", "step 2", "step 3", "final"])
+        columnLabels: ["step 0", "step 1", "step 2", "step 3", "final"], labelWidth: 230)
     }
     var sets = [
       SVG.PointSet(
@@ -250,10 +252,11 @@ enum CompareWorkloads {
     ]
     var paths: [[(x: Double, y: Double)]] = []
     for (k, run) in shown.enumerated() {
+      // Decreasing sizes, so that finals that coincide stay visible as concentric dots.
       sets.append(
         SVG.PointSet(
           label: "\(run.label.geometry) (final)", points: xy(run.result.state),
-          color: SVG.palette[k % SVG.palette.count], radius: 2.5))
+          color: SVG.palette[k % SVG.palette.count], radius: max(1.2, 4 - 1.2 * Double(k))))
       if k == 0, let trajectory = run.result.trajectory {
         for j in 0..<query.count {
           paths.append(trajectory.map { ($0.points[j, 0], $0.dimension > 1 ? $0.points[j, 1] : 0) })
@@ -381,9 +384,10 @@ enum CompareWorkloads {
       paths.append((run.result.trajectory ?? [query, run.result.state]).map(xy))
       sets.append(
         SVG.PointSet(
-          label: "\(run.label.geometry), \(run.label.separation) (final)", points: [xy(run.result.state)],
-          color: SVG.palette[k % SVG.palette.count], radius: 4))
+          label: "\(run.label.geometry), \(run.label.separation)", points: [xy(run.result.state)],
+          color: SVG.palette[k % SVG.palette.count], radius: max(1.5, 6 - 1.2 * Double(k))))
     }
-    return SVG.scatter(title: "Query 1: the mean's path, first two coordinates", sets: sets, paths: paths)
+    return SVG.scatter(
+      title: "Query 1: the mean's path to its final value, first two coordinates", sets: sets, paths: paths)
   }
 }
