@@ -15,7 +15,10 @@ let package = Package(
     .plugin(name: "CompareEngines", targets: ["CompareEngines"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // `swift package generate-documentation --target DAM` (DocC catalogs in Sources/*/*.docc). Only a
+    // command plugin: a clean `swift build` compiles its two plugin scripts, nothing else.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     // System libraries, found through pkg-config; `scripts/setup.sh` installs them on Debian.
