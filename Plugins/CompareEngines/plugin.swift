@@ -16,7 +16,10 @@ struct CompareEngines: CommandPlugin {
       Diagnostics.error("compare-engines: building dam failed:\n\(build.logText)")
       throw PluginFailure("building dam failed")
     }
-    guard let dam = build.builtArtifacts.first(where: { $0.kind == .executable && $0.url.lastPathComponent == "dam" })
+    guard
+      let dam = build.builtArtifacts.first(where: {
+        $0.kind == .executable && $0.url.lastPathComponent == "dam"
+      })
     else {
       throw PluginFailure("the build produced no `dam` executable")
     }

@@ -128,12 +128,15 @@ struct CompareCommandTests {
     (["--noise", "0.1", "--beta", "0"], "--beta"),
     (["--noise", "-1"], "--noise"),
     (["--noise", "0.1", "--geometry", "shk"], "--geometry"),
+    (["--queries", "m.npy", "--targets", "good.npy", "--noise", "0.1"], "--noise"),
+    (["--queries", "m.npy", "--targets", "good.npy", "--count", "3"], "--count"),
   ])
   func badInputIsRefusedAndNothingWritten(extra: [String], option: String) throws {
     let folder = try TemporaryFolder()
     defer { folder.remove() }
     try NPY.write(NumPyArray(shape: [2, 2], doubles: [1, 0, 0, 1]), to: folder.path("m.npy"))
     try NPY.write(NumPyArray(shape: [2], integers: [0, 2]), to: folder.path("bad.npy"))
+    try NPY.write(NumPyArray(shape: [2], integers: [0, 1]), to: folder.path("good.npy"))
     let arguments = extra.map { $0.hasSuffix(".npy") ? folder.path($0) : $0 }
     let run = try DamProcess.run(
       ["compare", "--memory", folder.path("m.npy"), "--report", folder.path("report")] + arguments)

@@ -25,6 +25,19 @@ enum CompareFiles {
         "required when --queries is not given: the corruption of the stored patterns that makes the queries (sd of Gaussian noise for vectors and points, the W2 distance for Gaussians)"
       )
     }
+    if queries != nil {
+      // These make queries from the memory; with queries given they would be silently ignored.
+      if settings.noise != nil {
+        throw CLIError("--noise", "applies when queries are made from the memory, not with --queries")
+      }
+      if settings.count != nil {
+        throw CLIError("--count", "applies when queries are made from the memory, not with --queries")
+      }
+      if settings.keepAtomOrder {
+        throw CLIError(
+          "--keep-atom-order", "applies when queries are made from the memory, not with --queries")
+      }
+    }
     if let noise = settings.noise, !(noise.isFinite && noise >= 0) {
       throw CLIError("--noise", "must be a finite number >= 0, got \(noise)")
     }
