@@ -121,6 +121,33 @@ struct CompareCommandTests {
     #expect(abs(final) < 1e-6)
   }
 
+  /// Gaussians queried with exact copies (`--noise 0`): under sparsemax at beta 50 the weights are
+  /// one-hot (W2² to the other patterns is at least 16, far beyond the margin of 1 over beta), the
+  /// Eu-DAM fixed point returns the stacked pattern and BW-DAM pushes the query by the optimal map
+  /// to itself; both end at W2² = 0 up to the round-off of the matrix square roots (1e-10).
+  @Test func gaussianCopiesAreRecalledExactly() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    var archive = NumPyArchive()
+    archive["means"] = try NumPyArray(shape: [3, 2], doubles: [0, 0, 4, 0, 0, 4])
+    archive["variances"] = try NumPyArray(shape: [3, 2], doubles: [1, 0.5, 0.3, 2, 1.5, 1.5])
+    try NPZ.write(archive, to: folder.path("g.npz"))
+    let run = try DamProcess.run([
+      "compare", "--memory", folder.path("g.npz"), "--noise", "0", "--count", "3", "--separation",
+      "sparsemax",
+      "--beta", "50", "--report", folder.path("report"), "--json",
+    ])
+    #expect(run.status == 0, "stderr: \(run.stderr)")
+    let rows = try Self.rows(run.stdout)
+    #expect(rows.map { $0["geometry"] as? String } == ["bures-wasserstein", "euclidean"])
+    for row in rows {
+      #expect(row["successes"] as? Int == 3)
+      #expect(row["mean_support"] as? Double == 1)
+      let final = try #require(row["mean_final_divergence"] as? Double)
+      #expect(abs(final) < 1e-10)
+    }
+  }
+
   @Test(arguments: [
     (["--queries", "m.npy"], "--targets"),
     (["--queries", "m.npy", "--targets", "bad.npy"], "--targets"),

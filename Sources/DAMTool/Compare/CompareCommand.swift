@@ -196,6 +196,7 @@ struct CompareCommand: ParsableCommand {
         throw CLIError("--count", "no queries for \(comparison.family)")
       }
     }
+    let load = CompareReport.loadAverage()
     let start = Terminal.now()
     var outcomes: [FamilyOutcome] = []
     for comparison in comparisons {
@@ -204,7 +205,7 @@ struct CompareCommand: ParsableCommand {
     Terminal.endProgress()
     let seconds = Terminal.now() - start
     let command = commandLine()
-    try CompareReport.write(outcomes, to: report, command: command, seed: seed, seconds: seconds)
+    try CompareReport.write(outcomes, to: report, command: command, seed: seed, seconds: seconds, load: load)
     if json {
       try JSONOutput.print(outcomes.flatMap(\.rows))
     } else {

@@ -110,11 +110,27 @@ enum CompareReport {
     var seed: UInt64
     var machine: String
     var seconds: Double
+    var loadAverage: String?
     var families: [FamilyJSON]
+
+    enum CodingKeys: String, CodingKey {
+      case command, seed, machine, seconds, families
+      case loadAverage = "load_average"
+    }
+  }
+
+  /// The one-minute load average from /proc/loadavg (Linux), for reading the timings: on a
+  /// machine busy with other work, wall times per retrieval grow with the load.
+  static func loadAverage() -> String? {
+    guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+      let first = text.split(separator: " ").first
+    else { return nil }
+    return String(first)
   }
 
   static func write(
-    _ outcomes: [FamilyOutcome], to path: String, command: String, seed: UInt64, seconds: Double
+    _ outcomes: [FamilyOutcome], to path: String, command: String, seed: UInt64, seconds: Double,
+    load: String?
   ) throws {
     var files: [String: String] = [:]
     var csv =
@@ -122,7 +138,7 @@ enum CompareReport {
     var markdown = """
       # Engines side by side
 
-      Command: `\(command)` (seed \(seed)), on \(Machine.description); \(Table.format(seconds, digits: 3)) s in all.
+      Command: `\(command)` (seed \(seed)), on \(Machine.description); \(Table.format(seconds, digits: 3)) s in all\(load.map { ", load average \($0) when it started" } ?? "").
 
       Every engine of a family gets the same seeded queries. A retrieval succeeds when its final state is
       nearest, in the family's reference divergence, to the stored pattern the query was made from
@@ -171,7 +187,7 @@ enum CompareReport {
     try folder.writeJSON(
       "results.json",
       ReportJSON(
-        command: command, seed: seed, machine: Machine.description, seconds: seconds,
+        command: command, seed: seed, machine: Machine.description, seconds: seconds, loadAverage: load,
         families: outcomes.map {
           FamilyJSON(
             family: $0.family, workload: $0.workload, reference: $0.reference, rows: $0.rows,
