@@ -13,11 +13,15 @@ let package = Package(
     .library(name: "MemoryFiles", targets: ["MemoryFiles"]),
     .library(name: "DAMDatasets", targets: ["DAMDatasets"]),
     .executable(name: "dam", targets: ["DAMTool"]),
+    .plugin(name: "CompareEngines", targets: ["CompareEngines"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     // Test-only: property-based tests of separation maps and divergences (DAMPropertyTests).
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    // `swift package generate-documentation --target DAM` (DocC catalogs in Sources/*/*.docc). Only a
+    // command plugin: a clean `swift build` compiles its two plugin scripts, nothing else.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     // System libraries, found through pkg-config; `scripts/setup.sh` installs them on Debian.
@@ -48,11 +52,29 @@ let package = Package(
     .testTarget(
       name: "DAMPropertyTests",
       dependencies: ["DAM", .product(name: "PropertyBased", package: "swift-property-based")]),
+
+    // `swift package compare-engines`: builds dam in release mode and runs `dam compare`.
+    .plugin(
+      name: "CompareEngines",
+      capability: .command(
+        intent: .custom(
+          verb: "compare-engines", description: "Build dam (release) and run dam compare: engines side by side"),
+        permissions: [.writeToPackageDirectory(reason: "dam compare writes its report (default reports/compare)")]),
+      path: "Plugins/CompareEngines"),
+
+    // The worked external divergence of Docs/extending.md: built only against DAM's public API.
+    .target(name: "KernelMMD", dependencies: ["DAM"], path: "Examples/KernelMMD/Sources"),
+    .testTarget(name: "KernelMMDTests", dependencies: ["KernelMMD", "DAM"], path: "Examples/KernelMMD/Tests"),
+    // Every Swift sample in Docs/ is compiled here (and checked to appear there verbatim).
+    .testTarget(
+      name: "DocsSamplesTests", dependencies: ["DAM", "NumPyFiles", "DAMDatasets", "KernelMMD"],
+      path: "Tests/DocsSamplesTests"),
   ]
 )
 
-// Strict settings for every target that has Swift sources, set once.
-for target in package.targets where target.type != .system {
+// Strict settings for every target that has Swift sources, set once (plugin targets accept no
+// settings).
+for target in package.targets where target.type != .system && target.type != .plugin {
   var settings = target.swiftSettings ?? []
   settings.append(contentsOf: [
     .enableUpcomingFeature("ExistentialAny"),

@@ -13,7 +13,7 @@ struct DAMCommand: ParsableCommand {
       """,
     version: "0.1.0",
     subcommands: [
-      DemoCommand.self, RetrieveCommand.self, SeparateCommand.self, DivergenceCommand.self,
+      DemoCommand.self, CompareCommand.self, RetrieveCommand.self, SeparateCommand.self, DivergenceCommand.self,
       ExperimentCommand.self, BenchCommand.self, MemoryCommand.self, BarycenterCommand.self,
     ],
     defaultSubcommand: nil)

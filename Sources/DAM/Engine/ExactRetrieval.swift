@@ -86,6 +86,7 @@ public enum ExactRetrieval {
   /// `Δ = yᵀXXᵀy - max_{y'≠y} yᵀXXᵀy' ≥ D²/(2β)` with `D² = 2 min(k, N - k)`.
   ///
   /// - Parameters:
+  ///   - patterns: the stored patterns, as rows of `X`.
   ///   - subset: distinct pattern indices, `1 ≤ k ≤ N` of them.
   ///   - beta: the paper's β (pass β/k for the engine's fixed point `Xᵀy/k`; see the type).
   /// - Throws: ``DAMError`` naming the bad argument.

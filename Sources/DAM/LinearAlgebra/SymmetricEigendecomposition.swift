@@ -3,7 +3,7 @@ import CLinearAlgebra
 /// The eigendecomposition `A = V diag(λ) Vᵀ` of a real symmetric matrix, computed with LAPACK's
 /// divide-and-conquer `dsyevd`.
 ///
-/// The input must be symmetric up to a relative tolerance (``symmetryTolerance``, default
+/// The input must be symmetric up to a relative tolerance (``defaultSymmetryTolerance``, default
 /// `1e-10` of the largest absolute element); within it the matrix is symmetrised as `(A + Aᵀ)/2`
 /// before factorisation, so that round-off asymmetry from earlier products is harmless.
 public struct SymmetricEigendecomposition: Sendable {

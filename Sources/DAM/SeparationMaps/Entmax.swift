@@ -8,7 +8,7 @@
 /// - Margin: `1/(α - 1)` for α > 1 (Blondel et al. 2020, Prop. 7): a gap of that size between the
 ///   top score and the next gives an exactly one-hot output. None at α = 1.
 /// - Algorithm: the threshold is found by a safeguarded Newton/bisection root finder
-///   (``_decreasingRoot``) to machine precision, on parametrisations that stay well conditioned
+///   (`_decreasingRoot`, internal) to machine precision, on parametrisations that stay well conditioned
 ///   from α = 1 + 1e-6 to α = 1000. With `dᵢ = max θ - θᵢ` and `t = α - 1`:
 ///   for α ≤ 2, `yᵢ(λ) = exp(log1p(-t(dᵢ + λ))/t)` (zero once `t(dᵢ + λ) ≥ 1`) with `Σ yᵢ(λ) = 1`
 ///   for one `λ ∈ [0, (1 - N^{-t})/t]`; as t → 0 this is `exp(-dᵢ - λ)`, softmax, so α close to 1

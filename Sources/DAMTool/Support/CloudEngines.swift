@@ -23,9 +23,14 @@ enum GeometryChoice: String, CaseIterable, ExpressibleByArgument {
 }
 
 /// A retrieval over point clouds, whatever the engine behind it.
-struct CloudRetriever {
-  let retrieve: (PointCloud) throws -> RetrievalResult<PointCloud>
+struct CloudRetriever: Sendable {
+  let run: @Sendable (_ query: PointCloud, _ recordingTrajectory: Bool) throws -> RetrievalResult<PointCloud>
   let description: String
+
+  /// Retrieves from a query, keeping every visited state when asked.
+  func retrieve(_ query: PointCloud, recordingTrajectory: Bool = false) throws -> RetrievalResult<PointCloud> {
+    try run(query, recordingTrajectory)
+  }
 }
 
 /// Builds point-cloud retrieval from run-time choices.
@@ -55,7 +60,7 @@ enum CloudEngines {
           memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping)
       }
       return CloudRetriever(
-        retrieve: { try engine.retrieve($0) },
+        run: { try engine.retrieve($0, recordingTrajectory: $1) },
         description: "sinkhorn (eps \(epsilon)), \(geometry.rawValue) (step \(tau), hellinger scale \(alpha))")
     case .euclidean:
       if epsilon != nil { throw CLIError("--epsilon", "applies to the Sinkhorn geometries (shk, wasserstein) only") }
@@ -73,12 +78,12 @@ enum CloudEngines {
       }
       let d = patterns[0].dimension
       return CloudRetriever(
-        retrieve: { query in
+        run: { query, recordingTrajectory in
           guard query.count == atoms else {
             throw CLIError(
               "--query", "euclidean stacks the atoms into vectors: the query has \(query.count) atoms, the patterns \(atoms)")
           }
-          let result = try engine.retrieve(query.points.elements)
+          let result = try engine.retrieve(query.points.elements, recordingTrajectory: recordingTrajectory)
           func cloud(_ v: [Double]) throws -> PointCloud {
             try PointCloud(points: Matrix(rows: atoms, columns: d, elements: v), weights: query.weights)
           }

@@ -77,11 +77,11 @@ enum SVG {
   /// A grid of grey-scale images (values in [0, 1], dark = 1) with row and column captions.
   static func imageGrid(
     title: String, images: [[[Double]]], side: Int, rowLabels: [String], columnLabels: [String],
-    cell: Double = 8
+    cell: Double = 8, labelWidth: Double = 150
   ) -> String {
     let imageSize = Double(side) * cell
     let gap = 14.0
-    let left = 150.0
+    let left = labelWidth
     let top = 56.0
     let columns = images.first?.count ?? 0
     let width = left + Double(columns) * (imageSize + gap) + gap

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// Every ```swift block in Docs/ must appear, line for line, in a compiled file: the samples in
+/// this folder (Samples.swift) or the example targets in Examples/. Lines are compared without
+/// their leading and trailing spaces (a sample inside a test function is indented), and empty
+/// lines are ignored.
+struct DocsCoverageTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+  static func normalised(_ text: String) -> [String] {
+    text.split(separator: "\n", omittingEmptySubsequences: false)
+      .map { $0.trimmingCharacters(in: .whitespaces) }
+      .filter { !$0.isEmpty }
+  }
+
+  static func files(under folder: String, suffix: String) -> [URL] {
+    let base = root.appendingPathComponent(folder)
+    guard let enumerator = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else {
+      return []
+    }
+    return enumerator.compactMap { $0 as? URL }.filter { $0.path.hasSuffix(suffix) }.sorted {
+      $0.path < $1.path
+    }
+  }
+
+  /// The ```swift blocks of a Markdown file, with their first line number.
+  static func swiftBlocks(_ markdown: String) -> [(line: Int, text: String)] {
+    var blocks: [(line: Int, text: String)] = []
+    var current: [String]? = nil
+    var start = 0
+    for (number, line) in markdown.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+      let trimmed = line.trimmingCharacters(in: .whitespaces)
+      if current == nil, trimmed == "```swift" {
+        current = []
+        start = number + 1
+      } else if current != nil, trimmed == "```" {
+        blocks.append((start, current!.joined(separator: "\n")))
+        current = nil
+      } else if current != nil {
+        current!.append(String(line))
+      }
+    }
+    return blocks
+  }
+
+  static func contains(_ haystack: [String], _ needle: [String]) -> Bool {
+    guard !needle.isEmpty, needle.count <= haystack.count else { return needle.isEmpty }
+    for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+      if Array(haystack[start..<(start + needle.count)]) == needle { return true }
+    }
+    return false
+  }
+
+  @Test func everySwiftSampleInDocsIsCompiled() throws {
+    let sources =
+      Self.files(under: "Tests/DocsSamplesTests", suffix: ".swift").filter {
+        !$0.path.hasSuffix("DocsCoverageTests.swift")
+      }
+      + Self.files(under: "Examples", suffix: ".swift")
+    #expect(!sources.isEmpty)
+    let compiled = try sources.map { Self.normalised(try String(contentsOf: $0, encoding: .utf8)) }
+    let documents = Self.files(under: "Docs", suffix: ".md")
+    #expect(documents.count >= 6, "the guides are in Docs/")
+    var blockCount = 0
+    for document in documents {
+      let markdown = try String(contentsOf: document, encoding: .utf8)
+      for block in Self.swiftBlocks(markdown) {
+        blockCount += 1
+        let lines = Self.normalised(block.text)
+        #expect(
+          compiled.contains { Self.contains($0, lines) },
+          "\(document.lastPathComponent):\(block.line): this sample is not in Tests/DocsSamplesTests or Examples"
+        )
+      }
+    }
+    #expect(blockCount >= 10, "the guides show code")
+  }
+
+  /// The checker itself: a block that is in no compiled file is reported.
+  @Test func aSampleThatIsNotCompiledIsCaught() {
+    let blocks = Self.swiftBlocks("text\n```swift\nlet x = 1\nlet y = 2\n```\nmore\n```sh\nls\n```\n")
+    #expect(blocks.count == 1)
+    #expect(blocks.first?.line == 2)
+    let lines = Self.normalised(blocks[0].text)
+    #expect(Self.contains(["a", "let x = 1", "let y = 2"], lines))
+    #expect(!Self.contains(["let x = 1", "b", "let y = 2"], lines))
+  }
+}

@@ -1,0 +1,204 @@
+// The Swift samples of Docs/*.md, compiled and run. DocsCoverageTests checks that every ```swift
+// block of Docs/ appears verbatim (up to indentation) in this folder or in Examples/.
+
+import DAM
+import DAMDatasets
+import Foundation
+import KernelMMD
+import NumPyFiles
+import Testing
+
+// MARK: getting-started.md
+
+/// Reads the point clouds of a NumPy `.npz` (`points` of shape (N, n, d)) into `PointCloud`s.
+func readClouds(_ path: String) throws -> [PointCloud] {
+  let archive = try NPZ.read(contentsOf: path)
+  guard let points = archive["points"], points.shape.count == 3 else {
+    throw DAMError(.invalidArgument, argument: path, "needs `points` of shape (N, n, d)")
+  }
+  let (count, atoms, dimension) = (points.shape[0], points.shape[1], points.shape[2])
+  let values = points.doubles()
+  let size = atoms * dimension
+  return try (0..<count).map { i in
+    try PointCloud(
+      points: Matrix(rows: atoms, columns: dimension, elements: Array(values[(i * size)..<((i + 1) * size)])))
+  }
+}
+
+/// Stores the clouds of `path`, makes a noisy copy of cloud `index` with its atoms shuffled, and
+/// returns the index of the pattern the engine recalls.
+func recallNoisyCopy(of index: Int, from path: String) throws -> Int {
+  let clouds = try readClouds(path)
+  let memory = try Memory(divergence: SinkhornDivergence(epsilon: 0.1), patterns: clouds)
+  let engine = try RetrievalEngine(
+    memory: memory, separation: .softmax, geometry: SHKGeometry.wasserstein(step: 0.5), beta: 20,
+    stopping: StoppingRule(maxSteps: 30, energyTolerance: 1e-7, positionTolerance: nil, massTolerance: nil))
+
+  var generator = SeededGenerator(seed: 42)
+  let rows = clouds[index].points.rowArrays.shuffled(using: &generator)
+  let noisy = try PointCloud(
+    points: Matrix(rowArrays: rows.map { $0.map { $0 + 0.2 * generator.nextGaussian() } }))
+  let result = try engine.retrieve(noisy)
+  return result.nearestPattern
+}
+
+// MARK: custom-memory.md
+
+struct CustomMemorySamples {
+  @Test func sparseVectors() throws {
+    let memory = try Memory(
+      divergence: .squaredEuclidean,
+      patterns: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]])
+    let engine = try RetrievalEngine(
+      memory: memory, separation: .sparsemax, geometry: EuclideanGeometry(), beta: 4)
+    let result = try engine.retrieve([0.9, 0.2, 0, 0.1])
+    print(result.weights)  // [1.0, 0.0, 0.0]: the other patterns get exactly zero weight
+    print(result.state)  // [1.0, 0.0, 0.0, 0.0]
+    #expect(result.weights == [1, 0, 0])
+    #expect(result.state == [1, 0, 0, 0])
+  }
+
+  @Test func pointClouds() throws {
+    let clouds = try [
+      PointCloud(points: Matrix(rowArrays: [[0, 0], [1, 0], [0, 1]])),
+      PointCloud(points: Matrix(rowArrays: [[4, 4], [5, 4], [4, 5]]), weights: [0.5, 0.25, 0.25]),
+    ]
+    let memory = try Memory(divergence: SinkhornDivergence(epsilon: 0.05), patterns: clouds)
+    let engine = try RetrievalEngine(
+      memory: memory, separation: .softmax,
+      geometry: SHKGeometry(step: 0.5, hellingerScale: 0.005),  // tau * alpha <= eps / 20
+      beta: 20,
+      stopping: StoppingRule(
+        maxSteps: 50, energyTolerance: 1e-7, positionTolerance: nil, massTolerance: nil, patience: 3))
+    let noisy = try PointCloud(points: Matrix(rowArrays: [[4.2, 3.9], [3.9, 4.1], [5.1, 4.0]]))
+    let recalled = try engine.retrieve(noisy)
+    print(recalled.nearestPattern, recalled.state.weights)  // 1, weights moving toward (0.5, 0.25, 0.25)
+    #expect(recalled.nearestPattern == 1)
+    #expect(recalled.divergences[1] < (try engine.snapshot(at: noisy).divergences[1]))
+  }
+
+  @Test func gaussians() throws {
+    let gaussians = try [
+      Gaussian(mean: [0, 0], covariance: Matrix(rowArrays: [[1, 0.3], [0.3, 0.5]])),
+      Gaussian(mean: [3, 0], variances: [0.5, 2]),
+    ]
+    let memory = try Memory(divergence: BuresWassersteinDivergence(), patterns: gaussians)
+    let engine = try RetrievalEngine(
+      memory: memory, separation: .sparsemax, geometry: BuresWassersteinGeometry(step: 0.5), beta: 2)
+    let query = try Gaussian(mean: [2.6, 0.3], variances: [0.7, 1.5])
+    let result = try engine.retrieve(query)
+    print(result.nearestPattern, result.state.mean)  // 1, [3.0, 0.0]
+    #expect(result.nearestPattern == 1)
+    // The damped step contracts at least by half per step and stops once a step moves <= 1e-9.
+    for (a, b) in zip(result.state.mean, [3.0, 0.0]) { #expect(abs(a - b) < 1e-8) }
+  }
+
+  @Test func runtimeChoice() throws {
+    let patterns: [[Double]] = [[1, 0], [0, 1], [-1, 0]]
+    let maps: [String: AnySeparationMap] = [
+      "softmax": AnySeparationMap(Softmax()),
+      "entmax": AnySeparationMap(Entmax15()),
+      "normmax": AnySeparationMap(try Normmax(alpha: 2)),
+    ]
+    let memory = try Memory(divergence: .squaredEuclidean, patterns: patterns)
+    var engines: [String: AnyRetrievalEngine<[Double]>] = [:]
+    for (name, map) in maps {
+      engines[name] = AnyRetrievalEngine(
+        try RetrievalEngine(memory: memory, separation: map, geometry: EuclideanGeometry(), beta: 5))
+    }
+    let recalled = try engines["entmax"]!.retrieve([0.8, 0.3])
+    #expect(recalled.nearestPattern == 0)
+    #expect(engines.count == 3)
+  }
+
+  @Test func growingMemory() throws {
+    var memory = try Memory(divergence: .squaredEuclidean, patterns: [[1, 0], [0, 1]])
+    try memory.append([-1, 0])
+    // A pattern of the wrong dimension is refused and the memory is left as it was.
+    #expect(throws: DAMError.self) { try memory.append([1, 2, 3]) }
+    #expect(memory.count == 3)
+  }
+
+  @Test func separationMapsAlone() throws {
+    let scores = [2.0, 1.5, -1.0]
+    let soft = try Softmax().separate(scores)
+    let sparse = try Sparsemax().separate(scores)
+    print(soft.weights)  // [0.60, 0.36, 0.03]: every pattern keeps some weight
+    print(sparse.weights)  // [0.75, 0.25, 0.0]: the Euclidean projection onto the simplex
+    #expect(sparse.weights == [0.75, 0.25, 0])
+    #expect(soft.weights.allSatisfy { $0 > 0 })
+  }
+}
+
+// MARK: extending.md
+
+struct ExtendingSamples {
+  @Test func externalDivergenceInTheEngine() throws {
+    let clouds = try [
+      PointCloud(points: Matrix(rowArrays: [[0, 0], [1, 0], [0, 1], [1, 1]])),
+      PointCloud(points: Matrix(rowArrays: [[4, 4], [5, 4], [4, 5], [5, 5]])),
+    ]
+    let memory = try Memory(divergence: GaussianKernelMMD(bandwidth: 1), patterns: clouds)
+    let engine = try RetrievalEngine(
+      memory: memory, separation: .softmax, geometry: SHKGeometry.wasserstein(step: 0.5), beta: 20,
+      stopping: StoppingRule(
+        maxSteps: 200, energyTolerance: 1e-12, positionTolerance: nil, massTolerance: nil))
+    let noisy = try PointCloud(
+      points: Matrix(rowArrays: [[4.3, 3.8], [5.2, 4.1], [3.9, 5.2], [4.8, 5.1]]))
+    let result = try engine.retrieve(noisy)
+    print(result.nearestPattern, result.energies.first!, result.energy)  // 1, then a lower energy
+    #expect(result.nearestPattern == 1)
+    #expect(result.energy < result.energies[0])
+  }
+
+  @Test func conformanceOfTheExternalDivergence() throws {
+    let state = try PointCloud(points: Matrix(rowArrays: [[0.1, 0.2], [0.9, -0.1], [0.4, 0.8]]))
+    let patterns = try [
+      PointCloud(points: Matrix(rowArrays: [[0, 0], [1, 0]])),
+      PointCloud(points: Matrix(rowArrays: [[0.5, 1], [1, 1], [0, 1]])),
+    ]
+    let direction: [Double] = [1, 0, -0.5, 0.3, 0.2, -1]
+    let divergence = try GaussianKernelMMD(bandwidth: 0.7)
+    // How to move a state along the direction, and the slope a variation predicts along it.
+    let displace: (PointCloud, Double) -> PointCloud = { cloud, t in
+      let moved = zip(cloud.points.elements, direction).map { $0 + t * $1 }
+      return try! PointCloud(points: Matrix(rows: 3, columns: 2, elements: moved))
+    }
+    let derivative: (MeasureVariation) -> Double = { variation in
+      var slope = 0.0  // the sum over atoms j of w_j <grad phi(y_j), direction_j>
+      for j in 0..<3 {
+        for t in 0..<2 { slope += state.weights[j] * variation.velocity[2 * j + t] * direction[2 * j + t] }
+      }
+      return slope
+    }
+    let failures = DivergenceConformance.check(
+      divergence, state: state, patterns: patterns, identicalPairs: patterns.map { ($0, $0) },
+      displace: displace, derivative: derivative, step: 1e-5, tolerance: 1e-8)
+    print(failures)  // []: value, identity, finite differences and linearity all hold
+    #expect(failures.isEmpty, "\(failures)")
+  }
+}
+
+// MARK: getting-started.md, run
+
+struct GettingStartedSamples {
+  @Test func numpyCloudsRoundTrip() throws {
+    // Five clouds of 30 points around distinct centres, written as NumPy's np.savez would.
+    var generator = SeededGenerator(seed: 5)
+    var values: [Double] = []
+    for i in 0..<5 {
+      for _ in 0..<30 {
+        values += [3 * Double(i) + 0.6 * generator.nextGaussian(), 0.6 * generator.nextGaussian()]
+      }
+    }
+    var archive = NumPyArchive()
+    archive["points"] = try NumPyArray(shape: [5, 30, 2], doubles: values)
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "docs-clouds-\(UUID().uuidString).npz"
+    ).path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try NPZ.write(archive, to: path)
+    #expect(try readClouds(path).count == 5)
+    for index in 0..<5 { #expect(try recallNoisyCopy(of: index, from: path) == index) }
+  }
+}
