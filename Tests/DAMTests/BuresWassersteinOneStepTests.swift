@@ -95,9 +95,11 @@ struct BuresWassersteinOneStepTests {
     var variation = divergence.zeroVariation(at: state)
     for (weight, pattern) in zip(item.weights, patterns) {
       let cache = try divergence.prepare(pattern)
-      let evaluation = try divergence.evaluate(state, query: (), pattern: pattern, cache: cache)
+      let evaluation = try divergence.evaluate(
+        state, query: divergence.prepareQuery(state), pattern: pattern, cache: cache)
       try divergence.accumulate(
-        weight, of: evaluation, at: state, query: (), pattern: pattern, cache: cache, into: &variation)
+        weight, of: evaluation, at: state, query: divergence.prepareQuery(state), pattern: pattern,
+        cache: cache, into: &variation)
     }
     let next = try BuresWassersteinGeometry().step(from: state, along: variation)
     let expected = try Matrix(rowArrays: item.nextCovariance)

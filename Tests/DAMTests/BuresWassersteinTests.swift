@@ -215,13 +215,15 @@ struct BuresWassersteinTests {
     let pattern = try Gaussian(mean: [0, 2, 1], variances: [1, 0.2, 3])
     let promotedState = try Gaussian(mean: state.mean, covariance: state.covarianceMatrix)
     let promotedPattern = try Gaussian(mean: pattern.mean, covariance: pattern.covarianceMatrix)
-    let fast = try divergence.evaluate(state, query: (), pattern: pattern, cache: divergence.prepare(pattern))
+    let fast = try divergence.evaluate(
+      state, query: divergence.prepareQuery(state), pattern: pattern, cache: divergence.prepare(pattern))
     guard case .diagonal(let diagonalMap) = fast.map else {
       Issue.record("two diagonal Gaussians should give a diagonal map")
       return
     }
     for (s, p) in [(promotedState, pattern), (state, promotedPattern), (promotedState, promotedPattern)] {
-      let slow = try divergence.evaluate(s, query: (), pattern: p, cache: divergence.prepare(p))
+      let slow = try divergence.evaluate(
+        s, query: divergence.prepareQuery(s), pattern: p, cache: divergence.prepare(p))
       #expect(Self.relative(slow.value, fast.value) < 1e-13)
       guard case .full(let map) = slow.map else {
         Issue.record("a full Gaussian should give a full map")

@@ -55,23 +55,19 @@ where G.State == D.State, G.Variation == D.Variation {
   public func snapshot(at state: D.State, previous: Snapshot? = nil) throws -> Snapshot {
     let query = try memory.divergence.prepareQuery(state, previous: previous?.query)
     let divergence = memory.divergence
-    var evaluations: [D.Evaluation] = []
-    evaluations.reserveCapacity(memory.count)
+    let evaluations = try divergence.evaluateAll(
+      state, query: query, patterns: memory.patterns, caches: memory.caches, previous: previous?.evaluations)
     var divergences: [Double] = []
     divergences.reserveCapacity(memory.count)
     var scores: [Double] = []
     scores.reserveCapacity(memory.count)
     for i in 0..<memory.count {
-      let evaluation = try divergence.evaluate(
-        state, query: query, pattern: memory.patterns[i], cache: memory.caches[i],
-        previous: previous?.evaluations[i])
-      let value = divergence.value(of: evaluation)
+      let value = divergence.value(of: evaluations[i])
       guard value.isFinite else {
         throw DAMError(
           .numericalFailure, argument: "query",
           "the divergence to pattern \(i) is \(value); the query or the pattern is out of range")
       }
-      evaluations.append(evaluation)
       divergences.append(value)
       scores.append(-beta * value)
     }
@@ -90,11 +86,9 @@ where G.State == D.State, G.Variation == D.Variation {
   public func step(from state: D.State, snapshot: Snapshot) throws -> D.State {
     let divergence = memory.divergence
     var variation = divergence.zeroVariation(at: state)
-    for i in 0..<memory.count where snapshot.weights[i] != 0 {
-      try divergence.accumulate(
-        snapshot.weights[i], of: snapshot.evaluations[i], at: state, query: snapshot.query,
-        pattern: memory.patterns[i], cache: memory.caches[i], into: &variation)
-    }
+    try divergence.accumulateAll(
+      snapshot.weights, of: snapshot.evaluations, at: state, query: snapshot.query, patterns: memory.patterns,
+      caches: memory.caches, into: &variation)
     return try geometry.step(from: state, along: variation)
   }
 
