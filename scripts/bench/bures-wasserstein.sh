@@ -54,8 +54,17 @@ OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 numpy_run > "$tmp/numpy1.json"
 OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" numpy_run > "$tmp/numpy.json"
 
 OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" "$DAM" bench bures-wasserstein --memories "$N" --dimension "$D" --beta "$BETA" --runs "$RUNS" --json > "$tmp/dam.json"
+# The system OpenBLAS (0.3.21) may not recognise a recent CPU and fall back to old SSE3 kernels
+# ("Prescott"; OPENBLAS_VERBOSE=2 prints the choice). Run dam again with the kernels the CPU flags allow.
+CORETYPE=""
+if grep -qw avx512f /proc/cpuinfo; then CORETYPE=SkylakeX; elif grep -qw avx2 /proc/cpuinfo; then CORETYPE=Haswell; fi
+if [ -n "$CORETYPE" ]; then
+  OPENBLAS_CORETYPE="$CORETYPE" OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" "$DAM" bench bures-wasserstein --memories "$N" --dimension "$D" --beta "$BETA" --runs "$RUNS" --json > "$tmp/dam-core.json"
+else
+  echo '{"variants": []}' > "$tmp/dam-core.json"
+fi
 
-python3 - "$tmp/numpy.json" "$tmp/dam.json" "$OUT" "$N" "$D" "$BETA" "$RUNS" "$tmp/numpy1.json" "$THREADS" <<'PY'
+python3 - "$tmp/numpy.json" "$tmp/dam.json" "$OUT" "$N" "$D" "$BETA" "$RUNS" "$tmp/numpy1.json" "$THREADS" "$tmp/dam-core.json" "$CORETYPE" <<'PY'
 import json, os, platform, subprocess, sys
 numpy_result = json.load(open(sys.argv[1])); dam = json.load(open(sys.argv[2])); numpy1 = json.load(open(sys.argv[8]))
 out, N, d, beta, runs, threads = sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7], sys.argv[9]
@@ -66,6 +75,8 @@ what = "NumPy batched reference (distances only: broadcast matmul + batched eigv
 rows = [(what + ", 1 BLAS thread", numpy1["seconds"], numpy1["cpu_seconds"]),
         (what + f", {threads} BLAS threads", numpy_result["seconds"], numpy_result["cpu_seconds"])]
 rows += [("dam: " + v["name"], v["seconds"], v["cpu_seconds"]) for v in dam["variants"]]
+core, coretype = json.load(open(sys.argv[10])), sys.argv[11]
+rows += [(f"dam with OPENBLAS_CORETYPE={coretype}: " + v["name"], v["seconds"], v["cpu_seconds"]) for v in core["variants"]]
 lines = [
     "# Performance: Gaussian memories (BW-DAM)",
     "",
