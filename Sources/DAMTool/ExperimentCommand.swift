@@ -30,6 +30,15 @@ struct ExperimentCommand: ParsableCommand {
     Experiment(name: BWDAMSyntheticExperiment.name, summary: BWDAMSyntheticExperiment.summary) {
       try BWDAMSyntheticExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
     },
+    Experiment(name: BWDAMOneStepExperiment.name, summary: BWDAMOneStepExperiment.summary) {
+      try BWDAMOneStepExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
+    },
+    Experiment(name: BWDAMCapacityExperiment.name, summary: BWDAMCapacityExperiment.summary) {
+      try BWDAMCapacityExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
+    },
+    Experiment(name: BWDAMEllipsesExperiment.name, summary: BWDAMEllipsesExperiment.summary) {
+      try BWDAMEllipsesExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
+    },
     Experiment(name: MetastableStatesExperiment.name, summary: MetastableStatesExperiment.summary) {
       try MetastableStatesExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
     },

@@ -116,7 +116,8 @@ struct PruningTests {
     for first in gaussians.prefix(10) {
       for second in gaussians {
         let bound = try #require(
-          divergence.lowerBound(first, query: (), pattern: second, cache: try divergence.prepare(second)))
+          divergence.lowerBound(
+            first, query: try divergence.prepareQuery(first), pattern: second, cache: try divergence.prepare(second)))
         let exact = try BuresWasserstein.distanceSquared(first, second)
         #expect(bound <= exact + 1e-12 * max(1, exact))
       }

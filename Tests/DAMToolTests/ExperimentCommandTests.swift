@@ -7,7 +7,8 @@ struct ExperimentCommandTests {
     #expect(run.status == 0)
     for name in [
       "shk-gaussian-clouds", "shk-random-patterns", "shk-weighted-digits", "hopfield-basins",
-      "hopfield-metastable-states", "bw-dam-synthetic",
+      "hopfield-metastable-states", "bw-dam-synthetic", "bw-dam-one-step", "bw-dam-capacity",
+      "bw-dam-ellipses",
     ] {
       #expect(run.stdout.contains(name), "\(name) is listed")
     }
@@ -23,7 +24,10 @@ struct ExperimentCommandTests {
   @Test(arguments: [
     ("hopfield-basins", ["summary.md", "basins.svg", "results.json"]),
     ("shk-random-patterns", ["summary.md", "results.csv", "results.json", "recall.svg"]),
-    ("bw-dam-synthetic", ["summary.md", "results.csv", "results.json", "retrieval.svg"]),
+    ("bw-dam-synthetic", ["summary.md", "results.csv", "results.json", "retrieval.svg", "drifts.json"]),
+    ("bw-dam-one-step", ["summary.md", "results.csv", "results.json", "one-step.svg"]),
+    ("bw-dam-capacity", ["summary.md", "results.csv", "results.json", "capacity.svg"]),
+    ("bw-dam-ellipses", ["summary.md", "results.csv", "results.json", "ellipses.svg"]),
   ])
   func quickRunWritesTheReport(name: String, files: [String]) throws {
     let folder = try TemporaryFolder()

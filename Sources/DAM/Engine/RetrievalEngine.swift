@@ -205,32 +205,48 @@ where G.State == D.State, G.Variation == D.Variation {
   private func _evaluateConcurrently(
     _ indices: [Int], state: D.State, query: D.QueryCache, previous: Snapshot?, parallelism: Int
   ) throws -> [D.Evaluation] {
-    let box = _ResultsBox<D.Evaluation>(count: indices.count)
-    let workers = min(parallelism, indices.count)
+    // Contiguous chunks of `indices`, each evaluated by the divergence's `evaluateAll` (which a
+    // divergence may batch); chunk boundaries depend only on the count, and every evaluation is
+    // independent of the others, so the thread count changes nothing.
+    let chunks = min(max(parallelism, 1), indices.count)
+    let box = _ResultsBox<[D.Evaluation]>(count: chunks)
     let divergence = memory.divergence
     let memory = memory
-    let work: @Sendable (Int) -> Void = { position in
-      let i = indices[position]
+    let work: @Sendable (Int) -> Void = { chunk in
+      let range = _blockRange(chunk, of: chunks, count: indices.count)
+      let selected = range.map { indices[$0] }
+      var previousEvaluations: [D.Evaluation]? = nil
+      if let previous {
+        let found = selected.compactMap { previous.evaluations[$0] }
+        guard found.count == selected.count else {
+          // Some were skipped at the previous state: evaluate one by one, warm where possible.
+          box.set(
+            chunk,
+            Result {
+              try selected.map { i in
+                try divergence.evaluate(
+                  state, query: query, pattern: memory.patterns[i], cache: memory.caches[i],
+                  previous: previous.evaluations[i])
+              }
+            })
+          return
+        }
+        previousEvaluations = found
+      }
       box.set(
-        position,
+        chunk,
         Result {
-          try divergence.evaluate(
-            state, query: query, pattern: memory.patterns[i], cache: memory.caches[i],
-            previous: previous?.evaluations[i])
+          try divergence.evaluateAll(
+            state, query: query, patterns: selected.map { memory.patterns[$0] },
+            caches: selected.map { memory.caches[$0] }, previous: previousEvaluations)
         })
     }
-    if workers <= 1 {
-      for position in indices.indices { work(position) }
+    if chunks <= 1 {
+      for chunk in 0..<chunks { work(chunk) }
     } else {
-      DispatchQueue.concurrentPerform(iterations: workers) { worker in
-        var position = worker
-        while position < indices.count {
-          work(position)
-          position += workers
-        }
-      }
+      DispatchQueue.concurrentPerform(iterations: chunks, execute: work)
     }
-    return try box.values()
+    return try box.values().flatMap { $0 }
   }
 
   /// The energy `E(ξ) = -(1/β) Ω*(-β D(ξ, X·))` at a state.
@@ -242,11 +258,18 @@ where G.State == D.State, G.Variation == D.Variation {
   public func step(from state: D.State, snapshot: Snapshot) throws -> D.State {
     let divergence = memory.divergence
     var variation = divergence.zeroVariation(at: state)
-    for i in 0..<memory.count where snapshot.weights[i] != 0 {
-      guard let evaluation = snapshot.evaluations[i] else { continue }
-      try divergence.accumulate(
-        snapshot.weights[i], of: evaluation, at: state, query: snapshot.query,
-        pattern: memory.patterns[i], cache: memory.caches[i], into: &variation)
+    // Only evaluated patterns with nonzero weight contribute (skipped ones have weight 0).
+    var indices: [Int] = []
+    for i in 0..<memory.count where snapshot.weights[i] != 0 && snapshot.evaluations[i] != nil { indices.append(i) }
+    if indices.count == memory.count {
+      try divergence.accumulateAll(
+        snapshot.weights, of: snapshot.evaluations.map { $0! }, at: state, query: snapshot.query,
+        patterns: memory.patterns, caches: memory.caches, into: &variation)
+    } else {
+      try divergence.accumulateAll(
+        indices.map { snapshot.weights[$0] }, of: indices.map { snapshot.evaluations[$0]! }, at: state,
+        query: snapshot.query, patterns: indices.map { memory.patterns[$0] },
+        caches: indices.map { memory.caches[$0] }, into: &variation)
     }
     return try geometry.step(from: state, along: variation)
   }

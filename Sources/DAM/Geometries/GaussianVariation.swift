@@ -54,12 +54,37 @@ public struct GaussianVariation: Sendable, Hashable {
       weightedMaps = .full(sum)
     case (_, .full(let matrix)):
       guard matrix.rows == d, matrix.columns == d else {
-        throw DAMError.mismatch("map", "is \(matrix.rows) x \(matrix.columns), the variation has dimension \(d)")
+        throw DAMError.mismatch(
+          "map", "is \(matrix.rows) x \(matrix.columns), the variation has dimension \(d)")
       }
       var sum = BuresWasserstein._fullMatrix(weightedMaps)
       for k in 0..<(d * d) { sum._elements[k] += weight * matrix._elements[k] }
       weightedMaps = .full(sum)
     }
+    totalWeight += weight
+  }
+
+  /// Adds another variation of the same dimension (its sums of means, maps and weights).
+  mutating func _add(_ other: GaussianVariation) throws(DAMError) {
+    guard other.dimension == dimension else {
+      throw DAMError.mismatch("variation", "has dimension \(other.dimension), this one has \(dimension)")
+    }
+    for k in 0..<dimension { weightedMeans[k] += other.weightedMeans[k] }
+    let total = totalWeight + other.totalWeight
+    // The sum of maps with weight 1 (and a zero mean, which leaves the means exactly as they are),
+    // through `add` for its diagonal/full promotion rules.
+    try add(1, mean: [Double](repeating: 0, count: dimension), map: other.weightedMaps)
+    totalWeight = total
+  }
+
+  /// Adds `weight × μ` to the means and `weight` to the total, leaving the maps alone: for a
+  /// pattern whose map contribution is below round-off (see
+  /// ``BuresWassersteinDivergence/accumulateAll(_:of:at:query:patterns:caches:into:)``).
+  mutating func _addMeanOnly(_ weight: Double, mean: [Double]) throws(DAMError) {
+    guard mean.count == dimension else {
+      throw DAMError.mismatch("mean", "has \(mean.count) values, the variation has dimension \(dimension)")
+    }
+    for k in 0..<dimension { weightedMeans[k] += weight * mean[k] }
     totalWeight += weight
   }
 

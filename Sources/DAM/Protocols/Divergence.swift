@@ -56,6 +56,13 @@ public protocol Divergence: Sendable {
     _ state: State, query: QueryCache, pattern: Pattern, cache: PatternCache, previous: Evaluation?
   ) throws -> Evaluation
 
+  /// Evaluates at every stored pattern, in order (`previous`: the previous step's evaluations, in
+  /// the same order). The default calls ``evaluate(_:query:pattern:cache:previous:)`` for each
+  /// pattern in turn; override it to evaluate patterns concurrently or in batches. The result must
+  /// not depend on how the work is scheduled.
+  func evaluateAll(
+    _ state: State, query: QueryCache, patterns: [Pattern], caches: [PatternCache], previous: [Evaluation]?
+  ) throws -> [Evaluation]
   /// The value `D(ξ, X)` held by an evaluation.
   func value(of evaluation: Evaluation) -> Double
 
@@ -73,6 +80,14 @@ public protocol Divergence: Sendable {
   func accumulate(
     _ weight: Double, of evaluation: Evaluation, at state: State, query: QueryCache,
     pattern: Pattern, cache: PatternCache, into variation: inout Variation) throws
+  /// Adds `weights[i] × variation(ξ, Xᵢ)` into `variation` for every pattern with nonzero weight.
+  /// The default calls ``accumulate(_:of:at:query:pattern:cache:into:)`` in pattern order;
+  /// override it to compute variations concurrently (reducing in a fixed order) or to skip
+  /// contributions below round-off, saying so in the documentation.
+  func accumulateAll(
+    _ weights: [Double], of evaluations: [Evaluation], at state: State, query: QueryCache,
+    patterns: [Pattern],
+    caches: [PatternCache], into variation: inout Variation) throws
 }
 
 extension Divergence {
@@ -88,6 +103,30 @@ extension Divergence {
     try evaluate(state, query: query, pattern: pattern, cache: cache)
   }
 
+  /// Evaluates the patterns one after the other.
+  public func evaluateAll(
+    _ state: State, query: QueryCache, patterns: [Pattern], caches: [PatternCache], previous: [Evaluation]?
+  ) throws -> [Evaluation] {
+    var evaluations: [Evaluation] = []
+    evaluations.reserveCapacity(patterns.count)
+    for i in patterns.indices {
+      evaluations.append(
+        try evaluate(state, query: query, pattern: patterns[i], cache: caches[i], previous: previous?[i]))
+    }
+    return evaluations
+  }
+  /// Accumulates the patterns with nonzero weight one after the other, in order.
+  public func accumulateAll(
+    _ weights: [Double], of evaluations: [Evaluation], at state: State, query: QueryCache,
+    patterns: [Pattern],
+    caches: [PatternCache], into variation: inout Variation
+  ) throws {
+    for i in patterns.indices where weights[i] != 0 {
+      try accumulate(
+        weights[i], of: evaluations[i], at: state, query: query, pattern: patterns[i], cache: caches[i],
+        into: &variation)
+    }
+  }
   /// Accepts every pattern.
   public func checkCompatible(_ pattern: Pattern, with reference: Pattern) throws {}
 

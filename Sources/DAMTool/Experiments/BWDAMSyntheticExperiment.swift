@@ -51,17 +51,49 @@ enum BWDAMSyntheticExperiment {
   struct Outcome {
     var oneStep: [Bool] = []
     var kSteps: [Bool] = []
+    /// Diagnostics of the BW-DAM runs that did not end at the perturbed memory.
+    var drifts: [Drift] = []
+  }
+
+  /// Why a BW-DAM query ended away from its memory: distances among the query, its memory `i`, the
+  /// memory `j` nearest to memory `i`, and the memory `w` the state ended nearest to; the weight of
+  /// `i` at the query and at the end; the energy at the start and the end.
+  struct Drift: Encodable {
+    var dimension: Int
+    var beta: Double
+    var query: Int
+    var ended: Int
+    var neighbour: Int
+    var queryToMemory: Double
+    var queryToEnded: Double
+    var memoryToNeighbour: Double
+    var memoryToEnded: Double
+    var finalToEnded: Double
+    var finalToMemory: Double
+    var startWeight: Double
+    var endWeight: Double
+    var endedWeight: Double
+    var startEnergy: Double
+    var endEnergy: Double
+    var energyOfMemory: Double
+    var energyOfEnded: Double
   }
 
   static let geometries = ["bures-wasserstein", "euclidean"]
 
-  /// The index of the pattern nearest to `state` in W₂ (the lowest on ties).
-  static func nearest(_ state: Gaussian, _ patterns: [Gaussian]) throws -> Int {
+  /// The index of the pattern of `memory` nearest to `state` in W₂ (the lowest on ties),
+  /// `excluded` left out; through the divergence's batched evaluation (values only).
+  static func nearest(
+    _ state: Gaussian, _ memory: Memory<BuresWassersteinDivergence>, excluding excluded: Int? = nil
+  ) throws -> Int {
+    let divergence = memory.divergence
+    let values = try divergence.evaluateAll(
+      state, query: divergence.prepareQuery(state), patterns: memory.patterns, caches: memory.caches,
+      previous: nil)
     var best = 0
     var bestValue = Double.infinity
-    for (i, p) in patterns.enumerated() {
-      let value = try BuresWasserstein.distanceSquared(state, p)
-      if value < bestValue { (best, bestValue) = (i, value) }
+    for (i, evaluation) in values.enumerated() where i != excluded && evaluation.value < bestValue {
+      (best, bestValue) = (i, evaluation.value)
     }
     return best
   }
@@ -72,17 +104,21 @@ enum BWDAMSyntheticExperiment {
     let perturbed = Int((queryFraction * Double(count)).rounded())
     let queryCount = min(trials, perturbed)
     let distance = minimumEigenvalue.squareRoot()
-    let stopping = try StoppingRule(maxSteps: steps, energyTolerance: nil, positionTolerance: nil, massTolerance: nil)
+    let stopping = try StoppingRule(
+      maxSteps: steps, energyTolerance: nil, positionTolerance: nil, massTolerance: nil)
     let configurations = betas.flatMap { beta in geometries.map { (beta, $0) } }
     var rows: [Row] = []
+    var drifts: [Drift] = []
     for (number, d) in dimensions.enumerated() {
       Terminal.progress("\(name): dimension \(d) (\(number + 1)/\(dimensions.count))")
       let model = try WassersteinSphereModel(
-        dimension: d, radius: radius, minimumEigenvalue: minimumEigenvalue, maximumEigenvalue: maximumEigenvalue)
+        dimension: d, radius: radius, minimumEigenvalue: minimumEigenvalue,
+        maximumEigenvalue: maximumEigenvalue)
       var generator = SeededGenerator(seed: seed &+ UInt64(d) &* 104_729)
       let patterns = try model.sample(count: count, using: &generator)
       let bwMemory = try Memory(divergence: BuresWassersteinDivergence(), patterns: patterns)
-      let euMemory = try Memory(divergence: .squaredEuclidean, patterns: patterns.map(GaussianSampling.stacked))
+      let euMemory = try Memory(
+        divergence: .squaredEuclidean, patterns: patterns.map(GaussianSampling.stacked))
       let bwEngines = try betas.map { beta in
         try RetrievalEngine(
           memory: bwMemory, separation: .softmax, geometry: BuresWassersteinGeometry(step: 0.5), beta: beta,
@@ -90,7 +126,8 @@ enum BWDAMSyntheticExperiment {
       }
       let euEngines = try betas.map { beta in
         try RetrievalEngine(
-          memory: euMemory, separation: .softmax, geometry: EuclideanGeometry(), beta: beta, stopping: stopping)
+          memory: euMemory, separation: .softmax, geometry: EuclideanGeometry(), beta: beta,
+          stopping: stopping)
       }
       let results = ParallelResults<Outcome>(count: queryCount, initial: Outcome())
       DispatchQueue.concurrentPerform(iterations: queryCount) { i in
@@ -103,15 +140,33 @@ enum BWDAMSyntheticExperiment {
           for (b, _) in betas.enumerated() {
             let bw = try bwEngines[b].retrieve(query, recordingTrajectory: true)
             let bwFirst = bw.trajectory.map { $0[min(1, $0.count - 1)] } ?? bw.state
-            outcome.oneStep.append(try nearest(bwFirst, patterns) == i)
-            outcome.kSteps.append(try nearest(bw.state, patterns) == i)
+            outcome.oneStep.append(try nearest(bwFirst, bwMemory) == i)
+            let ended = try nearest(bw.state, bwMemory)
+            outcome.kSteps.append(ended == i)
+            if ended != i {
+              let engine = bwEngines[b]
+              let start = try engine.snapshot(at: query)
+              let end = try engine.snapshot(at: bw.state)
+              let neighbour = try nearest(patterns[i], bwMemory, excluding: i)
+              outcome.drifts.append(
+                Drift(
+                  dimension: d, beta: betas[b], query: i, ended: ended, neighbour: neighbour,
+                  queryToMemory: start.divergences[i], queryToEnded: start.divergences[ended],
+                  memoryToNeighbour: try BuresWasserstein.distanceSquared(patterns[i], patterns[neighbour]),
+                  memoryToEnded: try BuresWasserstein.distanceSquared(patterns[i], patterns[ended]),
+                  finalToEnded: end.divergences[ended], finalToMemory: end.divergences[i],
+                  startWeight: start.weights[i],
+                  endWeight: end.weights[i], endedWeight: end.weights[ended], startEnergy: start.energy,
+                  endEnergy: end.energy, energyOfMemory: try engine.energy(at: patterns[i]),
+                  energyOfEnded: try engine.energy(at: patterns[ended])))
+            }
             let eu = try euEngines[b].retrieve(GaussianSampling.stacked(query), recordingTrajectory: true)
             let euFirst = eu.trajectory.map { $0[min(1, $0.count - 1)] } ?? eu.state
             // A state that is not a Gaussian (not positive definite) is a failed retrieval.
             let first = try? GaussianSampling.unstacked(euFirst)
             let last = try? GaussianSampling.unstacked(eu.state)
-            outcome.oneStep.append(try first.map { try nearest($0, patterns) == i } ?? false)
-            outcome.kSteps.append(try last.map { try nearest($0, patterns) == i } ?? false)
+            outcome.oneStep.append(try first.map { try nearest($0, bwMemory) == i } ?? false)
+            outcome.kSteps.append(try last.map { try nearest($0, bwMemory) == i } ?? false)
           }
           results.set(i, outcome)
         } catch {
@@ -120,6 +175,7 @@ enum BWDAMSyntheticExperiment {
       }
       if let failure = results.failure { throw CLIError(name, "a query failed: \(failure)") }
       let outcomes = results.values
+      drifts += outcomes.flatMap(\.drifts)
       for (c, (beta, geometry)) in configurations.enumerated() {
         let one = outcomes.filter { $0.oneStep[c] }.count
         let k = outcomes.filter { $0.kSteps[c] }.count
@@ -127,14 +183,38 @@ enum BWDAMSyntheticExperiment {
         let kInterval = try WilsonInterval(successes: k, trials: queryCount)
         rows.append(
           Row(
-            dimension: d, memories: count, beta: beta, geometry: geometry, queries: queryCount, retrievedOneStep: one,
-            oneStepRate: oneInterval.proportion, oneStepLower: oneInterval.lower, oneStepUpper: oneInterval.upper,
+            dimension: d, memories: count, beta: beta, geometry: geometry, queries: queryCount,
+            retrievedOneStep: one,
+            oneStepRate: oneInterval.proportion, oneStepLower: oneInterval.lower,
+            oneStepUpper: oneInterval.upper,
             retrievedKSteps: k, kStepRate: kInterval.proportion, kStepLower: kInterval.lower,
             kStepUpper: kInterval.upper))
       }
     }
     Terminal.endProgress()
-    try write(rows, report: report, trials: trials, seed: seed, quick: quick, perturbed: perturbed)
+    try write(
+      rows, drifts: drifts, report: report, trials: trials, seed: seed, quick: quick, perturbed: perturbed)
+  }
+
+  /// The diagnostics of drifted queries as a Markdown table ("none" when there are none).
+  static func driftTable(_ drifts: [Drift]) -> String {
+    guard !drifts.isEmpty else { return "None." }
+    func g(_ x: Double) -> String { _snprintf("%.3g", x) }
+    var table = Table(header: [
+      "d", "query i", "ended w", "nearest j", "W2^2(query, i)", "W2^2(query, w)", "W2^2(i, j)", "W2^2(i, w)",
+      "W2^2(final, w)", "weight of i at query", "at end", "weight of w at end", "E(query)", "E(final)",
+      "E(memory i)",
+      "E(memory w)",
+    ])
+    for x in drifts.sorted(by: { ($0.dimension, $0.query) < ($1.dimension, $1.query) }) {
+      table.append([
+        "\(x.dimension)", "\(x.query)", "\(x.ended)", "\(x.neighbour)", g(x.queryToMemory), g(x.queryToEnded),
+        g(x.memoryToNeighbour), g(x.memoryToEnded), g(x.finalToEnded), g(x.startWeight), g(x.endWeight),
+        g(x.endedWeight),
+        g(x.startEnergy), g(x.endEnergy), g(x.energyOfMemory), g(x.energyOfEnded),
+      ])
+    }
+    return table.markdown
   }
 
   /// Whether every row selected by `filter` satisfies `condition`.
@@ -143,20 +223,28 @@ enum BWDAMSyntheticExperiment {
     return !selected.isEmpty && selected.allSatisfy(condition)
   }
 
-  static func write(_ rows: [Row], report: String, trials: Int, seed: UInt64, quick: Bool, perturbed: Int) throws {
+  static func write(
+    _ rows: [Row], drifts: [Drift], report: String, trials: Int, seed: UInt64, quick: Bool, perturbed: Int
+  ) throws {
     func interval(_ rate: Double, _ lower: Double, _ upper: Double) -> String {
       "\(DemoCommand.percent(rate)) (\(DemoCommand.percent(lower))-\(DemoCommand.percent(upper)))"
     }
-    var table = Table(header: ["d", "N", "beta", "geometry", "queries", "retrieved after 1 step (95% CI)", "after \(steps) steps (95% CI)"])
+    var table = Table(header: [
+      "d", "N", "beta", "geometry", "queries", "retrieved after 1 step (95% CI)",
+      "after \(steps) steps (95% CI)",
+    ])
     for r in rows {
       table.append([
         "\(r.dimension)", "\(r.memories)", "\(r.beta)", r.geometry, "\(r.queries)",
-        interval(r.oneStepRate, r.oneStepLower, r.oneStepUpper), interval(r.kStepRate, r.kStepLower, r.kStepUpper),
+        interval(r.oneStepRate, r.oneStepLower, r.oneStepUpper),
+        interval(r.kStepRate, r.kStepLower, r.kStepUpper),
       ])
     }
-    var csv = "dimension,memories,beta,geometry,queries,retrieved_one_step,one_step_rate,one_step_lower,one_step_upper,retrieved_k_steps,k_step_rate,k_step_lower,k_step_upper\n"
+    var csv =
+      "dimension,memories,beta,geometry,queries,retrieved_one_step,one_step_rate,one_step_lower,one_step_upper,retrieved_k_steps,k_step_rate,k_step_lower,k_step_upper\n"
     for r in rows {
-      csv += "\(r.dimension),\(r.memories),\(r.beta),\(r.geometry),\(r.queries),\(r.retrievedOneStep),\(r.oneStepRate),\(r.oneStepLower),\(r.oneStepUpper),\(r.retrievedKSteps),\(r.kStepRate),\(r.kStepLower),\(r.kStepUpper)\n"
+      csv +=
+        "\(r.dimension),\(r.memories),\(r.beta),\(r.geometry),\(r.queries),\(r.retrievedOneStep),\(r.oneStepRate),\(r.oneStepLower),\(r.oneStepUpper),\(r.retrievedKSteps),\(r.kStepRate),\(r.kStepLower),\(r.kStepUpper)\n"
     }
     let hot = betas.max()!
     let cold = betas.min()!
@@ -177,7 +265,9 @@ enum BWDAMSyntheticExperiment {
     var series: [SVG.Series] = []
     for d in Set(rows.map(\.dimension)).sorted() {
       for geometry in geometries {
-        let selected = rows.filter { $0.dimension == d && $0.geometry == geometry }.sorted { $0.beta < $1.beta }
+        let selected = rows.filter { $0.dimension == d && $0.geometry == geometry }.sorted {
+          $0.beta < $1.beta
+        }
         series.append(
           SVG.Series(
             label: "\(geometry == "euclidean" ? "Eu-DAM" : "BW-DAM"), d = \(d), 1 step",
@@ -222,10 +312,19 @@ enum BWDAMSyntheticExperiment {
       - Temperature effect after 1 step (beta = \(hot) retrieves, beta = \(cold) does not): BW-DAM
         \(says(bw.temperatureOne)); Eu-DAM \(says(eu.temperatureOne)).
       - Temperature effect after \(steps) steps: BW-DAM \(says(bw.temperature)); Eu-DAM \(says(eu.temperature)).
+
+      ## BW-DAM queries that ended at another memory after \(steps) steps, at beta = \(hot)
+
+      Query i perturbs memory i; j is the memory nearest to memory i; w the memory nearest to the final
+      state. W2^2 values; weights are softmax weights of memory i (at the query and at the end) and of w
+      (at the end); E(.) is the energy at a state.
+
+      \(driftTable(drifts.filter { $0.beta == hot }))
       """
     let folder = ReportFolder(path: report)
     try folder.write(["summary.md": markdown, "results.csv": csv, "retrieval.svg": chart])
     try folder.writeJSON("results.json", rows)
+    try folder.writeJSON("drifts.json", drifts)
     print(markdown)
     print("Report: \(report)/")
   }

@@ -213,6 +213,90 @@ enum SVG {
     return out + "</svg>\n"
   }
 
+  /// An ellipse `{x : (x - c)ᵀ S⁻¹ (x - c) = k²}` of a 2-D Gaussian `N(c, S)` (k = `sigmas`), drawn
+  /// in data coordinates.
+  struct Ellipse {
+    var center: (x: Double, y: Double)
+    /// The covariance `[[xx, xy], [xy, yy]]`, positive definite.
+    var covariance: (xx: Double, xy: Double, yy: Double)
+    var color: String
+    var dashed = false
+    var width = 1.6
+  }
+
+  /// The SVG element of a Gaussian's ellipse (an ellipse primitive): `center` in pixels, the
+  /// covariance scaled by `pixelsPerUnit`, the y axis pointing up as in the data.
+  static func ellipse(
+    _ e: Ellipse, at center: (x: Double, y: Double), pixelsPerUnit: Double, sigmas: Double = 1
+  )
+    -> String
+  {
+    let (a, b, c) = e.covariance
+    let mid = (a + c) / 2
+    let radius = ((a - c) * (a - c) / 4 + b * b).squareRoot()
+    let major = max(mid + radius, 0).squareRoot() * sigmas * pixelsPerUnit
+    let minor = max(mid - radius, 0).squareRoot() * sigmas * pixelsPerUnit
+    // The major axis' angle from the x axis (data, counter-clockwise); SVG rotates clockwise.
+    let angle = 0.5 * atan2(2 * b, a - c) * 180 / Double.pi
+    let dash = e.dashed ? " stroke-dasharray=\"5,3\"" : ""
+    return
+      "<ellipse cx=\"\(f(center.x))\" cy=\"\(f(center.y))\" rx=\"\(f(major))\" ry=\"\(f(minor))\" transform=\"rotate(\(f(-angle)) \(f(center.x)) \(f(center.y)))\" fill=\"none\" stroke=\"\(e.color)\" stroke-width=\"\(f(e.width))\"\(dash)/>\n"
+  }
+
+  /// A panel of Gaussians drawn as ellipses, with a caption.
+  struct EllipsePanel {
+    var title: String
+    var ellipses: [Ellipse]
+  }
+
+  /// Panels of ellipses laid out in rows, each `size` pixels square, every panel showing the data
+  /// square `[-extent, extent]²` (equal scales, y up) with its axes through the origin; a row may
+  /// carry a caption on its left.
+  static func ellipsePanels(
+    title: String, rows: [(caption: String, panels: [EllipsePanel])], extent: Double,
+    sigmas: Double = 1,
+    size: Double = 180, legend: [(String, String)] = []
+  ) -> String {
+    let gap = 16.0
+    let top = 48.0
+    let captionWidth = 150.0
+    let columns = rows.map(\.panels.count).max() ?? 0
+    let legendWidth = legend.isEmpty ? 0.0 : 230
+    let width = captionWidth + gap + Double(columns) * (size + gap) + legendWidth
+    let height = top + Double(rows.count) * (size + gap + 16) + gap
+    let scale = size / (2 * extent)
+    var out = header(width: width, height: height)
+    out += text(width / 2, 24, title, size: 15, anchor: "middle", weight: "bold")
+    for (r, row) in rows.enumerated() {
+      let y0 = top + 16 + Double(r) * (size + gap + 16)
+      out += text(gap, y0 + size / 2, row.caption, size: 11, anchor: "start")
+      for (c, panel) in row.panels.enumerated() {
+        let x0 = captionWidth + gap + Double(c) * (size + gap)
+        out += text(x0 + size / 2, y0 - 5, panel.title, size: 11, anchor: "middle")
+        out +=
+          "<rect x=\"\(f(x0))\" y=\"\(f(y0))\" width=\"\(f(size))\" height=\"\(f(size))\" fill=\"none\" stroke=\"#444\"/>\n"
+        out +=
+          "<line x1=\"\(f(x0))\" x2=\"\(f(x0 + size))\" y1=\"\(f(y0 + size / 2))\" y2=\"\(f(y0 + size / 2))\" stroke=\"#ddd\"/>\n"
+        out +=
+          "<line x1=\"\(f(x0 + size / 2))\" x2=\"\(f(x0 + size / 2))\" y1=\"\(f(y0))\" y2=\"\(f(y0 + size))\" stroke=\"#ddd\"/>\n"
+        for e in panel.ellipses {
+          let center = (
+            x: x0 + size / 2 + e.center.x * scale, y: y0 + size / 2 - e.center.y * scale
+          )
+          out += ellipse(e, at: center, pixelsPerUnit: scale, sigmas: sigmas)
+        }
+      }
+    }
+    for (k, entry) in legend.enumerated() {
+      let ly = top + 20 + Double(k) * 18
+      let lx = captionWidth + gap + Double(columns) * (size + gap)
+      out +=
+        "<line x1=\"\(f(lx))\" x2=\"\(f(lx + 16))\" y1=\"\(f(ly - 4))\" y2=\"\(f(ly - 4))\" stroke=\"\(entry.1)\" stroke-width=\"2\"/>\n"
+      out += text(lx + 22, ly, entry.0, size: 11, anchor: "start")
+    }
+    return out + "</svg>\n"
+  }
+
   private static func header(width: Double, height: Double) -> String {
     """
     <svg xmlns="http://www.w3.org/2000/svg" width="\(f(width))" height="\(f(height))" viewBox="0 0 \(f(width)) \(f(height))">
