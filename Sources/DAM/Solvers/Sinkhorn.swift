@@ -7,6 +7,9 @@ public enum Sinkhorn {
   /// Solves `OT_ε(x, y)`.
   ///
   /// - Parameters:
+  ///   - x: the source cloud (weights `a`).
+  ///   - y: the target cloud (weights `b`), of the same dimension.
+  ///   - options: ε, the tolerance, the backend and the other solver settings.
   ///   - warmStart: potentials `(f, g)` from a nearby problem (the previous retrieval step, say);
   ///     the solve then starts at the target ε without annealing.
   /// - Throws: ``DAMError`` if the clouds' dimensions differ, a warm start has the wrong size, a
