@@ -4,6 +4,11 @@ public struct PointCloud: Sendable, Hashable {
   public let points: Matrix
   /// The weights, non-negative and summing to 1.
   public let weights: [Double]
+  /// The weighted mean `Σ wⱼ yⱼ`, computed once at creation.
+  public let mean: [Double]
+  /// The entropy `-Σ wⱼ log wⱼ` of the weights, computed once at creation (pruning bounds use it
+  /// at every step).
+  let _weightEntropy: Double
 
   /// A point cloud with the given atoms and weights (uniform when `nil`).
   ///
@@ -33,19 +38,18 @@ public struct PointCloud: Sendable, Hashable {
       self.weights = [Double](repeating: 1 / Double(points.rows), count: points.rows)
     }
     self.points = points
+    var mean = [Double](repeating: 0, count: points.columns)
+    for j in 0..<points.rows {
+      for k in 0..<points.columns { mean[k] += self.weights[j] * points[j, k] }
+    }
+    self.mean = mean
+    var entropy = 0.0
+    for w in self.weights where w > 0 { entropy -= w * _log(w) }
+    self._weightEntropy = entropy
   }
 
   /// The number of atoms.
   public var count: Int { points.rows }
   /// The dimension of the space.
   public var dimension: Int { points.columns }
-
-  /// The weighted mean `Σ wⱼ yⱼ`.
-  public var mean: [Double] {
-    var result = [Double](repeating: 0, count: dimension)
-    for j in 0..<count {
-      for k in 0..<dimension { result[k] += weights[j] * points[j, k] }
-    }
-    return result
-  }
 }

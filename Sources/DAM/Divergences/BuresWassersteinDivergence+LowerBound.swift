@@ -3,7 +3,9 @@ extension BuresWassersteinDivergence {
   /// `tr S₁ + tr S₂ - 2 tr(S₂^½ S₁ S₂^½)^½` is at least `(√tr S₁ - √tr S₂)²` because the fidelity
   /// `tr(S₂^½ S₁ S₂^½)^½ = ‖S₁^½ S₂^½‖_* ≤ ‖S₁^½‖_F ‖S₂^½‖_F = √(tr S₁ tr S₂)` (Cauchy-Schwarz on
   /// singular values). Lowered by `1e-12` of the traces for round-off.
-  public func lowerBound(_ state: Gaussian, query: QueryCache, pattern: Gaussian, cache: PatternCache) -> Double? {
+  public func lowerBound(_ state: Gaussian, query: QueryCache, pattern: Gaussian, cache: PatternCache)
+    -> Double?
+  {
     guard state.dimension == pattern.dimension else { return nil }
     var gap = 0.0
     for t in 0..<state.dimension {

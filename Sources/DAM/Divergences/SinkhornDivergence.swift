@@ -116,7 +116,7 @@ public struct SinkhornDivergence: Divergence {
     guard mean.count == query.mean.count else { return nil }
     var gap = 0.0
     for t in 0..<mean.count { gap += (mean[t] - query.mean[t]) * (mean[t] - query.mean[t]) }
-    let bound = gap - 0.5 * options.epsilon * (query.entropy + SinkhornBounds.entropy(pattern.weights))
+    let bound = gap - 0.5 * options.epsilon * (query.entropy + pattern._weightEntropy)
     return bound - options.tolerance * (1 + gap)
   }
 

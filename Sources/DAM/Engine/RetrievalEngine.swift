@@ -260,7 +260,9 @@ where G.State == D.State, G.Variation == D.Variation {
     var variation = divergence.zeroVariation(at: state)
     // Only evaluated patterns with nonzero weight contribute (skipped ones have weight 0).
     var indices: [Int] = []
-    for i in 0..<memory.count where snapshot.weights[i] != 0 && snapshot.evaluations[i] != nil { indices.append(i) }
+    for i in 0..<memory.count where snapshot.weights[i] != 0 && snapshot.evaluations[i] != nil {
+      indices.append(i)
+    }
     if indices.count == memory.count {
       try divergence.accumulateAll(
         snapshot.weights, of: snapshot.evaluations.map { $0! }, at: state, query: snapshot.query,
