@@ -22,7 +22,7 @@ import NumPyFiles
 ///
 /// The per-pattern caches (for instance the Sinkhorn self-transport of each cloud at the stored
 /// epsilon) are not stored: they are recomputed from the patterns and the recorded parameters when
-/// a ``Memory`` is built.
+/// a `Memory` of the DAM module is built.
 public struct MemoryFile: Sendable {
   /// Patterns of one kind.
   public enum Patterns: Sendable {

@@ -13,8 +13,11 @@
 public enum GridSinkhorn {
   /// Solves `OT_ε(a, b)`.
   ///
-  /// - Parameter warmStart: potentials `(f, g)` from a nearby problem; the solve then starts at
-  ///   the target ε.
+  /// - Parameters:
+  ///   - a: the source histogram.
+  ///   - b: the target histogram, on the same grid.
+  ///   - options: ε, the tolerance, the backend and the other solver settings.
+  ///   - warmStart: potentials `(f, g)` from a nearby problem; the solve then starts at the target ε.
   /// - Throws: ``DAMError`` if the grids differ, a warm start has the wrong size or is not finite,
   ///   or the solve does not converge and `allowsUnconverged` is false.
   public static func transport(
