@@ -270,10 +270,9 @@ func _logTransport(
       converged: cold.converged)
   }
   guard converged || options.allowsUnconverged else {
-    throw DAMError(
-      .numericalFailure, argument: "maxIterations",
-      "Sinkhorn did not reach the marginal tolerance \(options.tolerance) in \(options.maxIterations) iterations at epsilon = \(epsilon) (error \(error)); raise maxIterations or epsilon"
-    )
+    throw _notConverged(
+      "Sinkhorn", tolerance: options.tolerance, maxIterations: options.maxIterations,
+      epsilon: epsilon, error: error, advice: true)
   }
   var value = -epsilon * (mass - 1)
   for j in 0..<n where a[j] > 0 { value += a[j] * f[j] }
@@ -340,10 +339,9 @@ func _logSelfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOp
       marginalError: cold.marginalError, converged: cold.converged)
   }
   guard converged || options.allowsUnconverged else {
-    throw DAMError(
-      .numericalFailure, argument: "maxIterations",
-      "the symmetric Sinkhorn problem did not reach the marginal tolerance \(options.tolerance) in \(options.maxIterations) iterations at epsilon = \(epsilon) (error \(error))"
-    )
+    throw _notConverged(
+      "the symmetric Sinkhorn problem", tolerance: options.tolerance, maxIterations: options.maxIterations,
+      epsilon: epsilon, error: error, advice: false)
   }
   var value = -epsilon * (mass - 1)
   for j in 0..<n where a[j] > 0 { value += 2 * a[j] * p[j] }
@@ -436,4 +434,15 @@ struct _RelaxationController {
     decided = true
     return omega
   }
+}
+
+/// The error of a solve that used up its iterations above the marginal tolerance; `what` names
+/// the problem ("Sinkhorn", "the symmetric Sinkhorn problem", ...).
+func _notConverged(
+  _ what: String, tolerance: Double, maxIterations: Int, epsilon: Double, error: Double, advice: Bool
+) -> DAMError {
+  DAMError(
+    .numericalFailure, argument: "maxIterations",
+    "\(what) did not reach the marginal tolerance \(tolerance) in \(maxIterations) iterations at epsilon = \(epsilon) (error \(error))"
+      + (advice ? "; raise maxIterations or epsilon" : ""))
 }

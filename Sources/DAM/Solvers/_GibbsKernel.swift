@@ -169,7 +169,8 @@ struct _GibbsKernel {
       cblas_dsymv(CblasRowMajor, CblasUpper, Int32(rows), 1, entries, Int32(columns), x, 1, 0, &out, 1)
     } else {
       cblas_dgemv(
-        CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, entries, Int32(columns), x, 1, 0, &out, 1)
+        CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, entries, Int32(columns), x, 1, 0, &out, 1
+      )
     }
   }
 

@@ -180,10 +180,9 @@ func _kernelTransport(
       converged: cold.converged)
   }
   guard converged || options.allowsUnconverged else {
-    throw DAMError(
-      .numericalFailure, argument: "maxIterations",
-      "Sinkhorn did not reach the marginal tolerance \(options.tolerance) in \(options.maxIterations) iterations at epsilon = \(epsilon) (error \(error)); raise maxIterations or epsilon"
-    )
+    throw _notConverged(
+      "Sinkhorn", tolerance: options.tolerance, maxIterations: options.maxIterations,
+      epsilon: epsilon, error: error, advice: true)
   }
   let (f, g) = kernel.potentials(u, v)
   try _requireFinitePotential(f, epsilon)
@@ -294,10 +293,9 @@ func _kernelSelfTransport(
       marginalError: cold.marginalError, converged: cold.converged)
   }
   guard converged || options.allowsUnconverged else {
-    throw DAMError(
-      .numericalFailure, argument: "maxIterations",
-      "the symmetric Sinkhorn problem did not reach the marginal tolerance \(options.tolerance) in \(options.maxIterations) iterations at epsilon = \(epsilon) (error \(error))"
-    )
+    throw _notConverged(
+      "the symmetric Sinkhorn problem", tolerance: options.tolerance, maxIterations: options.maxIterations,
+      epsilon: epsilon, error: error, advice: false)
   }
   let p = kernel.potentials(w, w).f
   try _requireFinitePotential(p, epsilon)

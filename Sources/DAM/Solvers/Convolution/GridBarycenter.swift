@@ -94,10 +94,9 @@ extension GridSinkhorn {
       iterations += 1
     }
     guard converged || options.allowsUnconverged else {
-      throw DAMError(
-        .numericalFailure, argument: "maxIterations",
-        "the grid barycenter did not reach the marginal tolerance \(options.tolerance) in \(options.maxIterations) iterations at epsilon = \(options.epsilon) (error \(error))"
-      )
+      throw _notConverged(
+        "the grid barycenter", tolerance: options.tolerance, maxIterations: options.maxIterations,
+        epsilon: options.epsilon, error: error, advice: false)
     }
     let largest = logBar.max() ?? 0
     let masses = logBar.map { _exp($0 - largest) }

@@ -192,10 +192,9 @@ struct _GridProblem: Sendable {
         newtonSteps: 0, marginalError: cold.marginalError, converged: cold.converged)
     }
     guard converged || options.allowsUnconverged else {
-      throw DAMError(
-        .numericalFailure, argument: "maxIterations",
-        "grid Sinkhorn did not reach the marginal tolerance \(options.tolerance) in \(options.maxIterations) iterations at epsilon = \(epsilon) (error \(error)); raise maxIterations or epsilon"
-      )
+      throw _notConverged(
+        "grid Sinkhorn", tolerance: options.tolerance, maxIterations: options.maxIterations,
+        epsilon: epsilon, error: error, advice: true)
     }
     var value = -epsilon * (mass - 1)
     for j in 0..<n where a[j] > 0 { value += a[j] * f[j] }
@@ -265,10 +264,10 @@ struct _GridProblem: Sendable {
         marginalError: cold.marginalError, converged: cold.converged)
     }
     guard converged || options.allowsUnconverged else {
-      throw DAMError(
-        .numericalFailure, argument: "maxIterations",
-        "the symmetric grid Sinkhorn problem did not reach the marginal tolerance \(options.tolerance) in \(options.maxIterations) iterations at epsilon = \(epsilon) (error \(error))"
-      )
+      throw _notConverged(
+        "the symmetric grid Sinkhorn problem", tolerance: options.tolerance,
+        maxIterations: options.maxIterations,
+        epsilon: epsilon, error: error, advice: false)
     }
     var value = -epsilon * (mass - 1)
     for j in 0..<n where a[j] > 0 { value += 2 * a[j] * p[j] }
