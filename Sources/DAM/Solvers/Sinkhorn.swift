@@ -274,9 +274,7 @@ func _logTransport(
       "Sinkhorn", tolerance: options.tolerance, maxIterations: options.maxIterations,
       epsilon: epsilon, error: error, advice: true)
   }
-  var value = -epsilon * (mass - 1)
-  for j in 0..<n where a[j] > 0 { value += a[j] * f[j] }
-  for k in 0..<m where b[k] > 0 { value += b[k] * g[k] }
+  let value = _dualValue(epsilon: epsilon, mass: mass, a, f, b, g)
   return EntropicTransport(
     epsilon: epsilon, value: value, f: f, g: g, iterations: iterations, newtonSteps: newtonSteps,
     marginalError: error, converged: converged)
@@ -343,8 +341,7 @@ func _logSelfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOp
       "the symmetric Sinkhorn problem", tolerance: options.tolerance, maxIterations: options.maxIterations,
       epsilon: epsilon, error: error, advice: false)
   }
-  var value = -epsilon * (mass - 1)
-  for j in 0..<n where a[j] > 0 { value += 2 * a[j] * p[j] }
+  let value = _selfDualValue(epsilon: epsilon, mass: mass, a, p)
   return SelfTransport(
     epsilon: epsilon, value: value, potential: p, iterations: iterations, marginalError: error,
     converged: converged)
@@ -445,4 +442,22 @@ func _notConverged(
     .numericalFailure, argument: "maxIterations",
     "\(what) did not reach the marginal tolerance \(tolerance) in \(maxIterations) iterations at epsilon = \(epsilon) (error \(error))"
       + (advice ? "; raise maxIterations or epsilon" : ""))
+}
+
+/// The dual objective `⟨a, f⟩ + ⟨b, g⟩ - ε (mass - 1)` at the solution, skipping atoms of weight 0
+/// (their potentials are arbitrary).
+func _dualValue(epsilon: Double, mass: Double, _ a: [Double], _ f: [Double], _ b: [Double], _ g: [Double])
+  -> Double
+{
+  var value = -epsilon * (mass - 1)
+  for j in a.indices where a[j] > 0 { value += a[j] * f[j] }
+  for k in b.indices where b[k] > 0 { value += b[k] * g[k] }
+  return value
+}
+
+/// The dual objective `2 ⟨a, p⟩ - ε (mass - 1)` of a symmetric problem.
+func _selfDualValue(epsilon: Double, mass: Double, _ a: [Double], _ p: [Double]) -> Double {
+  var value = -epsilon * (mass - 1)
+  for j in a.indices where a[j] > 0 { value += 2 * a[j] * p[j] }
+  return value
 }

@@ -135,8 +135,7 @@ func _kernelTransport(
         || (errors.count >= 40
           && _newtonPays(errors, tolerance: options.tolerance, rows: n, columns: m, kernel: true))
     {
-      var f = kernel.potentials(u, v).f
-      var g = kernel.potentials(u, v).g
+      var (f, g) = kernel.potentials(u, v)
       let newton = _SinkhornNewton(
         cost: cost, values: cost.materialized(), a: a, b: b, logA: a.map(_log), logB: b.map(_log),
         epsilon: epsilon)
@@ -187,9 +186,7 @@ func _kernelTransport(
   let (f, g) = kernel.potentials(u, v)
   try _requireFinitePotential(f, epsilon)
   try _requireFinitePotential(g, epsilon)
-  var value = -epsilon * (mass - 1)
-  for j in 0..<n where a[j] > 0 { value += a[j] * f[j] }
-  for k in 0..<m where b[k] > 0 { value += b[k] * g[k] }
+  let value = _dualValue(epsilon: epsilon, mass: mass, a, f, b, g)
   return EntropicTransport(
     epsilon: epsilon, value: value, f: f, g: g, iterations: iterations, newtonSteps: newtonSteps,
     marginalError: error, converged: converged)
@@ -299,8 +296,7 @@ func _kernelSelfTransport(
   }
   let p = kernel.potentials(w, w).f
   try _requireFinitePotential(p, epsilon)
-  var value = -epsilon * (mass - 1)
-  for j in 0..<n where a[j] > 0 { value += 2 * a[j] * p[j] }
+  let value = _selfDualValue(epsilon: epsilon, mass: mass, a, p)
   return SelfTransport(
     epsilon: epsilon, value: value, potential: p, iterations: iterations, marginalError: error,
     converged: converged)

@@ -196,9 +196,7 @@ struct _GridProblem: Sendable {
         "grid Sinkhorn", tolerance: options.tolerance, maxIterations: options.maxIterations,
         epsilon: epsilon, error: error, advice: true)
     }
-    var value = -epsilon * (mass - 1)
-    for j in 0..<n where a[j] > 0 { value += a[j] * f[j] }
-    for j in 0..<n where b[j] > 0 { value += b[j] * g[j] }
+    let value = _dualValue(epsilon: epsilon, mass: mass, a, f, b, g)
     return EntropicTransport(
       epsilon: epsilon, value: value, f: f, g: g, iterations: iterations, newtonSteps: 0,
       marginalError: error,
@@ -269,8 +267,7 @@ struct _GridProblem: Sendable {
         maxIterations: options.maxIterations,
         epsilon: epsilon, error: error, advice: false)
     }
-    var value = -epsilon * (mass - 1)
-    for j in 0..<n where a[j] > 0 { value += 2 * a[j] * p[j] }
+    let value = _selfDualValue(epsilon: epsilon, mass: mass, a, p)
     return SelfTransport(
       epsilon: epsilon, value: value, potential: p, iterations: iterations, marginalError: error,
       converged: converged)
