@@ -31,7 +31,10 @@ let package = Package(
     .systemLibrary(name: "CFFTW", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-    .target(name: "DAM", dependencies: ["CLinearAlgebra", "CFFTW"]),
+    // The solvers' inner loops (exp, matrix-vector products) in C, compiled per x86-64 vector
+    // extension and chosen at load time: no compiler flags needed.
+    .target(name: "CDAMKernels"),
+    .target(name: "DAM", dependencies: ["CLinearAlgebra", "CFFTW", "CDAMKernels"]),
     .target(name: "NumPyFiles", dependencies: ["CZlib"]),
     .target(name: "DAMDatasets"),
     .target(name: "MemoryFiles", dependencies: ["DAM", "NumPyFiles", "CZlib"]),
@@ -44,7 +47,7 @@ let package = Package(
 
     .target(name: "DAMTestSupport", dependencies: ["DAM"], path: "Tests/DAMTestSupport"),
     .testTarget(
-      name: "DAMTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport"], exclude: ["Fixtures"]),
+      name: "DAMTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport", "CDAMKernels"], exclude: ["Fixtures"]),
     .testTarget(name: "NumPyFilesTests", dependencies: ["NumPyFiles"], exclude: ["Fixtures"]),
     .testTarget(name: "DAMDatasetsTests", dependencies: ["DAMDatasets"]),
     .testTarget(name: "DAMToolTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport"]),
@@ -73,8 +76,8 @@ let package = Package(
 )
 
 // Strict settings for every target that has Swift sources, set once (plugin targets accept no
-// settings).
-for target in package.targets where target.type != .system && target.type != .plugin {
+// settings; CDAMKernels is C).
+for target in package.targets where target.type != .system && target.type != .plugin && target.name != "CDAMKernels" {
   var settings = target.swiftSettings ?? []
   settings.append(contentsOf: [
     .enableUpcomingFeature("ExistentialAny"),

@@ -92,7 +92,7 @@ public enum SinkhornBackend: Sendable, Hashable {
   /// The kernel backend when the kernel fits (`n m <= 2^25` entries), else the log domain.
   case automatic
   /// The scaling domain on a stabilised Gibbs kernel `exp((f̂ + ĝ - C)/ε)` held in memory: an
-  /// iteration is two BLAS matrix-vector products, exponentials are spent only when the kernel is
+  /// iteration is two matrix-vector products, exponentials are spent only when the kernel is
   /// rebuilt (at the start, at the target ε and when a scaling drifts beyond `e^200`). Memory
   /// `2 n m` doubles (cost and kernel).
   case kernel

@@ -1,4 +1,4 @@
-import CLinearAlgebra
+import CDAMKernels
 import Dispatch
 
 #if canImport(Glibc)
@@ -15,14 +15,14 @@ import Dispatch
 ///
 /// The potentials are split as `f = f̂ + ε log u`, `g = ĝ + ε log v`: the absorbed parts `f̂, ĝ`
 /// live in the kernel, the scalings `u, v` stay near 1, and an iteration is two matrix-vector
-/// products (BLAS `dgemv`) instead of `2 n m` exponentials. When a scaling drifts far from 1 it is
+/// products instead of `2 n m` exponentials. When a scaling drifts far from 1 it is
 /// absorbed and the kernel rebuilt. Entries that underflow are below `1e-308` relative to the
 /// row's scale, far under double precision of a row sum.
 struct _GibbsKernel {
   let rows: Int
   let columns: Int
-  /// Whether the kernel is that of a symmetric problem (`x = y`, `f̂ = ĝ`): then only the upper
-  /// triangle is computed and products use `dsymv`, which reads half the matrix.
+  /// Whether the kernel is that of a symmetric problem (`x = y`, `f̂ = ĝ`): then `K̂ᵀ = K̂` and
+  /// both products read it by rows.
   let symmetric: Bool
   private(set) var entries: [Double]
   private(set) var epsilon: Double
@@ -42,42 +42,21 @@ struct _GibbsKernel {
     rebuild(cost: cost)
   }
 
-  /// The first column of row `j` that is stored: 0, or `j` for a symmetric kernel.
-  @inline(__always)
-  private func firstColumn(_ j: Int) -> Int { symmetric ? j : 0 }
-
-  /// The row blocks over which work is spread: equal areas (the triangle for a symmetric kernel).
+  /// The row blocks over which work is spread: one per core when the kernel is large enough.
   private func blocks() -> [Range<Int>] {
-    let n = rows
-    let count = _blockCount(rows: n, work: n * columns)
-    guard symmetric, count > 1 else { return (0..<count).map { _blockRange($0, of: count, count: n) } }
-    let total = Double(n) * Double(n + 1) / 2
-    var ranges: [Range<Int>] = []
-    var lower = 0
-    var area = 0.0
-    var row = 0
-    for block in 1...count {
-      let target = total * Double(block) / Double(count)
-      while row < n && (block == count || area + Double(n - row) <= target) {
-        area += Double(n - row)
-        row += 1
-      }
-      ranges.append(lower..<row)
-      lower = row
-    }
-    return ranges
+    let count = _blockCount(rows: rows, work: rows * columns)
+    return (0..<count).map { _blockRange($0, of: count, count: rows) }
   }
 
-  /// Recomputes every stored entry from the cost and the absorbed potentials (`n m`
-  /// exponentials, half that for a symmetric kernel, spread over the cores; each entry is
-  /// computed independently, so the result does not depend on the thread count).
+  /// Recomputes every entry from the cost and the absorbed potentials (`n m` exponentials spread
+  /// over the cores; each entry is computed independently, so the result does not depend on the
+  /// thread count).
   private mutating func rebuild(cost: _CostMatrix) {
     let m = columns
     let inverse = 1 / epsilon
     let f = rowPotential
     let g = columnPotential
     let ranges = blocks()
-    let symmetric = symmetric
     entries.withUnsafeMutableBufferPointer { k in
       let k = _SendableBuffer(k)
       DispatchQueue.concurrentPerform(iterations: ranges.count) { block in
@@ -88,11 +67,10 @@ struct _GibbsKernel {
         f.withUnsafeBufferPointer { f in
           g.withUnsafeBufferPointer { g in
             for j in range {
-              let first = symmetric ? j : 0
               let fj = f[j]
               let line = k.base.baseAddress! + j * m
-              for t in first..<m { line[t] = (fj + g[t] - line[t]) * inverse }
-              _expInPlace(line + first, count: m - first)
+              for t in 0..<m { line[t] = (fj + g[t] - line[t]) * inverse }
+              _expInPlace(line, count: m)
             }
           }
         }
@@ -116,7 +94,6 @@ struct _GibbsKernel {
     if !exact && newEpsilon * 2 == previous {
       let m = columns
       let ranges = blocks()
-      let symmetric = symmetric
       let uu = u
       let vv = v
       entries.withUnsafeMutableBufferPointer { k in
@@ -126,11 +103,11 @@ struct _GibbsKernel {
             vv.withUnsafeBufferPointer { v in
               let v = v.baseAddress!
               for j in ranges[block] {
-                let first = symmetric ? j : 0
                 let uj = u[j]
                 let line = k.base.baseAddress! + j * m
-                for t in first..<m {
-                  let scaled = line[t] * uj * v[t]
+                // K̂ⱼₖ (uⱼ vₖ): a symmetric kernel with u = v stays exactly symmetric.
+                for t in 0..<m {
+                  let scaled = line[t] * (uj * v[t])
                   line[t] = scaled * scaled
                 }
               }
@@ -161,65 +138,39 @@ struct _GibbsKernel {
     return (f, g)
   }
 
-  /// `out = K̂ x` (length `rows`).
+  /// `out = K̂ x` (length `rows`): rows spread over the cores, each output summed by one thread
+  /// in a fixed order (``dam_gemv_rows``), so the result does not depend on the thread count.
   func multiply(_ x: [Double], into out: inout [Double]) {
-    if rows * columns <= _smallKernel {
-      _smallMultiply(x, into: &out, transposed: false)
-    } else if symmetric {
-      cblas_dsymv(CblasRowMajor, CblasUpper, Int32(rows), 1, entries, Int32(columns), x, 1, 0, &out, 1)
-    } else {
-      cblas_dgemv(
-        CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, entries, Int32(columns), x, 1, 0, &out, 1
-      )
-    }
+    product(x, into: &out, transposed: false)
   }
 
-  /// `out = K̂ᵀ x` (length `columns`).
+  /// `out = K̂ᵀ x` (length `columns`), columns spread over the cores like ``multiply(_:into:)``.
   func multiplyTransposed(_ x: [Double], into out: inout [Double]) {
-    if symmetric {
-      multiply(x, into: &out)
-    } else if rows * columns <= _smallKernel {
-      _smallMultiply(x, into: &out, transposed: true)
-    } else {
-      cblas_dgemv(
-        CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, entries, Int32(columns), x, 1, 0, &out, 1)
-    }
+    product(x, into: &out, transposed: !symmetric)
   }
 
-  /// Products of small kernels in plain loops: a BLAS call (and its thread pool) costs more than
-  /// the arithmetic below ``_smallKernel`` entries.
-  private func _smallMultiply(_ x: [Double], into out: inout [Double], transposed: Bool) {
+  /// The products run on the package's own vectorised loops (`CDAMKernels`), not BLAS: they are
+  /// memory-bound, and BLAS's thread pool, which spins between calls, competes with the solvers'
+  /// own workers.
+  private func product(_ x: [Double], into out: inout [Double], transposed: Bool) {
     let n = rows
     let m = columns
+    let outputs = transposed ? m : n
+    let count = _blockCount(rows: outputs, work: n * m)
     entries.withUnsafeBufferPointer { k in
       x.withUnsafeBufferPointer { x in
         out.withUnsafeMutableBufferPointer { out in
-          if symmetric {
-            // Upper triangle stored: K̂ⱼₖ for k >= j.
-            for j in 0..<n { out[j] = 0 }
-            for j in 0..<n {
-              let line = k.baseAddress! + j * m
-              var sum = line[j] * x[j]
-              let xj = x[j]
-              for t in (j + 1)..<m {
-                sum += line[t] * x[t]
-                out[t] += line[t] * xj
-              }
-              out[j] += sum
-            }
-          } else if transposed {
-            for t in 0..<m { out[t] = 0 }
-            for j in 0..<n {
-              let line = k.baseAddress! + j * m
-              let xj = x[j]
-              for t in 0..<m { out[t] += line[t] * xj }
-            }
-          } else {
-            for j in 0..<n {
-              let line = k.baseAddress! + j * m
-              var sum = 0.0
-              for t in 0..<m { sum += line[t] * x[t] }
-              out[j] = sum
+          let k = _SendablePointer(k.baseAddress!)
+          let x = _SendablePointer(x.baseAddress!)
+          let out = _SendableBuffer(out)
+          DispatchQueue.concurrentPerform(iterations: count) { block in
+            let range = _blockRange(block, of: count, count: outputs)
+            guard !range.isEmpty else { return }
+            let target = out.base.baseAddress! + range.lowerBound
+            if transposed {
+              dam_gemv_columns(k.base + range.lowerBound, m, n, range.count, x.base, target)
+            } else {
+              dam_gemv_rows(k.base + range.lowerBound * m, m, range.count, m, x.base, target)
             }
           }
         }
@@ -228,8 +179,11 @@ struct _GibbsKernel {
   }
 }
 
-/// Kernels with at most this many entries are multiplied in plain loops, not through BLAS.
-let _smallKernel = 1 << 14
+/// A read-only pointer handed to `concurrentPerform` workers.
+struct _SendablePointer: @unchecked Sendable {
+  let base: UnsafePointer<Double>
+  init(_ base: UnsafePointer<Double>) { self.base = base }
+}
 
 /// A mutable buffer handed to `concurrentPerform` workers that write disjoint ranges.
 struct _SendableBuffer: @unchecked Sendable {
