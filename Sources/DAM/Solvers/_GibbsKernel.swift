@@ -149,30 +149,38 @@ struct _GibbsKernel {
     product(x, into: &out, transposed: !symmetric)
   }
 
-  /// The products run on the package's own vectorised loops (`CDAMKernels`), not BLAS: they are
-  /// memory-bound, and BLAS's thread pool, which spins between calls, competes with the solvers'
-  /// own workers.
   private func product(_ x: [Double], into out: inout [Double], transposed: Bool) {
-    let n = rows
-    let m = columns
-    let outputs = transposed ? m : n
-    let count = _blockCount(rows: outputs, work: n * m)
     entries.withUnsafeBufferPointer { k in
-      x.withUnsafeBufferPointer { x in
-        out.withUnsafeMutableBufferPointer { out in
-          let k = _SendablePointer(k.baseAddress!)
-          let x = _SendablePointer(x.baseAddress!)
-          let out = _SendableBuffer(out)
-          DispatchQueue.concurrentPerform(iterations: count) { block in
-            let range = _blockRange(block, of: count, count: outputs)
-            guard !range.isEmpty else { return }
-            let target = out.base.baseAddress! + range.lowerBound
-            if transposed {
-              dam_gemv_columns(k.base + range.lowerBound, m, n, range.count, x.base, target)
-            } else {
-              dam_gemv_rows(k.base + range.lowerBound * m, m, range.count, m, x.base, target)
-            }
-          }
+      _matrixVectorProduct(k.baseAddress!, rows: rows, columns: columns, x, into: &out, transposed: transposed)
+    }
+  }
+}
+
+/// `out = K x` (`transposed` false, `out` of length `rows`) or `out = Kᵀ x` (length `columns`) for
+/// a row-major `rows x columns` matrix, outputs spread over the cores, each summed by one thread
+/// in a fixed order (`dam_gemv_rows`, `dam_gemv_columns`), so the result does not depend on the
+/// thread count. The package's own vectorised loops (`CDAMKernels`), not BLAS: the products are
+/// memory-bound, and BLAS's thread pool, which spins between calls, competes with the solvers'
+/// own workers.
+func _matrixVectorProduct(
+  _ matrix: UnsafePointer<Double>, rows n: Int, columns m: Int, _ x: [Double], into out: inout [Double],
+  transposed: Bool
+) {
+  let outputs = transposed ? m : n
+  let count = _blockCount(rows: outputs, work: n * m)
+  x.withUnsafeBufferPointer { x in
+    out.withUnsafeMutableBufferPointer { out in
+      let k = _SendablePointer(matrix)
+      let x = _SendablePointer(x.baseAddress!)
+      let out = _SendableBuffer(out)
+      DispatchQueue.concurrentPerform(iterations: count) { block in
+        let range = _blockRange(block, of: count, count: outputs)
+        guard !range.isEmpty else { return }
+        let target = out.base.baseAddress! + range.lowerBound
+        if transposed {
+          dam_gemv_columns(k.base + range.lowerBound, m, n, range.count, x.base, target)
+        } else {
+          dam_gemv_rows(k.base + range.lowerBound * m, m, range.count, m, x.base, target)
         }
       }
     }

@@ -1,4 +1,5 @@
 import CLinearAlgebra
+import Dispatch
 
 /// Newton's method on the entropic dual, to finish a solve that plain Sinkhorn only approaches
 /// sublinearly (small ε, nearly deterministic couplings).
@@ -26,18 +27,30 @@ struct _SinkhornNewton {
     let n = cost.rows
     let m = cost.columns
     var pi = [Double](repeating: 0, count: n * m)
+    let inverse = 1 / epsilon
+    let count = _blockCount(rows: n, work: n * m)
+    pi.withUnsafeMutableBufferPointer { pi in
+      let pi = _SendableBuffer(pi)
+      DispatchQueue.concurrentPerform(iterations: count) { block in
+        values.withUnsafeBufferPointer { values in
+          for j in _blockRange(block, of: count, count: n) {
+            let line = pi.base.baseAddress! + j * m
+            let (logAj, fj) = (logA[j], f[j])
+            for k in 0..<m { line[k] = logAj + logB[k] + (fj + g[k] - values[j * m + k]) * inverse }
+            _expInPlace(line, count: m)
+            // Entries this small change no sum of the step; flushing them keeps the Schur
+            // complement's products out of the subnormal range, where they run ~40x slower.
+            for k in 0..<m where line[k] < _negligibleCoupling { line[k] = 0 }
+          }
+        }
+      }
+    }
     var r = [Double](repeating: 0, count: n)
     var c = [Double](repeating: 0, count: m)
-    let inverse = 1 / epsilon
-    for j in 0..<n {
-      var sum = 0.0
-      for k in 0..<m {
-        let value = _exp(logA[j] + logB[k] + (f[j] + g[k] - values[j * m + k]) * inverse)
-        pi[j * m + k] = value
-        sum += value
-        c[k] += value
-      }
-      r[j] = sum
+    let ones = [Double](repeating: 1, count: max(n, m))
+    pi.withUnsafeBufferPointer { pi in
+      _matrixVectorProduct(pi.baseAddress!, rows: n, columns: m, Array(ones.prefix(m)), into: &r, transposed: false)
+      _matrixVectorProduct(pi.baseAddress!, rows: n, columns: m, Array(ones.prefix(n)), into: &c, transposed: true)
     }
     var error = 0.0
     var mass = 0.0
@@ -63,7 +76,7 @@ struct _SinkhornNewton {
     var state = coupling(f, g)
     var steps = 0
     while state.error > tolerance && steps < maxSteps {
-      guard let (df, dg) = direction(state.pi, state.r, state.c) else { return nil }
+      guard let (df, dg) = direction(&state.pi, state.r, state.c) else { return nil }
       // Armijo on the concave dual: the Newton direction ascends with slope ⟨∇D, δ⟩ > 0. Near the
       // solution the increase falls below round-off, so a step that lowers the marginal error is
       // accepted too.
@@ -93,60 +106,63 @@ struct _SinkhornNewton {
   }
 
   /// The Newton direction (δf, δg), or nil if the reduced system is not positive definite.
-  func direction(_ pi: [Double], _ r: [Double], _ c: [Double]) -> ([Double], [Double])? {
+  /// `pi` is overwritten (scaled to `diag(r)^(-1/2) π`): the caller does not use it again.
+  func direction(_ pi: inout [Double], _ r: [Double], _ c: [Double]) -> ([Double], [Double])? {
     let n = cost.rows
     let m = cost.columns
     guard m >= 2 else {
       // One atom on the g side: g is fixed by the gauge, f solves its rows exactly.
       return ((0..<n).map { epsilon * _log(a[$0] / r[$0]) }, [0])
     }
+    for value in r where !(value > 0) { return nil }
     let u = (0..<n).map { epsilon * (a[$0] - r[$0]) }
     let v = (0..<m).map { epsilon * (b[$0] - c[$0]) }
-    for value in r where !(value > 0) { return nil }
-    // P = diag(r)^(-1/2) π; Schur complement S = diag(c) - Pᵀ P.
-    var p = pi
+    // P = diag(r)^(-1/2) π, in place.
+    let rootR = r.map { $0.squareRoot() }
     for j in 0..<n {
-      let scale = 1 / r[j].squareRoot()
-      for k in 0..<m { p[j * m + k] *= scale }
+      let scale = 1 / rootR[j]
+      for k in 0..<m { pi[j * m + k] *= scale }
     }
-    var s = [Double](repeating: 0, count: m * m)
-    p.withUnsafeBufferPointer { pp in
-      s.withUnsafeMutableBufferPointer { ps in
-        cblas_dsyrk(
-          CblasRowMajor, CblasUpper, CblasTrans, Int32(m), Int32(n), -1, pp.baseAddress, Int32(m), 0,
-          ps.baseAddress, Int32(m))
-      }
-    }
-    for k in 0..<m { s[k * m + k] += c[k] }
-    // Right-hand side v - πᵀ diag(r)⁻¹ u.
-    var rhs = v
-    for j in 0..<n {
-      let scaled = u[j] / r[j]
-      for k in 0..<m { rhs[k] -= pi[j * m + k] * scaled }
-    }
-    // Fix the gauge: drop the last row and column, δg[m-1] = 0.
+    // The gauge is fixed by δg[m-1] = 0: the reduced Schur complement S = diag(c) - PᵀP on the
+    // first m - 1 columns, formed directly (row-major upper = column-major lower, so LAPACK
+    // works on it in place, without LAPACKE's transposition).
     let size = m - 1
     var reduced = [Double](repeating: 0, count: size * size)
-    var trace = 0.0
-    for i in 0..<size {
-      for j in i..<size { reduced[i * size + j] = s[i * m + j] }
-      trace += s[i * m + i]
+    pi.withUnsafeBufferPointer { pp in
+      reduced.withUnsafeMutableBufferPointer { ps in
+        cblas_dsyrk(
+          CblasRowMajor, CblasUpper, CblasTrans, Int32(size), Int32(n), -1, pp.baseAddress, Int32(m), 0,
+          ps.baseAddress, Int32(size))
+      }
     }
-    var solution = Array(rhs.prefix(size))
-    var info: Int32 = 0
+    var trace = 0.0
+    for k in 0..<size {
+      reduced[k * size + k] += c[k]
+      trace += reduced[k * size + k]
+    }
+    // Right-hand side v - πᵀ diag(r)⁻¹ u = v - Pᵀ (u / √r).
+    var rhs = [Double](repeating: 0, count: m)
+    let scaledU = (0..<n).map { u[$0] / rootR[$0] }
+    pi.withUnsafeBufferPointer { pp in
+      _matrixVectorProduct(pp.baseAddress!, rows: n, columns: m, scaledU, into: &rhs, transposed: true)
+    }
+    for k in 0..<m { rhs[k] = v[k] - rhs[k] }
+    let target = Array(rhs.prefix(size))
+    var solution = target
+    var solved = false
     for ridge in [0.0, 1e-12, 1e-9] {
       var factor = reduced
       if ridge > 0 { for i in 0..<size { factor[i * size + i] += ridge * trace / Double(size) } }
-      info = factor.withUnsafeMutableBufferPointer { pf in
-        LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "U")), Int32(size), pf.baseAddress, Int32(size))
+      let info = factor.withUnsafeMutableBufferPointer { pf in
+        LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(size), pf.baseAddress, Int32(size))
       }
       guard info == 0 else { continue }
-      solution = _choleskySolve(factor, size, Array(rhs.prefix(size)))
+      solution = _choleskySolve(factor, size, target)
       if ridge > 0 {
         // Iterative refinement against the unridged matrix recovers the well-determined
         // components that the ridge damped.
         for _ in 0..<5 {
-          var residual = Array(rhs.prefix(size))
+          var residual = target
           for i in 0..<size {
             var sum = 0.0
             for j in 0..<size { sum += reduced[min(i, j) * size + max(i, j)] * solution[j] }
@@ -156,32 +172,34 @@ struct _SinkhornNewton {
           for i in 0..<size { solution[i] += correction[i] }
         }
       }
+      solved = true
       break
     }
-    guard info == 0 else { return nil }
+    guard solved else { return nil }
     var dg = solution
     dg.append(0)
-    var df = [Double](repeating: 0, count: n)
-    for j in 0..<n {
-      var sum = 0.0
-      for k in 0..<m { sum += pi[j * m + k] * dg[k] }
-      df[j] = (u[j] - sum) / r[j]
+    // δf = (u - π δg) / r = (u / √r - P δg) / √r.
+    var product = [Double](repeating: 0, count: n)
+    pi.withUnsafeBufferPointer { pp in
+      _matrixVectorProduct(pp.baseAddress!, rows: n, columns: m, dg, into: &product, transposed: false)
     }
+    let df = (0..<n).map { (scaledU[$0] - product[$0]) / rootR[$0] }
     for value in df + dg where !value.isFinite { return nil }
     return (df, dg)
   }
 }
 
-/// Solves `U ᵀU x = b` with the upper Cholesky factor from `dpotrf` (row-major).
+/// Coupling entries below this are set to 0 in Newton steps (their products would be subnormal).
+let _negligibleCoupling = 1e-150
+
+/// Solves `L Lᵀ x = b` with the column-major lower Cholesky factor from `dpotrf` (the same
+/// memory as a row-major upper factor).
 func _choleskySolve(_ factor: [Double], _ size: Int, _ b: [Double]) -> [Double] {
   var x = b
-  var copy = factor
-  _ = copy.withUnsafeMutableBufferPointer { pf in
-    x.withUnsafeMutableBufferPointer { px in
-      LAPACKE_dpotrs(
-        LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "U")), Int32(size), 1, pf.baseAddress, Int32(size),
-        px.baseAddress, 1)
-    }
+  _ = x.withUnsafeMutableBufferPointer { px in
+    LAPACKE_dpotrs_work(
+      LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(size), 1, factor, Int32(size), px.baseAddress,
+      Int32(size))
   }
   return x
 }
