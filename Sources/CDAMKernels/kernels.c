@@ -132,6 +132,86 @@ INLINE void gemv_columns_body(const double *restrict k, long ld, long rows, long
   }
 }
 
+// ------------------------------------------------------------------------ soft-minimum
+
+// Given the exponents of a row in `line` (overwritten), -epsilon (max + log sum exp(line - max)).
+INLINE double softmin_finish(double *restrict line, long columns, double largest, double epsilon) {
+  if (largest == -INFINITY) return INFINITY;
+  double s[8] = {0};
+  long k = 0;
+  for (; k + 8 <= columns; k += 8)
+    for (int l = 0; l < 8; l++) s[l] += exp_one(line[k + l] - largest);
+  double sum = sum8(s);
+  for (; k < columns; k++) sum += exp_one(line[k] - largest);
+  return -epsilon * (largest + log(sum));
+}
+
+INLINE double max8(const double m[8]) {
+  double a = m[0] > m[4] ? m[0] : m[4], b = m[1] > m[5] ? m[1] : m[5];
+  double c = m[2] > m[6] ? m[2] : m[6], d = m[3] > m[7] ? m[3] : m[7];
+  a = a > c ? a : c;
+  b = b > d ? b : d;
+  return a > b ? a : b;
+}
+
+INLINE void softmin_cost_body(double *restrict cost, long rows, long columns,
+                              const double *restrict log_weights, const double *restrict potential,
+                              double epsilon, double *restrict out) {
+  const double inverse = 1 / epsilon;
+  for (long j = 0; j < rows; j++) {
+    double *line = cost + j * columns;
+    double m[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    long k = 0;
+    for (; k + 8 <= columns; k += 8)
+      for (int l = 0; l < 8; l++) {
+        double value = log_weights[k + l] + (potential[k + l] - line[k + l]) * inverse;
+        line[k + l] = value;
+        m[l] = value > m[l] ? value : m[l];
+      }
+    double largest = max8(m);
+    for (; k < columns; k++) {
+      double value = log_weights[k] + (potential[k] - line[k]) * inverse;
+      line[k] = value;
+      largest = value > largest ? value : largest;
+    }
+    out[j] = softmin_finish(line, columns, largest, epsilon);
+  }
+}
+
+INLINE void softmin_points_body(const double *restrict x, long dimension, const double *restrict y,
+                                long rows, long columns, const double *restrict log_weights,
+                                const double *restrict potential, double epsilon, double *restrict out,
+                                double *restrict line) {
+  const double inverse = 1 / epsilon;
+  for (long j = 0; j < rows; j++) {
+    const double *xj = x + j * dimension;
+    for (long k = 0; k < columns; k++) line[k] = 0;
+    for (long t = 0; t < dimension; t++) {
+      const double coordinate = xj[t];
+      const double *yt = y + t * columns;
+      for (long k = 0; k < columns; k++) {
+        double difference = coordinate - yt[k];
+        line[k] += difference * difference;
+      }
+    }
+    double m[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    long k = 0;
+    for (; k + 8 <= columns; k += 8)
+      for (int l = 0; l < 8; l++) {
+        double value = log_weights[k + l] + (potential[k + l] - line[k + l]) * inverse;
+        line[k + l] = value;
+        m[l] = value > m[l] ? value : m[l];
+      }
+    double largest = max8(m);
+    for (; k < columns; k++) {
+      double value = log_weights[k] + (potential[k] - line[k]) * inverse;
+      line[k] = value;
+      largest = value > largest ? value : largest;
+    }
+    out[j] = softmin_finish(line, columns, largest, epsilon);
+  }
+}
+
 // -------------------------------------------------------------------- instantiation
 
 #define INSTANTIATE(suffix, attribute)                                                          \
@@ -143,6 +223,17 @@ INLINE void gemv_columns_body(const double *restrict k, long ld, long rows, long
   attribute static void gemv_columns_##suffix(const double *k, long ld, long rows, long columns, \
                                               const double *x, double *out) {                   \
     gemv_columns_body(k, ld, rows, columns, x, out);                                            \
+  }                                                                                             \
+  attribute static void softmin_cost_##suffix(double *cost, long rows, long columns,            \
+                                              const double *lw, const double *p, double eps,    \
+                                              double *out) {                                    \
+    softmin_cost_body(cost, rows, columns, lw, p, eps, out);                                    \
+  }                                                                                             \
+  attribute static void softmin_points_##suffix(const double *x, long d, const double *y,       \
+                                                long rows, long columns, const double *lw,      \
+                                                const double *p, double eps, double *out,       \
+                                                double *scratch) {                              \
+    softmin_points_body(x, d, y, rows, columns, lw, p, eps, out, scratch);                      \
   }
 
 INSTANTIATE(baseline, )
@@ -153,6 +244,10 @@ typedef void (*gemv_function)(const double *, long, long, long, const double *, 
 static exp_function selected_exp = exp_baseline;
 static gemv_function selected_gemv_rows = gemv_rows_baseline;
 static gemv_function selected_gemv_columns = gemv_columns_baseline;
+static void (*selected_softmin_cost)(double *, long, long, const double *, const double *, double,
+                                     double *) = softmin_cost_baseline;
+static void (*selected_softmin_points)(const double *, long, const double *, long, long, const double *,
+                                       const double *, double, double *, double *) = softmin_points_baseline;
 static const char *selected_isa = "baseline";
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
@@ -165,11 +260,15 @@ __attribute__((constructor)) static void dam_kernels_select(void) {
     selected_exp = exp_avx512;
     selected_gemv_rows = gemv_rows_avx512;
     selected_gemv_columns = gemv_columns_avx512;
+    selected_softmin_cost = softmin_cost_avx512;
+    selected_softmin_points = softmin_points_avx512;
     selected_isa = "avx512f";
   } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     selected_exp = exp_avx2;
     selected_gemv_rows = gemv_rows_avx2;
     selected_gemv_columns = gemv_columns_avx2;
+    selected_softmin_cost = softmin_cost_avx2;
+    selected_softmin_points = softmin_points_avx2;
     selected_isa = "avx2+fma";
   }
 }
@@ -183,6 +282,17 @@ void dam_gemv_rows(const double *k, long ld, long rows, long columns, const doub
 
 void dam_gemv_columns(const double *k, long ld, long rows, long columns, const double *x, double *out) {
   selected_gemv_columns(k, ld, rows, columns, x, out);
+}
+
+void dam_softmin_cost(double *cost, long rows, long columns, const double *log_weights,
+                      const double *potential, double epsilon, double *out) {
+  selected_softmin_cost(cost, rows, columns, log_weights, potential, epsilon, out);
+}
+
+void dam_softmin_points(const double *x, long dimension, const double *y, long rows, long columns,
+                        const double *log_weights, const double *potential, double epsilon,
+                        double *out, double *scratch) {
+  selected_softmin_points(x, dimension, y, rows, columns, log_weights, potential, epsilon, out, scratch);
 }
 
 const char *dam_kernels_isa(void) { return selected_isa; }

@@ -2,6 +2,12 @@ import CDAMKernels
 @_spi(Testing) import DAM
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The C matrix-vector kernels behind the Sinkhorn kernel backend, against plain sums.
 struct KernelProductTests {
   /// A row-major `rows x ld` matrix of positive entries (as a Gibbs kernel has) and a vector.
@@ -64,6 +70,53 @@ struct KernelProductTests {
       }
       #expect(partsT == wholeT)
     }
+  }
+
+  /// The log-domain soft-minimum, with the cost formed inside the kernel (points) or given, against
+  /// a plain shifted log-sum-exp; zero weights (`-∞` log weights) and an all-zero row included.
+  @Test(arguments: [(1, 1), (2, 7), (3, 9), (5, 33), (8, 130)])
+  func softminMatchesPlainLogSumExp(dimension d: Int, columns m: Int) {
+    var generator = SeededGenerator(seed: UInt64(17 * d + m))
+    let n = 6
+    let x = (0..<(n * d)).map { _ in Double.random(in: -1...1, using: &generator) }
+    let y = (0..<(m * d)).map { _ in Double.random(in: -1...1, using: &generator) }
+    var logWeights = (0..<m).map { _ in log(Double.random(in: 0.1...1, using: &generator) / Double(m)) }
+    if m > 3 { logWeights[2] = -.infinity }
+    let potential = (0..<m).map { _ in Double.random(in: -0.5...0.5, using: &generator) }
+    let epsilon = 0.03
+    var cost = [Double](repeating: 0, count: n * m)
+    for j in 0..<n {
+      for k in 0..<m {
+        var sum = 0.0
+        for t in 0..<d { sum += (x[j * d + t] - y[k * d + t]) * (x[j * d + t] - y[k * d + t]) }
+        cost[j * m + k] = sum
+      }
+    }
+    var expected = [Double](repeating: 0, count: n)
+    for j in 0..<n {
+      let exponents = (0..<m).map { logWeights[$0] + (potential[$0] - cost[j * m + $0]) / epsilon }
+      let largest = exponents.max()!
+      expected[j] = -epsilon * (largest + log(exponents.reduce(0) { $0 + exp($1 - largest) }))
+    }
+    // The points kernel takes y coordinate-major.
+    var coordinates = [Double](repeating: 0, count: m * d)
+    for k in 0..<m { for t in 0..<d { coordinates[t * m + k] = y[k * d + t] } }
+    var fromPoints = [Double](repeating: .nan, count: n)
+    var scratch = [Double](repeating: 0, count: m)
+    dam_softmin_points(x, d, coordinates, n, m, logWeights, potential, epsilon, &fromPoints, &scratch)
+    var fromCost = [Double](repeating: .nan, count: n)
+    var overwritten = cost
+    dam_softmin_cost(&overwritten, n, m, logWeights, potential, epsilon, &fromCost)
+    for j in 0..<n {
+      #expect(abs(fromPoints[j] - expected[j]) <= 1e-13 * max(1, abs(expected[j])), "row \(j)")
+      #expect(abs(fromCost[j] - expected[j]) <= 1e-13 * max(1, abs(expected[j])), "row \(j)")
+    }
+    // Every weight zero: the soft-minimum is +∞.
+    let none = [Double](repeating: -.infinity, count: m)
+    var empty = [Double](repeating: 0, count: n)
+    overwritten = cost
+    dam_softmin_cost(&overwritten, n, m, none, potential, epsilon, &empty)
+    #expect(empty.allSatisfy { $0 == .infinity })
   }
 
   @Test func reportsAKnownVectorExtension() {

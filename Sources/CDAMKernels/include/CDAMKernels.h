@@ -26,6 +26,21 @@ void dam_gemv_rows(const double *k, long ld, long rows, long columns, const doub
 /// extension.
 void dam_gemv_columns(const double *k, long ld, long rows, long columns, const double *x, double *out);
 
+/// The soft-minimum of each row of a cost: `out[j] = -epsilon log sum_k exp(log_weights[k] +
+/// (potential[k] - cost[j * columns + k]) / epsilon)` for `j < rows`, with `+infinity` for a row
+/// whose every term is zero. `cost` (row-major `rows x columns`) is overwritten. Exponentials are
+/// shifted by the row's largest exponent; the sum uses eight interleaved partial sums and a fixed
+/// tree, so a row's result does not depend on how rows are split between threads.
+void dam_softmin_cost(double *cost, long rows, long columns, const double *log_weights,
+                      const double *potential, double epsilon, double *out);
+
+/// The same soft-minimum with the squared-distance cost `sum_t (x[j * dimension + t] -
+/// y[t * columns + k])^2` formed on the fly (`y` coordinate-major), for small dimensions.
+/// `scratch` holds `columns` doubles.
+void dam_softmin_points(const double *x, long dimension, const double *y, long rows, long columns,
+                        const double *log_weights, const double *potential, double epsilon,
+                        double *out, double *scratch);
+
 /// The name of the vector extension the kernels run on: "avx512f", "avx2+fma" or "baseline".
 const char *dam_kernels_isa(void);
 

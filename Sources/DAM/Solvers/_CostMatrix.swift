@@ -1,3 +1,4 @@
+import CDAMKernels
 import CLinearAlgebra
 import Dispatch
 
@@ -114,6 +115,33 @@ struct _CostMatrix: Sendable {
     }
   }
 
+  /// The soft-minimum of the rows `range` (see ``_softmin(_:epsilon:logWeights:potential:into:)``)
+  /// into `out[0 ..< range.count]`, in the vectorised C kernels: up to ``_directCostDimension``
+  /// the cost is formed inside the kernel, above it a block is filled by `dgemm` first. `scratch`
+  /// holds `range.count x columns` doubles.
+  func softmin(
+    rows range: Range<Int>, logWeights: [Double], potential: [Double], epsilon: Double,
+    into out: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>
+  ) {
+    guard !range.isEmpty else { return }
+    guard columns > 0 else {
+      for j in 0..<range.count { out[j] = .infinity }
+      return
+    }
+    if dimension > _directCostDimension {
+      fill(rows: range, into: scratch)
+      dam_softmin_cost(scratch, range.count, columns, logWeights, potential, epsilon, out)
+    } else {
+      x.withUnsafeBufferPointer { px in
+        y.withUnsafeBufferPointer { py in
+          dam_softmin_points(
+            px.baseAddress! + range.lowerBound * dimension, dimension, py.baseAddress!, range.count, columns,
+            logWeights, potential, epsilon, out, scratch)
+        }
+      }
+    }
+  }
+
   /// The cost from `y` to `x`.
   func transposed() -> _CostMatrix { _CostMatrix(yPoints, xPoints) }
 
@@ -138,44 +166,22 @@ func _softmin(
 ) {
   let n = cost.rows
   let m = cost.columns
-  let inverse = 1 / epsilon
   let blockRows = max(1, min(64, (1 << 16) / max(m, 1)))
   let blockCount = (n + blockRows - 1) / blockRows
   let workers = _blockCount(rows: blockCount, work: n * m)
   out.withUnsafeMutableBufferPointer { result in
     let result = _SendableBuffer(result)
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
-      var scratch = [Double](repeating: 0, count: blockRows * m)
-      logWeights.withUnsafeBufferPointer { lw in
-        potential.withUnsafeBufferPointer { p in
-          scratch.withUnsafeMutableBufferPointer { scratch in
-            let h = scratch.baseAddress!
-            var block = worker
-            while block < blockCount {
-              let lower = block * blockRows
-              let upper = min(lower + blockRows, n)
-              cost.fill(rows: lower..<upper, into: h)
-              for j in lower..<upper {
-                let line = h + (j - lower) * m
-                var largest = -Double.infinity
-                for k in 0..<m {
-                  let value = lw[k] + (p[k] - line[k]) * inverse
-                  line[k] = value
-                  largest = max(largest, value)
-                }
-                guard largest > -.infinity else {
-                  result.base[j] = .infinity
-                  continue
-                }
-                for k in 0..<m { line[k] -= largest }
-                _expInPlace(line, count: m)
-                var sum = 0.0
-                for k in 0..<m { sum += line[k] }
-                result.base[j] = -epsilon * (largest + _log(sum))
-              }
-              block += workers
-            }
-          }
+      var scratch = [Double](repeating: 0, count: blockRows * max(m, 1))
+      scratch.withUnsafeMutableBufferPointer { scratch in
+        var block = worker
+        while block < blockCount {
+          let lower = block * blockRows
+          let upper = min(lower + blockRows, n)
+          cost.softmin(
+            rows: lower..<upper, logWeights: logWeights, potential: potential, epsilon: epsilon,
+            into: result.base.baseAddress! + lower, scratch: scratch.baseAddress!)
+          block += workers
         }
       }
     }
