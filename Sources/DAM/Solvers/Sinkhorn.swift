@@ -100,8 +100,11 @@ func _newtonPays(_ errors: [Double], tolerance: Double, rows n: Int, columns m: 
 let _newtonSizeLimit = 3000
 
 /// The ε schedule of the annealing: from the largest cost down to (not including) the target.
-func _annealingSchedule(_ maximumCost: Double, _ options: SinkhornOptions) -> [Double] {
+func _annealingSchedule(_ maximumCost: Double, _ options: SinkhornOptions, selfProblem: Bool = false) -> [Double] {
   guard let q = options.epsilonScaling else { return [] }
+  // The symmetric problem's averaged update converges in a few iterations from zero potentials
+  // at every ε (16-17 at n = 1024, d = 2, against 27-33 with annealing): it is not annealed.
+  if selfProblem { return [] }
   var schedule: [Double] = []
   var e = maximumCost
   while e > options.epsilon {
@@ -296,7 +299,7 @@ func _logSelfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOp
     try _requireFinitePotential(warmStart, options.epsilon)
     p = warmStart
   } else {
-    for e in _annealingSchedule(cost.maximum, options) {
+    for e in _annealingSchedule(cost.maximum, options, selfProblem: true) {
       for _ in 0..<options.iterationsPerStage {
         _softmin(cost, epsilon: e, logWeights: logA, potential: p, into: &pTilde)
         for j in 0..<n { p[j] = 0.5 * (p[j] + pTilde[j]) }

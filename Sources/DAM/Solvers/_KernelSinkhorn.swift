@@ -209,7 +209,7 @@ func _kernelSelfTransport(
     p0 = warmStart
   }
   let epsilon = options.epsilon
-  let schedule = warmStart == nil ? _annealingSchedule(cost.maximum, options) : []
+  let schedule = warmStart == nil ? _annealingSchedule(cost.maximum, options, selfProblem: true) : []
   var kernel = _GibbsKernel(
     cost: cost, epsilon: schedule.first ?? epsilon, f: p0, g: p0, symmetric: true)
   var w = [Double](repeating: 1, count: n)

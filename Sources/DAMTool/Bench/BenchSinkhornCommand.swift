@@ -45,6 +45,12 @@ struct BenchSinkhornCommand: ParsableCommand {
   @Option(help: "Timed runs per case (after one warm-up run).")
   var repeats: Int = 5
 
+  @Option(
+    help: ArgumentHelp(
+      "The eps-annealing factor q in (0, 1), or 'none' to start at the target eps (SinkhornOptions.epsilonScaling).",
+      valueName: "q|none"))
+  var epsilonScaling: String = "0.5"
+
   @Option(help: "The seed of the clouds.")
   var seed: UInt64 = 1
 
@@ -67,6 +73,7 @@ struct BenchSinkhornCommand: ParsableCommand {
 
   func validate() throws {
     guard repeats >= 1 else { throw CLIError("--repeats", "must be >= 1, got \(repeats)") }
+    _ = try scalingFactor()
     guard tolerance.isFinite, tolerance >= 0 else {
       throw CLIError("--tolerance", "must be a finite number >= 0, got \(tolerance)")
     }
@@ -97,8 +104,8 @@ struct BenchSinkhornCommand: ParsableCommand {
             Terminal.progress("n = \(n), d = \(d), eps = \(epsilon): \(name)")
             let options = try attributing("--epsilons") {
               try SinkhornOptions(
-                epsilon: epsilon, tolerance: tolerance, maxIterations: 100_000, newton: newton,
-                backend: backend)
+                epsilon: epsilon, tolerance: tolerance, maxIterations: 100_000,
+                epsilonScaling: try scalingFactor(), newton: newton, backend: backend)
             }
             var result = try Sinkhorn.divergence(x, y, options: options)
             var wall: [Double] = []
@@ -143,6 +150,15 @@ struct BenchSinkhornCommand: ParsableCommand {
       ])
     }
     print(table.markdown)
+  }
+
+  /// The annealing factor of `--epsilon-scaling`, nil for `none`.
+  func scalingFactor() throws(CLIError) -> Double? {
+    if epsilonScaling == "none" { return nil }
+    guard let q = Double(epsilonScaling), q > 0, q < 1 else {
+      throw CLIError("--epsilon-scaling", "must be a number in (0, 1) or 'none', got '\(epsilonScaling)'")
+    }
+    return q
   }
 
   static func uniformCloud(_ n: Int, _ d: Int, _ generator: inout SeededGenerator) throws -> PointCloud {
