@@ -85,7 +85,8 @@ public struct BuresWassersteinDivergence: Divergence {
     switch pattern.covariance {
     case .diagonal(let variances):
       return PatternCache(
-        root: .diagonal(variances.map { $0.squareRoot() }), largestEigenvalue: variances.max() ?? 0, factor: nil)
+        root: .diagonal(variances.map { $0.squareRoot() }), largestEigenvalue: variances.max() ?? 0,
+        factor: nil)
     case .full(let matrix):
       let eigen = try SymmetricEigendecomposition(matrix, argument: "pattern")
       _ = try _checkSemidefinite(eigen, .default, "pattern")
@@ -216,12 +217,15 @@ public struct BuresWassersteinDivergence: Divergence {
             reversedFactor.withUnsafeBufferPointer { g in
               patternFactor.withUnsafeBufferPointer { l in
                 product.withUnsafeMutableBufferPointer { t in
-                  middle.withUnsafeMutableBufferPointer { m in _triangularMiddleMatrix(g, l, d, t: t, middle: m) }
+                  middle.withUnsafeMutableBufferPointer { m in
+                    _triangularMiddleMatrix(g, l, d, t: t, middle: m)
+                  }
                 }
               }
             }
           } else {
-            middle = _middleMatrix(root: BuresWasserstein._fullMatrix(caches[i].root).elements, factor: factor!, d)
+            middle = _middleMatrix(
+              root: BuresWasserstein._fullMatrix(caches[i].root).elements, factor: factor!, d)
           }
           let lane = pending.count
           middle.withUnsafeMutableBufferPointer { a in
@@ -230,7 +234,8 @@ public struct BuresWassersteinDivergence: Divergence {
                 scratch.v.withUnsafeMutableBufferPointer { v in
                   scratch.w.withUnsafeMutableBufferPointer { w in
                     _tridiagonalize(
-                      a, d, diagonal: UnsafeMutableBufferPointer(rebasing: diagonal[(lane * d)..<((lane + 1) * d)]),
+                      a, d,
+                      diagonal: UnsafeMutableBufferPointer(rebasing: diagonal[(lane * d)..<((lane + 1) * d)]),
                       offDiagonal: UnsafeMutableBufferPointer(
                         rebasing: offDiagonal[(lane * d)..<((lane + 1) * d)]), v: v, w: w)
                   }
@@ -246,7 +251,8 @@ public struct BuresWassersteinDivergence: Divergence {
           offDiagonals.withUnsafeMutableBufferPointer { offDiagonal in
             sums.withUnsafeMutableBufferPointer {
               _sumsOfRootEigenvalues(
-                diagonal.baseAddress!, offDiagonal.baseAddress!, d, count: pending.count, sums: $0.baseAddress!)
+                diagonal.baseAddress!, offDiagonal.baseAddress!, d, count: pending.count,
+                sums: $0.baseAddress!)
             }
           }
         }

@@ -65,7 +65,9 @@ func _symmetricEigenvalues(
   }
   guard n > 1 else { return 0 }
   return scratch.diagonal.withUnsafeMutableBufferPointer { d in
-    scratch.offDiagonal.withUnsafeMutableBufferPointer { e in LAPACKE_dsterf(Int32(n), d.baseAddress, e.baseAddress) }
+    scratch.offDiagonal.withUnsafeMutableBufferPointer { e in
+      LAPACKE_dsterf(Int32(n), d.baseAddress, e.baseAddress)
+    }
   }
 }
 
@@ -201,7 +203,9 @@ func _middleMatrix(root: [Double], factor: [Double], _ n: Int) -> [Double] {
 func _packedTriangularFactor(_ elements: [Double], _ n: Int, reversed: Bool) -> [Double]? {
   var work = [Double](repeating: 0, count: n * n)
   for i in 0..<n {
-    for j in 0..<n { work[i * n + j] = reversed ? elements[(n - 1 - i) * n + (n - 1 - j)] : elements[i * n + j] }
+    for j in 0..<n {
+      work[i * n + j] = reversed ? elements[(n - 1 - i) * n + (n - 1 - j)] : elements[i * n + j]
+    }
   }
   let info = work.withUnsafeMutableBufferPointer {
     LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), Int32(n), $0.baseAddress, Int32(n))

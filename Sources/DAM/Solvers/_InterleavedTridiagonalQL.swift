@@ -110,7 +110,9 @@ func _sumsOfRootEigenvalues(
       var diagonal = Array(originalDiagonals[(k * n)..<((k + 1) * n)])
       var offDiagonal = Array(originalOffDiagonals[(k * n)..<((k + 1) * n)])
       let status = diagonal.withUnsafeMutableBufferPointer { dd in
-        offDiagonal.withUnsafeMutableBufferPointer { ee in LAPACKE_dsterf(Int32(n), dd.baseAddress, ee.baseAddress) }
+        offDiagonal.withUnsafeMutableBufferPointer { ee in
+          LAPACKE_dsterf(Int32(n), dd.baseAddress, ee.baseAddress)
+        }
       }
       if status != 0 {
         if info == 0 { info = status }
