@@ -157,7 +157,7 @@ public struct BuresWassersteinDivergence: Divergence {
   ///
   /// then a Householder reduction to tridiagonal form and the sum of the square roots of its
   /// eigenvalues by the root-free QL iteration of LAPACK `dsterf`, run on the chunk's patterns
-  /// together so that their division chains overlap (``_sumsOfRootEigenvalues(_:_:_:count:sums:)``).
+  /// together so that their division chains overlap (`_sumsOfRootEigenvalues`).
   ///
   /// - Throws: ``DAMError`` naming `query` if the dimensions differ, or a numerical failure (the
   ///   first in pattern order).
