@@ -124,6 +124,99 @@ struct BuresWassersteinBatchTests {
     }
   }
 
+  /// Commuting covariances (one eigenbasis) in d = 50 have the closed form
+  /// `‖m₁ - m₂‖² + Σₖ (√aₖ - √bₖ)²`. Twenty patterns (three chunks of the interleaved QL
+  /// iteration), eigenvalues log-uniform over six decades so that the tridiagonal matrices of one
+  /// chunk differ in scale and in the number of sweeps they need. Tolerance 1e-10 relative: the
+  /// contract's bound for condition numbers up to 1e4; here the errors are ε‖M‖ in eigenvalues of size
+  /// down to 1e-3, whose square roots enter the sum with weight ≤ 1.
+  @Test func batchedValuesMatchCommutingClosedForm() throws {
+    let d = 50
+    var g = SeededGenerator(seed: 31)
+    func spectrum() -> [Double] { (0..<d).map { _ in pow(10, Double.random(in: -3...3, using: &g)) } }
+    let stateSpectrum = spectrum()
+    let state = try Gaussian(
+      mean: g.gaussians(d), covariance: TestData.spd(eigenvalues: stateSpectrum, seed: 7).matrix)
+    var patterns: [Gaussian] = []
+    var expected: [Double] = []
+    for _ in 0..<20 {
+      let values = spectrum()
+      let mean = g.gaussians(d)
+      patterns.append(try Gaussian(mean: mean, covariance: TestData.spd(eigenvalues: values, seed: 7).matrix))
+      expected.append(
+        zip(stateSpectrum, values).reduce(0) { $0 + pow($1.0.squareRoot() - $1.1.squareRoot(), 2) }
+          + zip(state.mean, mean).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) })
+    }
+    let divergence = BuresWassersteinDivergence()
+    let values = try divergence.evaluateAll(
+      state, query: divergence.prepareQuery(state), patterns: patterns,
+      caches: patterns.map { try divergence.prepare($0) }, previous: nil
+    ).map(\.value)
+    for (value, reference) in zip(values, expected) {
+      #expect(abs(value - reference) / reference < 1e-10, "\(value) vs \(reference)")
+    }
+  }
+
+  /// The interleaved QL iteration runs every matrix with its own arithmetic: a pattern evaluated
+  /// alone gives the same bits as in a chunk with others, of scales from 1e-4 to 1e4 (and a
+  /// rank-deficient one). And the values agree with the per-pattern path (LAPACK `dsyevd` on
+  /// `S^½ W S^½`) to 1e-10 relative.
+  @Test func batchedValuesDoNotDependOnTheirChunk() throws {
+    let d = 12
+    var g = SeededGenerator(seed: 41)
+    var patterns: [Gaussian] = []
+    for i in 0..<19 {
+      let scale = [1e-4, 1, 1e4][i % 3]
+      var values = (0..<d).map { _ in scale * Double.random(in: 0.2...5, using: &g) }
+      if i == 5 { values[0] = 0 }  // singular
+      patterns.append(
+        try Gaussian(
+          mean: g.gaussians(d), covariance: TestData.spd(eigenvalues: values, seed: 100 + UInt64(i)).matrix))
+    }
+    let state = try GaussianSampling.perturbation(of: patterns[4], distance: 0.5, using: &g)
+    let divergence = try BuresWassersteinDivergence(maximumConcurrency: 1)
+    let query = try divergence.prepareQuery(state)
+    let caches = try patterns.map { try divergence.prepare($0) }
+    let together = try divergence.evaluateAll(
+      state, query: query, patterns: patterns, caches: caches, previous: nil
+    ).map(\.value)
+    for i in patterns.indices {
+      let alone = try divergence.evaluateAll(
+        state, query: query, patterns: [patterns[i]], caches: [caches[i]], previous: nil)[0].value
+      #expect(alone == together[i], "pattern \(i)")
+      let reference = try divergence.evaluate(state, query: query, pattern: patterns[i], cache: caches[i])
+        .value
+      #expect(
+        abs(together[i] - reference) / reference < 1e-10, "pattern \(i): \(together[i]) vs \(reference)")
+    }
+  }
+
+  /// Tridiagonal entries below the range where their squares keep full precision (about 1e-122)
+  /// go to LAPACK `dsterf`, which rescales: covariances scaled by 1e-62 (entries of `M` near
+  /// 1e-124) and means by 1e-31 scale `W₂²` by exactly 1e-62 (to 1e-10 relative).
+  @Test func tinyCovariancesFallBackToLAPACK() throws {
+    let patterns = try Self.patterns(10, d: 7, seed: 51)
+    var g = SeededGenerator(seed: 52)
+    let state = try GaussianSampling.perturbation(of: patterns[2], distance: 0.6, using: &g)
+    func scaled(_ x: Gaussian) throws -> Gaussian {
+      try Gaussian(
+        mean: x.mean.map { $0 * 1e-31 },
+        covariance: Matrix(rows: 7, columns: 7, elements: x.covarianceMatrix.elements.map { $0 * 1e-62 }))
+    }
+    let divergence = BuresWassersteinDivergence()
+    func values(_ state: Gaussian, _ patterns: [Gaussian]) throws -> [Double] {
+      try divergence.evaluateAll(
+        state, query: divergence.prepareQuery(state), patterns: patterns,
+        caches: patterns.map { try divergence.prepare($0) }, previous: nil
+      ).map(\.value)
+    }
+    let reference = try values(state, patterns)
+    let tiny = try values(scaled(state), patterns.map(scaled))
+    for (value, expected) in zip(tiny, reference) {
+      #expect(abs(value / 1e-62 - expected) / expected < 1e-10, "\(value) vs \(expected) x 1e-62")
+    }
+  }
+
   @Test func validatesConcurrency() {
     let error = #expect(throws: DAMError.self) { try BuresWassersteinDivergence(maximumConcurrency: 0) }
     #expect(error?.argument == "maximumConcurrency")

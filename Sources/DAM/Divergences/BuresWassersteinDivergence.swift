@@ -2,9 +2,9 @@
 /// `D(ξ, Xᵢ) = W₂²(N(m, W), N(μᵢ, Sᵢ)) = ‖m - μᵢ‖² + tr(W + Sᵢ - 2 (Sᵢ^½ W Sᵢ^½)^½)`,
 /// as a divergence of the framework (the BW-DAM).
 ///
-/// - Each pattern's square root `Sᵢ^½` and largest eigenvalue are computed once, when the pattern
-///   is stored; the state's Cholesky factor and extreme eigenvalues once per step
-///   (``prepareQuery(_:)``).
+/// - Each pattern's square root `Sᵢ^½`, Cholesky factor and largest eigenvalue are computed once,
+///   when the pattern is stored; the state's two triangular factors and extreme eigenvalues once
+///   per step (``prepareQuery(_:)``).
 /// - ``evaluate(_:query:pattern:cache:)`` computes the value and the matrix
 ///   `Aᵢ = Sᵢ^½ (Sᵢ^½ W Sᵢ^½)^(-½) Sᵢ^½` of the optimal map `Tᵢ(x) = μᵢ + Aᵢ (x - m)` from the
 ///   state to the pattern: one symmetric eigendecomposition (O(d³)), or O(d) when the state and the
@@ -50,12 +50,19 @@ public struct BuresWassersteinDivergence: Divergence {
     public let root: Gaussian.Covariance
     /// The largest eigenvalue of `S` (for the bound on `‖A‖` that lets the batched step skip maps).
     public let largestEigenvalue: Double
+    /// The lower Cholesky factor `L` of a full `S = L Lᵀ`, packed by rows (`d (d + 1) / 2`
+    /// values); `nil` for a diagonal `S` and for a singular one (then the batched values go
+    /// through `S^½`).
+    let factor: [Double]?
   }
 
   /// What is computed once per step for the state `N(m, W)`.
   public struct QueryCache: Sendable {
     /// The lower Cholesky factor `L` of a full `W = L Lᵀ` (row-major), `nil` for a diagonal `W`.
     let factor: [Double]?
+    /// `Uᵀ` for the upper triangular `U` with `W = U Uᵀ`, lower triangular and packed by rows;
+    /// `nil` for a diagonal `W`, or if the reversed factorisation fails (then only `factor` is used).
+    let reversedFactor: [Double]?
     /// The smallest and the largest eigenvalue of `W`.
     let smallestEigenvalue: Double
     let largestEigenvalue: Double
@@ -71,38 +78,43 @@ public struct BuresWassersteinDivergence: Divergence {
     public let map: Gaussian.Covariance?
   }
 
-  /// Computes `S^½` and the largest eigenvalue of `S`.
+  /// Computes `S^½`, the Cholesky factor and the largest eigenvalue of `S`.
   ///
   /// - Throws: ``DAMError`` naming `pattern` if the eigendecomposition fails.
   public func prepare(_ pattern: Gaussian) throws(DAMError) -> PatternCache {
     switch pattern.covariance {
     case .diagonal(let variances):
       return PatternCache(
-        root: .diagonal(variances.map { $0.squareRoot() }), largestEigenvalue: variances.max() ?? 0)
+        root: .diagonal(variances.map { $0.squareRoot() }), largestEigenvalue: variances.max() ?? 0,
+        factor: nil)
     case .full(let matrix):
       let eigen = try SymmetricEigendecomposition(matrix, argument: "pattern")
       _ = try _checkSemidefinite(eigen, .default, "pattern")
       return PatternCache(
         root: .full(eigen.reconstructed { $0 > 0 ? $0.squareRoot() : 0 }),
-        largestEigenvalue: eigen.eigenvalues.last ?? 0)
+        largestEigenvalue: eigen.eigenvalues.last ?? 0,
+        factor: _packedTriangularFactor(matrix.elements, matrix.rows, reversed: false))
     }
   }
 
-  /// The Cholesky factor and the extreme eigenvalues of the state's covariance.
+  /// The triangular factors `W = L Lᵀ = U Uᵀ` (`L` lower, `U` upper) and the extreme eigenvalues
+  /// of the state's covariance.
   ///
   /// - Throws: ``DAMError`` naming `query` if the covariance cannot be factorised.
   public func prepareQuery(_ state: Gaussian) throws(DAMError) -> QueryCache {
     switch state.covariance {
     case .diagonal(let variances):
       return QueryCache(
-        factor: nil, smallestEigenvalue: variances.min() ?? 0, largestEigenvalue: variances.max() ?? 0)
+        factor: nil, reversedFactor: nil, smallestEigenvalue: variances.min() ?? 0,
+        largestEigenvalue: variances.max() ?? 0)
     case .full(let matrix):
       let n = matrix.rows
       var lower = matrix.elements
       let eigenvalues = try _symmetricEigenvalues(&lower, n, argument: "query")
       return QueryCache(
-        factor: try _choleskyFactor(matrix, argument: "query"), smallestEigenvalue: eigenvalues.first ?? 0,
-        largestEigenvalue: eigenvalues.last ?? 0)
+        factor: try _choleskyFactor(matrix, argument: "query"),
+        reversedFactor: _packedTriangularFactor(matrix.elements, n, reversed: true),
+        smallestEigenvalue: eigenvalues.first ?? 0, largestEigenvalue: eigenvalues.last ?? 0)
     }
   }
 
@@ -135,9 +147,17 @@ public struct BuresWassersteinDivergence: Divergence {
   }
 
   /// `W₂²` at every pattern, concurrently. When the state and a pattern are both diagonal the map
-  /// comes with the value (O(d)); otherwise only the value is computed, from the eigenvalues of
-  /// `M = (R L)(R L)ᵀ = Sᵢ^½ W Sᵢ^½` (`R = Sᵢ^½`, `W = L Lᵀ`): one triangular product, one
-  /// symmetric rank-k update and a tridiagonal eigenvalue solve, without eigenvectors.
+  /// comes with the value (O(d)); otherwise only the value is computed, from the eigenvalues of a
+  /// matrix similar to `Sᵢ^½ W Sᵢ^½`, without eigenvectors:
+  /// - `M = Lᵢᵀ U Uᵀ Lᵢ = Tᵀ T` with `T = Uᵀ Lᵢ` (`Sᵢ = Lᵢ Lᵢᵀ` the pattern's Cholesky factor,
+  ///   `W = U Uᵀ` with `U` upper triangular): two products of triangular matrices (`n³/3`
+  ///   multiply-adds) written out, no BLAS call per pattern;
+  /// - for a singular `Sᵢ` (no Cholesky factor), `M = (Sᵢ^½ L)(Sᵢ^½ L)ᵀ` (`W = L Lᵀ`): a
+  ///   triangular product and a symmetric rank-k update through BLAS;
+  ///
+  /// then a Householder reduction to tridiagonal form and the sum of the square roots of its
+  /// eigenvalues by the root-free QL iteration of LAPACK `dsterf`, run on the chunk's patterns
+  /// together so that their division chains overlap (`_sumsOfRootEigenvalues`).
   ///
   /// - Throws: ``DAMError`` naming `query` if the dimensions differ, or a numerical failure (the
   ///   first in pattern order).
@@ -156,16 +176,30 @@ public struct BuresWassersteinDivergence: Divergence {
         guard case .diagonal(let w) = state.covariance else { return nil }
         return Matrix(diagonal: w.map { $0.squareRoot() }).elements
       }()
+    let reversedFactor: [Double]? =
+      query.reversedFactor
+      ?? {
+        guard case .diagonal(let w) = state.covariance else { return nil }
+        return _packedDiagonalFactor(w)
+      }()
     let chunks = (count + Self.chunkSize - 1) / Self.chunkSize
     let slots = _Slots<Evaluation?>(count: count, initial: nil)
     let errors = _Slots<DAMError?>(count: chunks, initial: nil)
     _forEachChunk(chunks, workers: maximumConcurrency ?? chunks) { c in
       do throws(DAMError) {
-        for i in (c * Self.chunkSize)..<min(count, (c + 1) * Self.chunkSize) {
+        let range = (c * Self.chunkSize)..<min(count, (c + 1) * Self.chunkSize)
+        for i in range where patterns[i].dimension != d {
+          throw DAMError.mismatch("query", "has dimension \(d), pattern \(i) has \(patterns[i].dimension)")
+        }
+        var scratch = _EigenvalueScratch(d)
+        var middle = [Double](repeating: 0, count: d * d)
+        var product = [Double](repeating: 0, count: d * (d + 1) / 2)
+        // The tridiagonal matrices of the chunk's full patterns, solved together at the end.
+        var diagonals = [Double](repeating: 0, count: Self.chunkSize * d)
+        var offDiagonals = [Double](repeating: 0, count: Self.chunkSize * d)
+        var pending: [(index: Int, meanPart: Double)] = []
+        for i in range {
           let pattern = patterns[i]
-          guard pattern.dimension == d else {
-            throw DAMError.mismatch("query", "has dimension \(d), pattern \(i) has \(pattern.dimension)")
-          }
           if case .diagonal = state.covariance, case .diagonal = pattern.covariance {
             let result = try BuresWasserstein._evaluate(state: state, pattern: pattern, root: caches[i].root)
             slots.values[i] = Evaluation(value: result.value, map: result.map)
@@ -173,13 +207,60 @@ public struct BuresWassersteinDivergence: Divergence {
           }
           var meanPart = 0.0
           for (a, b) in zip(state.mean, pattern.mean) { meanPart += (a - b) * (a - b) }
-          var middle = _middleMatrix(
-            root: BuresWasserstein._fullMatrix(caches[i].root).elements, factor: factor!, d)
-          let eigenvalues = try _symmetricEigenvalues(&middle, d, argument: "state")
-          var rootTrace = 0.0
-          for v in eigenvalues where v > 0 { rootTrace += v.squareRoot() }
-          let bures = max(0, stateTrace + BuresWasserstein._trace(pattern.covariance) - 2 * rootTrace)
-          slots.values[i] = Evaluation(value: meanPart + bures, map: nil)
+          let patternFactor: [Double]? =
+            caches[i].factor
+            ?? {
+              guard case .diagonal(let s) = pattern.covariance else { return nil }
+              return _packedDiagonalFactor(s)
+            }()
+          if let reversedFactor, let patternFactor {
+            reversedFactor.withUnsafeBufferPointer { g in
+              patternFactor.withUnsafeBufferPointer { l in
+                product.withUnsafeMutableBufferPointer { t in
+                  middle.withUnsafeMutableBufferPointer { m in
+                    _triangularMiddleMatrix(g, l, d, t: t, middle: m)
+                  }
+                }
+              }
+            }
+          } else {
+            middle = _middleMatrix(
+              root: BuresWasserstein._fullMatrix(caches[i].root).elements, factor: factor!, d)
+          }
+          let lane = pending.count
+          middle.withUnsafeMutableBufferPointer { a in
+            diagonals.withUnsafeMutableBufferPointer { diagonal in
+              offDiagonals.withUnsafeMutableBufferPointer { offDiagonal in
+                scratch.v.withUnsafeMutableBufferPointer { v in
+                  scratch.w.withUnsafeMutableBufferPointer { w in
+                    _tridiagonalize(
+                      a, d,
+                      diagonal: UnsafeMutableBufferPointer(rebasing: diagonal[(lane * d)..<((lane + 1) * d)]),
+                      offDiagonal: UnsafeMutableBufferPointer(
+                        rebasing: offDiagonal[(lane * d)..<((lane + 1) * d)]), v: v, w: w)
+                  }
+                }
+              }
+            }
+          }
+          pending.append((i, meanPart))
+        }
+        guard !pending.isEmpty else { return }
+        var sums = [Double](repeating: 0, count: pending.count)
+        let info = diagonals.withUnsafeMutableBufferPointer { diagonal in
+          offDiagonals.withUnsafeMutableBufferPointer { offDiagonal in
+            sums.withUnsafeMutableBufferPointer {
+              _sumsOfRootEigenvalues(
+                diagonal.baseAddress!, offDiagonal.baseAddress!, d, count: pending.count,
+                sums: $0.baseAddress!)
+            }
+          }
+        }
+        try _checkEigenvalueInfo(info, "state")
+        for (lane, item) in pending.enumerated() {
+          let bures = max(
+            0, stateTrace + BuresWasserstein._trace(patterns[item.index].covariance) - 2 * sums[lane])
+          slots.values[item.index] = Evaluation(value: item.meanPart + bures, map: nil)
         }
       } catch {
         errors.values[c] = error
