@@ -39,9 +39,9 @@ struct ExperimentCommandTests {
     #expect(summary.contains("Command: `dam experiment \(name)"))
   }
 
-  /// `grid-images --quick` writes every file, and the numbers are sane: every engine recalls every
-  /// uncorrupted query (a stored pattern is at divergence 0 from itself and beta is several nearest-
-  /// neighbour gaps), rates agree with their counts and lie inside their Wilson intervals, and the
+  /// `grid-images --quick` writes every file, and the numbers are sane: the sparse and Euclidean
+  /// engines recall every uncorrupted query (a stored pattern is at divergence 0 from itself and beta
+  /// is several nearest-neighbour gaps), rates agree with their counts and lie inside their Wilson intervals, and the
   /// tuning marks one kappa per method.
   @Test func gridImagesQuickRunIsSane() throws {
     let folder = try TemporaryFolder()
@@ -68,7 +68,10 @@ struct ExperimentCommandTests {
       let trials = try #require(row["trials"] as? Int)
       #expect(abs(rate - Double(successes) / Double(trials)) < 1e-15)
       #expect(try #require(row["lower"] as? Double) <= rate && rate <= (try #require(row["upper"] as? Double)))
-      if row["corruption"] as? String == "none" {
+      // Grid engines with softmax may drift off a clean pattern (their weights are not one-hot at
+      // kappa = 4; the full run shows it for the Hellinger geometry), so they are not held to it.
+      let method = row["method"] as? String ?? ""
+      if row["corruption"] as? String == "none", !(method.hasPrefix("grid") && method.hasSuffix("softmax")) {
         #expect(rate == 1, "clean queries are recalled: \(row)")
       }
     }
