@@ -42,6 +42,9 @@ struct ExperimentCommand: ParsableCommand {
     Experiment(name: MetastableStatesExperiment.name, summary: MetastableStatesExperiment.summary) {
       try MetastableStatesExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
     },
+    Experiment(name: GridImagesExperiment.name, summary: GridImagesExperiment.summary) {
+      try GridImagesExperiment.run(report: $0, trials: $1, seed: $2, quick: $3)
+    },
   ]
 
   @Argument(help: "The experiment to run (see --list).")

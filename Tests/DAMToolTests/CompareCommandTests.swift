@@ -15,9 +15,10 @@ struct CompareCommandTests {
     let run = try DamProcess.run(["compare", "--quick", "--report", folder.path("report"), "--json"])
     #expect(run.status == 0, "stderr: \(run.stderr)")
     let rows = try Self.rows(run.stdout)
-    // vectors: 2 divergences x 3 maps x 1 beta; clouds: 3 geometries x 2 maps; Gaussians: 2 x 2.
-    #expect(rows.count == 6 + 6 + 4)
-    for family in ["vectors", "point clouds", "gaussians"] {
+    // vectors: 2 divergences x 3 maps x 1 beta; clouds: 3 geometries x 2 maps; Gaussians: 2 x 2;
+    // grid histograms: 3 geometries x 2 maps.
+    #expect(rows.count == 6 + 6 + 4 + 6)
+    for family in ["vectors", "point clouds", "gaussians", "grid histograms"] {
       #expect(rows.contains { $0["family"] as? String == family }, "\(family) present")
     }
     for row in rows {
@@ -35,7 +36,7 @@ struct CompareCommandTests {
         #expect(support == 1)
       }
     }
-    for stem in ["vectors", "point-clouds", "gaussians"] {
+    for stem in ["vectors", "point-clouds", "gaussians", "grid-histograms"] {
       for kind in ["success", "energy", "trajectory"] {
         let name = "report/\(kind)-\(stem).svg"
         #expect(folder.exists(name), "\(name) written")

@@ -9,12 +9,15 @@ enum BuiltInWorkload: String, CaseIterable, ExpressibleByArgument {
   case gaussianClouds = "gaussian-clouds"
   /// Gaussians: the BW-DAM paper's Wasserstein sphere.
   case wassersteinSphere = "wasserstein-sphere"
+  /// Grid histograms: digits upsampled to 32 x 32, masked and noisy.
+  case gridDigits = "grid-digits"
 
   func comparison(_ settings: CompareSettings) throws -> AnyComparison? {
     switch self {
     case .digits: try CompareWorkloads.digits(settings)?.erased()
     case .gaussianClouds: try CompareWorkloads.gaussianClouds(settings)?.erased()
     case .wassersteinSphere: try CompareWorkloads.sphereGaussians(settings)?.erased()
+    case .gridDigits: try CompareWorkloads.gridDigits(settings)?.erased()
     }
   }
 }
@@ -26,21 +29,23 @@ struct CompareCommand: ParsableCommand {
     discussion: """
       Crosses divergence and geometry (per family), separation map and beta, runs every engine on \
       the same seeded queries, and judges every final state by one reference divergence per family \
-      (squared Euclidean for vectors, the Sinkhorn divergence for point clouds, W2^2 for Gaussians): \
+      (squared Euclidean for vectors, the Sinkhorn divergence for point clouds, W2^2 for Gaussians, \
+      the grid Sinkhorn divergence for grid histograms): \
       a retrieval succeeds when the final state is nearest to the pattern the query was made from. \
       Reports success (Wilson 95% interval), steps, time per retrieval, the final divergence to the \
       target and the support size of the final weights, as Markdown, CSV, JSON and SVG (success \
       against beta, energy per step, one trajectory picture per family) in --report.
 
-      Built-in workloads (the default runs all three): digits (1,797 handwritten digits, pixel noise), \
+      Built-in workloads (the default runs all four): digits (1,797 handwritten digits, pixel noise), \
       gaussian-clouds (the Sinkhorn-SHK paper's Experiment 2, atoms permuted), wasserstein-sphere \
-      (the BW-DAM paper's synthetic Gaussians). Your own data: --memory (the layouts of dam \
+      (the BW-DAM paper's synthetic Gaussians), grid-digits (ten digits upsampled to 16 x 16 as grid \
+      histograms, a quarter masked and noisy). Your own data: --memory (the layouts of dam \
       retrieve) with --queries and --targets, or with --noise to make queries from stored patterns.
       """)
 
   @Option(
     name: .customLong("workload"), parsing: .upToNextOption,
-    help: "Built-in workloads to run (default: all three).")
+    help: "Built-in workloads to run (default: all four).")
   var workloads: [BuiltInWorkload] = []
 
   @Option(
@@ -60,7 +65,7 @@ struct CompareCommand: ParsableCommand {
   @Option(
     parsing: .unconditional,
     help:
-      "Corruption of the queries made from stored patterns: the sd of Gaussian noise on coordinates (vectors, points) or the W2 distance of the perturbation (Gaussians). Built-in defaults: 0.3, 0.2, sqrt(0.5)."
+      "Corruption of the queries made from stored patterns: the sd of Gaussian noise on coordinates (vectors, points) or the W2 distance of the perturbation (Gaussians), the noise sd over the largest cell mass (grid-digits, after masking a quarter). Built-in defaults: 0.3, 0.2, sqrt(0.5), 0.25."
   )
   var noise: Double?
 
@@ -86,7 +91,7 @@ struct CompareCommand: ParsableCommand {
   @Option(
     name: .customLong("geometry"), parsing: .upToNextOption,
     help:
-      "Keep only these geometries (default: every geometry of each family: fixed-point, gradient; shk, wasserstein, euclidean; bures-wasserstein, euclidean)."
+      "Keep only these geometries (default: every geometry of each family: fixed-point, gradient; shk, wasserstein, euclidean; bures-wasserstein, euclidean; hellinger, barycentric, euclidean)."
   )
   var geometries: [GeometryChoice] = []
 
@@ -98,13 +103,13 @@ struct CompareCommand: ParsableCommand {
   @Option(
     parsing: .unconditional,
     help:
-      "The entropic blur eps > 0 of the Sinkhorn divergence (default 0.1 on the built-in clouds; required for your clouds)."
+      "The entropic blur eps > 0 of the Sinkhorn divergence (default 0.1 on the built-in clouds, 2 squared pixels on grid-digits; required for your clouds)."
   )
   var epsilon: Double?
 
   @Option(
     parsing: .unconditional,
-    help: "The largest number of steps per retrieval (default 100; 20 for point clouds).")
+    help: "The largest number of steps per retrieval (default 100; 20 for point clouds, 5 for grid histograms).")
   var maxSteps: Int?
 
   @Flag(

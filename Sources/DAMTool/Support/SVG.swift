@@ -297,6 +297,60 @@ enum SVG {
     return out + "</svg>\n"
   }
 
+  /// An image of a figure made of rows of images: a square grey-scale image (values in [0, 1],
+  /// dark = 1) with its own caption above it.
+  struct CaptionedImage {
+    var caption: String
+    var values: [Double]
+    var side: Int
+  }
+
+  /// Rows of captioned grey-scale images, each drawn in a `size`-pixel square (shades quantised to
+  /// 32 levels, runs of equal cells in a row merged, so large sparse images stay small), with a
+  /// caption on the left of each row.
+  static func imageRows(
+    title: String, rows: [(caption: String, images: [CaptionedImage])], size: Double = 96,
+    captionWidth: Double = 170
+  ) -> String {
+    let gap = 12.0
+    let top = 44.0
+    let columns = rows.map(\.images.count).max() ?? 0
+    let width = captionWidth + Double(columns) * (size + gap) + gap
+    let height = top + Double(rows.count) * (size + gap + 16) + gap
+    var out = header(width: width, height: height)
+    out += text(width / 2, 22, title, size: 14, anchor: "middle", weight: "bold")
+    for (r, row) in rows.enumerated() {
+      let y0 = top + 16 + Double(r) * (size + gap + 16)
+      out += text(captionWidth - 8, y0 + size / 2 + 4, row.caption, size: 11, anchor: "end")
+      for (c, image) in row.images.enumerated() {
+        let x0 = captionWidth + Double(c) * (size + gap)
+        out += text(x0 + size / 2, y0 - 5, image.caption, size: 10, anchor: "middle")
+        out +=
+          "<rect x=\"\(f(x0 - 0.5))\" y=\"\(f(y0 - 0.5))\" width=\"\(f(size + 1))\" height=\"\(f(size + 1))\" fill=\"white\" stroke=\"#999\"/>\n"
+        let side = max(image.side, 1)
+        let cell = size / Double(side)
+        for i in 0..<side {
+          let levels = (0..<side).map { j -> Int in
+            let v = i * side + j < image.values.count ? image.values[i * side + j] : 0
+            return Int((min(1, max(0, v.isFinite ? v : 0)) * 31).rounded())
+          }
+          var j = 0
+          while j < side {
+            var k = j
+            while k + 1 < side && levels[k + 1] == levels[j] { k += 1 }
+            if levels[j] > 0 {
+              let shade = Int((1 - Double(levels[j]) / 31) * 255)
+              out +=
+                "<rect x=\"\(f(x0 + Double(j) * cell))\" y=\"\(f(y0 + Double(i) * cell))\" width=\"\(f(Double(k - j + 1) * cell))\" height=\"\(f(cell))\" fill=\"rgb(\(shade),\(shade),\(shade))\"/>\n"
+            }
+            j = k + 1
+          }
+        }
+      }
+    }
+    return out + "</svg>\n"
+  }
+
   private static func header(width: Double, height: Double) -> String {
     """
     <svg xmlns="http://www.w3.org/2000/svg" width="\(f(width))" height="\(f(height))" viewBox="0 0 \(f(width)) \(f(height))">
