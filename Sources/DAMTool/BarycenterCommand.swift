@@ -100,8 +100,11 @@ struct BarycenterCommand: ParsableCommand {
     let result = try attributing("--weights") {
       do {
         return try GridSinkhorn.barycenter(of: inputs, weights: lambda, options: options)
-      } catch let error as DAMError where error.argument == "maxIterations" || error.argument == "epsilon" {
-        throw CLIError("--" + (error.argument == "epsilon" ? "epsilon" : "max-iterations"), error.message)
+      } catch let error as DAMError
+        where ["maxIterations", "epsilon", "tolerance"].contains(error.argument)
+      {
+        throw CLIError(
+          "--" + (error.argument == "maxIterations" ? "max-iterations" : error.argument), error.message)
       }
     }
     let bar = result.histogram

@@ -82,7 +82,7 @@ struct SinkhornCommand: ParsableCommand {
     guard first.dimension == second.dimension else {
       throw CLIError("y.npy", "\(y): atoms have dimension \(second.dimension), those of \(x) have \(first.dimension)")
     }
-    let result = try attributing("--max-iterations") { try Sinkhorn.divergence(first, second, options: options) }
+    let result = try attributingSolve { try Sinkhorn.divergence(first, second, options: options) }
     let report = Report(
       value: result.value, otXY: result.crossTerm.value, otXX: result.firstSelfTerm.value,
       otYY: result.secondSelfTerm.value, iterations: result.iterations, newtonSteps: result.crossTerm.newtonSteps,

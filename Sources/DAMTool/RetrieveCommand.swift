@@ -50,10 +50,14 @@ struct RetrieveCommand: ParsableCommand {
       (--k, --pairwise), which retrieve k patterns together. Their weights sum to k, and the \
       fixed-point update returns the mean of the retrieved patterns, X^T w / k.
 
+      Memory files (`dam memory create`) of every kind are accepted as --memory: their divergence \
+      and epsilon are the defaults, and an --epsilon other than the one the file was prepared for \
+      is refused.
+
       Nothing is written unless every query succeeds; --output is replaced atomically.
       """)
 
-  @Option(help: ArgumentHelp("The stored patterns: a .npy array (N, D) of vectors, or a .npz of point clouds or of Gaussians.", valueName: "path"))
+  @Option(help: ArgumentHelp("The stored patterns: a .npy array (N, D) of vectors, a .npz of point clouds, Gaussians or grid histograms, or a memory file (dam memory create).", valueName: "path"))
   var memory: String
 
   @Option(help: ArgumentHelp("The query: a .npy vector (D) or batch (B, D), or a .npz of one or more point clouds or Gaussians.", valueName: "path"))
@@ -167,10 +171,9 @@ struct RetrieveCommand: ParsableCommand {
       let file = try MemoryInputs.memoryFile(memory, option: "--memory")
       switch file.patterns {
       case .vectors(let v): try runVectors(stored: v, storedDivergence: file.divergence)
-      case .pointClouds(let c): try runClouds(stored: c, storedEpsilon: file.epsilon)
+      case .pointClouds(let c): try runClouds(stored: c, storedEpsilon: try preparedEpsilon(file))
       case .gaussians(let g): try runGaussians(stored: g)
-      case .histograms:
-        throw CLIError("--memory", "\(memory): holds histograms, which dam retrieve does not take yet")
+      case .histograms(let h): try runGrids(stored: h, storedEpsilon: try preparedEpsilon(file))
       }
       return
     }
@@ -185,6 +188,18 @@ struct RetrieveCommand: ParsableCommand {
     } else {
       try runVectors()
     }
+  }
+
+  /// The epsilon a memory file's patterns were prepared for; an --epsilon that differs is refused
+  /// (a different epsilon is a different memory: make a file for it).
+  func preparedEpsilon(_ file: MemoryFile) throws(CLIError) -> Double? {
+    if let epsilon, let recorded = file.epsilon, epsilon != recorded {
+      throw CLIError(
+        "--epsilon",
+        "\(memory) was prepared for epsilon \(recorded), not \(epsilon); omit --epsilon to use the file's, or make a file for \(epsilon): dam memory create NEW.npz --patterns \(memory) --epsilon \(epsilon)"
+      )
+    }
+    return file.epsilon
   }
 
   func runVectors(stored: [[Double]]? = nil, storedDivergence: String? = nil) throws {

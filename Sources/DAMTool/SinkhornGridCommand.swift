@@ -99,7 +99,7 @@ struct SinkhornGridCommand: ParsableCommand {
     guard first.shape == second.shape else {
       throw CLIError("b.npy", "\(b): has grid shape \(second.shape), \(a) has \(first.shape)")
     }
-    let result = try attributing("--max-iterations") {
+    let result = try attributingSolve {
       try GridSinkhorn.divergence(first, second, options: options)
     }
     let used = GridSinkhorn.backend(for: first, options: options)

@@ -11,9 +11,10 @@ import NumPyFiles
 /// let memory = try MemoryFile.read(contentsOf: "memory.npz").memory(SquaredEuclideanDivergence())
 /// ```
 ///
-/// Layout (format version 1): the member `manifest` is a `uint8` array of UTF-8 JSON
-/// (``MemoryFileManifest``: format, version, kind, count, divergence, epsilon, and the dtype,
-/// shape and CRC-32 of every data array); the data arrays are float64 (offsets int64):
+/// Layout (format version 2): the member `manifest` is a `uint8` array of UTF-8 JSON
+/// (``MemoryFileManifest``: format, version, kind, count, divergence, epsilon, the other
+/// parameters the prepared data depend on, and the dtype, shape and CRC-32 of every data
+/// array); the data arrays are float64 (offsets int64):
 /// - vectors: `patterns` (N, D);
 /// - point clouds: `points` (total, d), `weights` (total), `offsets` (N + 1), cloud `i` being
 ///   rows `offsets[i] ..< offsets[i + 1]`;
@@ -22,7 +23,9 @@ import NumPyFiles
 ///
 /// The per-pattern caches (for instance the Sinkhorn self-transport of each cloud at the stored
 /// epsilon) are not stored: they are recomputed from the patterns and the recorded parameters when
-/// a `Memory` of the DAM module is built.
+/// a `Memory` of the DAM module is built. A memory built with a Sinkhorn divergence whose
+/// epsilon differs from the recorded one is refused (`memory(_:)`): the file's patterns
+/// were prepared for its epsilon, and a different one is a different memory.
 public struct MemoryFile: Sendable {
   /// Patterns of one kind.
   public enum Patterns: Sendable {
@@ -63,6 +66,10 @@ public struct MemoryFile: Sendable {
   public let divergence: String
   /// The entropic regularisation of `sinkhorn`; `nil` for the other divergences.
   public let epsilon: Double?
+  /// The other parameters the data prepared for `sinkhorn` depend on (cost, solver tolerance and
+  /// iteration cap, grid spacing); `nil` for the other divergences, and for `sinkhorn` files of
+  /// format version 1, which recorded epsilon only (the library's defaults then apply).
+  public let parameters: MemoryFileManifest.Parameters?
 
   /// The kind of the stored patterns.
   public var kind: MemoryFileKind { patterns.kind }
@@ -72,10 +79,28 @@ public struct MemoryFile: Sendable {
   /// A memory file holding `patterns` for `divergence` (by default `squared-euclidean` for vectors,
   /// `sinkhorn` for point clouds and histograms, `bures-wasserstein` for Gaussians).
   ///
+  /// For `sinkhorn` the file records, besides `epsilon`, the cost (`squared-euclidean`), the
+  /// marginal tolerance and iteration cap of `SinkhornOptions(epsilon:)` (the solver settings the
+  /// patterns are prepared with when a memory is built) and, for histograms, the grid spacing.
+  ///
   /// - Throws: ``MemoryFileError`` if there are no patterns, a vector is not finite, dimensions
   ///   (or covariance forms, or grids) differ between patterns, the divergence does not apply to
   ///   the kind, or `epsilon` is missing or not a finite number > 0 for `sinkhorn`.
   public init(patterns: Patterns, divergence: String? = nil, epsilon: Double? = nil) throws(MemoryFileError) {
+    try self.init(patterns: patterns, divergence: divergence, epsilon: epsilon, parameters: .default)
+  }
+
+  /// Where the preparation parameters of a new file come from.
+  enum ParameterSource {
+    /// The library's defaults (`SinkhornOptions(epsilon:)`) and the patterns' grid spacing.
+    case `default`
+    /// As recorded in a file (`nil` for version 1 files and the other divergences).
+    case recorded(MemoryFileManifest.Parameters?)
+  }
+
+  init(patterns: Patterns, divergence: String?, epsilon: Double?, parameters: ParameterSource)
+    throws(MemoryFileError)
+  {
     guard patterns.count > 0 else {
       throw MemoryFileError("patterns: a memory file holds at least one pattern")
     }
@@ -85,6 +110,19 @@ public struct MemoryFile: Sendable {
     self.patterns = patterns
     self.divergence = divergence
     self.epsilon = epsilon
+    switch parameters {
+    case .recorded(let recorded): self.parameters = recorded
+    case .default:
+      if divergence == "sinkhorn", let epsilon, let options = try? SinkhornOptions(epsilon: epsilon) {
+        var spacing: [Double]? = nil
+        if case .histograms(let h) = patterns { spacing = h[0].spacing }
+        self.parameters = MemoryFileManifest.Parameters(
+          cost: MemoryFileManifest.Parameters.squaredEuclidean, tolerance: options.tolerance,
+          maxIterations: options.maxIterations, spacing: spacing)
+      } else {
+        self.parameters = nil
+      }
+    }
   }
 
   /// The patterns of verified `contents`, each checked by the library's validating initialiser.
@@ -168,7 +206,8 @@ public struct MemoryFile: Sendable {
       patterns = .histograms(histograms)
     }
     try self.init(
-      patterns: patterns, divergence: contents.manifest.divergence, epsilon: contents.manifest.epsilon)
+      patterns: patterns, divergence: contents.manifest.divergence, epsilon: contents.manifest.epsilon,
+      parameters: .recorded(contents.manifest.parameters))
   }
 
   /// Reads, verifies and decodes the memory file at `path`.
@@ -192,7 +231,8 @@ public struct MemoryFile: Sendable {
     } catch {
       throw MemoryFileError(error.message)
     }
-    return try MemoryFileContents(kind: kind, divergence: divergence, epsilon: epsilon, arrays: arrays)
+    return try MemoryFileContents(
+      kind: kind, divergence: divergence, epsilon: epsilon, parameters: parameters, arrays: arrays)
   }
 
   /// Writes the file to `path` atomically (see ``MemoryFileContents/write(to:)``).
@@ -205,6 +245,8 @@ public struct MemoryFile: Sendable {
   /// The file is read and verified, the new patterns are checked against the stored ones (kind,
   /// dimension, covariance form, grid), and the whole new file is written atomically: if this
   /// fails or the process is killed at any moment, `path` keeps its previous, loadable contents.
+  /// The recorded divergence and parameters are kept (a version 1 file gets the library's
+  /// defaults, as it was prepared with them, and is written as version 2).
   /// - Returns: the memory file as written.
   @discardableResult
   public static func append(_ newPatterns: Patterns, to path: String) throws(MemoryFileError) -> MemoryFile {
@@ -223,7 +265,9 @@ public struct MemoryFile: Sendable {
     let result: MemoryFile
     do throws(MemoryFileError) {
       guard newPatterns.count > 0 else { throw MemoryFileError("no patterns to append") }
-      result = try MemoryFile(patterns: combined, divergence: current.divergence, epsilon: current.epsilon)
+      result = try MemoryFile(
+        patterns: combined, divergence: current.divergence, epsilon: current.epsilon,
+        parameters: current.parameters.map { .recorded($0) } ?? .default)
     } catch {
       throw MemoryFileError("new patterns: \(error.message)")
     }
@@ -240,9 +284,43 @@ public struct MemoryFile: Sendable {
   }
 
   /// A memory of the stored point clouds for `divergence`.
+  ///
+  /// - Throws: ``MemoryFileError`` if the file holds another kind, or `divergence` is a
+  ///   `SinkhornDivergence` whose epsilon is not the recorded one (the patterns were prepared for
+  ///   the file's epsilon: use ``sinkhornDivergence()``, or make a file for the other epsilon);
+  ///   the library's errors for invalid patterns.
   public func memory<D: Divergence>(_ divergence: D) throws -> Memory<D> where D.Pattern == PointCloud {
     guard case .pointClouds(let clouds) = patterns else { throw kindError("point clouds") }
+    if let sinkhorn = divergence as? SinkhornDivergence {
+      try checkPrepared(epsilon: sinkhorn.options.epsilon)
+    }
     return try Memory(divergence: divergence, patterns: clouds)
+  }
+
+  /// A memory of the stored histograms for `divergence`.
+  ///
+  /// - Throws: ``MemoryFileError`` if the file holds another kind, or `divergence` is a
+  ///   `GridSinkhornDivergence` whose epsilon is not the recorded one (see
+  ///   ``gridSinkhornDivergence()``); the library's errors for invalid patterns.
+  public func memory<D: Divergence>(_ divergence: D) throws -> Memory<D> where D.Pattern == GridHistogram {
+    guard case .histograms(let histograms) = patterns else { throw kindError("histograms") }
+    if let grid = divergence as? GridSinkhornDivergence { try checkPrepared(epsilon: grid.options.epsilon) }
+    return try Memory(divergence: divergence, patterns: histograms)
+  }
+
+  /// Throws unless `epsilon` is the one the file's patterns were prepared for.
+  ///
+  /// - Throws: ``MemoryFileError`` naming both values, for example `"epsilon: the memory file was
+  ///   prepared for epsilon 0.1, not 0.2; ..."`.
+  public func checkPrepared(epsilon: Double) throws(MemoryFileError) {
+    guard let recorded = self.epsilon else {
+      throw MemoryFileError("epsilon: the memory file records no epsilon (divergence \(divergence))")
+    }
+    guard recorded == epsilon else {
+      throw MemoryFileError(
+        "epsilon: the memory file was prepared for epsilon \(recorded), not \(epsilon); use the file's epsilon, or create a memory file for \(epsilon) from the same patterns"
+      )
+    }
   }
 
   /// A memory of the stored Gaussians for `divergence`.
@@ -251,13 +329,34 @@ public struct MemoryFile: Sendable {
     return try Memory(divergence: divergence, patterns: gaussians)
   }
 
-  /// The Sinkhorn divergence at the recorded epsilon (point clouds and histograms).
-  public func sinkhornDivergence() throws(MemoryFileError) -> SinkhornDivergence {
+  /// The Sinkhorn solver settings recorded in the file: its epsilon, tolerance and iteration cap
+  /// (the library's defaults for what a version 1 file did not record).
+  public func sinkhornOptions() throws(MemoryFileError) -> SinkhornOptions {
     guard let epsilon else { throw MemoryFileError("divergence \(divergence) records no epsilon") }
     do throws(DAMError) {
-      return try SinkhornDivergence(epsilon: epsilon)
+      let defaults = try SinkhornOptions(epsilon: epsilon)
+      return try SinkhornOptions(
+        epsilon: epsilon, tolerance: parameters?.tolerance ?? defaults.tolerance,
+        maxIterations: parameters?.maxIterations ?? defaults.maxIterations)
     } catch {
-      throw MemoryFileError("epsilon: \(error.message)")
+      throw MemoryFileError("\(error.argument): \(error.message)")
+    }
+  }
+
+  /// The Sinkhorn divergence with the recorded settings (point clouds).
+  public func sinkhornDivergence() throws(MemoryFileError) -> SinkhornDivergence {
+    SinkhornDivergence(options: try sinkhornOptions())
+  }
+
+  /// The grid Sinkhorn divergence with the recorded settings (histograms).
+  public func gridSinkhornDivergence() throws(MemoryFileError) -> GridSinkhornDivergence {
+    let options = try sinkhornOptions()
+    do throws(DAMError) {
+      return GridSinkhornDivergence(
+        options: try GridSinkhornOptions(
+          epsilon: options.epsilon, tolerance: options.tolerance, maxIterations: options.maxIterations))
+    } catch {
+      throw MemoryFileError("\(error.argument): \(error.message)")
     }
   }
 

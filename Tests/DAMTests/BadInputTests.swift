@@ -245,4 +245,92 @@ struct BadInputTests {
     #expect(result.nearestPattern == 1)
     #expect(result.state.points.elements.allSatisfy { $0.isFinite })
   }
+
+  /// A histogram on a 10 x 10 grid and its translate by (2, 1) cells: W2^2 = 5 exactly.
+  static func translatedGridPair() throws -> (GridHistogram, GridHistogram) {
+    var a = [Double](repeating: 0, count: 100)
+    var b = a
+    for (i, j, m) in [(2, 2, 0.4), (3, 2, 0.3), (2, 4, 0.2), (4, 3, 0.1)] {
+      a[i * 10 + j] = m
+      b[(i + 2) * 10 + j + 1] = m
+    }
+    return (try GridHistogram(shape: [10, 10], masses: a), try GridHistogram(shape: [10, 10], masses: b))
+  }
+
+  /// A compact blob on a 16 x 16 grid centred at `(ci, cj)`.
+  static func blob(_ ci: Int, _ cj: Int) throws -> GridHistogram {
+    var masses = [Double](repeating: 0, count: 256)
+    for i in 0..<16 {
+      for j in 0..<16 {
+        let r2 = Double((i - ci) * (i - ci) + (j - cj) * (j - cj))
+        if r2 <= 5 { masses[i * 16 + j] = exp(-r2 / 3) }
+      }
+    }
+    let total = masses.reduce(0, +)
+    return try GridHistogram(shape: [16, 16], masses: masses.map { $0 / total })
+  }
+
+  /// Grids at eps = 1e-4 of the squared diameter: the convolutional iterations stall there and
+  /// the solve is finished by the dense solver (with Newton's method) on the cells of positive
+  /// mass. The divergence between a histogram and its translate by t is exactly |t|^2 at every
+  /// eps (the cross term of the cost integrates to zero), here (7, 6): 85.
+  @Test func tinyEpsilonGivesFiniteGridDivergence() throws {
+    let (a, b) = (try Self.blob(4, 4), try Self.blob(11, 10))
+    let diameter2 = 2 * 15.0 * 15.0
+    let options = try GridSinkhornOptions(epsilon: 1e-4 * diameter2)
+    let s = try GridSinkhorn.divergence(a, b, options: options)
+    #expect(abs(s.value - 85) <= 1e-6, "\(s.value)")
+    #expect(s.crossTerm.converged && s.crossTerm.marginalError <= 1e-9)
+    #expect(s.crossTerm.newtonSteps > 0)  // the dense fallback finished the solve
+    #expect(s.crossTerm.f.allSatisfy { $0.isFinite } && s.crossTerm.g.allSatisfy { $0.isFinite })
+    #expect(abs(s.firstSelfTerm.value - s.secondSelfTerm.value) <= 1e-8)
+  }
+
+  /// Grid retrieval at eps = 1e-4 of the squared diameter and beta = 1e6 stays finite.
+  @Test func tinyEpsilonAndHugeBetaGiveFiniteGridRetrieval() throws {
+    let (a, b) = try Self.translatedGridPair()
+    let options = try GridSinkhornOptions(epsilon: 1e-4 * 162)
+    let engine = try RetrievalEngine(
+      memory: Memory(divergence: GridSinkhornDivergence(options: options), patterns: [a, b]),
+      separation: .softmax, geometry: try GridHellingerGeometry(step: 0.5, hellingerScale: 1e-3), beta: 1e6,
+      stopping: try StoppingRule(maxSteps: 5))
+    // The pattern b with its masses reweighted (0.4, 0.3 -> 0.35, 0.35).
+    var masses = b.masses
+    masses[4 * 10 + 3] = 0.35
+    masses[5 * 10 + 3] = 0.35
+    let result = try engine.retrieve(try GridHistogram(shape: [10, 10], masses: masses))
+    #expect(result.energies.allSatisfy { $0.isFinite })
+    #expect(result.weights.allSatisfy { $0.isFinite })
+    #expect(result.state.masses.allSatisfy { $0.isFinite })
+    #expect(result.nearestPattern == 1)
+  }
+
+  /// Far below 1e-4 of the squared diameter the solve cannot reach its tolerance: it stops once
+  /// the error's pace shows that (here within half the budget), naming epsilon,
+  /// instead of running all 10,000 iterations first.
+  @Test func unreachableToleranceFailsFast() throws {
+    var generator = SeededGenerator(seed: 11)
+    let x = try PointCloud(
+      points: Matrix(rows: 40, columns: 2, elements: (0..<80).map { _ in 2 * generator.nextGaussian() }))
+    let y = try PointCloud(
+      points: Matrix(rows: 30, columns: 2, elements: (0..<60).map { _ in 2 * generator.nextGaussian() + 1 }))
+    for backend in [SinkhornBackend.kernel, .logDomain] {
+      let options = try SinkhornOptions(epsilon: 1e-3, backend: backend)
+      #expect {
+        try Sinkhorn.transport(from: x, to: y, options: options)
+      } throws: { error in
+        guard let error = error as? DAMError, error.argument == "epsilon",
+          let range = error.message.range(of: "stopped after ")
+        else { return false }
+        let iterations = Int(error.message[range.upperBound...].prefix { $0.isNumber }) ?? .max
+        return error.kind == .numericalFailure && iterations <= 5_000
+      }
+      // With unconverged results allowed the whole budget is spent, as before.
+      var loose = options
+      loose.allowsUnconverged = true
+      let spent = try Sinkhorn.transport(from: x, to: y, options: loose)
+      #expect(!spent.converged)
+      #expect(spent.iterations >= 10_000)
+    }
+  }
 }

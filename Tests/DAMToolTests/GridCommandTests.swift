@@ -162,4 +162,60 @@ struct GridCommandTests {
     #expect(results.first?["pattern_index"] as? Int == 1)
     #expect(try NPY.read(contentsOf: folder.path("out.npy")).shape == [12, 12])
   }
+
+  /// A memory file of histograms retrieves exactly like the plain .npz at the recorded epsilon;
+  /// another --epsilon is refused and nothing is written.
+  @Test func retrieveFromAHistogramMemoryFile() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    var patterns: [Double] = []
+    for (ci, cj) in [(2.0, 2.0), (6.0, 5.0), (2.0, 6.0)] {
+      var h: [Double] = []
+      for i in 0..<8 {
+        for j in 0..<8 {
+          let r2 = (Double(i) - ci) * (Double(i) - ci) + (Double(j) - cj) * (Double(j) - cj)
+          h.append(exp(-r2 / 3) + 1e-4)
+        }
+      }
+      let total = h.reduce(0, +)
+      patterns += h.map { $0 / total }
+    }
+    var archive = NumPyArchive()
+    archive["histograms"] = try NumPyArray(shape: [3, 8, 8], doubles: patterns)
+    try NPZ.write(archive, to: folder.path("plain.npz"))
+    var query = Array(patterns[64..<128])
+    for cell in stride(from: 0, to: 64, by: 5) { query[cell] += 0.01 }
+    try NPY.write(NumPyArray(shape: [8, 8], doubles: query), to: folder.path("query.npy"))
+    let create = try DamProcess.run([
+      "memory", "create", folder.path("m.npz"), "--patterns", folder.path("plain.npz"), "--epsilon", "1",
+    ])
+    #expect(create.status == 0, "stderr: \(create.stderr)")
+    #expect(create.stdout.contains("grid spacing [1.0, 1.0]"), "\(create.stdout)")
+    func retrieve(_ memory: String, _ extra: [String]) throws -> DamProcess.Output {
+      try DamProcess.run(
+        [
+          "retrieve", "--memory", folder.path(memory), "--query", folder.path("query.npy"), "--beta", "2",
+          "--max-steps", "4", "--json",
+        ] + extra)
+    }
+    let fromFile = try retrieve("m.npz", ["--output", folder.path("a.npy")])
+    let fromNPZ = try retrieve("plain.npz", ["--epsilon", "1", "--output", folder.path("b.npy")])
+    #expect(fromFile.status == 0, "stderr: \(fromFile.stderr)")
+    #expect(fromNPZ.status == 0, "stderr: \(fromNPZ.stderr)")
+    let a = try #require(try JSONSerialization.jsonObject(with: Data(fromFile.stdout.utf8)) as? [String: Any])
+    let b = try #require(try JSONSerialization.jsonObject(with: Data(fromNPZ.stdout.utf8)) as? [String: Any])
+    let ra = try #require((a["results"] as? [[String: Any]])?.first)
+    let rb = try #require((b["results"] as? [[String: Any]])?.first)
+    #expect(ra["pattern_index"] as? Int == 1)
+    #expect(ra["weights"] as? [Double] == rb["weights"] as? [Double])
+    #expect(
+      try NPY.read(contentsOf: folder.path("a.npy")).doubles()
+        == NPY.read(contentsOf: folder.path("b.npy")).doubles())
+    let other = try retrieve("m.npz", ["--epsilon", "2", "--output", folder.path("c.npy")])
+    #expect(other.status == 1)
+    #expect(
+      other.stderr.contains("--epsilon: \(folder.path("m.npz")) was prepared for epsilon 1.0, not 2.0"),
+      "\(other.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: folder.path("c.npy")))
+  }
 }

@@ -221,9 +221,9 @@ func flatValues(_ patterns: MemoryFile.Patterns) -> [UInt64] {
 
   @Test func newerVersion() throws {
     let a = try replacingManifest(try archive(Samples.vectors)) {
-      $0.replacingOccurrences(of: "\"version\":1", with: "\"version\":2")
+      $0.replacingOccurrences(of: "\"version\":2", with: "\"version\":3")
     }
-    try expectRejected(a, "format version 2 is newer than this build reads (1)")
+    try expectRejected(a, "format version 3 is newer than this build reads (2)")
   }
 
   @Test func wrongCount() throws {
@@ -251,6 +251,7 @@ func flatValues(_ patterns: MemoryFile.Patterns) -> [UInt64] {
     let offsets = try NumPyArray(shape: [3], integers: [0, 2, 4])
     let contents = try MemoryFileContents(
       kind: .pointClouds, divergence: "sinkhorn", epsilon: 0.1,
+      parameters: .init(cost: "squared-euclidean", tolerance: 1e-9, maxIterations: 10_000),
       arrays: [("points", points), ("weights", weights), ("offsets", offsets)])
     let scratch = try Scratch()
     defer { scratch.remove() }
@@ -326,5 +327,124 @@ func flatValues(_ patterns: MemoryFile.Patterns) -> [UInt64] {
       try Gaussian(mean: [0], covariance: Matrix(rows: 1, columns: 1, elements: [1])),
     ])
     #expect(throws: MemoryFileError.self) { try MemoryFile(patterns: mixed) }
+  }
+}
+
+/// The parameters the prepared data depend on: recorded, checked on load and on use.
+@Suite struct MemoryFileParameterTests {
+  let rejection = MemoryFileRejectionTests()
+
+  @Test func sinkhornFilesRecordTheirPreparation() throws {
+    let defaults = try SinkhornOptions(epsilon: 0.1)
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    try MemoryFile(patterns: try Samples.clouds(), epsilon: 0.1).write(to: scratch.path("c.npz"))
+    let clouds = try MemoryFileContents.read(contentsOf: scratch.path("c.npz")).manifest
+    #expect(clouds.version == 2)
+    #expect(
+      clouds.parameters
+        == .init(
+          cost: "squared-euclidean", tolerance: defaults.tolerance, maxIterations: defaults.maxIterations))
+    try MemoryFile(patterns: try Samples.histograms(), epsilon: 0.5).write(to: scratch.path("h.npz"))
+    let grids = try MemoryFile.read(contentsOf: scratch.path("h.npz"))
+    #expect(grids.parameters?.spacing == [0.5, 2])
+    #expect(try grids.sinkhornOptions().tolerance == defaults.tolerance)
+    // Divergences whose prepared data depend on the patterns alone record none.
+    try MemoryFile(patterns: try Samples.gaussiansFull()).write(to: scratch.path("g.npz"))
+    #expect(try MemoryFileContents.read(contentsOf: scratch.path("g.npz")).manifest.parameters == nil)
+  }
+
+  @Test func versionOneFilesLoadAndAppendsUpgradeThem() throws {
+    // The NumPy fixture is a version 1 file: epsilon only.
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let path = scratch.path("v1.npz")
+    try FileManager.default.copyItem(atPath: Fixtures.path("numpy_clouds.npz"), toPath: path)
+    let old = try MemoryFile.read(contentsOf: path)
+    #expect(old.parameters == nil)
+    #expect(try old.sinkhornOptions().tolerance == 1e-9)
+    try MemoryFile.append(try Samples.clouds(), to: path)
+    let upgraded = try MemoryFileContents.read(contentsOf: path).manifest
+    #expect(upgraded.version == 2)
+    #expect(upgraded.parameters?.cost == "squared-euclidean")
+    #expect(upgraded.epsilon == 0.05)
+  }
+
+  @Test func tamperedParametersAreRefused() throws {
+    let clouds = try rejection.archive(try Samples.clouds(), epsilon: 0.1)
+    try rejection.expectRejected(
+      try rejection.replacingManifest(clouds) {
+        $0.replacingOccurrences(of: "\"cost\":\"squared-euclidean\"", with: "\"cost\":\"euclidean\"")
+      }, "'parameters': cost 'euclidean' is not one this build computes (squared-euclidean)")
+    try rejection.expectRejected(
+      try rejection.replacingManifest(clouds) {
+        $0.replacingOccurrences(of: "\"tolerance\":1e-09", with: "\"tolerance\":-1")
+      }, "'parameters': tolerance must be a finite number > 0, got -1.0")
+    let withoutParameters = try rejection.replacingManifest(clouds) { json in
+      guard let start = json.range(of: "\"parameters\":{"),
+        let end = json[start.upperBound...].range(of: "},")
+      else { return json }
+      return String(json[..<start.lowerBound]) + String(json[end.upperBound...])
+    }
+    #expect(!manifestHasParameters(withoutParameters))
+    try rejection.expectRejected(
+      withoutParameters,
+      "divergence sinkhorn needs 'parameters' (cost, tolerance, maxIterations) from format version 2 on")
+    let grids = try rejection.archive(try Samples.histograms(), epsilon: 0.5)
+    try rejection.expectRejected(
+      try rejection.replacingManifest(grids) {
+        $0.replacingOccurrences(of: "\"spacing\":[0.5,2]", with: "\"spacing\":[0.5,1]")
+      }, "'parameters': spacing [0.5, 1.0] differs from the 'spacing' array [0.5, 2.0]")
+  }
+
+  func manifestHasParameters(_ archive: NumPyArchive) -> Bool {
+    rejection.manifestJSON(archive).contains("\"parameters\"")
+  }
+
+  @Test func anotherEpsilonIsRefusedOnUse() throws {
+    let clouds = try MemoryFile(patterns: try Samples.clouds(), epsilon: 0.1)
+    #expect {
+      try clouds.memory(try SinkhornDivergence(epsilon: 0.2))
+    } throws: { error in
+      "\(error)".contains("epsilon: the memory file was prepared for epsilon 0.1, not 0.2")
+    }
+    #expect(try clouds.memory(try SinkhornDivergence(epsilon: 0.1)).count == 2)
+    let grids = try MemoryFile(patterns: try Samples.histograms(), epsilon: 0.5)
+    #expect(throws: MemoryFileError.self) { try grids.memory(try GridSinkhornDivergence(epsilon: 0.25)) }
+    #expect(throws: MemoryFileError.self) { try grids.memory(try SinkhornDivergence(epsilon: 0.5)) }
+  }
+
+  @Test func gridMemoryFromAFileRetrievesLikeOneBuiltDirectly() throws {
+    guard case .histograms(let histograms) = try Samples.histograms() else { return }
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    try MemoryFile(patterns: .histograms(histograms), epsilon: 0.5).write(to: scratch.path("h.npz"))
+    let file = try MemoryFile.read(contentsOf: scratch.path("h.npz"))
+    let fromFile = try file.memory(try file.gridSinkhornDivergence())
+    let direct = try Memory(divergence: try GridSinkhornDivergence(epsilon: 0.5), patterns: histograms)
+    let query = try GridHistogram(
+      shape: [2, 3], masses: [0.05, 0.05, 0.6, 0.1, 0.1, 0.1], spacing: [0.5, 2])
+    func run(_ memory: Memory<GridSinkhornDivergence>, hellinger: Bool) throws -> RetrievalResult<
+      GridHistogram
+    > {
+      let stopping = try StoppingRule(maxSteps: 5)
+      if hellinger {
+        return try RetrievalEngine(
+          memory: memory, separation: Softmax(),
+          geometry: try GridHellingerGeometry(step: 0.5, hellingerScale: 0.05), beta: 4, stopping: stopping
+        ).retrieve(query)
+      }
+      return try RetrievalEngine(
+        memory: memory, separation: Softmax(),
+        geometry: GridBarycentricGeometry(options: try GridSinkhornOptions(epsilon: 0.5)), beta: 4,
+        stopping: stopping
+      ).retrieve(query)
+    }
+    for hellinger in [true, false] {
+      let (a, b) = (try run(fromFile, hellinger: hellinger), try run(direct, hellinger: hellinger))
+      #expect(a.state.masses.map(\.bitPattern) == b.state.masses.map(\.bitPattern))
+      #expect(a.energies.map(\.bitPattern) == b.energies.map(\.bitPattern))
+      #expect(a.nearestPattern == b.nearestPattern)
+    }
   }
 }

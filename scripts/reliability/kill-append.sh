@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 trials="${1:-60}"
 rows="${2:-2000}"
 columns=1000
-dam="$PWD/.build/release/dam"
+dam="${DAM:-$PWD/.build/release/dam}"  # DAM=path/to/dam for another build folder
 [ -x "$dam" ] || { echo "build first: swift build -c release" >&2; exit 2; }
 work=$(mktemp -d /tmp/kill-append.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -203,6 +203,9 @@ func _logTransport(
   var newtonAttempts = 0
   var newtonAllowed =
     options.newton && n + m <= _newtonSizeLimit && !a.contains(0) && !b.contains(0)
+  var stagnation = _Stagnation(
+    tolerance: options.tolerance, maxIterations: options.maxIterations,
+    allowsUnconverged: options.allowsUnconverged)
   while true {
     // g-update from f, relaxed; the column error of (f, g) follows from g̃ - g.
     _softmin(costTransposed, epsilon: epsilon, logWeights: logA, potential: f, into: &gTilde)
@@ -230,6 +233,7 @@ func _logTransport(
       break
     }
     if finalIterations >= options.maxIterations { break }
+    if !newtonAllowed, stagnation.isHopeless(error: error, iteration: finalIterations) { break }
     errors.append(error)
     if newtonAllowed,
       errors.count >= _newtonAfter
@@ -275,7 +279,7 @@ func _logTransport(
   guard converged || options.allowsUnconverged else {
     throw _notConverged(
       "Sinkhorn", tolerance: options.tolerance, maxIterations: options.maxIterations,
-      epsilon: epsilon, error: error, advice: true)
+      epsilon: epsilon, error: error, advice: true, stagnation: stagnation)
   }
   let value = _dualValue(epsilon: epsilon, mass: mass, a, f, b, g)
   return EntropicTransport(
@@ -312,6 +316,9 @@ func _logSelfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOp
   var mass = 1.0
   var converged = false
   var finalIterations = 0
+  var stagnation = _Stagnation(
+    tolerance: options.tolerance, maxIterations: options.maxIterations,
+    allowsUnconverged: options.allowsUnconverged)
   while true {
     _softmin(cost, epsilon: epsilon, logWeights: logA, potential: p, into: &pTilde)
     try _requireFinitePotential(pTilde, epsilon)
@@ -330,6 +337,7 @@ func _logSelfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOp
       break
     }
     if finalIterations >= options.maxIterations { break }
+    if stagnation.isHopeless(error: error, iteration: finalIterations) { break }
     for j in 0..<n { p[j] = 0.5 * (p[j] + pTilde[j]) }
   }
   if !converged, warmStart != nil {
@@ -342,7 +350,7 @@ func _logSelfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOp
   guard converged || options.allowsUnconverged else {
     throw _notConverged(
       "the symmetric Sinkhorn problem", tolerance: options.tolerance, maxIterations: options.maxIterations,
-      epsilon: epsilon, error: error, advice: false)
+      epsilon: epsilon, error: error, advice: false, stagnation: stagnation)
   }
   let value = _selfDualValue(epsilon: epsilon, mass: mass, a, p)
   return SelfTransport(
@@ -436,15 +444,101 @@ struct _RelaxationController {
   }
 }
 
-/// The error of a solve that used up its iterations above the marginal tolerance; `what` names
-/// the problem ("Sinkhorn", "the symmetric Sinkhorn problem", ...).
+/// The error of a solve that used up its iterations above the marginal tolerance, or that
+/// `stagnation` stopped early; `what` names the problem ("Sinkhorn", "the symmetric Sinkhorn
+/// problem", ...).
 func _notConverged(
-  _ what: String, tolerance: Double, maxIterations: Int, epsilon: Double, error: Double, advice: Bool
+  _ what: String, tolerance: Double, maxIterations: Int, epsilon: Double, error: Double, advice: Bool,
+  stagnation: _Stagnation? = nil
 ) -> DAMError {
-  DAMError(
+  if let stagnation, let stop = stagnation.stop {
+    let span = stagnation.window * _Stagnation.span
+    let stopped =
+      "\(what) cannot reach the marginal tolerance \(tolerance) within \(maxIterations) iterations at epsilon = \(epsilon): stopped after \(stop.iteration), as the error (now \(error))"
+    guard tolerance > 0 else {
+      return DAMError(
+        .numericalFailure, argument: "tolerance",
+        "\(stopped) stays above 0 (best \(stop.best)), and a tolerance of 0 needs an exact solution; give a tolerance > 0"
+      )
+    }
+    let pace =
+      stop.needed.map {
+        "fell only from \(stop.earlier) to \(stop.best) over the last \(span) iterations, a pace that needs about \(_roundedForHumans($0)) more"
+      } ?? "did not fall over the last \(span) iterations (best \(stop.best), \(stop.earlier) before)"
+    return DAMError(.numericalFailure, argument: "epsilon", "\(stopped) \(pace); raise epsilon")
+  }
+  return DAMError(
     .numericalFailure, argument: "maxIterations",
     "\(what) did not reach the marginal tolerance \(tolerance) in \(maxIterations) iterations at epsilon = \(epsilon) (error \(error))"
       + (advice ? "; raise maxIterations or epsilon" : ""))
+}
+
+/// Stops a solve early when its marginal error shows that it cannot reach the tolerance within
+/// its iteration budget (tiny ε, where Sinkhorn slows to a crawl or stalls), instead of running
+/// out the budget before failing with the same error.
+///
+/// The iterations at the target ε are cut into windows of `max(100, maxIterations / 50)` and the
+/// best (smallest) error of each window is kept. At the end of each window from the sixth on, the
+/// best error of the last window is compared with that of the window `span` = 5 windows earlier
+/// (10% of the default budget). The solve is hopeless when the error did not fall at all over
+/// that span, or when its pace (a linear rate fitted to the two best errors) needs more than 10
+/// times the iterations left in the budget to reach the tolerance. Sinkhorn's error decays at
+/// least linearly once it converges, so a solve that reaches the tolerance within the budget
+/// goes faster than that and is not stopped; the margin of 10 allows for a rate that improves
+/// later. Not used when `allowsUnconverged` is set (the caller wants the budget spent) and, in
+/// the solvers, only once Newton's method will no longer be tried.
+struct _Stagnation {
+  /// The window, in iterations.
+  let window: Int
+  /// How many windows apart the compared best errors are.
+  static let span = 5
+  private let tolerance: Double
+  private let maxIterations: Int
+  private let enabled: Bool
+  private var bests: [Double] = []
+  private var best = Double.infinity
+  /// Where and why the solve was found hopeless.
+  private(set) var stop: (iteration: Int, best: Double, earlier: Double, needed: Double?)?
+
+  init(tolerance: Double, maxIterations: Int, allowsUnconverged: Bool) {
+    self.tolerance = tolerance
+    self.maxIterations = maxIterations
+    window = max(100, maxIterations / 50)
+    enabled = !allowsUnconverged
+  }
+
+  /// Records the marginal error of the `iteration`-th iteration at the target ε; true when the
+  /// solve cannot reach the tolerance within the budget (then ``stop`` says why).
+  mutating func isHopeless(error: Double, iteration: Int) -> Bool {
+    guard enabled else { return false }
+    if error < best { best = error }  // NaN never becomes the best
+    guard iteration % window == 0 else { return false }
+    bests.append(best)
+    best = .infinity
+    guard bests.count > Self.span else { return false }
+    let (current, earlier) = (bests[bests.count - 1], bests[bests.count - 1 - Self.span])
+    // An infinite best error (the marginals overflow) that stays infinite is no progress.
+    guard current > tolerance else { return false }
+    guard current < earlier else {
+      stop = (iteration, current, earlier, nil)
+      return true
+    }
+    let ratePerIteration = _log(current / earlier) / Double(window * Self.span)  // < 0
+    let needed = _log(tolerance / current) / ratePerIteration
+    let left = Double(maxIterations - iteration)
+    guard needed > 10 * left else { return false }
+    stop = (iteration, current, earlier, needed)
+    return true
+  }
+}
+
+/// A positive number to 2 significant digits, for messages.
+func _roundedForHumans(_ x: Double) -> String {
+  guard x.isFinite, x > 0 else { return "\(x)" }
+  let digits = Int((_log(x) / _log(10)).rounded(.down))
+  let scale = _pow(10, Double(digits - 1))
+  let rounded = (x / scale).rounded() * scale
+  return digits >= 1 && digits < 15 ? "\(Int(rounded))" : "\(rounded)"
 }
 
 /// The dual objective `⟨a, f⟩ + ⟨b, g⟩ - ε (mass - 1)` at the solution, skipping atoms of weight 0

@@ -83,6 +83,9 @@ func _kernelTransport(
   var newtonAllowed =
     options.newton && n + m <= _newtonSizeLimit && !a.contains(0) && !b.contains(0)
   var retriedAfterAbsorbing = false
+  var stagnation = _Stagnation(
+    tolerance: options.tolerance, maxIterations: options.maxIterations,
+    allowsUnconverged: options.allowsUnconverged)
   while true {
     // v-update from u, relaxed; the column error of (u, v) follows from ṽ / v.
     for j in 0..<n { weightedU[j] = a[j] * u[j] }
@@ -127,6 +130,7 @@ func _kernelTransport(
       break
     }
     if finalIterations >= options.maxIterations { break }
+    if !newtonAllowed, stagnation.isHopeless(error: error, iteration: finalIterations) { break }
     errors.append(error)
     // The rate is judged after 40 iterations, once over-relaxation (decided from the first plain
     // iterations) shows in it.
@@ -181,7 +185,7 @@ func _kernelTransport(
   guard converged || options.allowsUnconverged else {
     throw _notConverged(
       "Sinkhorn", tolerance: options.tolerance, maxIterations: options.maxIterations,
-      epsilon: epsilon, error: error, advice: true)
+      epsilon: epsilon, error: error, advice: true, stagnation: stagnation)
   }
   let (f, g) = kernel.potentials(u, v)
   try _requireFinitePotential(f, epsilon)
@@ -244,6 +248,9 @@ func _kernelSelfTransport(
   var converged = false
   var finalIterations = 0
   var retriedAfterAbsorbing = false
+  var stagnation = _Stagnation(
+    tolerance: options.tolerance, maxIterations: options.maxIterations,
+    allowsUnconverged: options.allowsUnconverged)
   while true {
     for j in 0..<n { weighted[j] = a[j] * w[j] }
     kernel.multiply(weighted, into: &rowSum)
@@ -271,6 +278,7 @@ func _kernelSelfTransport(
       break
     }
     if finalIterations >= options.maxIterations { break }
+    if stagnation.isHopeless(error: error, iteration: finalIterations) { break }
     var drifted = false
     for j in 0..<n {
       let updated = (w[j] / rowSum[j]).squareRoot()
@@ -292,7 +300,7 @@ func _kernelSelfTransport(
   guard converged || options.allowsUnconverged else {
     throw _notConverged(
       "the symmetric Sinkhorn problem", tolerance: options.tolerance, maxIterations: options.maxIterations,
-      epsilon: epsilon, error: error, advice: false)
+      epsilon: epsilon, error: error, advice: false, stagnation: stagnation)
   }
   let p = kernel.potentials(w, w).f
   try _requireFinitePotential(p, epsilon)

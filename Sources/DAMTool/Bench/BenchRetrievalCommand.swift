@@ -21,7 +21,7 @@ struct BenchRetrievalCommand: ParsableCommand {
   @Option(help: "Memory sizes N, comma-separated.")
   var sizes: String = "1000,100000"
 
-  @Option(help: "Atoms per cloud.")
+  @Option(parsing: .unconditional, help: "Atoms per cloud.")
   var atoms: Int = 32
 
   @Option(parsing: .unconditional, help: "The entropic regularisation eps.")
@@ -36,10 +36,10 @@ struct BenchRetrievalCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "The weight softmax pruning may drop.")
   var massBound: Double = 1e-9
 
-  @Option(help: "Queries per memory.")
+  @Option(parsing: .unconditional, help: "Queries per memory.")
   var queries: Int = 3
 
-  @Option(help: "Run unpruned engines too for memories up to this size.")
+  @Option(parsing: .unconditional, help: "Run unpruned engines too for memories up to this size (0: never).")
   var verifyUpTo: Int = 100_000
 
   @Option(help: "The seed of the memories and queries.")
@@ -73,6 +73,10 @@ struct BenchRetrievalCommand: ParsableCommand {
     }
     guard massBound >= 0, massBound < 1 else {
       throw CLIError("--mass-bound", "must be in [0, 1), got \(massBound)")
+    }
+    guard verifyUpTo >= 0 else { throw CLIError("--verify-up-to", "must be >= 0, got \(verifyUpTo)") }
+    guard maps.split(separator: ",").contains(where: { !$0.allSatisfy { $0 == " " } }) else {
+      throw CLIError("--maps", "is empty; give softmax, sparsemax or entmax15, comma-separated")
     }
   }
 

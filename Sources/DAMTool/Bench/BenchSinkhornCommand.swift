@@ -42,7 +42,7 @@ struct BenchSinkhornCommand: ParsableCommand {
     inversion: .prefixedNo, help: "Whether slow solves switch to Newton's method (SinkhornOptions.newton).")
   var newton = true
 
-  @Option(help: "Timed runs per case (after one warm-up run).")
+  @Option(parsing: .unconditional, help: "Timed runs per case (after one warm-up run).")
   var repeats: Int = 5
 
   @Option(
@@ -91,6 +91,9 @@ struct BenchSinkhornCommand: ParsableCommand {
       case "automatic": return ("automatic", .automatic)
       default: throw CLIError("--backends", "unknown backend '\(name)'; use kernel, log-domain or automatic")
       }
+    }
+    guard !backendList.isEmpty else {
+      throw CLIError("--backends", "is empty; give kernel, log-domain or automatic, comma-separated")
     }
     var rows: [Row] = []
     for n in sizeList {

@@ -22,10 +22,11 @@ struct BuresWassersteinBench: ParsableCommand {
     commandName: "bures-wasserstein",
     abstract: "Time one BW-DAM retrieval step against N full Gaussians (default N = 1000, d = 50).")
 
-  @Option(help: "Stored Gaussians N.") var memories = 1000
-  @Option(help: "Dimension d.") var dimension = 50
-  @Option(help: "Inverse temperature (softmax).") var beta = 2.0
-  @Option(help: "Timed runs per variant (the median is reported), at least 5.") var runs = 7
+  @Option(parsing: .unconditional, help: "Stored Gaussians N.") var memories = 1000
+  @Option(parsing: .unconditional, help: "Dimension d.") var dimension = 50
+  @Option(parsing: .unconditional, help: "Inverse temperature (softmax).") var beta = 2.0
+  @Option(parsing: .unconditional, help: "Timed runs per variant (the median is reported), at least 5.")
+  var runs = 7
   @Option(help: "Seed of the random workload.") var seed: UInt64 = 50
   @Flag(help: "Print the results as JSON.") var json = false
 

@@ -156,7 +156,12 @@ enum CompareFiles {
       throw CLIError(
         "--targets", "\(path): expected shape [\(queries)] (one index per query), got \(array.shape)")
     }
-    let values = try attributing("--targets") { try array.integers() }
+    let values: [Int]
+    do throws(NumPyError) {
+      values = try array.integers()
+    } catch {
+      throw CLIError("--targets", "\(path): \(error.message)")
+    }
     for (i, value) in values.enumerated() where !(0..<patterns).contains(value) {
       throw CLIError(
         "--targets", "\(path): entry \(i) is \(value), not the index of a stored pattern (0..<\(patterns))")

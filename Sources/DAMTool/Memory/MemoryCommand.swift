@@ -10,8 +10,9 @@ struct MemoryCommand: ParsableCommand {
     abstract: "Create, extend, inspect and verify memory files.",
     discussion: """
       A memory file is a .npz that NumPy can open: a 'manifest' member (a uint8 array of UTF-8 \
-      JSON: format 'dam-memory', version, kind, count, divergence, epsilon, and the dtype, shape \
-      and CRC-32 of each data array) and the data arrays of its kind: vectors 'patterns' (N, D); \
+      JSON: format 'dam-memory', version, kind, count, divergence, epsilon, for sinkhorn the \
+      parameters the prepared data depend on (cost, tolerance, maxIterations, grid spacing), and \
+      the dtype, shape and CRC-32 of each data array) and the data arrays of its kind: vectors 'patterns' (N, D); \
       point clouds 'points' (total, d), 'weights' (total), 'offsets' (N + 1); Gaussians 'means' \
       (N, d) with 'covariances' (N, d, d) or 'variances' (N, d); histograms 'histograms' \
       (N, H[, W[, D]]) and 'spacing'.
@@ -30,6 +31,7 @@ struct MemoryCommand: ParsableCommand {
     var count: Int
     var divergence: String
     var epsilon: Double?
+    var parameters: MemoryFileManifest.Parameters?
     var version: Int
     var bytes: Int?
     var arrays: [MemoryFileManifest.ArrayRecord]
@@ -40,6 +42,7 @@ struct MemoryCommand: ParsableCommand {
       count = contents.count
       divergence = contents.manifest.divergence
       epsilon = contents.manifest.epsilon
+      parameters = contents.manifest.parameters
       version = contents.manifest.version
       bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
       arrays = contents.manifest.arrays
@@ -48,6 +51,11 @@ struct MemoryCommand: ParsableCommand {
     func printText() {
       print(
         "\(path): \(count) \(kind), divergence \(divergence)" + (epsilon.map { " (epsilon \($0))" } ?? ""))
+      if let p = parameters {
+        print(
+          "prepared with cost \(p.cost), tolerance \(p.tolerance), max iterations \(p.maxIterations)"
+            + (p.spacing.map { ", grid spacing \($0)" } ?? ""))
+      }
       print("format dam-memory version \(version)" + (bytes.map { ", \($0) bytes" } ?? ""))
       for a in arrays { print("  \(a.name): \(a.dtype) \(a.shape), crc32 \(String(a.crc32, radix: 16))") }
     }

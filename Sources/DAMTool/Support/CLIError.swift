@@ -31,3 +31,16 @@ func attributing<T>(_ option: String, _ body: () throws -> T) throws(CLIError) -
     throw CLIError(option, error)
   }
 }
+
+/// Runs an iterative solve, attributing a failure to the option the library names: `--epsilon`
+/// when the solve cannot reach its tolerance at this epsilon (stopped early), `--tolerance` when
+/// that tolerance is 0, `--max-iterations` when it ran out of iterations (or anything else).
+func attributingSolve<T>(_ body: () throws -> T) throws(CLIError) -> T {
+  do {
+    return try body()
+  } catch let error as DAMError where error.argument == "epsilon" || error.argument == "tolerance" {
+    throw CLIError("--" + error.argument, error.message)
+  } catch {
+    throw CLIError("--max-iterations", error)
+  }
+}

@@ -61,14 +61,14 @@ enum GridEngines {
 }
 
 extension RetrieveCommand {
-  func runGrids() throws {
+  func runGrids(stored: [GridHistogram]? = nil, storedEpsilon: Double? = nil) throws {
     let stoppingRule = try stopping.rule(forClouds: true)
     if let divergence, divergence != .sinkhorn {
       throw CLIError(
         "--divergence", "\(divergence.rawValue) is for vector memories; grid histograms take sinkhorn")
     }
     let geometry = geometry ?? .hellinger
-    let patterns = try GridInputs.histograms(memory, option: "--memory").histograms
+    let patterns = try stored ?? GridInputs.histograms(memory, option: "--memory").histograms
     let axes = patterns[0].shape.count
     let (queries, batch) = try GridInputs.histograms(query, option: "--query", gridAxes: axes)
     for (i, q) in queries.enumerated() where q.shape != patterns[0].shape {
@@ -86,7 +86,8 @@ extension RetrieveCommand {
       throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
     }
     let retriever = try GridEngines.make(
-      patterns: patterns, geometry: geometry, separation: map, beta: beta, epsilon: epsilon, step: step,
+      patterns: patterns, geometry: geometry, separation: map, beta: beta, epsilon: epsilon ?? storedEpsilon,
+      step: step,
       hellingerScale: hellingerScale, stopping: stoppingRule)
     var results: [QueryResult] = []
     var finals: [GridHistogram] = []

@@ -63,13 +63,42 @@ public struct MemoryFileManifest: Sendable, Hashable, Codable {
   public var divergence: String
   /// The entropic regularisation of `sinkhorn`, when it applies.
   public var epsilon: Double?
+  /// The other parameters that the prepared data of `sinkhorn` (each pattern's self-transport)
+  /// depend on; `nil` for the other divergences, whose prepared data depend on the patterns
+  /// alone. Required for `sinkhorn` from version 2 on; version 1 files have none.
+  public var parameters: Parameters?
   /// The data arrays, in file order.
   public var arrays: [ArrayRecord]
 
+  /// The parameters, besides ``epsilon``, that the per-pattern data prepared for `sinkhorn`
+  /// depend on.
+  public struct Parameters: Sendable, Hashable, Codable {
+    /// The ground cost: `squared-euclidean`, `‖x - y‖²` not halved (between cell centres, with
+    /// the grid's spacing, for histograms). The only cost this build computes.
+    public var cost: String
+    /// The marginal tolerance of the Sinkhorn solves (recorded; results differ only within it).
+    public var tolerance: Double
+    /// The iteration cap of the Sinkhorn solves (recorded).
+    public var maxIterations: Int
+    /// Histograms: the grid spacing per axis (equal to the `spacing` array).
+    public var spacing: [Double]?
+
+    /// Parameters for a cost, solver tolerance and iteration cap, and a grid spacing.
+    public init(cost: String, tolerance: Double, maxIterations: Int, spacing: [Double]? = nil) {
+      self.cost = cost
+      self.tolerance = tolerance
+      self.maxIterations = maxIterations
+      self.spacing = spacing
+    }
+
+    /// The only ground cost this build computes.
+    public static let squaredEuclidean = "squared-euclidean"
+  }
+
   /// The value of ``format``.
   public static let formatName = "dam-memory"
-  /// The version this build writes, and the newest it reads.
-  public static let currentVersion = 1
+  /// The version this build writes, and the newest it reads. Version 2 added ``parameters``.
+  public static let currentVersion = 2
 }
 
 /// The verified contents of a memory file: its manifest and data arrays.
@@ -90,27 +119,45 @@ public struct MemoryFileContents: Sendable {
   /// The number of stored patterns.
   public var count: Int { manifest.count }
 
-  /// Contents of `kind` holding `arrays`, with a fresh manifest.
-  ///
-  /// - Throws: ``MemoryFileError`` if an array is missing or extra, or shapes break the kind's
-  ///   rules (see ``MemoryFileKind``).
-  public init(
-    kind: MemoryFileKind, divergence: String, epsilon: Double?, arrays: [(name: String, array: NumPyArray)]
+  /// Contents as read from a file of `version` (checked against that version's rules).
+  init(
+    kind: MemoryFileKind, divergence: String, epsilon: Double?, parameters: MemoryFileManifest.Parameters?,
+    arrays: [(name: String, array: NumPyArray)], version: Int
   ) throws(MemoryFileError) {
     var records: [MemoryFileManifest.ArrayRecord] = []
     var byName: [String: NumPyArray] = [:]
     for (name, array) in arrays {
-      guard byName.updateValue(array, forKey: name) == nil else {
-        throw MemoryFileError("array '\(name)' is given twice")
-      }
+      byName[name] = array
       records.append(
         .init(name: name, dtype: array.dtype.descr, shape: array.shape, crc32: Self.checksum(array)))
     }
     let count = try Self.checkShapes(kind: kind, arrays: byName)
     manifest = MemoryFileManifest(
-      format: MemoryFileManifest.formatName, version: MemoryFileManifest.currentVersion, kind: kind,
-      count: count, divergence: divergence, epsilon: epsilon, arrays: records)
+      format: MemoryFileManifest.formatName, version: version, kind: kind, count: count,
+      divergence: divergence, epsilon: epsilon, parameters: parameters, arrays: records)
     self.arrays = byName
+    try Self.checkParameters(manifest, arrays: byName)
+  }
+
+  /// Contents of `kind` holding `arrays`, with a fresh manifest (``MemoryFileManifest/currentVersion``).
+  ///
+  /// `parameters` are required for `sinkhorn` (see ``MemoryFileManifest/Parameters``) and must be
+  /// `nil` for the other divergences.
+  ///
+  /// - Throws: ``MemoryFileError`` if an array is missing or extra, or shapes break the kind's
+  ///   rules (see ``MemoryFileKind``).
+  public init(
+    kind: MemoryFileKind, divergence: String, epsilon: Double?,
+    parameters: MemoryFileManifest.Parameters? = nil,
+    arrays: [(name: String, array: NumPyArray)]
+  ) throws(MemoryFileError) {
+    var names: Set<String> = []
+    for (name, _) in arrays where !names.insert(name).inserted {
+      throw MemoryFileError("array '\(name)' is given twice")
+    }
+    try self.init(
+      kind: kind, divergence: divergence, epsilon: epsilon, parameters: parameters, arrays: arrays,
+      version: MemoryFileManifest.currentVersion)
   }
 
   // MARK: Decoding
@@ -188,11 +235,10 @@ public struct MemoryFileContents: Sendable {
       throw MemoryFileError("'manifest' says \(manifest.count) patterns, the arrays hold \(count)")
     }
     try checkParameters(kind: manifest.kind, divergence: manifest.divergence, epsilon: manifest.epsilon)
-    var contents = try MemoryFileContents(
+    return try MemoryFileContents(
       kind: manifest.kind, divergence: manifest.divergence, epsilon: manifest.epsilon,
-      arrays: manifest.arrays.map { ($0.name, arrays[$0.name]!) })
-    contents.manifest.version = manifest.version
-    return contents
+      parameters: manifest.parameters, arrays: manifest.arrays.map { ($0.name, arrays[$0.name]!) },
+      version: manifest.version)
   }
 
   /// Reads and verifies the memory file at `path`.
@@ -289,6 +335,52 @@ public struct MemoryFileContents: Sendable {
       }
     } else if let epsilon {
       throw MemoryFileError("epsilon (\(epsilon)) applies to divergence sinkhorn only, not \(divergence)")
+    }
+  }
+
+  /// Checks the recorded preparation parameters: required (from version 2 on) for `sinkhorn`
+  /// with the one cost this build computes, a finite tolerance > 0, an iteration cap >= 1 and,
+  /// for histograms, the spacing of the `spacing` array; absent for the other divergences.
+  static func checkParameters(_ manifest: MemoryFileManifest, arrays: [String: NumPyArray])
+    throws(MemoryFileError)
+  {
+    guard manifest.divergence == "sinkhorn" else {
+      guard manifest.parameters == nil else {
+        throw MemoryFileError(
+          "'parameters' apply to divergence sinkhorn only, not \(manifest.divergence) (its prepared data depend on the patterns alone)"
+        )
+      }
+      return
+    }
+    guard let parameters = manifest.parameters else {
+      guard manifest.version >= 2 else { return }  // version 1 recorded epsilon only
+      throw MemoryFileError(
+        "divergence sinkhorn needs 'parameters' (cost, tolerance, maxIterations) from format version 2 on")
+    }
+    guard parameters.cost == MemoryFileManifest.Parameters.squaredEuclidean else {
+      throw MemoryFileError(
+        "'parameters': cost '\(parameters.cost)' is not one this build computes (\(MemoryFileManifest.Parameters.squaredEuclidean))"
+      )
+    }
+    guard parameters.tolerance.isFinite, parameters.tolerance > 0 else {
+      throw MemoryFileError(
+        "'parameters': tolerance must be a finite number > 0, got \(parameters.tolerance)")
+    }
+    guard parameters.maxIterations >= 1 else {
+      throw MemoryFileError("'parameters': maxIterations must be >= 1, got \(parameters.maxIterations)")
+    }
+    if manifest.kind == .histograms {
+      let stored = arrays["spacing"]?.doubles() ?? []
+      guard let spacing = parameters.spacing else {
+        throw MemoryFileError("'parameters': histograms need the grid 'spacing' their data were prepared for")
+      }
+      guard spacing.count == stored.count, zip(spacing, stored).allSatisfy({ $0.bitPattern == $1.bitPattern })
+      else {
+        throw MemoryFileError(
+          "'parameters': spacing \(spacing) differs from the 'spacing' array \(stored)")
+      }
+    } else if parameters.spacing != nil {
+      throw MemoryFileError("'parameters': spacing applies to histograms only, not \(manifest.kind.rawValue)")
     }
   }
 

@@ -55,6 +55,9 @@ extension GridSinkhorn {
     var error = Double.infinity
     var iterations = 0
     var converged = false
+    var stagnation = _Stagnation(
+      tolerance: options.tolerance, maxIterations: options.maxIterations,
+      allowsUnconverged: options.allowsUnconverged)
     while true {
       // Input side: U_i = A_i / K V_i; the error of the previous U_i is the marginal error.
       error = 0
@@ -80,6 +83,7 @@ extension GridSinkhorn {
           break
         }
         if iterations >= options.maxIterations { break }
+        if stagnation.isHopeless(error: error, iteration: iterations) { break }
       }
       // Barycenter side: bar = Πᵢ (K U_i)^λᵢ, then V_i = bar / K U_i.
       for i in 0..<count { kernel.logConvolve(logU[i], into: &ku[i], workspace: workspace) }
@@ -96,7 +100,7 @@ extension GridSinkhorn {
     guard converged || options.allowsUnconverged else {
       throw _notConverged(
         "the grid barycenter", tolerance: options.tolerance, maxIterations: options.maxIterations,
-        epsilon: options.epsilon, error: error, advice: false)
+        epsilon: options.epsilon, error: error, advice: false, stagnation: stagnation)
     }
     let largest = logBar.max() ?? 0
     let masses = logBar.map { _exp($0 - largest) }

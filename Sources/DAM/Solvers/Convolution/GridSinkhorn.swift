@@ -9,6 +9,13 @@
 /// are the ones the formulas give (finite). Results are the same types as for point clouds, with
 /// potentials in the grid's row-major order and `newtonSteps == 0`.
 ///
+/// At small ε (on a 16 x 16 grid, from about 2e-4 of the squared diameter down) the iterations can stall
+/// above the tolerance. A solve that stalls (see the early stop of ``Sinkhorn``) or runs out of
+/// iterations is then finished by the dense point-cloud solver, with Newton's method, on the
+/// cells of positive mass, when both supports together have at most 3000 cells; its potentials
+/// are extended to the empty cells by the soft-minimum formulas, and `newtonSteps` counts its
+/// Newton steps. Barycenters have no such fallback.
+///
 /// Solves are independent and thread-safe: kernels (FFT plans, spectra) are shared read-only.
 public enum GridSinkhorn {
   /// Solves `OT_ε(a, b)`.
@@ -156,6 +163,9 @@ struct _GridProblem: Sendable {
     var mass = 1.0
     var converged = false
     var finalIterations = 0
+    var stagnation = _Stagnation(
+      tolerance: options.tolerance, maxIterations: options.maxIterations,
+      allowsUnconverged: options.allowsUnconverged)
     while true {
       k.softmin(logWeights: logA, potential: f, into: &gTilde, workspace: workspace)
       var columnError = 0.0
@@ -181,6 +191,7 @@ struct _GridProblem: Sendable {
         break
       }
       if finalIterations >= options.maxIterations { break }
+      if stagnation.isHopeless(error: error, iteration: finalIterations) { break }
       omega = relaxation.next(error: error)
       for j in 0..<n { f[j] += omega * (fTilde[j] - f[j]) }
     }
@@ -191,10 +202,15 @@ struct _GridProblem: Sendable {
         iterations: iterations + cold.iterations,
         newtonSteps: 0, marginalError: cold.marginalError, converged: cold.converged)
     }
+    if !converged, !options.allowsUnconverged,
+      let dense = try denseTransport(a, b, options, iterations: iterations)
+    {
+      return dense
+    }
     guard converged || options.allowsUnconverged else {
       throw _notConverged(
         "grid Sinkhorn", tolerance: options.tolerance, maxIterations: options.maxIterations,
-        epsilon: epsilon, error: error, advice: true)
+        epsilon: epsilon, error: error, advice: true, stagnation: stagnation)
     }
     let value = _dualValue(epsilon: epsilon, mass: mass, a, f, b, g)
     return EntropicTransport(
@@ -234,6 +250,9 @@ struct _GridProblem: Sendable {
     var mass = 1.0
     var converged = false
     var finalIterations = 0
+    var stagnation = _Stagnation(
+      tolerance: options.tolerance, maxIterations: options.maxIterations,
+      allowsUnconverged: options.allowsUnconverged)
     while true {
       k.softmin(logWeights: logA, potential: p, into: &pTilde, workspace: workspace)
       try requireFinite(pTilde, epsilon)
@@ -252,6 +271,7 @@ struct _GridProblem: Sendable {
         break
       }
       if finalIterations >= options.maxIterations { break }
+      if stagnation.isHopeless(error: error, iteration: finalIterations) { break }
       for j in 0..<n { p[j] = 0.5 * (p[j] + pTilde[j]) }
     }
     if !converged, warmStart != nil {
@@ -261,15 +281,109 @@ struct _GridProblem: Sendable {
         iterations: iterations + cold.iterations,
         marginalError: cold.marginalError, converged: cold.converged)
     }
+    if !converged, !options.allowsUnconverged,
+      let dense = try denseSelfTransport(a, options, iterations: iterations)
+    {
+      return dense
+    }
     guard converged || options.allowsUnconverged else {
       throw _notConverged(
         "the symmetric grid Sinkhorn problem", tolerance: options.tolerance,
         maxIterations: options.maxIterations,
-        epsilon: epsilon, error: error, advice: false)
+        epsilon: epsilon, error: error, advice: false, stagnation: stagnation)
     }
     let value = _selfDualValue(epsilon: epsilon, mass: mass, a, p)
     return SelfTransport(
       epsilon: epsilon, value: value, potential: p, iterations: iterations, marginalError: error,
       converged: converged)
+  }
+}
+
+// MARK: The dense fallback at small ε
+
+/// The largest support (cells of positive mass, both histograms together) solved densely when
+/// the convolutional iterations cannot reach the tolerance: the dense solver's Newton polish
+/// (``_newtonSizeLimit``) is what converges at small ε.
+let _gridDenseSupportLimit = _newtonSizeLimit
+
+extension _GridProblem {
+  /// The cells of positive mass, their centres (row-major, spacing applied) and masses.
+  func support(_ masses: [Double]) -> (cells: [Int], points: Matrix, weights: [Double]) {
+    var cells: [Int] = []
+    var points: [Double] = []
+    var weights: [Double] = []
+    for (cell, mass) in masses.enumerated() where mass > 0 {
+      cells.append(cell)
+      weights.append(mass)
+      points += centre(cell)
+    }
+    return (cells, Matrix(_rows: cells.count, columns: 3, elements: points), weights)
+  }
+
+  /// The centre of `cell` in 3-D (leading axes of size 1 at 0).
+  func centre(_ cell: Int) -> [Double] {
+    let (n1, n2) = (shape3[1], shape3[2])
+    return [
+      Double(cell / (n1 * n2)) * spacing3[0], Double((cell / n2) % n1) * spacing3[1],
+      Double(cell % n2) * spacing3[2],
+    ]
+  }
+
+  /// Every cell's centre.
+  var centres: Matrix {
+    Matrix(_rows: cells, columns: 3, elements: (0..<cells).flatMap(centre))
+  }
+
+  /// The dense solver's settings for the grid's.
+  func denseOptions(_ options: GridSinkhornOptions) throws(DAMError) -> SinkhornOptions {
+    try SinkhornOptions(
+      epsilon: options.epsilon, tolerance: options.tolerance, maxIterations: options.maxIterations,
+      epsilonScaling: options.epsilonScaling, iterationsPerStage: options.iterationsPerStage,
+      relaxation: options.relaxation)
+  }
+
+  /// `OT_ε(a, b)` by the dense point-cloud solver (with Newton's method) on the cells of positive
+  /// mass, when the supports are small enough (``_gridDenseSupportLimit``); `nil` otherwise. The
+  /// potentials on the other cells are the soft-minimum formulas of the solution (`f` from `g`,
+  /// `g` from `f`), as the convolutional iterations define them.
+  func denseTransport(_ a: [Double], _ b: [Double], _ options: GridSinkhornOptions, iterations: Int)
+    throws(DAMError) -> EntropicTransport?
+  {
+    let (x, y) = (support(a), support(b))
+    guard x.cells.count + y.cells.count <= _gridDenseSupportLimit else { return nil }
+    let solved = try _transport(
+      _CostMatrix(x.points, y.points), x.weights, y.weights, denseOptions(options), nil)
+    let all = centres
+    var f = [Double](repeating: 0, count: cells)
+    var g = [Double](repeating: 0, count: cells)
+    _softmin(
+      _CostMatrix(all, y.points), epsilon: options.epsilon, logWeights: y.weights.map(_log),
+      potential: solved.g, into: &f)
+    _softmin(
+      _CostMatrix(all, x.points), epsilon: options.epsilon, logWeights: x.weights.map(_log),
+      potential: solved.f, into: &g)
+    for (index, cell) in x.cells.enumerated() { f[cell] = solved.f[index] }
+    for (index, cell) in y.cells.enumerated() { g[cell] = solved.g[index] }
+    return EntropicTransport(
+      epsilon: solved.epsilon, value: solved.value, f: f, g: g, iterations: iterations + solved.iterations,
+      newtonSteps: solved.newtonSteps, marginalError: solved.marginalError, converged: solved.converged)
+  }
+
+  /// `OT_ε(a, a)` by the dense solver on the cells of positive mass; see
+  /// ``denseTransport(_:_:_:iterations:)``.
+  func denseSelfTransport(_ a: [Double], _ options: GridSinkhornOptions, iterations: Int)
+    throws(DAMError) -> SelfTransport?
+  {
+    let x = support(a)
+    guard 2 * x.cells.count <= _gridDenseSupportLimit else { return nil }
+    let solved = try _selfTransport(_CostMatrix(x.points, x.points), x.weights, denseOptions(options), nil)
+    var p = [Double](repeating: 0, count: cells)
+    _softmin(
+      _CostMatrix(centres, x.points), epsilon: options.epsilon, logWeights: x.weights.map(_log),
+      potential: solved.potential, into: &p)
+    for (index, cell) in x.cells.enumerated() { p[cell] = solved.potential[index] }
+    return SelfTransport(
+      epsilon: solved.epsilon, value: solved.value, potential: p, iterations: iterations + solved.iterations,
+      marginalError: solved.marginalError, converged: solved.converged)
   }
 }
