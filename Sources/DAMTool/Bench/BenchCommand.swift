@@ -10,5 +10,8 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Time the library's hot paths (release builds only give meaningful numbers).",
-    subcommands: [BenchSinkhornCommand.self, BenchRetrievalCommand.self, BuresWassersteinBench.self])
+    subcommands: [
+      BenchSinkhornCommand.self, BenchRetrievalCommand.self, BuresWassersteinBench.self,
+      BenchGridsCommand.self,
+    ])
 }
