@@ -119,6 +119,10 @@ def main():
     parser.add_argument("--dam", required=True)
     parser.add_argument("--out", default="Docs/results/bench-grids")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--iterations", type=int, default=10,
+                        help="Sinkhorn iterations per timed run of dam's per-iteration section")
+    parser.add_argument("--skip-accuracy", action="store_true",
+                        help="do not rerun dam's accuracy scan; use OUT/raw-accuracy/dam-grids.json if present")
     parser.add_argument("--log-budget", type=float, default=120.0,
                         help="skip POT sinkhorn_log runs estimated to take longer (seconds, one run)")
     args = parser.parse_args()
@@ -129,10 +133,15 @@ def main():
     load_before = load()
     started = time.time()
     print(f"dam bench grids (repeats {args.repeats}) ...", file=sys.stderr)
-    subprocess.run([args.dam, "bench", "grids", "--repeats", str(args.repeats), "--output", raw],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([args.dam, "bench", "grids", "--repeats", str(args.repeats), "--iterations", str(args.iterations),
+                    "--sections", "iterations,barycenters", "--output", raw], check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(raw, "dam-grids.json")) as f:
         dam = json.load(f)
+    accuracy_dir = os.path.join(args.out, "raw-accuracy")
+    if not args.skip_accuracy:
+        print("dam bench grids --sections accuracy ...", file=sys.stderr)
+        subprocess.run([args.dam, "bench", "grids", "--sections", "accuracy", "--output", accuracy_dir],
+                       check=True, stdout=subprocess.DEVNULL)
 
     pot_rows = []
     for method in ("sinkhorn", "sinkhorn_log"):
@@ -171,6 +180,9 @@ def main():
     load_after = load()
 
     # ---- tables
+    if os.path.exists(os.path.join(accuracy_dir, "dam-grids.json")):
+        with open(os.path.join(accuracy_dir, "dam-grids.json")) as f:
+            dam["accuracy"] = json.load(f)["accuracy"]
     dam_bar = {(r["width"], r["count"], r["backend"]): r for r in dam["barycenters"]}
     pot_bar = {(r["width"], r["count"], r["method"]): r for r in pot_rows}
     lines = []
