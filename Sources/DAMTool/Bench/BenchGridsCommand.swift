@@ -19,7 +19,7 @@ struct BenchGridsCommand: ParsableCommand {
       GridSinkhorn.barycenter on the workloads of ../shared/bench/peers.py (64x64 and 256x256, \
       k = 2 and 5 blobs and rings, reg 0.004 on the unit square, uniform weights) to --tolerance \
       (weighted L1 marginal error and POT's spread, both), and measures each result's L1 distance \
-      to a reference barycenter solved to 1e-12; 'accuracy' compares the debiased divergence of \
+      to a reference barycenter solved to 1e-11 (at most 3000 iterations); 'accuracy' compares the debiased divergence of \
       each grid backend with the dense log-domain solver on 32x32 and 10x12x14 grids across eps. \
       Timings: one warm-up run and --repeats timed runs, median, wall and CPU time. With \
       --output, JSON results and the barycenters (.npy) are written to that folder for the peer \
@@ -300,9 +300,9 @@ struct BenchGridsCommand: ParsableCommand {
     for w in [64, 256] {
       for k in [2, 5] {
         let inputs = try Self.peerHistograms(w, k)
-        Terminal.progress("barycenters: \(w)x\(w), k = \(k), reference (tolerance 1e-12)")
+        Terminal.progress("barycenters: \(w)x\(w), k = \(k), reference (tolerance 1e-11)")
         let referenceOptions = try GridSinkhornOptions(
-          epsilon: 0.004, tolerance: 1e-12, maxIterations: 100_000)
+          epsilon: 0.004, tolerance: 1e-11, maxIterations: 3_000, allowsUnconverged: true)
         let reference = try GridSinkhorn.barycenter(of: inputs, options: referenceOptions)
         try write(reference.histogram, "reference-\(w)-\(k).npy")
         var backends: [(String, GridKernelBackend)] = [("automatic", .automatic)]
