@@ -11,7 +11,8 @@ struct BarycenterCommand: ParsableCommand {
       mass 1), or a .npz with 'histograms' of that shape and an optional 'spacing'. The barycenter \
       is the classic one by iterative Bregman projections (Benamou et al. 2015, as POT's \
       convolutional_barycenter2d), blurred by about eps, or with --debiased the debiased barycenter \
-      of Janati et al. 2020 (as POT's convolutional_barycenter2d_debiased), which is not. The \
+      of Janati et al. 2020 (POT's update order; agreement with POT's \
+      convolutional_barycenter2d_debiased is not yet established), which is not. The \
       iterations stop when the weighted L1 marginal error and the spread of the barycenter-side \
       marginals (POT's stopping quantity) are both at most --tolerance. Cells sit at integer coordinates \
       times --spacing, so eps is in squared cells by default (POT's reg on the unit square is eps \
