@@ -10,7 +10,11 @@ struct BarycenterCommand: ParsableCommand {
       The input is a .npy array (N, H[, W[, D]]) of N histograms (non-negative, each normalised to \
       mass 1), or a .npz with 'histograms' of that shape and an optional 'spacing'. The barycenter \
       is the classic one by iterative Bregman projections (Benamou et al. 2015, as POT's \
-      convolutional_barycenter2d), blurred by about eps. Cells sit at integer coordinates \
+      convolutional_barycenter2d), blurred by about eps, or with --debiased the debiased barycenter \
+      of Janati et al. 2020 (POT's update order; agreement with POT's \
+      convolutional_barycenter2d_debiased is not yet established), which is not. The \
+      iterations stop when the weighted L1 marginal error and the spread of the barycenter-side \
+      marginals (POT's stopping quantity) are both at most --tolerance. Cells sit at integer coordinates \
       times --spacing, so eps is in squared cells by default (POT's reg on the unit square is eps \
       with spacing 1/(n-1) per axis). Nothing is written unless the computation succeeds.
       """)
@@ -34,10 +38,15 @@ struct BarycenterCommand: ParsableCommand {
     ))
   var spacing: String?
 
-  @Option(help: "How the kernel is applied: automatic, fft or log.")
+  @Option(help: "How the kernel is applied: automatic, separable, fft or log.")
   var backend: GridBackendChoice = .automatic
 
-  @Option(parsing: .unconditional, help: "The largest accepted weighted L1 marginal error.")
+  @Flag(help: "The debiased barycenter (Janati et al. 2020) instead of the classic one.")
+  var debiased = false
+
+  @Option(
+    parsing: .unconditional,
+    help: "The largest accepted weighted L1 marginal error and barycenter-side spread.")
   var tolerance: Double = 1e-9
 
   @Option(parsing: .unconditional, help: "The iteration cap.")
@@ -53,13 +62,16 @@ struct BarycenterCommand: ParsableCommand {
   struct Report: Encodable {
     var iterations: Int
     var marginalError: Double
+    var spread: Double
+    var debiased: Bool
+    var backend: String
     var epsilon: Double
     var shape: [Int]
     var weights: [Double]
     var centreOfMass: [Double]
 
     enum CodingKeys: String, CodingKey {
-      case iterations, epsilon, shape, weights
+      case iterations, epsilon, shape, weights, spread, debiased, backend
       case marginalError = "marginal_error"
       case centreOfMass = "centre_of_mass"
     }
@@ -99,7 +111,7 @@ struct BarycenterCommand: ParsableCommand {
     }
     let result = try attributing("--weights") {
       do {
-        return try GridSinkhorn.barycenter(of: inputs, weights: lambda, options: options)
+        return try GridSinkhorn.barycenter(of: inputs, weights: lambda, options: options, debiased: debiased)
       } catch let error as DAMError
         where ["maxIterations", "epsilon", "tolerance"].contains(error.argument)
       {
@@ -118,14 +130,17 @@ struct BarycenterCommand: ParsableCommand {
     }
     if let output { try GridInputs.write([bar], batch: false, to: output, option: "--output") }
     let report = Report(
-      iterations: result.iterations, marginalError: result.marginalError, epsilon: epsilon,
+      iterations: result.iterations, marginalError: result.marginalError, spread: result.spread,
+      debiased: debiased, backend: GridBackendChoice.name(result.backend), epsilon: epsilon,
       shape: bar.shape, weights: lambda ?? [Double](repeating: 1 / Double(inputs.count), count: inputs.count),
       centreOfMass: centre)
     if json {
       try JSONOutput.print(report)
     } else {
       print("barycenter of \(inputs.count) histograms on \(bar.shape)")
-      print("iterations \(report.iterations), marginal error \(report.marginalError)")
+      print("\(debiased ? "debiased, " : "")backend \(report.backend)")
+      print(
+        "iterations \(report.iterations), marginal error \(report.marginalError), spread \(report.spread)")
       print("centre of mass \(centre)")
       if let output { print("written to \(output)") }
     }

@@ -6,12 +6,23 @@ enum GridBackendChoice: String, CaseIterable, ExpressibleByArgument {
   case automatic
   case fft
   case log
+  case separable
 
   var backend: GridKernelBackend {
     switch self {
     case .automatic: return .automatic
     case .fft: return .fft
     case .log: return .logDomain
+    case .separable: return .separableKernel
+    }
+  }
+
+  /// The command-line name of a resolved backend.
+  static func name(_ backend: GridKernelBackend) -> String {
+    switch backend {
+    case .fft: return "fft"
+    case .separableKernel: return "separable"
+    default: return "log"
     }
   }
 }
@@ -26,8 +37,9 @@ struct SinkhornGridCommand: ParsableCommand {
       the cell centres: cost ||z - z'||^2 (not halved), KL to the product measure, value = dual \
       objective. Each histogram is a .npy array of non-negative values (zeros allowed), normalised \
       to total mass 1. Cells sit at integer coordinates times --spacing (default 1 per axis, so eps \
-      is in squared cells). The Gibbs kernel is applied by convolution: by FFT (FFTW) for large \
-      eps, by separable log-domain passes otherwise (--backend automatic; see Docs/grids.md).
+      is in squared cells). The Gibbs kernel is applied axis by axis: by BLAS products with the 1-D kernels \
+      (separable) for eps >= 0.001 D^2, by log-domain passes below (--backend automatic; D^2 the \
+      grid's squared diameter; see Docs/grids.md), or by FFT (FFTW) when asked for.
       """)
 
   @Argument(
@@ -106,7 +118,7 @@ struct SinkhornGridCommand: ParsableCommand {
     let report = Report(
       value: result.value, otAB: result.crossTerm.value, otAA: result.firstSelfTerm.value,
       otBB: result.secondSelfTerm.value, iterations: result.iterations, marginalError: result.marginalError,
-      epsilon: epsilon, shape: first.shape, spacing: first.spacing, backend: used == .fft ? "fft" : "log")
+      epsilon: epsilon, shape: first.shape, spacing: first.spacing, backend: GridBackendChoice.name(used))
     if json {
       try JSONOutput.print(report)
     } else {

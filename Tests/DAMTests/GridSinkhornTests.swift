@@ -80,7 +80,7 @@ struct GridSinkhornTests {
 
   static func relative(_ x: Double, _ y: Double) -> Double { abs(x - y) / max(abs(y), 1e-300) }
 
-  /// Above the automatic threshold (ε ≥ 0.05 D² = 96.1 on 32 x 32), the FFT backend agrees with
+  /// Above its accuracy threshold (ε ≥ 0.05 D² = 96.1 on 32 x 32), the FFT backend agrees with
   /// the dense solver, on the divergence and on each OT term.
   @Test(arguments: [100.0, 200, 500])
   func fftAgreesWithDenseAboveThreshold(epsilon: Double) throws {
@@ -88,8 +88,10 @@ struct GridSinkhornTests {
     for (i, (ka, kb)) in Self.pairs.enumerated() {
       let a = try GridCases.histogram(ka, [32, 32], seed: UInt64(10 + i))
       let b = try GridCases.histogram(kb, [32, 32], seed: UInt64(20 + i))
-      let options = GridCases.gridOptions(epsilon, .automatic)
+      let options = GridCases.gridOptions(epsilon, .fft)
       #expect(GridSinkhorn.backend(for: a, options: options) == .fft)
+      #expect(
+        GridSinkhorn.backend(for: a, options: GridCases.gridOptions(epsilon, .automatic)) == .separableKernel)
       let grid = try GridSinkhorn.divergence(a, b, options: options)
       let dense = try Sinkhorn.divergence(
         GridCases.cloud(a), GridCases.cloud(b), options: GridCases.denseOptions(epsilon))
@@ -99,14 +101,16 @@ struct GridSinkhornTests {
     }
   }
 
-  /// Below the threshold the automatic choice is the log backend, which agrees with the dense solver.
-  @Test(arguments: [2.0, 10, 40, 90])
+  /// The log backend agrees with the dense solver (and is the automatic choice below
+  /// ε = 0.001 D² = 1.922 on 32 x 32).
+  @Test(arguments: [1.0, 2, 10, 40, 90])
   func logAgreesWithDenseBelowThreshold(epsilon: Double) throws {
     for (i, (ka, kb)) in Self.pairs.enumerated() {
       let a = try GridCases.histogram(ka, [32, 32], seed: UInt64(30 + i))
       let b = try GridCases.histogram(kb, [32, 32], seed: UInt64(40 + i))
-      let options = GridCases.gridOptions(epsilon, .automatic)
-      #expect(GridSinkhorn.backend(for: a, options: options) == .logDomain)
+      let options = GridCases.gridOptions(epsilon, .logDomain)
+      let automatic = GridSinkhorn.backend(for: a, options: GridCases.gridOptions(epsilon, .automatic))
+      #expect(automatic == (epsilon >= 1.922 ? .separableKernel : .logDomain))
       let grid = try GridSinkhorn.divergence(a, b, options: options)
       let dense = try Sinkhorn.divergence(
         GridCases.cloud(a), GridCases.cloud(b), options: GridCases.denseOptions(epsilon))
@@ -150,7 +154,7 @@ struct GridSinkhornTests {
 
   /// Embedding both histograms at an offset in a larger grid leaves the problem unchanged: no
   /// wrap-around from the FFT's periodicity, no border effect from the log passes.
-  @Test(arguments: [GridKernelBackend.logDomain, .fft])
+  @Test(arguments: [GridKernelBackend.logDomain, .fft, .separableKernel])
   func embeddingInALargerGrid(backend: GridKernelBackend) throws {
     let a = try GridCases.histogram("blob", [16, 16], seed: 60)
     let b = try GridCases.histogram("ring", [16, 16], seed: 61)

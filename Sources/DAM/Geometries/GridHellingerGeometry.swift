@@ -65,7 +65,7 @@ public struct GridBarycentricGeometry: Geometry {
   /// The settings of the barycenter iterations (ε, tolerance, backend).
   public let options: GridSinkhornOptions
 
-  /// A barycentric geometry; the barycenter is ``GridSinkhorn/barycenter(of:weights:options:)``
+  /// A barycentric geometry; the barycenter is ``GridSinkhorn/barycenter(of:weights:options:debiased:)``
   /// (blurred by about ε, so a query never lands exactly on a pattern unless one weight is 1).
   public init(options: GridSinkhornOptions) {
     self.options = options

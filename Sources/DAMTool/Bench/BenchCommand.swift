@@ -12,5 +12,6 @@ struct BenchCommand: ParsableCommand {
     abstract: "Time the library's hot paths (release builds only give meaningful numbers).",
     subcommands: [
       BenchSinkhornCommand.self, BenchRetrievalCommand.self, BuresWassersteinBench.self, BenchExpCommand.self,
+      BenchGridsCommand.self,
     ])
 }

@@ -8,6 +8,8 @@ final class _GridKernel: @unchecked Sendable {
   let cellCount: Int
   private let fft: _FFTGaussianConvolution?
   private let log: _SeparableLogConvolution?
+  /// The BLAS backend (``GridKernelBackend/separableKernel``); `log` is then its fall-back.
+  let separable: _SeparableKernelConvolution?
 
   init(shape3: [Int], spacing3: [Double], epsilon: Double, backend: GridKernelBackend) {
     self.epsilon = epsilon
@@ -17,9 +19,15 @@ final class _GridKernel: @unchecked Sendable {
     case .fft:
       fft = _FFTGaussianConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
       log = nil
+      separable = nil
+    case .separableKernel:
+      fft = nil
+      log = _SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
+      separable = _SeparableKernelConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
     default:
       fft = nil
       log = _SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
+      separable = nil
     }
   }
 
@@ -28,12 +36,14 @@ final class _GridKernel: @unchecked Sendable {
     var input: [Double]
     var output: [Double]
     var buffer: [Double]
+    var scaled: [Double]
     var fftWorkspaces: [ObjectIdentifier: _FFTWorkspace] = [:]
 
     init(cells: Int) {
       input = [Double](repeating: 0, count: cells)
       output = [Double](repeating: 0, count: cells)
       buffer = [Double](repeating: 0, count: cells)
+      scaled = [Double](repeating: 0, count: cells)
     }
   }
 
@@ -58,6 +68,7 @@ final class _GridKernel: @unchecked Sendable {
   /// `workspace.output = log K exp(workspace.input)`.
   private func logConvolve(workspace: Workspace) {
     let n = cellCount
+    if let separable, scaledConvolve(separable, workspace: workspace) { return }
     if let log {
       log.apply(workspace.input, into: &workspace.output, buffer: &workspace.buffer)
       return
@@ -89,6 +100,38 @@ final class _GridKernel: @unchecked Sendable {
       // ε range where this never matters).
       workspace.output[j] = _log(max(workspace.output[j], Double.leastNormalMagnitude)) + largest
     }
+  }
+}
+
+extension _GridKernel {
+  /// `workspace.output = log K exp(workspace.input)` by the BLAS backend: the input is shifted by
+  /// its maximum and exponentiated, convolved, and the logarithm taken. Returns false (output
+  /// unspecified) when an output is at or below ``_scaledFloor`` (or not finite): terms lost to
+  /// underflow, each below `1e-308`, would then no longer be negligible.
+  fileprivate func scaledConvolve(_ separable: _SeparableKernelConvolution, workspace: Workspace) -> Bool {
+    let n = cellCount
+    var largest = -Double.infinity
+    for k in 0..<n { largest = max(largest, workspace.input[k]) }
+    guard largest > -.infinity else {
+      for j in 0..<n { workspace.output[j] = -.infinity }
+      return true
+    }
+    guard largest < .infinity else { return false }
+    for k in 0..<n { workspace.scaled[k] = workspace.input[k] - largest }
+    workspace.scaled.withUnsafeMutableBufferPointer { scaled in
+      _expInPlace(scaled.baseAddress!, count: n)
+      workspace.output.withUnsafeMutableBufferPointer { output in
+        workspace.buffer.withUnsafeMutableBufferPointer { buffer in
+          separable.apply(
+            UnsafePointer(scaled.baseAddress!), into: output.baseAddress!, scratch: buffer.baseAddress!)
+        }
+      }
+    }
+    for j in 0..<n where !(workspace.output[j] > _scaledFloor && workspace.output[j] < .infinity) {
+      return false
+    }
+    for j in 0..<n { workspace.output[j] = _log(workspace.output[j]) + largest }
+    return true
   }
 }
 
