@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT="${OUT:-Docs/performance-gaussians.md}"
-SVG="${SVG:-Docs/results/bench/bures-wasserstein.svg}"
+SVG="${SVG:-Docs/bench/bures-wasserstein.svg}"
 DAM="${DAM:-.build/release/dam}"
 N="${N:-1000}"
 DIMENSIONS="${DIMENSIONS:-10 50}"

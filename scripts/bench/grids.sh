@@ -2,7 +2,7 @@
 # Grid Sinkhorn and grid barycenters: `dam bench grids` (every kernel backend, the dense solver,
 # the barycenter workloads of ../shared/bench/peers.py, the backends' accuracy scan) and POT's
 # convolutional_barycenter2d on the same problems, in one run on this machine. POT is installed
-# with pip when missing. Writes Docs/results/bench-grids/ (Markdown, CSV, JSON, SVG).
+# with pip when missing. Writes Docs/bench/grids/ (Markdown, CSV, JSON, SVG).
 # Usage: bash scripts/bench/grids.sh [--repeats N] [--out DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."

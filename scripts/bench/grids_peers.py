@@ -154,7 +154,7 @@ def time_pot(ot, raw, args):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dam", required=True)
-    parser.add_argument("--out", default="Docs/results/bench-grids")
+    parser.add_argument("--out", default="Docs/bench/grids")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=10,
                         help="Sinkhorn iterations per timed run of dam's per-iteration section")
