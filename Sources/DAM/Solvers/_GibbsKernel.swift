@@ -24,7 +24,8 @@ struct _GibbsKernel {
   /// Whether the kernel is that of a symmetric problem (`x = y`, `f̂ = ĝ`): then `K̂ᵀ = K̂` and
   /// both products read it by rows.
   let symmetric: Bool
-  private(set) var entries: [Double]
+  /// The entries, row-major; see ``_KernelStorage``.
+  private let storage: _KernelStorage
   private(set) var epsilon: Double
   /// The absorbed potentials `f̂` (rows) and `ĝ` (columns).
   private(set) var rowPotential: [Double]
@@ -35,11 +36,18 @@ struct _GibbsKernel {
     self.rows = cost.rows
     self.columns = cost.columns
     self.symmetric = symmetric
-    self.entries = [Double](repeating: 0, count: cost.rows * cost.columns)
+    self.storage = _KernelStorage.make(bytes: cost.rows * cost.columns * MemoryLayout<Double>.stride)
+    storage.base.bindMemory(to: Double.self, capacity: cost.rows * cost.columns)
     self.epsilon = epsilon
     self.rowPotential = f
     self.columnPotential = g
     rebuild(cost: cost)
+  }
+
+  /// The entries (bound to `Double` at initialisation).
+  private var entries: UnsafeMutableBufferPointer<Double> {
+    UnsafeMutableBufferPointer(
+      start: storage.base.assumingMemoryBound(to: Double.self), count: rows * columns)
   }
 
   /// The row blocks over which work is spread: one per core when the kernel is large enough.
@@ -57,8 +65,8 @@ struct _GibbsKernel {
     let f = rowPotential
     let g = columnPotential
     let ranges = blocks()
-    entries.withUnsafeMutableBufferPointer { k in
-      let k = _SendableBuffer(k)
+    do {
+      let k = _SendableBuffer(entries)
       DispatchQueue.concurrentPerform(iterations: ranges.count) { block in
         // The cost rows of a block are formed in place, then exponentiated.
         let range = ranges[block]
@@ -96,8 +104,8 @@ struct _GibbsKernel {
       let ranges = blocks()
       let uu = u
       let vv = v
-      entries.withUnsafeMutableBufferPointer { k in
-        let k = _SendableBuffer(k)
+      do {
+        let k = _SendableBuffer(entries)
         DispatchQueue.concurrentPerform(iterations: ranges.count) { block in
           uu.withUnsafeBufferPointer { u in
             vv.withUnsafeBufferPointer { v in
@@ -150,9 +158,9 @@ struct _GibbsKernel {
   }
 
   private func product(_ x: [Double], into out: inout [Double], transposed: Bool) {
-    entries.withUnsafeBufferPointer { k in
-      _matrixVectorProduct(k.baseAddress!, rows: rows, columns: columns, x, into: &out, transposed: transposed)
-    }
+    _matrixVectorProduct(
+      entries.baseAddress!, rows: rows, columns: columns, x, into: &out, transposed: transposed)
+    withExtendedLifetime(storage) {}
   }
 }
 
