@@ -98,6 +98,16 @@ struct RetrieveCommand: ParsableCommand {
   @OptionGroup(title: "Stopping")
   var stopping: StoppingOptions
 
+  @Option(
+    help: ArgumentHelp(
+      """
+      Which patterns may be skipped: none; exact (patterns a sparse separation map certifies to \
+      weigh zero: results identical to none); or a number MASS in [0, 1) (as exact, and with \
+      softmax the patterns certified to weigh at most MASS in all are dropped). The JSON reports \
+      the exact evaluations and the dropped-weight bound.
+      """, valueName: "none|exact|MASS"))
+  var pruning = PruningChoice(.none)
+
   @Flag(help: "Print the results as JSON on standard output.")
   var json = false
 
@@ -112,6 +122,10 @@ struct RetrieveCommand: ParsableCommand {
     var energy: [Double]
     var weights: [Double]
     var finalDivergence: Double
+    /// Exact divergence evaluations over the whole retrieval (N per state without pruning).
+    var evaluations: Int
+    /// The weight softmax pruning dropped at most (0 otherwise).
+    var droppedWeightBound: Double
 
     init<State>(_ index: Int, _ result: RetrievalResult<State>) {
       query = index
@@ -121,11 +135,14 @@ struct RetrieveCommand: ParsableCommand {
       energy = result.energies
       weights = result.weights
       finalDivergence = result.divergences[result.nearestPattern]
+      evaluations = result.evaluationCount
+      droppedWeightBound = result.droppedWeightBound
     }
 
     enum CodingKeys: String, CodingKey {
-      case query, steps, energy, weights
+      case query, steps, energy, weights, evaluations
       case patternIndex = "pattern_index"
+      case droppedWeightBound = "dropped_weight_bound"
       case stopReason = "stop_reason"
       case finalDivergence = "final_divergence"
     }
@@ -139,6 +156,7 @@ struct RetrieveCommand: ParsableCommand {
     var separation: String
     var geometry: String
     var beta: Double
+    var pruning: String
     var results: [QueryResult]
   }
 
@@ -233,7 +251,7 @@ struct RetrieveCommand: ParsableCommand {
     }
     let engine = try VectorEngines.make(
       patterns: patterns, divergence: vectorDivergence, separation: map, geometry: vectorGeometry, step: step,
-      beta: beta, stopping: stoppingRule)
+      beta: beta, stopping: stoppingRule, pruning: pruning.pruning)
 
     var results: [QueryResult] = []
     var states: [Double] = []
@@ -282,7 +300,7 @@ struct RetrieveCommand: ParsableCommand {
     }
     let retriever = try CloudEngines.make(
       patterns: patterns, geometry: geometry, separation: map, beta: beta, epsilon: epsilon ?? storedEpsilon, step: step,
-      hellingerScale: hellingerScale, stopping: stoppingRule)
+      hellingerScale: hellingerScale, stopping: stoppingRule, pruning: pruning.pruning)
     var results: [QueryResult] = []
     var finals: [PointCloud] = []
     for (index, q) in queries.enumerated() {
@@ -320,7 +338,8 @@ struct RetrieveCommand: ParsableCommand {
       throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
     }
     let retriever = try GaussianEngines.make(
-      patterns: patterns, geometry: geometry, separation: map, beta: beta, step: step, stopping: stoppingRule)
+      patterns: patterns, geometry: geometry, separation: map, beta: beta, step: step, stopping: stoppingRule,
+      pruning: pruning.pruning)
     var results: [QueryResult] = []
     var finals: [Gaussian] = []
     for (index, q) in queries.enumerated() {
@@ -347,14 +366,16 @@ struct RetrieveCommand: ParsableCommand {
       try JSONOutput.print(
         Report(
           memory: memory, patterns: patterns, dimension: dimension, divergence: divergence,
-          separation: separationName, geometry: geometry, beta: beta, results: results))
+          separation: separationName, geometry: geometry, beta: beta, pruning: pruning.label, results: results))
     } else {
-      print("memory: \(shape); \(divergence), \(separationName), \(geometry), beta = \(beta)")
-      var table = Table(header: ["query", "pattern", "steps", "stopped", "energy", "top weight"])
+      print("memory: \(shape); \(divergence), \(separationName), \(geometry), beta = \(beta), pruning \(pruning.label)")
+      var table = Table(
+        header: ["query", "pattern", "steps", "stopped", "energy", "top weight", "evaluations", "dropped weight"])
       for r in results {
         table.append([
           "\(r.query)", "\(r.patternIndex)", "\(r.steps)", r.stopReason.rawValue,
-          Table.format(r.energy.last ?? .nan), Table.format(r.weights.max() ?? .nan),
+          Table.format(r.energy.last ?? .nan), Table.format(r.weights.max() ?? .nan), "\(r.evaluations)",
+          Table.format(r.droppedWeightBound),
         ])
       }
       print(table.markdown)

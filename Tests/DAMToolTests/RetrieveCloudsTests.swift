@@ -86,4 +86,70 @@ struct RetrieveCloudsTests {
     #expect(run.stderr.contains(problem), "stderr: \(run.stderr)")
     #expect(!folder.exists("final.npz"))
   }
+  /// 200 clouds of 10 atoms around the points of a 20 x 10 lattice of spacing 4 and a noisy copy
+  /// of cloud 23: most patterns are far from the query, and there are more of them than one
+  /// pruning batch (64).
+  static func writeLarge(in folder: TemporaryFolder) throws {
+    var g = SeededGenerator(seed: 9)
+    var clouds: [[Double]] = []
+    for i in 0..<200 {
+      let center = [Double(i % 20) * 4, Double(i / 20) * 4]
+      clouds.append((0..<20).map { center[$0 % 2] + 0.5 * g.nextGaussian() })
+    }
+    var archive = NumPyArchive()
+    archive["points"] = try NumPyArray(shape: [200, 10, 2], doubles: clouds.flatMap { $0 })
+    try NPZ.write(archive, to: folder.path("memory.npz"))
+    var query = NumPyArchive()
+    query["points"] = try NumPyArray(shape: [10, 2], doubles: clouds[23].map { $0 + 0.3 * g.nextGaussian() })
+    try NPZ.write(query, to: folder.path("query.npz"))
+  }
+
+  func retrieval(_ folder: TemporaryFolder, _ extra: [String]) throws -> [String: Any] {
+    let run = try DamProcess.run(
+      [
+        "retrieve", "--memory", folder.path("memory.npz"), "--query", folder.path("query.npz"), "--beta", "5",
+        "--epsilon", "0.1", "--json",
+      ] + extra)
+    #expect(run.status == 0, "stderr: \(run.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    return try #require((json["results"] as? [[String: Any]])?.first)
+  }
+
+  /// `--pruning exact` with a sparse map skips far patterns (certified by the Sinkhorn lower
+  /// bounds) and retrieves exactly what the unpruned engine does.
+  @Test func exactPruningSkipsPatternsWithoutChangingTheResult() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    try Self.writeLarge(in: folder)
+    let plain = try retrieval(folder, ["--separation", "sparsemax"])
+    let pruned = try retrieval(folder, ["--separation", "sparsemax", "--pruning", "exact"])
+    #expect(plain["pattern_index"] as? Int == 23)
+    #expect(pruned["pattern_index"] as? Int == 23)
+    #expect(pruned["weights"] as? [Double] == plain["weights"] as? [Double])
+    #expect(pruned["energy"] as? [Double] == plain["energy"] as? [Double])
+    let steps = try #require(plain["steps"] as? Int)
+    #expect(plain["evaluations"] as? Int == 200 * (steps + 1))
+    let evaluations = try #require(pruned["evaluations"] as? Int)
+    #expect(evaluations < 200 * (steps + 1) / 2, "most of the 200 patterns are far: \(evaluations)")
+    #expect(pruned["dropped_weight_bound"] as? Double == 0)
+  }
+
+  /// `--pruning MASS` with softmax drops at most MASS of the weight and reports the bound.
+  @Test func softmaxPruningReportsTheDroppedWeight() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    try Self.writeLarge(in: folder)
+    let plain = try retrieval(folder, [])
+    let pruned = try retrieval(folder, ["--pruning", "1e-6"])
+    #expect(pruned["pattern_index"] as? Int == plain["pattern_index"] as? Int)
+    let bound = try #require(pruned["dropped_weight_bound"] as? Double)
+    #expect(bound >= 0 && bound <= 1e-6)
+    let steps = try #require(pruned["steps"] as? Int)
+    let evaluations = try #require(pruned["evaluations"] as? Int)
+    #expect(evaluations < 200 * (steps + 1))
+    let a = try #require(plain["weights"] as? [Double])
+    let b = try #require(pruned["weights"] as? [Double])
+    let difference = zip(a, b).map { abs($0 - $1) }.reduce(0, +)
+    #expect(difference <= 4e-6, "the weights differ by at most about twice the dropped mass: \(difference)")
+  }
 }

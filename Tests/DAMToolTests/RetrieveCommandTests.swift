@@ -74,6 +74,7 @@ struct RetrieveCommandTests {
     ("missing", "--query", "does not exist"),
     ("three-dimensional", "--memory", "2-D"),
     ("step-without-gradient", "--step", "gradient"),
+    ("bad-pruning", "--pruning", "1.5"),
   ])
   func badInputIsRefused(kind: String, option: String, problem: String) throws {
     let folder = try TemporaryFolder()
@@ -103,6 +104,7 @@ struct RetrieveCommandTests {
       try NPY.write(NumPyArray(shape: [2, 2, 2], doubles: [Double](repeating: 1, count: 8)), to: folder.path("bad.npy"))
       memory = folder.path("bad.npy")
     case "step-without-gradient": extra = ["--step", "0.3"]
+    case "bad-pruning": extra = ["--pruning", "1.5"]
     case "missing-output-folder": extra = ["--output", folder.path("no/such/folder/R.npy")]
     default: Issue.record("unknown case \(kind)")
     }

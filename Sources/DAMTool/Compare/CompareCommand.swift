@@ -127,6 +127,12 @@ struct CompareCommand: ParsableCommand {
   @Flag(help: "A reduced run for smoke tests (fewer queries and temperatures; the same code paths).")
   var quick = false
 
+  @Option(
+    help: ArgumentHelp(
+      "Which patterns the engines may skip: none, exact (results identical to none) or a softmax dropped-mass bound MASS in [0, 1) (see dam retrieve --help).",
+      valueName: "none|exact|MASS"))
+  var pruning = PruningChoice(.none)
+
   @Flag(help: "Print the rows as JSON on standard output instead of the summary.")
   var json = false
 
@@ -176,7 +182,8 @@ struct CompareCommand: ParsableCommand {
       betas: betas.isEmpty ? nil : betas, separations: maps,
       geometries: geometries.isEmpty ? nil : geometries,
       vectorDivergences: vectorDivergences.isEmpty ? nil : vectorDivergences, count: count, seed: seed,
-      maxSteps: maxSteps, epsilon: epsilon, noise: noise, keepAtomOrder: keepAtomOrder, quick: quick)
+      maxSteps: maxSteps, epsilon: epsilon, noise: noise, keepAtomOrder: keepAtomOrder, quick: quick,
+      pruning: pruning.pruning)
   }
 
   func run() throws {

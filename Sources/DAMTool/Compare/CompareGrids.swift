@@ -63,7 +63,8 @@ extension CompareWorkloads {
             }
             let engine = try attributing("--beta") {
               try RetrievalEngine(
-                memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping)
+                memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping,
+                pruning: settings.pruning)
             }
             label = EngineLabel(
               divergence: "sinkhorn-grid", geometry: "hellinger", separation: separation.name, beta: beta)
@@ -73,7 +74,7 @@ extension CompareWorkloads {
               try RetrievalEngine(
                 memory: memory, separation: separation,
                 geometry: try TruncatedBarycentricGeometry(epsilon: epsilon),
-                beta: beta, stopping: stopping)
+                beta: beta, stopping: stopping, pruning: settings.pruning)
             }
             label = EngineLabel(
               divergence: "sinkhorn-grid", geometry: "barycentric", separation: separation.name, beta: beta)
@@ -82,7 +83,7 @@ extension CompareWorkloads {
             let engine = try attributing("--beta") {
               try RetrievalEngine(
                 memory: pixels, separation: separation, geometry: EuclideanGeometry(), beta: beta,
-                stopping: stopping)
+                stopping: stopping, pruning: settings.pruning)
             }
             label = EngineLabel(
               divergence: "squared-euclidean (pixels)", geometry: "euclidean", separation: separation.name,

@@ -11,7 +11,7 @@ enum CompareReport {
   static func table(_ rows: [ComparisonRow]) -> Table {
     var table = Table(header: [
       "divergence / geometry", "separation", "beta", "success (95% CI)", "steps", "at limit", "ms/retrieval",
-      "final div.", "support", "failed",
+      "final div.", "support", "evaluations", "failed",
     ])
     for r in rows {
       table.append([
@@ -20,7 +20,7 @@ enum CompareReport {
         Table.format(r.meanSteps, digits: 3),
         "\(r.stepLimitHits)", Table.format(r.millisecondsPerRetrieval, digits: 3),
         Table.format(r.meanFinalDivergence, digits: 3), Table.format(r.meanSupport, digits: 3),
-        "\(r.failures)",
+        Table.format(r.meanEvaluations, digits: 4), "\(r.failures)",
       ])
     }
     return table
@@ -134,7 +134,7 @@ enum CompareReport {
   ) throws {
     var files: [String: String] = [:]
     var csv =
-      "family,divergence,geometry,separation,beta,queries,successes,success_rate,lower,upper,mean_steps,step_limit_hits,ms_per_retrieval,mean_final_divergence,mean_support,failures\n"
+      "family,divergence,geometry,separation,beta,queries,successes,success_rate,lower,upper,mean_steps,step_limit_hits,ms_per_retrieval,mean_final_divergence,mean_support,mean_evaluations,failures\n"
     var markdown = """
       # Engines side by side
 
@@ -155,7 +155,7 @@ enum CompareReport {
           [
             r.family, r.divergence, r.geometry, r.separation, "\(r.beta)", "\(r.queries)", "\(r.successes)",
             "\(r.successRate)", "\(r.lower)", "\(r.upper)", "\(r.meanSteps)", "\(r.stepLimitHits)",
-            "\(r.millisecondsPerRetrieval)", "\(r.meanFinalDivergence)", "\(r.meanSupport)", "\(r.failures)",
+            "\(r.millisecondsPerRetrieval)", "\(r.meanFinalDivergence)", "\(r.meanSupport)", "\(r.meanEvaluations)", "\(r.failures)",
           ].map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ",") + "\n"
       }
       files["success-\(stem).svg"] = successChart(outcome)

@@ -20,6 +20,8 @@ struct CompareSettings: Sendable {
   var noise: Double?
   var keepAtomOrder: Bool
   var quick: Bool
+  /// Which patterns the engines may skip (`--pruning`).
+  var pruning: Pruning = .none
 
   func betas(_ defaults: [Double]) -> [Double] { betas ?? defaults }
   func separations(_ defaults: [AnySeparationMap]) -> [AnySeparationMap] { separations ?? defaults }
@@ -81,7 +83,7 @@ enum CompareWorkloads {
             let engine = try VectorEngines.make(
               patterns: patterns, divergence: divergence, separation: separation, geometry: vectorGeometry,
               step: nil,
-              beta: beta, stopping: stopping)
+              beta: beta, stopping: stopping, pruning: settings.pruning)
             engines.append(
               ComparedEngine(
                 label: EngineLabel(
@@ -218,7 +220,7 @@ enum CompareWorkloads {
           let retriever = try CloudEngines.make(
             patterns: patterns, geometry: geometry, separation: separation, beta: beta,
             epsilon: geometry == .euclidean ? nil : epsilon, step: nil, hellingerScale: nil,
-            stopping: stopping)
+            stopping: stopping, pruning: settings.pruning)
           let divergence = geometry == .euclidean ? "stacked dot-product" : "sinkhorn"
           engines.append(
             ComparedEngine(
@@ -326,7 +328,7 @@ enum CompareWorkloads {
             let engine = try attributing("--beta") {
               try RetrievalEngine(
                 memory: bw, separation: separation, geometry: BuresWassersteinGeometry(step: 0.5), beta: beta,
-                stopping: stopping)
+                stopping: stopping, pruning: settings.pruning)
             }
             label = EngineLabel(
               divergence: "bures-wasserstein", geometry: geometry.rawValue, separation: separation.name,
@@ -336,7 +338,7 @@ enum CompareWorkloads {
             let engine = try attributing("--beta") {
               try RetrievalEngine(
                 memory: stacked, separation: separation, geometry: EuclideanGeometry(), beta: beta,
-                stopping: stopping)
+                stopping: stopping, pruning: settings.pruning)
             }
             label = EngineLabel(
               divergence: "stacked squared-euclidean", geometry: geometry.rawValue,

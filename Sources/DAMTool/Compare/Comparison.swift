@@ -70,6 +70,8 @@ struct ComparisonRow: Encodable, Sendable {
   var millisecondsPerRetrieval: Double
   var meanFinalDivergence: Double
   var meanSupport: Double
+  /// Exact divergence evaluations per retrieval (N per state without pruning).
+  var meanEvaluations: Double
   var failures: Int
 
   enum CodingKeys: String, CodingKey {
@@ -80,6 +82,7 @@ struct ComparisonRow: Encodable, Sendable {
     case millisecondsPerRetrieval = "ms_per_retrieval"
     case meanFinalDivergence = "mean_final_divergence"
     case meanSupport = "mean_support"
+    case meanEvaluations = "mean_evaluations"
   }
 
   var label: EngineLabel {
@@ -127,6 +130,7 @@ enum Comparison {
     var seconds = 0.0
     var finalDivergence = 0.0
     var support = 0
+    var evaluations = 0
     var failure: String?
   }
 
@@ -157,7 +161,8 @@ enum Comparison {
             q,
             Outcome(
               success: nearest == target, steps: result.steps, hitLimit: result.stopReason == .stepLimit,
-              seconds: seconds, finalDivergence: distances[target], support: result.support.count))
+              seconds: seconds, finalDivergence: distances[target], support: result.support.count,
+              evaluations: result.evaluationCount))
           if q == 0 { first.set(0, result) }
         } catch let error as RetrievalFailure {
           outcomes.set(q, Outcome(failure: error.reason))
@@ -188,7 +193,8 @@ enum Comparison {
           successRate: interval.proportion, lower: interval.lower, upper: interval.upper,
           meanSteps: mean { Double($0.steps) }, stepLimitHits: completed.filter(\.hitLimit).count,
           millisecondsPerRetrieval: mean { 1000 * $0.seconds }, meanFinalDivergence: mean(\.finalDivergence),
-          meanSupport: mean { Double($0.support) }, failures: count - completed.count))
+          meanSupport: mean { Double($0.support) }, meanEvaluations: mean { Double($0.evaluations) },
+          failures: count - completed.count))
       if let result = first.values[0] {
         energies.append((label, result.energies))
         firstRuns.append((label, result))

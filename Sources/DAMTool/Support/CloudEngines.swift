@@ -38,7 +38,7 @@ enum CloudEngines {
   static func make(
     patterns: [PointCloud], geometry: GeometryChoice, separation: AnySeparationMap, beta: Double,
     epsilon: Double?, step: Double?, hellingerScale: Double?, stopping: StoppingRule,
-    sinkhornIterations: Int = 10_000
+    sinkhornIterations: Int = 10_000, pruning: Pruning = .none
   ) throws(CLIError) -> CloudRetriever {
     switch geometry {
     case .shk, .wasserstein:
@@ -57,7 +57,8 @@ enum CloudEngines {
       let memory = try attributing("--memory") { try Memory(divergence: divergence, patterns: patterns) }
       let engine = try attributing("--beta") {
         try RetrievalEngine(
-          memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping)
+          memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping,
+          pruning: pruning)
       }
       return CloudRetriever(
         run: { try engine.retrieve($0, recordingTrajectory: $1) },
@@ -74,7 +75,8 @@ enum CloudEngines {
       }
       let engine = try attributing("--beta") {
         try RetrievalEngine(
-          memory: memory, separation: separation, geometry: EuclideanGeometry(), beta: beta, stopping: stopping)
+          memory: memory, separation: separation, geometry: EuclideanGeometry(), beta: beta, stopping: stopping,
+          pruning: pruning)
       }
       let d = patterns[0].dimension
       return CloudRetriever(
@@ -90,7 +92,9 @@ enum CloudEngines {
           return RetrievalResult(
             state: try cloud(result.state), weights: result.weights, divergences: result.divergences,
             energies: result.energies, steps: result.steps, stopReason: result.stopReason,
-            lastChange: result.lastChange, trajectory: try result.trajectory?.map(cloud))
+            lastChange: result.lastChange, trajectory: try result.trajectory?.map(cloud),
+            evaluated: result.evaluated, evaluationCount: result.evaluationCount,
+            droppedWeightBound: result.droppedWeightBound)
         },
         description: "euclidean baseline (atoms stacked in stored order, dot product, fixed point)")
     case .fixedPoint, .gradient, .buresWasserstein, .hellinger, .barycentric:

@@ -128,7 +128,8 @@ struct SeparationOptions: ParsableArguments {
 enum VectorEngines {
   static func make(
     patterns: [[Double]], divergence: VectorDivergenceChoice, separation: AnySeparationMap,
-    geometry: VectorGeometryChoice, step: Double?, beta: Double, stopping: StoppingRule
+    geometry: VectorGeometryChoice, step: Double?, beta: Double, stopping: StoppingRule,
+    pruning: Pruning = .none
   ) throws(CLIError) -> AnyRetrievalEngine<[Double]> {
     let geometry = try attributing("--step") {
       switch geometry {
@@ -150,11 +151,13 @@ enum VectorEngines {
       case .squared(let memory):
         AnyRetrievalEngine(
           try RetrievalEngine(
-            memory: memory, separation: separation, geometry: geometry, beta: beta, stopping: stopping))
+            memory: memory, separation: separation, geometry: geometry, beta: beta, stopping: stopping,
+            pruning: pruning))
       case .dot(let memory):
         AnyRetrievalEngine(
           try RetrievalEngine(
-            memory: memory, separation: separation, geometry: geometry, beta: beta, stopping: stopping))
+            memory: memory, separation: separation, geometry: geometry, beta: beta, stopping: stopping,
+            pruning: pruning))
       }
     }
   }

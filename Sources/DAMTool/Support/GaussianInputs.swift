@@ -86,7 +86,7 @@ enum GaussianInputs {
 enum GaussianEngines {
   static func make(
     patterns: [Gaussian], geometry: GeometryChoice, separation: AnySeparationMap, beta: Double, step: Double?,
-    stopping: StoppingRule
+    stopping: StoppingRule, pruning: Pruning = .none
   ) throws(CLIError) -> (retrieve: (Gaussian) throws -> RetrievalResult<Gaussian>, description: String) {
     switch geometry {
     case .buresWasserstein:
@@ -96,7 +96,8 @@ enum GaussianEngines {
         try Memory(divergence: BuresWassersteinDivergence(), patterns: patterns)
       }
       let engine = try attributing("--beta") {
-        try RetrievalEngine(memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping)
+        try RetrievalEngine(
+          memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping, pruning: pruning)
       }
       return ({ try engine.retrieve($0) }, "bures-wasserstein (step \(tau))")
     case .euclidean:
@@ -106,7 +107,8 @@ enum GaussianEngines {
         try Memory(divergence: .squaredEuclidean, patterns: patterns.map(GaussianSampling.stacked))
       }
       let engine = try attributing("--beta") {
-        try RetrievalEngine(memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping)
+        try RetrievalEngine(
+          memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping, pruning: pruning)
       }
       return (
         { query in
@@ -118,7 +120,8 @@ enum GaussianEngines {
           return RetrievalResult(
             state: state, weights: result.weights, divergences: result.divergences, energies: result.energies,
             steps: result.steps, stopReason: result.stopReason, lastChange: result.lastChange,
-            trajectory: try result.trajectory?.map(GaussianSampling.unstacked))
+            trajectory: try result.trajectory?.map(GaussianSampling.unstacked), evaluated: result.evaluated,
+            evaluationCount: result.evaluationCount, droppedWeightBound: result.droppedWeightBound)
         },
         step.map { "euclidean baseline (stacked (m, vec S), squared euclidean, gradient step \($0))" }
           ?? "euclidean baseline (stacked (m, vec S), squared euclidean, fixed point)")

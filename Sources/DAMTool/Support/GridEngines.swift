@@ -12,7 +12,7 @@ enum GridEngines {
 
   static func make(
     patterns: [GridHistogram], geometry: GeometryChoice, separation: AnySeparationMap, beta: Double,
-    epsilon: Double?, step: Double?, hellingerScale: Double?, stopping: StoppingRule
+    epsilon: Double?, step: Double?, hellingerScale: Double?, stopping: StoppingRule, pruning: Pruning = .none
   ) throws(CLIError) -> (
     retrieve: (GridHistogram) throws -> RetrievalResult<GridHistogram>, description: String
   ) {
@@ -33,7 +33,8 @@ enum GridEngines {
       }
       let engine = try attributing("--beta") {
         try RetrievalEngine(
-          memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping)
+          memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping,
+          pruning: pruning)
       }
       return (
         { try engine.retrieve($0) },
@@ -47,8 +48,7 @@ enum GridEngines {
       let engine = try attributing("--beta") {
         try RetrievalEngine(
           memory: memory, separation: separation, geometry: GridBarycentricGeometry(options: options),
-          beta: beta,
-          stopping: stopping)
+          beta: beta, stopping: stopping, pruning: pruning)
       }
       return (
         { try engine.retrieve($0) }, "grid sinkhorn (eps \(epsilon)), barycentric (entropic barycenter)"
@@ -88,7 +88,7 @@ extension RetrieveCommand {
     let retriever = try GridEngines.make(
       patterns: patterns, geometry: geometry, separation: map, beta: beta, epsilon: epsilon ?? storedEpsilon,
       step: step,
-      hellingerScale: hellingerScale, stopping: stoppingRule)
+      hellingerScale: hellingerScale, stopping: stoppingRule, pruning: pruning.pruning)
     var results: [QueryResult] = []
     var finals: [GridHistogram] = []
     for (index, q) in aligned.enumerated() {
