@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/setup.sh
-swift build -c release --product dam
+# dam is timed as a whole process, start-up included, so it is built the way a command-line tool
+# is shipped: with the Swift standard library and Foundation linked statically, which halves its
+# start-up (10.6 ms of CPU against 21 ms for `dam --version`, perf stat -r 30), in its own build
+# folder so that the normal build is left alone.
+swift build -c release --product dam --static-swift-stdlib --scratch-path .build-static
 python3 -c "import ot" 2>/dev/null || python3 -m pip install --quiet pot
-python3 scripts/bench/sinkhorn_peers.py --dam "$(swift build -c release --show-bin-path)/dam" "$@"
+python3 scripts/bench/sinkhorn_peers.py --dam .build-static/release/dam "$@"
