@@ -11,10 +11,11 @@ struct BarycenterCommand: ParsableCommand {
       mass 1), or a .npz with 'histograms' of that shape and an optional 'spacing'. The barycenter \
       is the classic one by iterative Bregman projections (Benamou et al. 2015, as POT's \
       convolutional_barycenter2d), blurred by about eps, or with --debiased the debiased barycenter \
-      of Janati et al. 2020 (POT's update order; agreement with POT's \
-      convolutional_barycenter2d_debiased is not yet established), which is not. The \
-      iterations stop when the weighted L1 marginal error and the spread of the barycenter-side \
-      marginals (POT's stopping quantity) are both at most --tolerance. Cells sit at integer coordinates \
+      of Janati et al. 2020 (POT's update order, as convolutional_barycenter2d_debiased), which is \
+      not; at large eps its fixed point can lie on the boundary of the simplex (cells tending to 0) \
+      and the iterations then do not converge (see Docs/grids.md). The iterations stop when the \
+      weighted L1 marginal error and the spread of the barycenter-side marginals (POT's stopping \
+      quantity) are both at most --tolerance, for --debiased also the debiasing error. Cells sit at integer coordinates \
       times --spacing, so eps is in squared cells by default (POT's reg on the unit square is eps \
       with spacing 1/(n-1) per axis). Nothing is written unless the computation succeeds.
       """)
