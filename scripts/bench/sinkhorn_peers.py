@@ -63,6 +63,9 @@ def main():
     parser.add_argument("--epsilons", default="0.05,0.005")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--csv", default=None)
+    parser.add_argument("--peers", default="pot,geomloss,ott",
+                        help="the peers to time, comma-separated, among those installed (OTT-JAX takes minutes "
+                             "per case at d = 64)")
     parser.add_argument("--skip-slow", type=float, default=30.0,
                         help="skip a peer whose warm-up run took longer than this many seconds")
     args = parser.parse_args()
@@ -89,6 +92,8 @@ def main():
     except ImportError:
         pass
 
+    wanted = set(args.peers.split(","))
+    peers = [p for p in peers if p in wanted]
     rows = []
     work = tempfile.mkdtemp(prefix="dam-bench-")
     for n in [int(v) for v in args.sizes.split(",")]:
