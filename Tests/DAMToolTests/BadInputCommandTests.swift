@@ -232,6 +232,13 @@ struct BadInputCommandTests {
         arguments: ["divergence", "sinkhorn", "$/M.npy", "$/M.npy", "--epsilon", "-1"],
         expected: ["--epsilon"]),
       Case(
+        name: "sinkhorn divergence with epsilon above 1e6 x the squared diameter",
+        arguments: ["divergence", "sinkhorn", "$/M.npy", "$/M.npy", "--epsilon", "1e300"],
+        expected: ["--epsilon", "1e+300", "more than 1e6 times", "D^2 = 2.0"]),
+      Case(
+        name: "retrieve: epsilon above 1e6 x the squared diameter",
+        arguments: clouds + ["--epsilon", "1e300"], expected: ["--epsilon", "1e+300", "more than 1e6 times"]),
+      Case(
         name: "memory file from NaN patterns",
         arguments: ["memory", "create", "$/out.npz", "--patterns", "$/Mnan.npy"],
         expected: ["--patterns", "non-finite"]),
@@ -271,6 +278,9 @@ struct BadInputCommandTests {
     Case(name: "grid: epsilon < 0", arguments: grid + ["--epsilon", "-1"], expected: ["--epsilon", "-1.0"]),
     Case(
       name: "grid: epsilon = nan", arguments: grid + ["--epsilon", "nan"], expected: ["--epsilon", "nan"]),
+    Case(
+      name: "grid: epsilon above 1e6 x the squared diameter", arguments: grid + ["--epsilon", "1e300"],
+      expected: ["--epsilon", "1e+300", "more than 1e6 times the grid's squared diameter", "D^2 = 18.0"]),
     Case(
       name: "grid: spacing 0", arguments: grid + ["--epsilon", "1", "--spacing", "1,0"],
       expected: ["--spacing", "0.0"]),
@@ -382,7 +392,7 @@ struct BadInputCommandTests {
     Case(
       name: "compare: k above the number of patterns",
       arguments: compare + ["--noise", "0.1", "--separation", "ksubsets", "--k", "9"],
-      expected: ["k: is 9", "3 scores"]),
+      expected: ["Error: --k: is 9", "3 scores", "query 0"]),
   ]
 
   /// `dam bench` options (all refused before any work is done).
