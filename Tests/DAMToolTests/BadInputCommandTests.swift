@@ -97,6 +97,17 @@ struct BadInputCommandTests {
     try npy("h3.npy", [3, 3], [Double](repeating: 1.0 / 9, count: 9))
     try npy("h5d.npy", [1, 2, 2, 2, 2], [Double](repeating: 1.0 / 16, count: 16))
     try npy("H.npy", [2, 4, 4], h + h2)
+    // Two blobs on 16 x 16 (as BadInputTests.blob): their barycenter at eps = 1e-5 D^2 is hopeless.
+    func blob(_ ci: Int, _ cj: Int) -> [Double] {
+      let masses = (0..<256).map { cell -> Double in
+        let (i, j) = (cell / 16, cell % 16)
+        let r2 = Double((i - ci) * (i - ci) + (j - cj) * (j - cj))
+        return r2 <= 5 ? exp(-r2 / 3) : 0
+      }
+      let total = masses.reduce(0, +)
+      return masses.map { $0 / total }
+    }
+    try npy("Hblobs.npy", [2, 16, 16], blob(4, 4) + blob(11, 10))
     try npy("Hnan.npy", [2, 4, 4], h + replaced(h2, 0, .nan))
     try npy("Hneg.npy", [2, 4, 4], h + replaced(h2, 0, -1))
     try npy("Hzero.npy", [2, 4, 4], h + [Double](repeating: 0, count: 16))
@@ -339,6 +350,11 @@ struct BadInputCommandTests {
     Case(
       name: "barycenter: max iterations 0",
       arguments: barycenter + ["--epsilon", "1", "--max-iterations", "0"], expected: ["--max-iterations"]),
+    Case(
+      name: "barycenter: epsilon 1e-5 D^2 (hopeless; stopped early)",
+      arguments: ["barycenter", "$/Hblobs.npy", "--output", "$/bar.npy", "--epsilon", "0.0045", "--backend", "log",
+        "--max-iterations", "2000"],
+      expected: ["--epsilon", "cannot reach", "stopped after", "raise epsilon"]),
     Case(
       name: "barycenter: spacing NaN", arguments: barycenter + ["--epsilon", "1", "--spacing", "nan,1"],
       expected: ["--spacing", "nan"]),
