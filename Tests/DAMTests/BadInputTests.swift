@@ -128,11 +128,18 @@ struct BadInputTests {
     Refusal(name: "epsilon = infinity", argument: "epsilon", message: "inf") {
       _ = try SinkhornDivergence(epsilon: .infinity)
     },
-    Refusal(name: "epsilon above 1e6 x the squared diameter, point clouds (1e300)", argument: "epsilon", message: "more than 1e6 times") {
+    Refusal(
+      name: "epsilon above 1e6 x the squared diameter, point clouds (1e300)", argument: "epsilon",
+      message: "more than 1e6 times"
+    ) {
       _ = try Sinkhorn.divergence(
-        try cloud([0, 0, 1, 0], d: 2), try cloud([3, 1, 2, 2], d: 2), options: SinkhornOptions(epsilon: 1e300))
+        try cloud([0, 0, 1, 0], d: 2), try cloud([3, 1, 2, 2], d: 2),
+        options: SinkhornOptions(epsilon: 1e300))
     },
-    Refusal(name: "epsilon above 1e6 x the squared diameter, grid (1e300)", argument: "epsilon", message: "more than 1e6 times") {
+    Refusal(
+      name: "epsilon above 1e6 x the squared diameter, grid (1e300)", argument: "epsilon",
+      message: "more than 1e6 times"
+    ) {
       let (a, b) = try translatedGridPair()
       _ = try GridSinkhorn.divergence(a, b, options: GridSinkhornOptions(epsilon: 1e300))
     },
@@ -345,7 +352,9 @@ struct BadInputTests {
   // MARK: Large epsilon
 
   /// The mean and the covariance of weighted points (rows of `points`, dimension `d`).
-  static func moments(_ points: [Double], _ weights: [Double], d: Int) -> (mean: [Double], covariance: [Double]) {
+  static func moments(_ points: [Double], _ weights: [Double], d: Int)
+    -> (mean: [Double], covariance: [Double])
+  {
     var mean = [Double](repeating: 0, count: d)
     for (j, w) in weights.enumerated() {
       for t in 0..<d { mean[t] += w * points[j * d + t] }
@@ -353,7 +362,9 @@ struct BadInputTests {
     var covariance = [Double](repeating: 0, count: d * d)
     for (j, w) in weights.enumerated() {
       for s in 0..<d {
-        for t in 0..<d { covariance[s * d + t] += w * (points[j * d + s] - mean[s]) * (points[j * d + t] - mean[t]) }
+        for t in 0..<d {
+          covariance[s * d + t] += w * (points[j * d + s] - mean[s]) * (points[j * d + t] - mean[t])
+        }
       }
     }
     return (mean, covariance)
@@ -392,7 +403,8 @@ struct BadInputTests {
     let centres = (0..<64).flatMap { [Double($0 / 8) * spacing[0], Double($0 % 8) * spacing[1]] }
     for ratio in [1e2, 1e3, 1e4, 1e6] {
       let epsilon = ratio * diameter2
-      let s = try GridSinkhorn.divergence(a, b, options: GridSinkhornOptions(epsilon: epsilon, backend: backend))
+      let s = try GridSinkhorn.divergence(
+        a, b, options: GridSinkhornOptions(epsilon: epsilon, backend: backend))
       let reference = Self.largeEpsilonReference(centres, a.masses, centres, b.masses, d: 2, epsilon: epsilon)
       if ratio >= 1e3 {  // at 1e2 D² the expansion's O(ε⁻²) remainder is still 3.5e-6 (grid), 7e-8 (clouds)
         #expect(abs(s.value - reference.expansion) <= 1e-9 * diameter2, "\(backend) \(ratio): \(s.value)")
@@ -400,7 +412,8 @@ struct BadInputTests {
       #expect(abs(s.value - reference.limit) <= diameter2 * diameter2 / (8 * epsilon) + 1e-9 * diameter2)
     }
     #expect {
-      try GridSinkhorn.divergence(a, b, options: GridSinkhornOptions(epsilon: 1.01e6 * diameter2, backend: backend))
+      try GridSinkhorn.divergence(
+        a, b, options: GridSinkhornOptions(epsilon: 1.01e6 * diameter2, backend: backend))
     } throws: { error in
       (error as? DAMError)?.argument == "epsilon" && (error as? DAMError)?.kind == .invalidArgument
     }

@@ -352,8 +352,10 @@ struct BadInputCommandTests {
       arguments: barycenter + ["--epsilon", "1", "--max-iterations", "0"], expected: ["--max-iterations"]),
     Case(
       name: "barycenter: epsilon 1e-5 D^2 (hopeless; stopped early)",
-      arguments: ["barycenter", "$/Hblobs.npy", "--output", "$/bar.npy", "--epsilon", "0.0045", "--backend", "log",
-        "--max-iterations", "2000"],
+      arguments: [
+        "barycenter", "$/Hblobs.npy", "--output", "$/bar.npy", "--epsilon", "0.0045", "--backend", "log",
+        "--max-iterations", "2000",
+      ],
       expected: ["--epsilon", "cannot reach", "stopped after", "raise epsilon"]),
     Case(
       name: "barycenter: spacing NaN", arguments: barycenter + ["--epsilon", "1", "--spacing", "nan,1"],

@@ -39,7 +39,8 @@ func attributingMemory<T>(_ body: () throws -> T) throws(CLIError) -> T {
   do {
     return try body()
   } catch let error as DAMError where error.argument == "epsilon" || error.argument.hasSuffix(" (epsilon)") {
-    let pattern = error.argument == "epsilon" ? "" : " (stored pattern \(error.argument.dropLast(" (epsilon)".count)))"
+    let pattern =
+      error.argument == "epsilon" ? "" : " (stored pattern \(error.argument.dropLast(" (epsilon)".count)))"
     throw CLIError("--epsilon", error.message + pattern)
   } catch {
     throw CLIError("--memory", error)
