@@ -128,6 +128,21 @@ struct BadInputTests {
     Refusal(name: "epsilon = infinity", argument: "epsilon", message: "inf") {
       _ = try SinkhornDivergence(epsilon: .infinity)
     },
+    Refusal(
+      name: "epsilon above 1e6 x the squared diameter, point clouds (1e300)", argument: "epsilon",
+      message: "more than 1e6 times"
+    ) {
+      _ = try Sinkhorn.divergence(
+        try cloud([0, 0, 1, 0], d: 2), try cloud([3, 1, 2, 2], d: 2),
+        options: SinkhornOptions(epsilon: 1e300))
+    },
+    Refusal(
+      name: "epsilon above 1e6 x the squared diameter, grid (1e300)", argument: "epsilon",
+      message: "more than 1e6 times"
+    ) {
+      let (a, b) = try translatedGridPair()
+      _ = try GridSinkhorn.divergence(a, b, options: GridSinkhornOptions(epsilon: 1e300))
+    },
     Refusal(name: "SHK step tau = 0", argument: "step", message: "0.0") { _ = try SHKGeometry(step: 0) },
     Refusal(name: "SHK Hellinger scale alpha < 0", argument: "hellingerScale", message: "-1.0") {
       _ = try SHKGeometry(step: 0.5, hellingerScale: -1)
@@ -332,5 +347,127 @@ struct BadInputTests {
       #expect(!spent.converged)
       #expect(spent.iterations >= 10_000)
     }
+  }
+
+  // MARK: Large epsilon
+
+  /// The mean and the covariance of weighted points (rows of `points`, dimension `d`).
+  static func moments(_ points: [Double], _ weights: [Double], d: Int)
+    -> (mean: [Double], covariance: [Double])
+  {
+    var mean = [Double](repeating: 0, count: d)
+    for (j, w) in weights.enumerated() {
+      for t in 0..<d { mean[t] += w * points[j * d + t] }
+    }
+    var covariance = [Double](repeating: 0, count: d * d)
+    for (j, w) in weights.enumerated() {
+      for s in 0..<d {
+        for t in 0..<d {
+          covariance[s * d + t] += w * (points[j * d + s] - mean[s]) * (points[j * d + t] - mean[t])
+        }
+      }
+    }
+    return (mean, covariance)
+  }
+
+  /// The limit of `S_ε` for large ε and its first correction: as ε grows, `OT_ε(a, b) =
+  /// E_{a⊗b} C - ‖C̃‖²_{a⊗b}/(2ε) + O(ε⁻²)` with `C̃` the doubly centred cost (the coupling tends
+  /// to `a ⊗ b`; Genevay et al. 2019, Feydy et al. 2019). For `C = ‖x - y‖²`, `C̃ = -2 ⟨x - m_a, y - m_b⟩`,
+  /// so `S_ε = ‖m_a - m_b‖² + ‖Σ_a - Σ_b‖²_F / ε + O(ε⁻²)`. Independently of that expansion,
+  /// `OT_ε` lies in `[E C - D⁴/(8ε), E C]` (Hoeffding's lemma), so `|S_ε - ‖m_a - m_b‖²| <= D⁴/(8ε)`.
+  static func largeEpsilonReference(
+    _ x: [Double], _ a: [Double], _ y: [Double], _ b: [Double], d: Int, epsilon: Double
+  ) -> (limit: Double, expansion: Double) {
+    let (ma, sa) = moments(x, a, d: d)
+    let (mb, sb) = moments(y, b, d: d)
+    let gap = zip(ma, mb).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+    let frobenius = zip(sa, sb).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+    return (gap, gap + frobenius / epsilon)
+  }
+
+  /// Up to 1e6 times the squared diameter the divergences are accepted and right: from 1e3 D² on
+  /// within 1e-9 D² of the two-term expansion above (round-off grows like ε · 1e-16), and
+  /// everywhere within the rigorous D⁴/(8ε) of the limit. Just above 1e6 D² they are refused,
+  /// naming epsilon. Every backend of both solvers.
+  @Test(arguments: [GridKernelBackend.separableKernel, .fft, .logDomain])
+  func largeEpsilonGridDivergenceApproachesTheMeanGap(backend: GridKernelBackend) throws {
+    // An 8 x 8 grid with spacing (0.5, 2): D^2 = (3.5)^2 + 14^2.
+    let spacing = [0.5, 2.0]
+    let diameter2 = 3.5 * 3.5 + 14.0 * 14.0
+    var aMasses = [Double](repeating: 0, count: 64)
+    var bMasses = aMasses
+    for (i, j, m) in [(2, 2, 0.5), (3, 2, 0.3), (3, 4, 0.2)] { aMasses[i * 8 + j] = m }
+    for (i, j, m) in [(5, 5, 0.7), (5, 6, 0.2), (7, 1, 0.1)] { bMasses[i * 8 + j] = m }
+    let a = try GridHistogram(shape: [8, 8], masses: aMasses, spacing: spacing)
+    let b = try GridHistogram(shape: [8, 8], masses: bMasses, spacing: spacing)
+    let centres = (0..<64).flatMap { [Double($0 / 8) * spacing[0], Double($0 % 8) * spacing[1]] }
+    for ratio in [1e2, 1e3, 1e4, 1e6] {
+      let epsilon = ratio * diameter2
+      let s = try GridSinkhorn.divergence(
+        a, b, options: GridSinkhornOptions(epsilon: epsilon, backend: backend))
+      let reference = Self.largeEpsilonReference(centres, a.masses, centres, b.masses, d: 2, epsilon: epsilon)
+      if ratio >= 1e3 {  // at 1e2 D² the expansion's O(ε⁻²) remainder is still 3.5e-6 (grid), 7e-8 (clouds)
+        #expect(abs(s.value - reference.expansion) <= 1e-9 * diameter2, "\(backend) \(ratio): \(s.value)")
+      }
+      #expect(abs(s.value - reference.limit) <= diameter2 * diameter2 / (8 * epsilon) + 1e-9 * diameter2)
+    }
+    #expect {
+      try GridSinkhorn.divergence(
+        a, b, options: GridSinkhornOptions(epsilon: 1.01e6 * diameter2, backend: backend))
+    } throws: { error in
+      (error as? DAMError)?.argument == "epsilon" && (error as? DAMError)?.kind == .invalidArgument
+    }
+  }
+
+  /// As above for point clouds (D² the squared diameter of their bounding box).
+  @Test(arguments: [SinkhornBackend.kernel, .logDomain])
+  func largeEpsilonCloudDivergenceApproachesTheMeanGap(backend: SinkhornBackend) throws {
+    let xPoints: [Double] = [0, 0, 1, 0.5, -0.5, 2, 0.3, -1]
+    let yPoints: [Double] = [3, 1, 2.5, 2, 4, 0.5]
+    let xWeights = [0.1, 0.4, 0.3, 0.2]
+    let x = try Self.cloud(xPoints, d: 2, weights: xWeights)
+    let y = try Self.cloud(yPoints, d: 2)
+    let diameter2 = 4.5 * 4.5 + 3.0 * 3.0  // the box [-0.5, 4] x [-1, 2]
+    for ratio in [1e2, 1e3, 1e4, 1e6] {
+      let epsilon = ratio * diameter2
+      let s = try Sinkhorn.divergence(x, y, options: SinkhornOptions(epsilon: epsilon, backend: backend))
+      let reference = Self.largeEpsilonReference(
+        xPoints, x.weights, yPoints, y.weights, d: 2, epsilon: epsilon)
+      if ratio >= 1e3 {  // at 1e2 D² the expansion's O(ε⁻²) remainder is still 3.5e-6 (grid), 7e-8 (clouds)
+        #expect(abs(s.value - reference.expansion) <= 1e-9 * diameter2, "\(backend) \(ratio): \(s.value)")
+      }
+      #expect(abs(s.value - reference.limit) <= diameter2 * diameter2 / (8 * epsilon) + 1e-9 * diameter2)
+    }
+    #expect {
+      try Sinkhorn.divergence(x, y, options: SinkhornOptions(epsilon: 1.01e6 * diameter2, backend: backend))
+    } throws: { error in
+      (error as? DAMError)?.argument == "epsilon" && (error as? DAMError)?.kind == .invalidArgument
+    }
+  }
+
+  // MARK: Hopeless barycenters fail fast
+
+  /// A barycenter far below 1e-4 of the squared diameter cannot reach its tolerance: its
+  /// iterations stop once the error's pace shows that (within half the budget), naming epsilon,
+  /// as Sinkhorn's do, instead of running the whole budget first (both before the fix).
+  @Test(arguments: [false, true])
+  func hopelessBarycenterFailsFast(debiased: Bool) throws {
+    let (a, b) = (try Self.blob(4, 4), try Self.blob(11, 10))
+    let options = try GridSinkhornOptions(
+      epsilon: 1e-5 * 2 * 15.0 * 15.0, maxIterations: 2_000, backend: .logDomain)
+    #expect {
+      try GridSinkhorn.barycenter(of: [a, b], options: options, debiased: debiased)
+    } throws: { error in
+      guard let error = error as? DAMError, error.argument == "epsilon",
+        let range = error.message.range(of: "stopped after ")
+      else { return false }
+      let iterations = Int(error.message[range.upperBound...].prefix { $0.isNumber }) ?? .max
+      return error.kind == .numericalFailure && iterations <= 1_000
+    }
+    var loose = options
+    loose.allowsUnconverged = true
+    let spent = try GridSinkhorn.barycenter(of: [a, b], options: loose, debiased: debiased)
+    #expect(!spent.converged)
+    #expect(spent.iterations >= 2_000)
   }
 }

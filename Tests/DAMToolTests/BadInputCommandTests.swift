@@ -97,6 +97,17 @@ struct BadInputCommandTests {
     try npy("h3.npy", [3, 3], [Double](repeating: 1.0 / 9, count: 9))
     try npy("h5d.npy", [1, 2, 2, 2, 2], [Double](repeating: 1.0 / 16, count: 16))
     try npy("H.npy", [2, 4, 4], h + h2)
+    // Two blobs on 16 x 16 (as BadInputTests.blob): their barycenter at eps = 1e-5 D^2 is hopeless.
+    func blob(_ ci: Int, _ cj: Int) -> [Double] {
+      let masses = (0..<256).map { cell -> Double in
+        let (i, j) = (cell / 16, cell % 16)
+        let r2 = Double((i - ci) * (i - ci) + (j - cj) * (j - cj))
+        return r2 <= 5 ? exp(-r2 / 3) : 0
+      }
+      let total = masses.reduce(0, +)
+      return masses.map { $0 / total }
+    }
+    try npy("Hblobs.npy", [2, 16, 16], blob(4, 4) + blob(11, 10))
     try npy("Hnan.npy", [2, 4, 4], h + replaced(h2, 0, .nan))
     try npy("Hneg.npy", [2, 4, 4], h + replaced(h2, 0, -1))
     try npy("Hzero.npy", [2, 4, 4], h + [Double](repeating: 0, count: 16))
@@ -232,6 +243,13 @@ struct BadInputCommandTests {
         arguments: ["divergence", "sinkhorn", "$/M.npy", "$/M.npy", "--epsilon", "-1"],
         expected: ["--epsilon"]),
       Case(
+        name: "sinkhorn divergence with epsilon above 1e6 x the squared diameter",
+        arguments: ["divergence", "sinkhorn", "$/M.npy", "$/M.npy", "--epsilon", "1e300"],
+        expected: ["--epsilon", "1e+300", "more than 1e6 times", "D^2 = 2.0"]),
+      Case(
+        name: "retrieve: epsilon above 1e6 x the squared diameter",
+        arguments: clouds + ["--epsilon", "1e300"], expected: ["--epsilon", "1e+300", "more than 1e6 times"]),
+      Case(
         name: "memory file from NaN patterns",
         arguments: ["memory", "create", "$/out.npz", "--patterns", "$/Mnan.npy"],
         expected: ["--patterns", "non-finite"]),
@@ -271,6 +289,9 @@ struct BadInputCommandTests {
     Case(name: "grid: epsilon < 0", arguments: grid + ["--epsilon", "-1"], expected: ["--epsilon", "-1.0"]),
     Case(
       name: "grid: epsilon = nan", arguments: grid + ["--epsilon", "nan"], expected: ["--epsilon", "nan"]),
+    Case(
+      name: "grid: epsilon above 1e6 x the squared diameter", arguments: grid + ["--epsilon", "1e300"],
+      expected: ["--epsilon", "1e+300", "more than 1e6 times the grid's squared diameter", "D^2 = 18.0"]),
     Case(
       name: "grid: spacing 0", arguments: grid + ["--epsilon", "1", "--spacing", "1,0"],
       expected: ["--spacing", "0.0"]),
@@ -330,6 +351,13 @@ struct BadInputCommandTests {
       name: "barycenter: max iterations 0",
       arguments: barycenter + ["--epsilon", "1", "--max-iterations", "0"], expected: ["--max-iterations"]),
     Case(
+      name: "barycenter: epsilon 1e-5 D^2 (hopeless; stopped early)",
+      arguments: [
+        "barycenter", "$/Hblobs.npy", "--output", "$/bar.npy", "--epsilon", "0.0045", "--backend", "log",
+        "--max-iterations", "2000",
+      ],
+      expected: ["--epsilon", "cannot reach", "stopped after", "raise epsilon"]),
+    Case(
       name: "barycenter: spacing NaN", arguments: barycenter + ["--epsilon", "1", "--spacing", "nan,1"],
       expected: ["--spacing", "nan"]),
   ]
@@ -382,7 +410,7 @@ struct BadInputCommandTests {
     Case(
       name: "compare: k above the number of patterns",
       arguments: compare + ["--noise", "0.1", "--separation", "ksubsets", "--k", "9"],
-      expected: ["k: is 9", "3 scores"]),
+      expected: ["Error: --k: is 9", "3 scores", "query 0"]),
   ]
 
   /// `dam bench` options (all refused before any work is done).

@@ -202,7 +202,7 @@ public struct BuresWassersteinDivergence: Divergence {
           let pattern = patterns[i]
           if case .diagonal = state.covariance, case .diagonal = pattern.covariance {
             let result = try BuresWasserstein._evaluate(state: state, pattern: pattern, root: caches[i].root)
-            slots.values[i] = Evaluation(value: result.value, map: result.map)
+            slots[i] = Evaluation(value: result.value, map: result.map)
             continue
           }
           var meanPart = 0.0
@@ -260,10 +260,10 @@ public struct BuresWassersteinDivergence: Divergence {
         for (lane, item) in pending.enumerated() {
           let bures = max(
             0, stateTrace + BuresWasserstein._trace(patterns[item.index].covariance) - 2 * sums[lane])
-          slots.values[item.index] = Evaluation(value: item.meanPart + bures, map: nil)
+          slots[item.index] = Evaluation(value: item.meanPart + bures, map: nil)
         }
       } catch {
-        errors.values[c] = error
+        errors[c] = error
       }
     }
     if let error = errors.values.lazy.compactMap({ $0 }).first { throw error }
@@ -343,9 +343,9 @@ public struct BuresWassersteinDivergence: Divergence {
             weights[i], of: evaluations[i], at: state, query: query, pattern: patterns[i], cache: caches[i],
             into: &sum)
         }
-        sums.values[c] = sum
+        sums[c] = sum
       } catch {
-        errors.values[c] = error
+        errors[c] = error
       }
     }
     if let error = errors.values.lazy.compactMap({ $0 }).first { throw error }

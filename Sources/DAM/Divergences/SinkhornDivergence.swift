@@ -9,6 +9,10 @@
 /// The variation at the query's atoms `yⱼ` is the first variation `φ = f - p` (up to a constant)
 /// and its gradient `∇φ(yⱼ) = 2 (T_s(yⱼ) - T(yⱼ))`, with `T` the barycentric map of the coupling
 /// from `μ` to `X` (cost `‖x - y‖²`); see ``MeasureVariation``.
+///
+/// As in ``Sinkhorn``, ε above 1e6 times the squared diameter of a problem's bounding box (a
+/// pattern's own, in ``prepare(_:)``; the query's and the pattern's together, in the cross
+/// problem) is refused, naming `epsilon`: the potentials would carry round-off of about `ε · 1e-16`.
 public struct SinkhornDivergence: Divergence {
   /// The solver settings, ε included.
   public let options: SinkhornOptions
@@ -93,6 +97,8 @@ public struct SinkhornDivergence: Divergence {
   public func evaluate(
     _ state: PointCloud, query: QueryCache, pattern: PointCloud, cache: SelfTransport, previous: Evaluation?
   ) throws(DAMError) -> Evaluation {
+    try _requireTrustworthyEpsilon(
+      options.epsilon, squaredDiameter: _boundingBoxSquaredDiameter(state, pattern), scale: _cloudScale)
     let cost = _CostMatrix(state.points, pattern.points)
     var warm: (f: [Double], g: [Double])? = nil
     if let previous, previous.transport.f.count == state.count, previous.transport.g.count == pattern.count {

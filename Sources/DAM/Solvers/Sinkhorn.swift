@@ -12,13 +12,18 @@ public enum Sinkhorn {
   ///   - options: ε, the tolerance, the backend and the other solver settings.
   ///   - warmStart: potentials `(f, g)` from a nearby problem (the previous retrieval step, say);
   ///     the solve then starts at the target ε without annealing.
-  /// - Throws: ``DAMError`` if the clouds' dimensions differ, a warm start has the wrong size, a
-  ///   non-finite value appears, or the solve does not converge and `allowsUnconverged` is false.
+  /// - Throws: ``DAMError`` if the clouds' dimensions differ, ε is more than 1e6 times the squared
+  ///   diameter of their bounding box (the potentials would carry round-off of about `ε · 1e-16`;
+  ///   ``selfTransport(_:options:warmStart:)`` uses the cloud's own box), a warm start has the
+  ///   wrong size, a non-finite value appears, or the solve does not converge and
+  ///   `allowsUnconverged` is false.
   public static func transport(
     from x: PointCloud, to y: PointCloud, options: SinkhornOptions,
     warmStart: (f: [Double], g: [Double])? = nil
   ) throws(DAMError) -> EntropicTransport {
     try _checkDimensions(x, y)
+    try _requireTrustworthyEpsilon(
+      options.epsilon, squaredDiameter: _boundingBoxSquaredDiameter(x, y), scale: _cloudScale)
     let cost = _CostMatrix(x.points, y.points)
     return try _transport(cost, x.weights, y.weights, options, warmStart)
   }
@@ -27,18 +32,27 @@ public enum Sinkhorn {
   public static func selfTransport(_ x: PointCloud, options: SinkhornOptions, warmStart: [Double]? = nil)
     throws(DAMError) -> SelfTransport
   {
-    try _selfTransport(_CostMatrix(x.points, x.points), x.weights, options, warmStart)
+    try _requireTrustworthyEpsilon(
+      options.epsilon, squaredDiameter: _boundingBoxSquaredDiameter(x, x), scale: _cloudScale)
+    return try _selfTransport(_CostMatrix(x.points, x.points), x.weights, options, warmStart)
   }
 
   /// The debiased Sinkhorn divergence `S_ε(x, y)`.
+  ///
+  /// - Throws: ``DAMError`` as ``transport(from:to:options:warmStart:)`` does; ε above 1e6 times
+  ///   the squared diameter of the two clouds' bounding box is refused (naming `epsilon`): the
+  ///   potentials would carry round-off of about `ε · 1e-16`, while the divergence there is
+  ///   already within `D²/8e6` of its limit for large ε, the squared distance between the means.
   public static func divergence(_ x: PointCloud, _ y: PointCloud, options: SinkhornOptions)
     throws(DAMError) -> SinkhornDivergenceValue
   {
     try _checkDimensions(x, y)
+    try _requireTrustworthyEpsilon(
+      options.epsilon, squaredDiameter: _boundingBoxSquaredDiameter(x, y), scale: _cloudScale)
     return SinkhornDivergenceValue(
-      crossTerm: try transport(from: x, to: y, options: options),
-      firstSelfTerm: try selfTransport(x, options: options),
-      secondSelfTerm: try selfTransport(y, options: options))
+      crossTerm: try _transport(_CostMatrix(x.points, y.points), x.weights, y.weights, options, nil),
+      firstSelfTerm: try _selfTransport(_CostMatrix(x.points, x.points), x.weights, options, nil),
+      secondSelfTerm: try _selfTransport(_CostMatrix(y.points, y.points), y.weights, options, nil))
   }
 
   /// The barycentric projection of the optimal coupling: `T(xⱼ) = Σₖ πⱼₖ yₖ / Σₖ πⱼₖ`, the
@@ -61,6 +75,51 @@ func _checkDimensions(_ x: PointCloud, _ y: PointCloud) throws(DAMError) {
     throw DAMError.mismatch("y", "has atoms of dimension \(y.dimension), x has \(x.dimension)")
   }
 }
+
+/// The largest ε, as a multiple of a problem's squared diameter `D²`, that the solvers accept.
+///
+/// The potentials are `ε` times logarithms of sums of `exp(-C/ε)`-weighted masses, quantities of
+/// size `D²/ε` computed to round-off (about 1e-16), so their absolute error grows like `ε · 1e-16`
+/// (measured on an 8 x 8 grid, D² = 98: 17.1399999965 instead of 17.1400000011 at ε = 1e8, about
+/// `0.2 ε · 2.2e-16` off). At ε = 1e300 the values were `0` or `±1e284`. Nothing is lost by the
+/// limit: `OT_ε(a, b)` lies in `[E_{a⊗b} C - D⁴/(8ε), E_{a⊗b} C]` (the independent coupling above,
+/// Hoeffding's lemma on the unconstrained problem below), so at ε = 1e6 D² the Sinkhorn
+/// divergence is within `D²/8e6` of its limit as ε grows, `‖m(a) - m(b)‖²` (the squared distance
+/// between the means, for the squared Euclidean cost).
+let _largestRelativeEpsilon = 1e6
+
+/// Throws, naming `epsilon`, when `epsilon > 1e6 · squaredDiameter` (see
+/// ``_largestRelativeEpsilon``); `scale` says what the diameter is of. A diameter of 0 (every
+/// cost 0) is exempt: the potentials are then 0 at every ε.
+func _requireTrustworthyEpsilon(_ epsilon: Double, squaredDiameter: Double, scale: String) throws(DAMError) {
+  let largest = _largestRelativeEpsilon * squaredDiameter
+  guard squaredDiameter > 0, epsilon > largest else { return }
+  throw DAMError.invalid(
+    "epsilon",
+    "is \(epsilon), more than 1e6 times \(scale) (D^2 = \(squaredDiameter)): the potentials would carry round-off of about epsilon x 1e-16, so the result could not be trusted; at epsilon = 1e6 D^2 the Sinkhorn divergence is already within D^2/8e6 of its limit for large epsilon (the squared distance between the means), so use an epsilon <= \(largest)"
+  )
+}
+
+/// The squared diameter of the bounding box of two clouds (of one if both are the same).
+func _boundingBoxSquaredDiameter(_ x: PointCloud, _ y: PointCloud) -> Double {
+  var total = 0.0
+  let d = x.dimension
+  for t in 0..<d {
+    var low = Double.infinity
+    var high = -Double.infinity
+    for cloud in [x, y] {
+      for j in 0..<cloud.count {
+        let v = cloud.points.elements[j * d + t]
+        low = min(low, v)
+        high = max(high, v)
+      }
+    }
+    total += (high - low) * (high - low)
+  }
+  return total
+}
+
+let _cloudScale = "the squared diameter of the clouds' bounding box"
 
 /// Sinkhorn iterations at the target ε after which a solve that has not converged switches to
 /// Newton's method (when allowed) in any case; it usually switches earlier, as soon as

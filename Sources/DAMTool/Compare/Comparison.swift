@@ -123,6 +123,9 @@ extension ComparisonCase {
 
 /// Runs comparisons: the same queries through every engine, judged by one reference.
 enum Comparison {
+  /// The command-line options of the separation maps' parameters, by the library's argument names.
+  static let separationOptions = ["k": "--k", "alpha": "--alpha", "pairwise": "--pairwise"]
+
   struct Outcome: Sendable {
     var success = false
     var steps = 0
@@ -168,13 +171,19 @@ enum Comparison {
           outcomes.set(q, Outcome(failure: error.reason))
         } catch let error as DAMError where error.kind == .numericalFailure {
           outcomes.set(q, Outcome(failure: error.description))
+        } catch let error as DAMError where Self.separationOptions[error.argument] != nil {
+          // A separation map's parameter out of range for this memory (k above the number of
+          // patterns): the user's option, named as such.
+          outcomes.fail(
+            "\(error.message) (\(comparison.family), \(label.method), \(label.separation), beta \(label.beta), query \(q))",
+            option: Self.separationOptions[error.argument])
         } catch {
           outcomes.fail(
             "\(comparison.family), \(label.method), \(label.separation), beta \(label.beta), query \(q): \(error)"
           )
         }
       }
-      if let failure = outcomes.failure { throw CLIError("compare", failure) }
+      if let failure = outcomes.failure { throw CLIError(outcomes.failureOption ?? "compare", failure) }
       let values = outcomes.values
       for reason in values.compactMap(\.failure) {
         failureCounts["\(label.method), \(label.separation), beta \(label.beta): \(reason)", default: 0] += 1

@@ -32,6 +32,21 @@ func attributing<T>(_ option: String, _ body: () throws -> T) throws(CLIError) -
   }
 }
 
+/// Builds a memory, attributing a failure to `--memory`, except when preparing a pattern refused
+/// the epsilon (the library names `epsilon`, renamed by the memory to `patterns[i] (epsilon)`:
+/// too large for the patterns' scale, or a solve hopeless at it): that is `--epsilon`'s fault.
+func attributingMemory<T>(_ body: () throws -> T) throws(CLIError) -> T {
+  do {
+    return try body()
+  } catch let error as DAMError where error.argument == "epsilon" || error.argument.hasSuffix(" (epsilon)") {
+    let pattern =
+      error.argument == "epsilon" ? "" : " (stored pattern \(error.argument.dropLast(" (epsilon)".count)))"
+    throw CLIError("--epsilon", error.message + pattern)
+  } catch {
+    throw CLIError("--memory", error)
+  }
+}
+
 /// Runs an iterative solve, attributing a failure to the option the library names: `--epsilon`
 /// when the solve cannot reach its tolerance at this epsilon (stopped early), `--tolerance` when
 /// that tolerance is 0, `--max-iterations` when it ran out of iterations (or anything else).

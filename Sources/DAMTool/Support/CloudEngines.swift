@@ -54,7 +54,7 @@ enum CloudEngines {
         SinkhornDivergence(options: try SinkhornOptions(epsilon: epsilon, maxIterations: sinkhornIterations))
       }
       let shape = try attributing("--step") { try SHKGeometry(step: tau, hellingerScale: alpha) }
-      let memory = try attributing("--memory") { try Memory(divergence: divergence, patterns: patterns) }
+      let memory = try attributingMemory { try Memory(divergence: divergence, patterns: patterns) }
       let engine = try attributing("--beta") {
         try RetrievalEngine(
           memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping,

@@ -20,7 +20,7 @@ enum GridEngines {
       throw CLIError("--epsilon", "required for grid memories (in squared grid units)")
     }
     let options = try attributing("--epsilon") { try GridSinkhornOptions(epsilon: epsilon) }
-    let memory = try attributing("--memory") {
+    let memory = try attributingMemory {
       try Memory(divergence: GridSinkhornDivergence(options: options), patterns: patterns)
     }
     switch geometry {

@@ -6,6 +6,7 @@ import Foundation
 final class ParallelResults<Value>: @unchecked Sendable {
   private var storage: [Value]
   private var firstFailure: String?
+  private var firstFailureOption: String?
   private let lock = NSLock()
 
   init(count: Int, initial: Value) {
@@ -18,10 +19,21 @@ final class ParallelResults<Value>: @unchecked Sendable {
     lock.unlock()
   }
 
-  func fail(_ message: String) {
+  /// Records a failure (the first one is kept), with the command-line option it is about, if known.
+  func fail(_ message: String, option: String? = nil) {
     lock.lock()
-    if firstFailure == nil { firstFailure = message }
+    if firstFailure == nil {
+      firstFailure = message
+      firstFailureOption = option
+    }
     lock.unlock()
+  }
+
+  /// The option the first failure is about, when the worker knew it.
+  var failureOption: String? {
+    lock.lock()
+    defer { lock.unlock() }
+    return firstFailureOption
   }
 
   var values: [Value] {

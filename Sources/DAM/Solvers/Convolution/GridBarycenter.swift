@@ -67,8 +67,14 @@ extension GridSinkhorn {
   /// are redone from the start in the log domain, which cannot underflow. The other backends run
   /// in the log domain throughout. `options.epsilonScaling` is not used.
   ///
+  /// Iterations that cannot reach the tolerance within `options.maxIterations` stop early, as
+  /// Sinkhorn's do (the largest of the three errors is watched; see the early stop of
+  /// ``Sinkhorn``), unless `options.allowsUnconverged` is set.
+  ///
   /// - Throws: ``DAMError`` naming `histograms` (empty, or different grids), `weights` (wrong
-  ///   count, negative, not summing to 1) or `maxIterations` (not converged, unless allowed).
+  ///   count, negative, not summing to 1), `epsilon` (a non-finite value, or stopped early as
+  ///   hopeless; `tolerance` when the tolerance is 0) or `maxIterations` (not converged within
+  ///   them), unless unconverged results are allowed.
   public static func barycenter(
     of histograms: [GridHistogram], weights: [Double]? = nil, options: GridSinkhornOptions,
     debiased: Bool = false
@@ -107,7 +113,8 @@ extension GridSinkhorn {
     guard result.converged || options.allowsUnconverged else {
       throw _notConverged(
         "the grid barycenter", tolerance: options.tolerance, maxIterations: options.maxIterations,
-        epsilon: options.epsilon, error: max(result.error, result.spread, result.debiasing), advice: false)
+        epsilon: options.epsilon, error: max(result.error, result.spread, result.debiasing), advice: false,
+        stagnation: result.stagnation)
     }
     let largest = result.logBar.max() ?? 0
     let masses = result.logBar.map { _exp($0 - largest) }
@@ -126,6 +133,8 @@ struct _BarycenterState {
   var spread: Double
   var debiasing: Double
   var converged: Bool
+  /// The early stop's record (why the iterations were found hopeless, if they were).
+  var stagnation: _Stagnation
 }
 
 /// `Σⱼ stdᵢ (marginal(i, j))`, the population standard deviation over the inputs, per cell.
@@ -167,6 +176,9 @@ private func _logBarycenter(
   var debiasing = 0.0
   var iterations = 0
   var converged = false
+  var stagnation = _Stagnation(
+    tolerance: options.tolerance, maxIterations: options.maxIterations,
+    allowsUnconverged: options.allowsUnconverged)
   while true {
     // Input side: U_i = A_i / K V_i; the error of the previous U_i is the marginal error.
     error = 0
@@ -205,6 +217,7 @@ private func _logBarycenter(
         break
       }
       if iterations >= options.maxIterations { break }
+      if stagnation.isHopeless(error: max(error, spread, debiasing), iteration: iterations) { break }
     }
     if debiased {
       for step in 0..<10 {
@@ -219,7 +232,7 @@ private func _logBarycenter(
   }
   return _BarycenterState(
     logBar: logBar, iterations: iterations, error: error, spread: spread, debiasing: debiasing,
-    converged: converged)
+    converged: converged, stagnation: stagnation)
 }
 
 /// The iterations on the scalings themselves with BLAS convolutions (all inputs at once), as POT
@@ -249,6 +262,9 @@ private func _scaledBarycenter(
   var debiasing = 0.0
   var iterations = 0
   var converged = false
+  var stagnation = _Stagnation(
+    tolerance: options.tolerance, maxIterations: options.maxIterations,
+    allowsUnconverged: options.allowsUnconverged)
 
   func convolve(_ x: [Double], into y: inout [Double], count: Int) {
     x.withUnsafeBufferPointer { x in
@@ -299,6 +315,7 @@ private func _scaledBarycenter(
         break
       }
       if iterations >= options.maxIterations { break }
+      if stagnation.isHopeless(error: max(error, spread, debiasing), iteration: iterations) { break }
     }
     if debiased {
       for step in 0..<10 {
@@ -316,5 +333,5 @@ private func _scaledBarycenter(
   }
   return _BarycenterState(
     logBar: logBar, iterations: iterations, error: error, spread: spread, debiasing: debiasing,
-    converged: converged)
+    converged: converged, stagnation: stagnation)
 }

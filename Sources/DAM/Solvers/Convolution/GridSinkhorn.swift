@@ -16,6 +16,11 @@
 /// are extended to the empty cells by the soft-minimum formulas, and `newtonSteps` counts its
 /// Newton steps. Barycenters have no such fallback.
 ///
+/// ε above 1e6 times the grid's squared diameter `D² = Σₐ (hₐ (nₐ - 1))²` is refused (naming
+/// `epsilon`): the potentials would carry round-off of about `ε · 1e-16` (at ε = 1e300 the
+/// divergence came out as 0), while at 1e6 D² the divergence is already within `D²/8e6` of its
+/// limit for large ε, the squared distance between the means.
+///
 /// Solves are independent and thread-safe: kernels (FFT plans, spectra) are shared read-only.
 public enum GridSinkhorn {
   /// Solves `OT_ε(a, b)`.
@@ -73,6 +78,8 @@ func _checkSameGrid(_ a: GridHistogram, _ b: GridHistogram, argument: String = "
   }
 }
 
+let _gridScale = "the grid's squared diameter"
+
 /// A grid (as 3-D, leading axes of size 1 added) and its kernels.
 struct _GridProblem: Sendable {
   let shape3: [Int]
@@ -127,6 +134,7 @@ struct _GridProblem: Sendable {
   func transport(
     _ a: [Double], _ b: [Double], _ options: GridSinkhornOptions, _ warmStart: (f: [Double], g: [Double])?
   ) throws(DAMError) -> EntropicTransport {
+    try _requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
     let n = cells
     let logA = a.map(_log)
     let logB = b.map(_log)
@@ -222,6 +230,7 @@ struct _GridProblem: Sendable {
   func selfTransport(_ a: [Double], _ options: GridSinkhornOptions, _ warmStart: [Double]?) throws(DAMError)
     -> SelfTransport
   {
+    try _requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
     let n = cells
     let logA = a.map(_log)
     var p = [Double](repeating: 0, count: n)
