@@ -134,8 +134,11 @@ let _kernelNewtonAfter = 1000
 /// about `1.5 + (m + m²/3n)/20` Sinkhorn iterations (one coupling, a rank-n update of an m x m
 /// matrix, a Cholesky factorisation and a line search). A kernel-backend iteration is two
 /// memory-bound matrix-vector products, far cheaper than `2 n m` exponentials, so there a step
-/// costs about `10 + m/10` iterations (measured at n = m = 1024: two Newton steps cost as much as
-/// about 220 iterations). Looked at from the 10th iteration at the target ε on.
+/// costs about `10 + m/10` iterations while the kernel fits in cache (measured at n = m = 1024:
+/// two Newton steps cost as much as about 220 iterations) and `10 + m/20` beyond `n m = 2^22`,
+/// where each iteration streams the kernel from memory (measured at n = m = 4096, d = 64: a step
+/// took as long as about 215 iterations; Newton from 400 rather than 700 iterations cut the eps =
+/// 0.005 solve from 34 s to 26 s). Looked at from the 10th iteration at the target ε on.
 func _newtonPays(_ errors: [Double], tolerance: Double, rows n: Int, columns m: Int, kernel: Bool = false)
   -> Bool
 {
@@ -146,7 +149,7 @@ func _newtonPays(_ errors: [Double], tolerance: Double, rows n: Int, columns m: 
   let theta = _pow(last / earlier, 1 / Double(window))
   let stepCost =
     kernel
-    ? 10 + Double(m) / 10
+    ? 10 + Double(m) / (n * m <= 1 << 22 ? 10 : 20)
     : 1.5 + (Double(m) + Double(m) * Double(m) / (3 * Double(n))) / 20
   let newtonCost = 8 * stepCost
   guard theta < 1 else { return true }  // stalled
@@ -154,9 +157,13 @@ func _newtonPays(_ errors: [Double], tolerance: Double, rows n: Int, columns m: 
   return remaining > newtonCost
 }
 
-/// The largest `n + m` for which Newton's method is used: its dense `m x m` system costs
-/// `O(n m² + m³)` per step, about a Sinkhorn iteration times `m`.
-let _newtonSizeLimit = 3000
+/// The largest `n + m` for which Newton's method is used. Its dense `m x m` system costs
+/// `O(n m² + m³)` per step (at n = m = 4096 on 2 AVX2 cores: about 1.5 s, 200 kernel-backend
+/// iterations) and holds about five `n x m` arrays (700 MB peak at n = m = 4096); at d = 64 and
+/// n = m = 4096 plain Sinkhorn iterations take minutes to reach a marginal error of 1e-6, Newton
+/// steps seconds. Was 3000 until the dense system's residual used BLAS (see
+/// `_SinkhornNewton.direction`).
+let _newtonSizeLimit = 8192
 
 /// The ε schedule of the annealing: from the largest cost down to (not including) the target.
 func _annealingSchedule(_ maximumCost: Double, _ options: SinkhornOptions, selfProblem: Bool = false) -> [Double] {
@@ -215,7 +222,7 @@ func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptio
 /// Entropic transport in the log domain: every update is a soft-minimum over a row or column of
 /// `-C/ε + potential` (`n m` exponentials), which cannot under- or overflow. The cost is formed
 /// on the fly, a block of rows at a time, so memory stays `O(n + m)` (Newton's method, used only
-/// for `n + m <= 3000`, materialises it).
+/// for `n + m <= 8192`, materialises it).
 func _logTransport(
   _ cost: _CostMatrix, _ a: [Double], _ b: [Double], _ options: SinkhornOptions,
   _ warmStart: (f: [Double], g: [Double])?

@@ -20,7 +20,7 @@ public struct SinkhornOptions: Sendable, Hashable {
   /// The over-relaxation of the potential updates at the target ε (`f ← f + ω (f̃ - f)`).
   public var relaxation: Relaxation
   /// Whether a solve still above tolerance after 100 Sinkhorn iterations at the target ε switches
-  /// to Newton's method on the dual (for clouds with `n + m <= 3000` and no zero weight). Sinkhorn
+  /// to Newton's method on the dual (for clouds with `n + m <= 8192` and no zero weight). Sinkhorn
   /// converges sublinearly when ε is small against the gaps between atoms; Newton converges
   /// quadratically there.
   public var newton: Bool

@@ -312,8 +312,9 @@ struct _GridProblem: Sendable {
 
 /// The largest support (cells of positive mass, both histograms together) solved densely when
 /// the convolutional iterations cannot reach the tolerance: the dense solver's Newton polish
-/// (``_newtonSizeLimit``) is what converges at small ε.
-let _gridDenseSupportLimit = _newtonSizeLimit
+/// (``_newtonSizeLimit``) is what converges at small ε. Kept at the 3000 cells the fallback was
+/// measured and documented with (Docs/reliability.md), below the point-cloud limit.
+let _gridDenseSupportLimit = 3000
 
 extension _GridProblem {
   /// The cells of positive mass, their centres (row-major, spacing applied) and masses.
