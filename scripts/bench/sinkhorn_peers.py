@@ -67,7 +67,10 @@ def main():
                         help="the peers to time, comma-separated, among those installed (OTT-JAX takes minutes "
                              "per case at d = 64)")
     parser.add_argument("--skip-slow", type=float, default=30.0,
-                        help="skip a peer whose warm-up run took longer than this many seconds")
+                        help="time a peer whose warm-up run took longer than this many seconds by that run alone")
+    parser.add_argument("--always-repeat", action="store_true",
+                        help="time every peer --repeats times after its warm-up however slow it is (by default "
+                             "a peer whose runs would take over a minute in all is timed once)")
     args = parser.parse_args()
 
     peers = []
@@ -125,7 +128,8 @@ def main():
                     if warm > args.skip_slow:
                         seconds, value = warm, value
                     else:
-                        seconds, value = timed(fn, args.repeats if warm * args.repeats < 60 else 1)
+                        slow = warm * args.repeats >= 60 and not args.always_repeat
+                        seconds, value = timed(fn, 1 if slow else args.repeats)
                     rel = abs(value - reference) / abs(reference) if np.isfinite(value) else float("nan")
                     rows.append([name, n, d, eps, seconds, value, rel])
                     print(f"{name} n={n} d={d} eps={eps}: {seconds:.4f} s  value={value:.12g}", file=sys.stderr, flush=True)
