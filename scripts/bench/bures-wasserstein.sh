@@ -84,8 +84,9 @@ lines = [
     f"Command: `bash scripts/bench/bures-wasserstein.sh` (N = {N}, d in {{{', '.join(dimensions)}}}, softmax beta = {beta}, "
     f"median of {runs} runs after a warm-up), run on {datetime.date.today().isoformat()} on {cpu}, {os.cpu_count()} logical cores, "
     f"{platform.platform()}. Load average (1, 5, 15 min) at the start: {load('load-start.txt')}; at the end: "
-    f"{load('load-end.txt')}. The machine was shared with other jobs, so wall times are inflated; CPU time "
-    "(all threads of the process) is the work done. Compare ratios within one run.",
+    f"{load('load-end.txt')}. A load above the {os.cpu_count()} cores means other jobs shared the machine "
+    "and wall times are inflated; CPU time (all threads of the process) is the work done. Compare ratios "
+    "within one run.",
     "",
     "Workload: one query and N stored Gaussians with standard normal means and covariances B B^T / d + 0.1 I "
     "(B standard normal), as in `/work/shared/bench/peers.py` (NumPy: that script's generator; dam: the same "
