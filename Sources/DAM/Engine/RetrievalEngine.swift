@@ -184,7 +184,7 @@ where G.State == D.State, G.Variation == D.Variation {
       else { return nil }
       bounds.append(bound)
     }
-    let order = bounds.indices.sorted { bounds[$0] < bounds[$1] || (bounds[$0] == bounds[$1] && $0 < $1) }
+    let order = _stableArgsort(bounds)
     var suffixLogMass: [Double] = []
     if case .softmaxMass = rule {
       suffixLogMass = [Double](repeating: -.infinity, count: order.count + 1)

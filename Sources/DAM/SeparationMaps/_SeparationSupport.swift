@@ -19,12 +19,10 @@ struct _ShiftedScores {
     for score in scores where score > largest { largest = score }
     self.largest = largest
     gaps = scores.map { $0 == -.infinity ? .infinity : largest - $0 }
-    var unmasked = scores.indices.filter { scores[$0] != -.infinity }
-    if sorted {
-      let gaps = self.gaps
-      unmasked.sort { gaps[$0] < gaps[$1] || (gaps[$0] == gaps[$1] && $0 < $1) }
-    }
-    order = unmasked
+    // Ties keep index order; masked scores (gap +inf, as can be a finite score's gap that
+    // overflows) are then filtered out by their score.
+    let candidates = sorted ? _stableArgsort(gaps) : Array(scores.indices)
+    order = candidates.filter { scores[$0] != -.infinity }
   }
 
   /// The number of unmasked scores.
