@@ -62,4 +62,22 @@ struct RandomPatternModelTests {
     #expect(try SinkhornBounds.lowerBound(a, b, epsilon: 0.3) == 8)
     #expect(try Sinkhorn.divergence(a, b, options: SinkhornOptions(epsilon: 0.3)).value == 8)
   }
+
+  /// The spread term: a ring and the ring scaled by 3 about the same mean have W2² = (s - 3s)²
+  /// (the radial map is optimal), which the mean gap alone (0) misses. At small ε the divergence
+  /// comes within (ε/2)(H(a) + H(b)) + o(1) of the bound from above: 32 atoms, s = 1,
+  /// W2² = 4, bound 4 - 0.001 log 32.
+  @Test func spreadTermIsTightForScaledCopies() throws {
+    let angles = (0..<32).map { 2 * Double.pi * Double($0) / 32 }
+    let ring = try PointCloud(points: Matrix(rowArrays: angles.map { [1 + cos($0), -2 + sin($0)] }))
+    let wide = try PointCloud(points: Matrix(rowArrays: angles.map { [1 + 3 * cos($0), -2 + 3 * sin($0)] }))
+    let epsilon = 0.001
+    let bound = try SinkhornBounds.lowerBound(ring, wide, epsilon: epsilon)
+    #expect(abs(bound - (4 - epsilon * log(32))) <= 1e-12)
+    let s = try Sinkhorn.divergence(
+      ring, wide, options: SinkhornOptions(epsilon: epsilon, tolerance: 1e-11, maxIterations: 100_000)
+    ).value
+    #expect(s >= bound - 1e-10)
+    #expect(s - bound <= 0.02, "S = \(s), bound \(bound)")
+  }
 }

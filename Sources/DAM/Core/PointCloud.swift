@@ -9,6 +9,9 @@ public struct PointCloud: Sendable, Hashable {
   /// The entropy `-Σ wⱼ log wⱼ` of the weights, computed once at creation (pruning bounds use it
   /// at every step).
   let _weightEntropy: Double
+  /// The spread `√(Σ wⱼ ‖yⱼ - m‖²)` (root of the total variance), computed once at creation for
+  /// the pruning bounds.
+  let _spread: Double
 
   /// A point cloud with the given atoms and weights (uniform when `nil`).
   ///
@@ -46,6 +49,13 @@ public struct PointCloud: Sendable, Hashable {
     var entropy = 0.0
     for w in self.weights where w > 0 { entropy -= w * _log(w) }
     self._weightEntropy = entropy
+    var variance = 0.0
+    for j in 0..<points.rows {
+      var squared = 0.0
+      for k in 0..<points.columns { squared += (points[j, k] - mean[k]) * (points[j, k] - mean[k]) }
+      variance += self.weights[j] * squared
+    }
+    self._spread = variance.squareRoot()
   }
 
   /// The number of atoms.

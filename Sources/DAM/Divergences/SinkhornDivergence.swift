@@ -33,8 +33,10 @@ public struct SinkhornDivergence: Divergence {
     public let selfTransport: SelfTransport
     /// `T_s(yⱼ)`, one row per atom.
     public let selfMap: Matrix
-    /// The mean of the query's atoms and the entropy of its weights, for ``lowerBound(_:query:pattern:cache:)``.
+    /// The mean and spread of the query's atoms and the entropy of its weights, for
+    /// ``lowerBound(_:query:pattern:cache:)``.
     let mean: [Double]
+    let spread: Double
     let entropy: Double
   }
 
@@ -83,7 +85,8 @@ public struct SinkhornDivergence: Divergence {
     let solved = try _selfTransport(cost, state.weights, options, warm)
     let map = _barycentricMap(cost, state, options.epsilon, state.weights.map(_log), solved.potential)
     return QueryCache(
-      selfTransport: solved, selfMap: map, mean: state.mean, entropy: SinkhornBounds.entropy(state.weights))
+      selfTransport: solved, selfMap: map, mean: state.mean, spread: state._spread,
+      entropy: SinkhornBounds.entropy(state.weights))
   }
 
   /// Solves the cross problem.
@@ -112,8 +115,9 @@ public struct SinkhornDivergence: Divergence {
   /// `S_ε(μ, X)`.
   public func value(of evaluation: Evaluation) -> Double { evaluation.value }
 
-  /// `‖m(μ) - m(X)‖² - (ε/2)(H(a) + H(b))` (see ``SinkhornBounds/lowerBound(_:_:epsilon:)``),
-  /// lowered by `tolerance × (1 + gap)`: a solve stopped at that L1 marginal error reports its
+  /// `‖m(μ) - m(X)‖² + (s(μ) - s(X))² - (ε/2)(H(a) + H(b))`, means and spreads (see
+  /// ``SinkhornBounds/lowerBound(_:_:epsilon:)``), lowered by `tolerance × (1 + both squared
+  /// gaps)`: a solve stopped at that L1 marginal error reports its
   /// value to about that accuracy, so the bound stays below the value the engine would compute.
   public func lowerBound(_ state: PointCloud, query: QueryCache, pattern: PointCloud, cache: SelfTransport)
     -> Double?
@@ -122,8 +126,9 @@ public struct SinkhornDivergence: Divergence {
     guard mean.count == query.mean.count else { return nil }
     var gap = 0.0
     for t in 0..<mean.count { gap += (mean[t] - query.mean[t]) * (mean[t] - query.mean[t]) }
-    let bound = gap - 0.5 * options.epsilon * (query.entropy + pattern._weightEntropy)
-    return bound - options.tolerance * (1 + gap)
+    let shape = (query.spread - pattern._spread) * (query.spread - pattern._spread)
+    let bound = gap + shape - 0.5 * options.epsilon * (query.entropy + pattern._weightEntropy)
+    return bound - options.tolerance * (1 + gap + shape)
   }
 
   /// The zero variation on the query's atoms.

@@ -7,11 +7,15 @@ public enum SinkhornBounds {
     return h
   }
 
-  /// A lower bound on `S_ε(μ, ν)`: `‖m(μ) - m(ν)‖² - (ε/2)(H(a) + H(b))`.
+  /// A lower bound on `S_ε(μ, ν)`: `‖m(μ) - m(ν)‖² + (s(μ) - s(ν))² - (ε/2)(H(a) + H(b))`, with
+  /// `m` the mean and `s = √(Σ wⱼ ‖yⱼ - m‖²)` the spread (root of the total variance).
   ///
-  /// `OT_ε(μ, ν) ≥ ⟨C, π⟩ ≥ ‖Σ πⱼₖ (xⱼ - yₖ)‖² = ‖m(μ) - m(ν)‖²` (the KL term is non-negative, and
-  /// Jensen's inequality), and `OT_ε(μ, μ) ≤ ε H(a)` (the identity coupling `diag(a)` costs 0 and
-  /// has `KL(diag a | a ⊗ a) = H(a)`).
+  /// `OT_ε(μ, ν) ≥ ⟨C, π⟩` (the KL term is non-negative), and for any coupling `π`, with `X ~ μ`,
+  /// `Y ~ ν` coupled by it, `E‖X - Y‖² = ‖m(μ) - m(ν)‖² + E‖X̃ - Ỹ‖²` for the centred variables,
+  /// where `E‖X̃ - Ỹ‖² ≥ (√E‖X̃‖² - √E‖Ỹ‖²)² = (s(μ) - s(ν))²` (the triangle inequality in L²);
+  /// and `OT_ε(μ, μ) ≤ ε H(a)` (the identity coupling `diag(a)` costs 0 and has
+  /// `KL(diag a | a ⊗ a) = H(a)`). The spread term is exact for a cloud and a scaled copy of it
+  /// about its mean, and is what separates clouds of different sizes with the same mean.
   public static func lowerBound(_ x: PointCloud, _ y: PointCloud, epsilon: Double) throws(DAMError) -> Double
   {
     try _checkDimensions(x, y)
@@ -19,6 +23,7 @@ public enum SinkhornBounds {
     let my = y.mean
     var gap = 0.0
     for k in 0..<mx.count { gap += (mx[k] - my[k]) * (mx[k] - my[k]) }
-    return gap - 0.5 * epsilon * (entropy(x.weights) + entropy(y.weights))
+    let shape = (x._spread - y._spread) * (x._spread - y._spread)
+    return gap + shape - 0.5 * epsilon * (entropy(x.weights) + entropy(y.weights))
   }
 }
