@@ -175,11 +175,11 @@ enum Comparison {
           // A separation map's parameter out of range for this memory (k above the number of
           // patterns): the user's option, named as such.
           outcomes.fail(
-            "\(error.message) (\(comparison.family), \(label.method), \(label.separation), beta \(label.beta), query \(q))",
+            at: q, "\(error.message) (\(comparison.family), \(label.method), \(label.separation), beta \(label.beta), query \(q))",
             option: Self.separationOptions[error.argument])
         } catch {
           outcomes.fail(
-            "\(comparison.family), \(label.method), \(label.separation), beta \(label.beta), query \(q): \(error)"
+            at: q, "\(comparison.family), \(label.method), \(label.separation), beta \(label.beta), query \(q): \(error)"
           )
         }
       }

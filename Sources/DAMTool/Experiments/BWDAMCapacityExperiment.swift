@@ -70,7 +70,7 @@ enum BWDAMCapacityExperiment {
                 try euState.map { try BWDAMSyntheticExperiment.nearest($0, bw.memory) == i } ?? false
               ))
           } catch {
-            results.fail("d = \(d), N = \(n), query \(t): \(error)")
+            results.fail(at: t, "d = \(d), N = \(n), query \(t): \(error)")
           }
         }
         if let failure = results.failure { throw CLIError(name, "a query failed: \(failure)") }

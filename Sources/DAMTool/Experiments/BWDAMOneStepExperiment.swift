@@ -143,7 +143,7 @@ enum BWDAMOneStepExperiment {
             }
             results.set(i, out)
           } catch {
-            results.fail("d = \(d), \(structure), query \(i): \(error)")
+            results.fail(at: i, "d = \(d), \(structure), query \(i): \(error)")
           }
         }
         if let failure = results.failure { throw CLIError(name, "a query failed: \(failure)") }

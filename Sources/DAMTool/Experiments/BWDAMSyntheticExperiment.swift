@@ -170,7 +170,7 @@ enum BWDAMSyntheticExperiment {
           }
           results.set(i, outcome)
         } catch {
-          results.fail("dimension \(d), query \(i): \(error)")
+          results.fail(at: i, "dimension \(d), query \(i): \(error)")
         }
       }
       if let failure = results.failure { throw CLIError(name, "a query failed: \(failure)") }

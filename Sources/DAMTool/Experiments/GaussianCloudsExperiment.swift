@@ -165,7 +165,7 @@ enum GaussianCloudsExperiment {
           // A solve that fails numerically is a failed retrieval, counted in the report.
           results.set(t, Outcome(failed: true))
         } catch {
-          results.fail("experiment \(experiment), \(permuted ? "permuted" : "ordered"), noise \(noise), \(method.rawValue), trial \(t): \(error)")
+          results.fail(at: t, "experiment \(experiment), \(permuted ? "permuted" : "ordered"), noise \(noise), \(method.rawValue), trial \(t): \(error)")
         }
       }
       if let failure = results.failure {

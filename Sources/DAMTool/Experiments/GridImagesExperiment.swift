@@ -213,7 +213,7 @@ enum GridImagesExperiment {
         values.set(
           k, try GridSinkhorn.divergence(stored[pairs[k].0], stored[pairs[k].1], options: options).value)
       } catch {
-        values.fail("S_eps between patterns \(pairs[k]): \(error)")
+        values.fail(at: k, "S_eps between patterns \(pairs[k]): \(error)")
       }
     }
     if let failure = values.failure { throw CLIError(name, failure) }
@@ -280,7 +280,7 @@ enum GridImagesExperiment {
           results.set(t, (target, Outcome(seconds: Terminal.now() - start, failure: error.description)))
         }
       } catch {
-        results.fail("\(label), trial \(t): \(error)")
+        results.fail(at: t, "\(label), trial \(t): \(error)")
       }
     }
     if let failure = results.failure { throw CLIError(name, "a trial failed: \(failure)") }

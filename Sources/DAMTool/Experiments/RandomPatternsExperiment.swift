@@ -102,7 +102,7 @@ enum RandomPatternsExperiment {
           }
           results.set(t, outcome)
         } catch {
-          results.fail("dimension \(d), memory \(t): \(error)")
+          results.fail(at: t, "dimension \(d), memory \(t): \(error)")
         }
       }
       if let failure = results.failure { throw CLIError(name, "a memory failed: \(failure)") }

@@ -140,7 +140,7 @@ enum WeightedDigitsExperiment {
         } catch let error as DAMError where error.kind == .numericalFailure {
           results.set(t, Outcome(failed: true))
         } catch {
-          results.fail("\(method.0), trial \(t): \(error)")
+          results.fail(at: t, "\(method.0), trial \(t): \(error)")
         }
       }
       if let failure = results.failure { throw CLIError(name, "a trial failed: \(failure)") }

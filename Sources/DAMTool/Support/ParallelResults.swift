@@ -7,6 +7,7 @@ final class ParallelResults<Value>: @unchecked Sendable {
   private var storage: [Value]
   private var firstFailure: String?
   private var firstFailureOption: String?
+  private var firstFailureIndex = Int.max
   private let lock = NSLock()
 
   init(count: Int, initial: Value) {
@@ -19,10 +20,13 @@ final class ParallelResults<Value>: @unchecked Sendable {
     lock.unlock()
   }
 
-  /// Records a failure (the first one is kept), with the command-line option it is about, if known.
-  func fail(_ message: String, option: String? = nil) {
+  /// Records the failure of slot `index`, with the command-line option it is about, if known.
+  /// The failure of the lowest slot is kept, not the first to arrive, so that the error reported
+  /// does not depend on thread timing (it did: a sanitizer-slowed run reported query 1, not 0).
+  func fail(at index: Int, _ message: String, option: String? = nil) {
     lock.lock()
-    if firstFailure == nil {
+    if index < firstFailureIndex {
+      firstFailureIndex = index
       firstFailure = message
       firstFailureOption = option
     }
