@@ -150,6 +150,11 @@ public enum NPY {
     return data.withUnsafeBytes { raw -> [Element] in
       let available = raw.count / size
       let n = min(count, available)
+      // Empty arrays (shape with a 0) are built directly: `Array(unsafeUninitializedCapacity: 0)`
+      // writes its count (0) into the standard library's shared empty-array storage, which
+      // ThreadSanitizer reports as a race with any other thread reading an empty array's count
+      // (seen when two tests decoded files concurrently).
+      guard n > 0 else { return [] }
       return [Element](unsafeUninitializedCapacity: n) { buffer, initialized in
         for index in 0..<n {
           let value = raw.loadUnaligned(fromByteOffset: index * size, as: Raw.self)
