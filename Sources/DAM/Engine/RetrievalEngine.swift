@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// A retrieval engine: a memory, a separation map and a geometry composed into the dynamics that
 /// descend the energy `E(ξ) = -(1/β) Ω*(-β D(ξ, X·))`.
@@ -378,9 +377,9 @@ func _isSoftmax(_ map: some SeparationMap) -> Bool {
 
 /// Results written by concurrent workers at disjoint positions.
 final class _ResultsBox<Value: Sendable>: Sendable {
-  private let slots: Mutex<[Result<Value, any Error>?]>
+  private let slots: _Lock<[Result<Value, any Error>?]>
 
-  init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+  init(count: Int) { slots = _Lock(Array(repeating: nil, count: count)) }
 
   func set(_ position: Int, _ result: Result<Value, any Error>) {
     slots.withLock { $0[position] = result }

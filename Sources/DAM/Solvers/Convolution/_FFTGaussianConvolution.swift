@@ -1,5 +1,4 @@
 import CFFTW
-import Synchronization
 
 // The Gibbs kernel of a regular grid, K(z, z') = exp(-‖z - z'‖²/ε), applied as a Gaussian
 // convolution with FFTW: zero-padded real-to-complex transforms (no wrap-around), plans created
@@ -13,7 +12,7 @@ import Synchronization
 /// The one lock around FFTW's planner, and the cache of plans per padded shape.
 enum _FFTWPlanner {
   /// Guards every call into FFTW's planner and the plan cache; held only while planning.
-  static let lock = Mutex<[[Int]: _FFTPlans]>([:])
+  static let lock = _Lock<[[Int]: _FFTPlans]>([:])
 
   /// The plans for a padded 3-D shape, created on first use and kept for the life of the process
   /// (a process uses few distinct grid shapes).

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// The grid's Gibbs kernel at one ε, with the backend chosen for it: the softmin
 /// `out_j = -ε log Σₖ exp(log wₖ + (gₖ - C_jk)/ε)` that both Sinkhorn updates need.
@@ -147,7 +146,7 @@ enum _GridKernelCache {
   }
 
   static let capacity = 64
-  static let storage = Mutex<(kernels: [Key: _GridKernel], order: [Key])>(([:], []))
+  static let storage = _Lock<(kernels: [Key: _GridKernel], order: [Key])>(([:], []))
 
   static func kernel(shape3: [Int], spacing3: [Double], epsilon: Double, backend: GridKernelBackend)
     -> _GridKernel
