@@ -320,6 +320,21 @@ struct BadInputTests {
     #expect(result.nearestPattern == 1)
   }
 
+  /// A kernel backend forced on clouds whose `n x m` kernel exceeds the machine's memory (here
+  /// 8 TiB) is refused with an error naming the backend, not an abort in the allocator.
+  @Test func kernelTooLargeForTheMachineIsAnError() throws {
+    let n = 1 << 20
+    let x = try PointCloud(points: Matrix(rows: n, columns: 1, elements: (0..<n).map { Double($0) / Double(n) }))
+    let options = try SinkhornOptions(epsilon: 0.05, backend: .kernel)
+    #expect {
+      try Sinkhorn.transport(from: x, to: x, options: options)
+    } throws: { error in
+      guard let error = error as? DAMError else { return false }
+      return error.argument == "backend" && error.message.contains("log-domain")
+    }
+    #expect(throws: DAMError.self) { try Sinkhorn.selfTransport(x, options: options) }
+  }
+
   /// Far below 1e-4 of the squared diameter the solve cannot reach its tolerance: it stops once
   /// the error's pace shows that (here within half the budget), naming epsilon,
   /// instead of running all 10,000 iterations first.

@@ -32,11 +32,21 @@ struct _GibbsKernel {
   private(set) var columnPotential: [Double]
 
   /// The kernel of `cost` at `epsilon` with absorbed potentials `f` and `g`.
-  init(cost: _CostMatrix, epsilon: Double, f: [Double], g: [Double], symmetric: Bool = false) {
+  ///
+  /// - Throws: ``DAMError`` (`backend`) when the `n x m` kernel cannot be allocated.
+  init(cost: _CostMatrix, epsilon: Double, f: [Double], g: [Double], symmetric: Bool = false) throws(DAMError) {
     self.rows = cost.rows
     self.columns = cost.columns
     self.symmetric = symmetric
-    self.storage = _KernelStorage.make(bytes: cost.rows * cost.columns * MemoryLayout<Double>.stride)
+    let (count, overflow) = cost.rows.multipliedReportingOverflow(by: cost.columns)
+    let bytes = count.multipliedReportingOverflow(by: MemoryLayout<Double>.stride)
+    guard !overflow, !bytes.overflow, let storage = _KernelStorage.make(bytes: bytes.partialValue) else {
+      throw DAMError.invalid(
+        "backend",
+        "the kernel backend needs a \(cost.rows) x \(cost.columns) matrix of doubles, which could not be allocated; use the log-domain backend, whose memory is O(n + m)"
+      )
+    }
+    self.storage = storage
     storage.base.bindMemory(to: Double.self, capacity: cost.rows * cost.columns)
     self.epsilon = epsilon
     self.rowPotential = f

@@ -35,7 +35,7 @@ func _kernelTransport(
   }
   let epsilon = options.epsilon
   let schedule = warmStart == nil ? _annealingSchedule(cost.maximum, options) : []
-  var kernel = _GibbsKernel(
+  var kernel = try _GibbsKernel(
     cost: cost, epsilon: schedule.first ?? epsilon, f: f0, g: g0)
   var u = [Double](repeating: 1, count: n)
   var v = [Double](repeating: 1, count: m)
@@ -214,7 +214,7 @@ func _kernelSelfTransport(
   }
   let epsilon = options.epsilon
   let schedule = warmStart == nil ? _annealingSchedule(cost.maximum, options, selfProblem: true) : []
-  var kernel = _GibbsKernel(
+  var kernel = try _GibbsKernel(
     cost: cost, epsilon: schedule.first ?? epsilon, f: p0, g: p0, symmetric: true)
   var w = [Double](repeating: 1, count: n)
   var other = w

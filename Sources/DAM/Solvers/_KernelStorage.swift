@@ -43,8 +43,9 @@ final class _KernelStorage: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
   }
 
-  /// A block of at least `bytes` bytes, from the pool when one fits, else freshly allocated.
-  static func make(bytes: Int) -> _KernelStorage {
+  /// A block of at least `bytes` bytes, from the pool when one fits, else freshly allocated;
+  /// `nil` when the allocation fails.
+  static func make(bytes: Int) -> _KernelStorage? {
     let count = max(bytes, 64)
     let reused = pool.withLock { blocks -> Block? in
       // The smallest block that fits, so that a small solve does not hold on to a large block.
@@ -56,7 +57,8 @@ final class _KernelStorage: @unchecked Sendable {
       return blocks.remove(at: best)
     }
     if let reused { return _KernelStorage(capacity: reused.capacity, base: reused.base) }
-    return _KernelStorage(capacity: count, base: allocate(count))
+    guard let base = allocate(count) else { return nil }
+    return _KernelStorage(capacity: count, base: base)
   }
 
   deinit {
@@ -80,14 +82,24 @@ final class _KernelStorage: @unchecked Sendable {
 
   private static let hugePage = 1 << 21
 
-  private static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
+  /// The machine's physical memory in bytes (`Int.max` when unknown): a kernel larger than this
+  /// is refused without asking the allocator, which under overcommit could hand out address
+  /// space that faults later, and under AddressSanitizer aborts instead of returning null.
+  static let physicalMemory: Int = {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES))
+    let size = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, size > 0 else { return Int.max }
+    let (bytes, overflow) = pages.multipliedReportingOverflow(by: size)
+    return overflow ? Int.max : bytes
+  }()
+
+  private static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
+    guard bytes <= physicalMemory else { return nil }
     let alignment = bytes >= 2 * hugePage ? hugePage : 64
     var raw: UnsafeMutableRawPointer? = nil
     let status = posix_memalign(&raw, alignment, bytes)
-    guard status == 0, let raw else {
-      // Out of memory: the same outcome as for any other allocation in Swift.
-      fatalError("could not allocate \(bytes) bytes for a kernel matrix")
-    }
+    // Out of memory (a kernel of the size asked for cannot be held): the caller reports it.
+    guard status == 0, let raw else { return nil }
     #if os(Linux)
       if alignment == hugePage { _ = madvise(raw, bytes, MADV_HUGEPAGE) }
     #endif
