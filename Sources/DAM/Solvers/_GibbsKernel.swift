@@ -34,7 +34,8 @@ struct _GibbsKernel {
   /// The kernel of `cost` at `epsilon` with absorbed potentials `f` and `g`.
   ///
   /// - Throws: ``DAMError`` (`backend`) when the `n x m` kernel cannot be allocated.
-  init(cost: _CostMatrix, epsilon: Double, f: [Double], g: [Double], symmetric: Bool = false) throws(DAMError) {
+  init(cost: _CostMatrix, epsilon: Double, f: [Double], g: [Double], symmetric: Bool = false) throws(DAMError)
+  {
     self.rows = cost.rows
     self.columns = cost.columns
     self.symmetric = symmetric
