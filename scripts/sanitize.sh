@@ -30,8 +30,8 @@ for sanitizer in "${sanitizers[@]}"; do
   start=$(date +%s)
   # Leak detection stays off: the Swift runtime's one-time allocations (metadata, conformance
   # caches) are reported as leaks at exit; the fuzzers (scripts/fuzz.sh) run with it on.
-  # scripts/sanitizers/tsan.supp: three Mutex-guarded caches and pools, a false positive of TSan
-  # with Swift's Mutex on Linux (the file explains it).
+  # scripts/sanitizers/tsan.supp: the place for TSan suppressions (none at present; the file
+  # tells the history of the three it held).
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/sanitizers/tsan.supp" \
     ASAN_OPTIONS="detect_leaks=0:halt_on_error=1" \
     swift test -c release --skip-build --sanitize="$sanitizer" --scratch-path "$scratch" --disable-xctest \
