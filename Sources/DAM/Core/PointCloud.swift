@@ -12,6 +12,9 @@ public struct PointCloud: Sendable, Hashable {
   /// The spread `√(Σ wⱼ ‖yⱼ - m‖²)` (root of the total variance), computed once at creation for
   /// the pruning bounds.
   let _spread: Double
+  /// The weighted covariance `(c₁₁, c₁₂, c₂₂)` of a cloud in one or two dimensions (`c₁₁` alone in
+  /// one; zero above two), computed once at creation for the Gelbrich term of the pruning bounds.
+  let _planarCovariance: SIMD3<Double>
 
   /// A point cloud with the given atoms and weights (uniform when `nil`).
   ///
@@ -56,6 +59,15 @@ public struct PointCloud: Sendable, Hashable {
       variance += self.weights[j] * squared
     }
     self._spread = variance.squareRoot()
+    var covariance = SIMD3<Double>(0, 0, 0)
+    if points.columns <= 2 {
+      for j in 0..<points.rows {
+        let first = points[j, 0] - mean[0]
+        let second = points.columns == 2 ? points[j, 1] - mean[1] : 0
+        covariance += self.weights[j] * SIMD3(first * first, first * second, second * second)
+      }
+    }
+    self._planarCovariance = covariance
   }
 
   /// The number of atoms.

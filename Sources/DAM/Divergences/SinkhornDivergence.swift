@@ -33,11 +33,11 @@ public struct SinkhornDivergence: Divergence {
     public let selfTransport: SelfTransport
     /// `T_s(yⱼ)`, one row per atom.
     public let selfMap: Matrix
-    /// The mean and spread of the query's atoms and the entropy of its weights, for
+    /// The mean, spread and (in one or two dimensions) covariance of the query's atoms, for
     /// ``lowerBound(_:query:pattern:cache:)``.
     let mean: [Double]
     let spread: Double
-    let entropy: Double
+    let covariance: SIMD3<Double>
   }
 
   /// The cross problem at one pattern.
@@ -86,7 +86,7 @@ public struct SinkhornDivergence: Divergence {
     let map = _barycentricMap(cost, state, options.epsilon, state.weights.map(_log), solved.potential)
     return QueryCache(
       selfTransport: solved, selfMap: map, mean: state.mean, spread: state._spread,
-      entropy: SinkhornBounds.entropy(state.weights))
+      covariance: state._planarCovariance)
   }
 
   /// Solves the cross problem.
@@ -115,19 +115,25 @@ public struct SinkhornDivergence: Divergence {
   /// `S_ε(μ, X)`.
   public func value(of evaluation: Evaluation) -> Double { evaluation.value }
 
-  /// `‖m(μ) - m(X)‖² + (s(μ) - s(X))² - (ε/2)(H(a) + H(b))`, means and spreads (see
-  /// ``SinkhornBounds/lowerBound(_:_:epsilon:)``), lowered by `tolerance × (1 + both squared
-  /// gaps)`: a solve stopped at that L1 marginal error reports its
-  /// value to about that accuracy, so the bound stays below the value the engine would compute.
+  /// `‖m(μ) - m(X)‖² + G(μ, X) - OT_ε(μ, μ)/2 - OT_ε(X, X)/2`, with `G` Gelbrich's bound on the
+  /// centred clouds' `W₂²` (the spread term above two dimensions; see
+  /// ``SinkhornBounds/lowerBound(_:_:epsilon:)``) and the two self terms the very values the
+  /// exact evaluation subtracts (the query's, solved once per state, and the pattern's, solved
+  /// when it was stored; each at most `ε H` of its weights, the bound of
+  /// ``SinkhornBounds/lowerBound(_:_:epsilon:)``). Since `OT_ε(μ, X) ≥ ‖Δm‖² + G`, only the cross
+  /// term is bounded. Lowered by `tolerance × (1 + both squared gaps)`: a solve stopped at that
+  /// L1 marginal error reports its value to about that accuracy, so the bound stays below the
+  /// value the engine would compute.
   public func lowerBound(_ state: PointCloud, query: QueryCache, pattern: PointCloud, cache: SelfTransport)
     -> Double?
   {
-    let mean = pattern.mean
-    guard mean.count == query.mean.count else { return nil }
+    let d = query.mean.count
+    guard pattern.mean.count == d else { return nil }
     var gap = 0.0
-    for t in 0..<mean.count { gap += (mean[t] - query.mean[t]) * (mean[t] - query.mean[t]) }
-    let shape = (query.spread - pattern._spread) * (query.spread - pattern._spread)
-    let bound = gap + shape - 0.5 * options.epsilon * (query.entropy + pattern._weightEntropy)
+    for t in 0..<d { gap += (pattern.mean[t] - query.mean[t]) * (pattern.mean[t] - query.mean[t]) }
+    let shape = _shapeGap(
+      query.covariance, query.spread, pattern._planarCovariance, pattern._spread, planar: d <= 2)
+    let bound = gap + shape - 0.5 * (query.selfTransport.value + cache.value)
     return bound - options.tolerance * (1 + gap + shape)
   }
 
@@ -141,12 +147,46 @@ public struct SinkhornDivergence: Divergence {
     _ weight: Double, of evaluation: Evaluation, at state: PointCloud, query: QueryCache, pattern: PointCloud,
     cache: SelfTransport, into variation: inout MeasureVariation
   ) {
+    _add(
+      weight, evaluation, crossMap(evaluation, at: state, pattern: pattern), query: query, into: &variation)
+  }
+
+  /// Accumulates the patterns with nonzero weight in order, as ``accumulate(_:of:at:query:pattern:cache:into:)``
+  /// one after the other would, with the barycentric maps (the work: an `n x m` exponential each)
+  /// computed beforehand on all cores, in blocks fixed by the pattern count: the sum is the same
+  /// whatever the thread count.
+  public func accumulateAll(
+    _ weights: [Double], of evaluations: [Evaluation], at state: PointCloud, query: QueryCache,
+    patterns: [PointCloud], caches: [SelfTransport], into variation: inout MeasureVariation
+  ) throws {
+    let active = patterns.indices.filter { weights[$0] != 0 }
+    let blocks = min(_coreCount, max(1, active.count / 8))
+    let maps = _Slots<Matrix?>(count: active.count, initial: nil)
+    _forEachChunk(blocks, workers: blocks) { block in
+      for position in _blockRange(block, of: blocks, count: active.count) {
+        let i = active[position]
+        maps[position] = crossMap(evaluations[i], at: state, pattern: patterns[i])
+      }
+    }
+    for (position, i) in active.enumerated() {
+      _add(weights[i], evaluations[i], maps[position]!, query: query, into: &variation)
+    }
+  }
+
+  /// The barycentric map `T(yⱼ)` of the cross coupling from the query to the pattern.
+  private func crossMap(_ evaluation: Evaluation, at state: PointCloud, pattern: PointCloud) -> Matrix {
     let cost = _CostMatrix(state.points, pattern.points)
-    let map = _barycentricMap(
-      cost, pattern, options.epsilon, pattern.weights.map(_log), evaluation.transport.g)
-    let d = state.dimension
+    return _barycentricMap(cost, pattern, options.epsilon, pattern.weights.map(_log), evaluation.transport.g)
+  }
+
+  private func _add(
+    _ weight: Double, _ evaluation: Evaluation, _ map: Matrix, query: QueryCache,
+    into variation: inout MeasureVariation
+  ) {
+    let d = map.columns
+    let count = map.rows
     variation.totalWeight += weight
-    for j in 0..<state.count {
+    for j in 0..<count {
       for t in 0..<d {
         variation.velocity[j * d + t] += weight * 2 * (query.selfMap[j, t] - map[j, t])
       }

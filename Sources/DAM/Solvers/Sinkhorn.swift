@@ -432,27 +432,39 @@ func _barycentricMap(_ cost: _CostMatrix, _ y: PointCloud, _ epsilon: Double, _ 
   let m = cost.columns
   let d = y.dimension
   var result = [Double](repeating: 0, count: n * d)
-  var h = [Double](repeating: 0, count: m)
-  var costRow = [Double](repeating: 0, count: m)
+  // Rows a block at a time: costs, the exponents, one vectorised exp over the block.
+  let blockRows = max(1, min(n, 4096 / max(m, 1)))
+  var block = [Double](repeating: 0, count: blockRows * m)
   let inverse = 1 / epsilon
-  for j in 0..<n {
-    costRow.withUnsafeMutableBufferPointer { cost.fill(rows: j..<(j + 1), into: $0.baseAddress!) }
-    var largest = -Double.infinity
-    for k in 0..<m {
-      let value = logB[k] + (g[k] - costRow[k]) * inverse
-      h[k] = value
-      if value > largest { largest = value }
-    }
-    var sum = 0.0
-    for k in 0..<m {
-      let w = _exp(h[k] - largest)
-      h[k] = w
-      sum += w
-    }
-    let scale = 1 / sum
-    for k in 0..<m where h[k] > 0 {
-      let w = h[k] * scale
-      for t in 0..<d { result[j * d + t] += w * y.points[k, t] }
+  block.withUnsafeMutableBufferPointer { buffer in
+    let h = buffer.baseAddress!
+    var start = 0
+    while start < n {
+      let rows = min(blockRows, n - start)
+      cost.fill(rows: start..<(start + rows), into: h)
+      for r in 0..<rows {
+        let line = h + r * m
+        var largest = -Double.infinity
+        for k in 0..<m {
+          let value = logB[k] + (g[k] - line[k]) * inverse
+          line[k] = value
+          if value > largest { largest = value }
+        }
+        for k in 0..<m { line[k] -= largest }
+      }
+      _expInPlace(h, count: rows * m)
+      for r in 0..<rows {
+        let line = h + r * m
+        let j = start + r
+        var sum = 0.0
+        for k in 0..<m { sum += line[k] }
+        let scale = 1 / sum
+        for k in 0..<m where line[k] > 0 {
+          let w = line[k] * scale
+          for t in 0..<d { result[j * d + t] += w * y.points[k, t] }
+        }
+      }
+      start += rows
     }
   }
   return Matrix(_rows: n, columns: d, elements: result)
