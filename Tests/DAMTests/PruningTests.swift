@@ -107,6 +107,41 @@ struct PruningTests {
     }
   }
 
+  /// The block method the engines call (its own code in one and two dimensions, reading the
+  /// clouds' summaries in place) gives exactly the bounds of the per-pattern method, in one, two
+  /// and three dimensions, and nil for a pattern of another dimension.
+  @Test(arguments: [1, 2, 3])
+  func blockBoundsEqualPatternBounds(dimension: Int) throws {
+    var g = SeededGenerator(seed: UInt64(40 + dimension))
+    let clouds = try (0..<30).map { _ in
+      try PointCloud(
+        points: Matrix(
+          rows: 6, columns: dimension, elements: (0..<(6 * dimension)).map { _ in 0.4 * g.nextGaussian() }),
+        masses: (0..<6).map { _ in Double.random(in: 0.5...1.5, using: &g) })
+    }
+    let caches = try clouds.map { try Self.divergence.prepare($0) }
+    let query = try Self.divergence.prepareQuery(clouds[3])
+    let block = try #require(
+      Self.divergence.lowerBounds(clouds[3], query: query, patterns: clouds, caches: caches, indices: 5..<27))
+    #expect(block.count == 22)
+    for i in 5..<27 {
+      let single = try #require(
+        Self.divergence.lowerBound(clouds[3], query: query, pattern: clouds[i], cache: caches[i]))
+      #expect(block[i - 5] == single)
+      let exact = try Sinkhorn.divergence(clouds[3], clouds[i], options: Self.divergence.options).value
+      #expect(single <= exact)
+    }
+    let other = try PointCloud(
+      points: Matrix(
+        rows: 2, columns: dimension + 1,
+        elements: [Double](repeating: 0, count: 2 * dimension + 2).enumerated().map { Double($0.offset) }))
+    #expect(
+      Self.divergence.lowerBounds(
+        clouds[3], query: query, patterns: [clouds[0], other],
+        caches: [caches[0], try Self.divergence.prepare(other)],
+        indices: 0..<2) == nil)
+  }
+
   @Test func buresWassersteinBoundsAreBelowTheDistance() throws {
     var g = SeededGenerator(seed: 8)
     let model = try WassersteinSphereModel(
@@ -117,7 +152,8 @@ struct PruningTests {
       for second in gaussians {
         let bound = try #require(
           divergence.lowerBound(
-            first, query: try divergence.prepareQuery(first), pattern: second, cache: try divergence.prepare(second)))
+            first, query: try divergence.prepareQuery(first), pattern: second,
+            cache: try divergence.prepare(second)))
         let exact = try BuresWasserstein.distanceSquared(first, second)
         #expect(bound <= exact + 1e-12 * max(1, exact))
       }

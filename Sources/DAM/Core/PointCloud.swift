@@ -15,6 +15,8 @@ public struct PointCloud: Sendable, Hashable {
   /// The weighted covariance `(c₁₁, c₁₂, c₂₂)` of a cloud in one or two dimensions (`c₁₁` alone in
   /// one; zero above two), computed once at creation for the Gelbrich term of the pruning bounds.
   let _planarCovariance: SIMD3<Double>
+  /// The mean in one or two dimensions as a vector (zero above two), for the pruning bounds.
+  let _planarMean: SIMD2<Double>
 
   /// A point cloud with the given atoms and weights (uniform when `nil`).
   ///
@@ -68,6 +70,8 @@ public struct PointCloud: Sendable, Hashable {
       }
     }
     self._planarCovariance = covariance
+    self._planarMean =
+      points.columns == 1 ? SIMD2(mean[0], 0) : points.columns == 2 ? SIMD2(mean[0], mean[1]) : SIMD2(0, 0)
   }
 
   /// The number of atoms.

@@ -137,6 +137,45 @@ public struct SinkhornDivergence: Divergence {
     return bound - options.tolerance * (1 + gap + shape)
   }
 
+  /// ``lowerBound(_:query:pattern:cache:)`` for a block of patterns, reading each pattern's
+  /// summaries in place (in one and two dimensions no array is touched, so nothing is retained).
+  public func lowerBounds(
+    _ state: PointCloud, query: QueryCache, patterns: [PointCloud], caches: [SelfTransport],
+    indices: Range<Int>
+  ) -> [Double]? {
+    let d = query.mean.count
+    guard d <= 2 else {
+      var bounds: [Double] = []
+      bounds.reserveCapacity(indices.count)
+      for i in indices {
+        guard let bound = lowerBound(state, query: query, pattern: patterns[i], cache: caches[i]) else {
+          return nil
+        }
+        bounds.append(bound)
+      }
+      return bounds
+    }
+    let queryMean = d == 1 ? SIMD2(query.mean[0], 0) : SIMD2(query.mean[0], query.mean[1])
+    let querySelf = query.selfTransport.value
+    let tolerance = options.tolerance
+    return patterns.withUnsafeBufferPointer { patternBuffer in
+      caches.withUnsafeBufferPointer { cacheBuffer -> [Double]? in
+        guard let pattern = patternBuffer.baseAddress, let cache = cacheBuffer.baseAddress else { return [] }
+        var bounds = [Double](repeating: 0, count: indices.count)
+        for i in indices {
+          guard pattern[i].points.columns == d else { return nil }
+          let difference = pattern[i]._planarMean - queryMean
+          let gap = (difference * difference).sum()
+          let shape = _shapeGap(
+            query.covariance, query.spread, pattern[i]._planarCovariance, pattern[i]._spread, planar: true)
+          let bound = gap + shape - 0.5 * (querySelf + cache[i].value)
+          bounds[i - indices.lowerBound] = bound - tolerance * (1 + gap + shape)
+        }
+        return bounds
+      }
+    }
+  }
+
   /// The zero variation on the query's atoms.
   public func zeroVariation(at state: PointCloud) -> MeasureVariation {
     MeasureVariation(atoms: state.count, dimension: state.dimension)

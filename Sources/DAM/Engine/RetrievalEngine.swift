@@ -213,35 +213,29 @@ where G.State == D.State, G.Variation == D.Variation {
   }
 
   /// The lower bound of every pattern, or nil when the divergence has none (or one is NaN).
-  /// Patterns are read in place (a copy of each would cost reference counting on its arrays,
-  /// about a tenth of a pruned step against 100,000 clouds) and bounded in fixed blocks, up to
-  /// `parallelism` at a time: each bound depends on its pattern only.
+  /// The divergence's ``Divergence/lowerBounds(_:query:patterns:caches:indices:)`` on fixed
+  /// blocks, up to `parallelism` at a time (each bound depends on its pattern only). That
+  /// method is compiled for the divergence itself, so the patterns are read in place: calling
+  /// ``Divergence/lowerBound(_:query:pattern:cache:)`` from this generic engine copied each
+  /// pattern (reference counting on its arrays, a tenth of a pruned step against 100,000 clouds).
   private func _lowerBounds(_ state: D.State, query: D.QueryCache) -> [Double]? {
     let count = memory.count
     let blocks = min(parallelism, max(1, count / _boundBlock))
     let divergence = memory.divergence
-    let bounds = _Slots(count: count, initial: 0.0)
-    let failed = _Slots(count: blocks, initial: false)
-    memory.patterns.withUnsafeBufferPointer { patterns in
-      memory.caches.withUnsafeBufferPointer { caches in
-        // The buffers outlive the work, which ends before `withUnsafeBufferPointer` returns.
-        let shared = _UncheckedSendable((patterns, caches))
-        _forEachChunk(blocks, workers: blocks) { block in
-          let (patterns, caches) = shared.value
-          for i in _blockRange(block, of: blocks, count: count) {
-            guard
-              let bound = divergence.lowerBound(state, query: query, pattern: patterns[i], cache: caches[i]),
-              !bound.isNaN
-            else {
-              failed[block] = true
-              return
-            }
-            bounds[i] = bound
-          }
-        }
-      }
+    let memory = memory
+    let results = _Slots<[Double]?>(count: blocks, initial: nil)
+    _forEachChunk(blocks, workers: blocks) { block in
+      results[block] = divergence.lowerBounds(
+        state, query: query, patterns: memory.patterns, caches: memory.caches,
+        indices: _blockRange(block, of: blocks, count: count))
     }
-    return failed.values.contains(true) ? nil : bounds.values
+    var bounds: [Double] = []
+    bounds.reserveCapacity(count)
+    for block in 0..<blocks {
+      guard let part = results[block], !part.contains(where: \.isNaN) else { return nil }
+      bounds += part
+    }
+    return bounds
   }
 
   /// Evaluates the given patterns, up to `parallelism` at a time; the results are in the order
@@ -423,12 +417,6 @@ func _isSoftmax(_ map: some SeparationMap) -> Bool {
   if map is Softmax { return true }
   if let any = map as? AnySeparationMap { return any.base is Softmax }
   return false
-}
-
-/// A value handed to concurrent workers that only read it while its owner keeps it alive.
-struct _UncheckedSendable<Value>: @unchecked Sendable {
-  let value: Value
-  init(_ value: Value) { self.value = value }
 }
 
 /// Results written by concurrent workers at disjoint positions.

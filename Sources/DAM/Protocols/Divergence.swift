@@ -73,6 +73,13 @@ public protocol Divergence: Sendable {
   /// retrievals.
   func lowerBound(_ state: State, query: QueryCache, pattern: Pattern, cache: PatternCache) -> Double?
 
+  /// ``lowerBound(_:query:pattern:cache:)`` for the patterns at `indices` of `patterns`, in order,
+  /// or `nil` if any has none. The default calls it pattern by pattern; engines call this on
+  /// blocks of the memory, several at once.
+  func lowerBounds(
+    _ state: State, query: QueryCache, patterns: [Pattern], caches: [PatternCache], indices: Range<Int>
+  ) -> [Double]?
+
   /// The additive identity for variations at `state`.
   func zeroVariation(at state: State) -> Variation
 
@@ -134,6 +141,22 @@ extension Divergence {
   public func lowerBound(_ state: State, query: QueryCache, pattern: Pattern, cache: PatternCache) -> Double?
   {
     nil
+  }
+
+  /// Calls ``lowerBound(_:query:pattern:cache:)`` for each pattern in turn (compiled for each
+  /// conformance, so the patterns are read in place rather than copied).
+  public func lowerBounds(
+    _ state: State, query: QueryCache, patterns: [Pattern], caches: [PatternCache], indices: Range<Int>
+  ) -> [Double]? {
+    var bounds: [Double] = []
+    bounds.reserveCapacity(indices.count)
+    for i in indices {
+      guard let bound = lowerBound(state, query: query, pattern: patterns[i], cache: caches[i]) else {
+        return nil
+      }
+      bounds.append(bound)
+    }
+    return bounds
   }
 
   /// Accepts every query.
