@@ -145,15 +145,7 @@ public struct SinkhornDivergence: Divergence {
   ) -> [Double]? {
     let d = query.mean.count
     guard d <= 2 else {
-      var bounds: [Double] = []
-      bounds.reserveCapacity(indices.count)
-      for i in indices {
-        guard let bound = lowerBound(state, query: query, pattern: patterns[i], cache: caches[i]) else {
-          return nil
-        }
-        bounds.append(bound)
-      }
-      return bounds
+      return _lowerBoundsOneByOne(state, query: query, patterns: patterns, caches: caches, indices: indices)
     }
     let queryMean = d == 1 ? SIMD2(query.mean[0], 0) : SIMD2(query.mean[0], query.mean[1])
     let querySelf = query.selfTransport.value

@@ -148,6 +148,14 @@ extension Divergence {
   public func lowerBounds(
     _ state: State, query: QueryCache, patterns: [Pattern], caches: [PatternCache], indices: Range<Int>
   ) -> [Double]? {
+    _lowerBoundsOneByOne(state, query: query, patterns: patterns, caches: caches, indices: indices)
+  }
+
+  /// ``lowerBounds(_:query:patterns:caches:indices:)`` by ``lowerBound(_:query:pattern:cache:)``
+  /// pattern by pattern: the default, and the fallback of conformances with a faster path.
+  func _lowerBoundsOneByOne(
+    _ state: State, query: QueryCache, patterns: [Pattern], caches: [PatternCache], indices: Range<Int>
+  ) -> [Double]? {
     var bounds: [Double] = []
     bounds.reserveCapacity(indices.count)
     for i in indices {
