@@ -68,7 +68,9 @@ struct BadInputTests {
     Refusal(name: "zero variance", argument: "variances", message: "got 0.0 at index 1") {
       _ = try Gaussian(mean: [0, 0], variances: [1, 0])
     },
-    Refusal(name: "mean and covariance of different dimensions", argument: "covariance", message: "dimension 3") {
+    Refusal(
+      name: "mean and covariance of different dimensions", argument: "covariance", message: "dimension 3"
+    ) {
       _ = try Gaussian(mean: [0, 0, 0], covariance: Matrix.identity(2))
     },
     Refusal(name: "histogram with 4 axes", argument: "shape", message: "4") {
@@ -324,7 +326,8 @@ struct BadInputTests {
   /// 8 TiB) is refused with an error naming the backend, not an abort in the allocator.
   @Test func kernelTooLargeForTheMachineIsAnError() throws {
     let n = 1 << 20
-    let x = try PointCloud(points: Matrix(rows: n, columns: 1, elements: (0..<n).map { Double($0) / Double(n) }))
+    let x = try PointCloud(
+      points: Matrix(rows: n, columns: 1, elements: (0..<n).map { Double($0) / Double(n) }))
     let options = try SinkhornOptions(epsilon: 0.05, backend: .kernel)
     #expect {
       try Sinkhorn.transport(from: x, to: x, options: options)
@@ -431,6 +434,32 @@ struct BadInputTests {
         a, b, options: GridSinkhornOptions(epsilon: 1.01e6 * diameter2, backend: backend))
     } throws: { error in
       (error as? DAMError)?.argument == "epsilon" && (error as? DAMError)?.kind == .invalidArgument
+    }
+  }
+
+  /// Grid barycenters follow the same rule: at 1e6 D² the plain barycenter is the uniform
+  /// histogram (its limit) to within 1e-5 of each cell's mass (measured: 1.5e-7); just above, both the plain and the debiased one are refused
+  /// naming epsilon (the debiased iterations had returned a uniform histogram there, whose mean
+  /// is not the inputs' average, with exit 0).
+  @Test func largeEpsilonGridBarycenterIsRefused() throws {
+    var aMasses = [Double](repeating: 0, count: 64)
+    var bMasses = aMasses
+    for (i, j, m) in [(1, 1, 0.5), (2, 1, 0.5)] { aMasses[i * 8 + j] = m }
+    for (i, j, m) in [(6, 5, 0.6), (6, 6, 0.4)] { bMasses[i * 8 + j] = m }
+    let histograms = [
+      try GridHistogram(shape: [8, 8], masses: aMasses), try GridHistogram(shape: [8, 8], masses: bMasses),
+    ]
+    let diameter2 = 2.0 * 7 * 7
+    let plain = try GridSinkhorn.barycenter(
+      of: histograms, options: GridSinkhornOptions(epsilon: 1e6 * diameter2))
+    for m in plain.histogram.masses { #expect(abs(m - 1.0 / 64) <= 1e-5 / 64) }
+    for debiased in [false, true] {
+      #expect {
+        try GridSinkhorn.barycenter(
+          of: histograms, options: GridSinkhornOptions(epsilon: 1.01e6 * diameter2), debiased: debiased)
+      } throws: { error in
+        (error as? DAMError)?.argument == "epsilon" && (error as? DAMError)?.kind == .invalidArgument
+      }
     }
   }
 

@@ -358,6 +358,12 @@ struct BadInputCommandTests {
       ],
       expected: ["--epsilon", "cannot reach", "stopped after", "raise epsilon"]),
     Case(
+      name: "barycenter: epsilon above 1e6 D^2 (debiased)",
+      arguments: [
+        "barycenter", "$/Hblobs.npy", "--output", "$/bar.npy", "--epsilon", "1e300", "--debiased",
+      ],
+      expected: ["--epsilon", "more than 1e6 times the grid's squared diameter", "450000000"]),
+    Case(
       name: "barycenter: spacing NaN", arguments: barycenter + ["--epsilon", "1", "--spacing", "nan,1"],
       expected: ["--spacing", "nan"]),
   ]

@@ -72,7 +72,8 @@ extension GridSinkhorn {
   /// ``Sinkhorn``), unless `options.allowsUnconverged` is set.
   ///
   /// - Throws: ``DAMError`` naming `histograms` (empty, or different grids), `weights` (wrong
-  ///   count, negative, not summing to 1), `epsilon` (a non-finite value, or stopped early as
+  ///   count, negative, not summing to 1), `epsilon` (above 1e6 times the grid's squared
+  ///   diameter, as for ``GridSinkhorn``; a non-finite value, or stopped early as
   ///   hopeless; `tolerance` when the tolerance is 0) or `maxIterations` (not converged within
   ///   them), unless unconverged results are allowed.
   public static func barycenter(
@@ -93,6 +94,11 @@ extension GridSinkhorn {
       lambda = [Double](repeating: 1 / Double(histograms.count), count: histograms.count)
     }
     let problem = _GridProblem(first)
+    // As for grid Sinkhorn: above 1e6 D² nothing is left to compute but round-off (the plain
+    // barycenter is uniform to about D²/ε there; the debiased one is not determined and its
+    // iterations returned a uniform histogram whose mean is not the inputs' average).
+    try _requireTrustworthyEpsilon(
+      options.epsilon, squaredDiameter: problem.squaredDiameter, scale: _gridScale)
     let kernel = problem.kernel(options.epsilon, options.backend)
     var state: _BarycenterState?
     if let separable = kernel.separable {
