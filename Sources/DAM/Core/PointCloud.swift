@@ -6,9 +6,6 @@ public struct PointCloud: Sendable, Hashable {
   public let weights: [Double]
   /// The weighted mean `Σ wⱼ yⱼ`, computed once at creation.
   public let mean: [Double]
-  /// The entropy `-Σ wⱼ log wⱼ` of the weights, computed once at creation (pruning bounds use it
-  /// at every step).
-  let _weightEntropy: Double
   /// The spread `√(Σ wⱼ ‖yⱼ - m‖²)` (root of the total variance), computed once at creation for
   /// the pruning bounds.
   let _spread: Double
@@ -51,9 +48,6 @@ public struct PointCloud: Sendable, Hashable {
       for k in 0..<points.columns { mean[k] += self.weights[j] * points[j, k] }
     }
     self.mean = mean
-    var entropy = 0.0
-    for w in self.weights where w > 0 { entropy -= w * _log(w) }
-    self._weightEntropy = entropy
     var variance = 0.0
     for j in 0..<points.rows {
       var squared = 0.0

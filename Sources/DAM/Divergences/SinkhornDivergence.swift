@@ -133,8 +133,14 @@ public struct SinkhornDivergence: Divergence {
     for t in 0..<d { gap += (pattern.mean[t] - query.mean[t]) * (pattern.mean[t] - query.mean[t]) }
     let shape = _shapeGap(
       query.covariance, query.spread, pattern._planarCovariance, pattern._spread, planar: d <= 2)
-    let bound = gap + shape - 0.5 * (query.selfTransport.value + cache.value)
-    return bound - options.tolerance * (1 + gap + shape)
+    return certified(gap: gap, shape: shape, querySelf: query.selfTransport.value, patternSelf: cache.value)
+  }
+
+  /// The bound from its parts: the squared mean gap, the centred term and the two self values,
+  /// lowered by the solver tolerance (see ``lowerBound(_:query:pattern:cache:)``).
+  @inline(__always)
+  private func certified(gap: Double, shape: Double, querySelf: Double, patternSelf: Double) -> Double {
+    gap + shape - 0.5 * (querySelf + patternSelf) - options.tolerance * (1 + gap + shape)
   }
 
   /// ``lowerBound(_:query:pattern:cache:)`` for a block of patterns, reading each pattern's
@@ -149,7 +155,6 @@ public struct SinkhornDivergence: Divergence {
     }
     let queryMean = d == 1 ? SIMD2(query.mean[0], 0) : SIMD2(query.mean[0], query.mean[1])
     let querySelf = query.selfTransport.value
-    let tolerance = options.tolerance
     return patterns.withUnsafeBufferPointer { patternBuffer in
       caches.withUnsafeBufferPointer { cacheBuffer -> [Double]? in
         guard let pattern = patternBuffer.baseAddress, let cache = cacheBuffer.baseAddress else { return [] }
@@ -160,8 +165,8 @@ public struct SinkhornDivergence: Divergence {
           let gap = (difference * difference).sum()
           let shape = _shapeGap(
             query.covariance, query.spread, pattern[i]._planarCovariance, pattern[i]._spread, planar: true)
-          let bound = gap + shape - 0.5 * (querySelf + cache[i].value)
-          bounds[i - indices.lowerBound] = bound - tolerance * (1 + gap + shape)
+          bounds[i - indices.lowerBound] = certified(
+            gap: gap, shape: shape, querySelf: querySelf, patternSelf: cache[i].value)
         }
         return bounds
       }
