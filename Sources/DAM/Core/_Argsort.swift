@@ -8,7 +8,7 @@
 /// mapped to unsigned integers that order as the doubles do: eight passes of one byte, a pass
 /// skipped when every key has the same byte there. Radix sorting is stable, so ties keep index
 /// order.
-func _stableArgsort(_ keys: [Double]) -> [Int] {
+@_spi(Testing) public func _stableArgsort(_ keys: [Double]) -> [Int] {
   let n = keys.count
   if n < 512 {
     return keys.indices.sorted { keys[$0] < keys[$1] || (keys[$0] == keys[$1] && $0 < $1) }
@@ -64,4 +64,78 @@ func _stableArgsort(_ keys: [Double]) -> [Int] {
     }
   }
   return order
+}
+
+/// The first `count` indices of ``_stableArgsort(_:)``, without sorting the rest: the
+/// `count`-th smallest key is found by quickselect on a copy, the indices up to it are gathered in
+/// index order (the key's ties in index order too, until `count`), and only those are sorted.
+///
+/// A pruned retrieval step needs the patterns in bound order only up to where their bounds prove
+/// the rest negligible, usually a few hundred of 100,000; the full sort was a sixth of the step.
+@_spi(Testing) public func _stableArgsortPrefix(_ keys: [Double], count: Int) -> [Int] {
+  let n = keys.count
+  let count = min(max(count, 0), n)
+  guard count > 0 else { return [] }
+  // Sorting everything is as cheap for small inputs or long prefixes.
+  guard n >= 4096, count <= n / 8 else { return Array(_stableArgsort(keys).prefix(count)) }
+  let pivot = _smallest(keys, rank: count - 1)
+  var chosen: [Int] = []
+  chosen.reserveCapacity(count)
+  var ties = 0
+  keys.withUnsafeBufferPointer { keys in
+    for i in 0..<n where keys[i] < pivot { chosen.append(i) }
+    ties = count - chosen.count
+    for i in 0..<n where ties > 0 && keys[i] == pivot {
+      chosen.append(i)
+      ties -= 1
+    }
+  }
+  // In index order but for the ties, which come last and are the largest keys: a stable sort of
+  // the gathered keys keeps every tie in index order.
+  let order = _stableArgsort(chosen.map { keys[$0] })
+  return order.map { chosen[$0] }
+}
+
+/// The key of rank `rank` (0 = the smallest) of `keys`, which must not contain NaN: Hoare's
+/// quickselect with a median-of-three pivot on a copy, falling back to sorting the remaining range
+/// if the partitions shrink too slowly (so it never takes quadratic time).
+func _smallest(_ keys: [Double], rank: Int) -> Double {
+  var values = keys
+  return values.withUnsafeMutableBufferPointer { a -> Double in
+    var low = 0
+    var high = a.count - 1
+    var rounds = 0
+    let allowedRounds = 4 * (Int.bitWidth - a.count.leadingZeroBitCount) + 8
+    while low < high {
+      rounds += 1
+      if rounds > allowedRounds {
+        a[low...high].sort()
+        return a[rank]
+      }
+      let middle = low + (high - low) / 2
+      if a[middle] < a[low] { a.swapAt(middle, low) }
+      if a[high] < a[low] { a.swapAt(high, low) }
+      if a[high] < a[middle] { a.swapAt(high, middle) }
+      let pivot = a[middle]
+      var i = low
+      var j = high
+      while i <= j {
+        while a[i] < pivot { i += 1 }
+        while a[j] > pivot { j -= 1 }
+        if i <= j {
+          a.swapAt(i, j)
+          i += 1
+          j -= 1
+        }
+      }
+      if rank <= j {
+        high = j
+      } else if rank >= i {
+        low = i
+      } else {
+        return a[rank]
+      }
+    }
+    return a[rank]
+  }
 }

@@ -1,9 +1,11 @@
 /// Whether a retrieval engine may skip the exact divergence of far patterns (DESIGN.md section 6).
 ///
 /// Patterns are visited in the order of their divergence's certified lower bound
-/// (``Divergence/lowerBound(_:query:pattern:cache:)``), 64 at a time, until the bounds of the
-/// rest prove them irrelevant; patterns are skipped only when the divergence provides bounds.
-/// Every evaluation counts in ``RetrievalResult/evaluationCount``.
+/// (``Divergence/lowerBound(_:query:pattern:cache:)``): 16 first, then, after each round, up to
+/// the first pattern from which the bounds prove the rest irrelevant given the divergences known
+/// so far (at most doubling the count evaluated), until the test passes. Patterns are skipped only
+/// when the divergence provides bounds, and which are skipped depends on values alone (not on the
+/// thread count). Every evaluation counts in ``RetrievalResult/evaluationCount``.
 public enum Pruning: Sendable, Hashable {
   /// Evaluate every pattern.
   case none

@@ -70,8 +70,8 @@ where G.State == D.State, G.Variation == D.Variation {
     public var droppedWeightBound: Double
     /// The query-only cache of this state.
     var query: D.QueryCache
-    /// The evaluation at every evaluated pattern.
-    var evaluations: [D.Evaluation?]
+    /// The evaluations, by pattern index.
+    var evaluations: _Evaluations<D.Evaluation>
   }
 
   /// Evaluates divergences, weights and energy at a state; `previous` (the snapshot of the
@@ -79,16 +79,12 @@ where G.State == D.State, G.Variation == D.Variation {
   public func snapshot(at state: D.State, previous: Snapshot? = nil) throws -> Snapshot {
     let query = try memory.divergence.prepareQuery(state, previous: previous?.query)
     let count = memory.count
-    var evaluations = [D.Evaluation?](repeating: nil, count: count)
-    var divergences = [Double](repeating: 0, count: count)
-    var evaluated = [Bool](repeating: false, count: count)
-    let plan = try pruningPlan(state, query: query)
+    var evaluations = _Evaluations<D.Evaluation>()
     var droppedWeightBound = 0.0
-    var evaluationCount = 0
 
-    func evaluateBatch(_ indices: ArraySlice<Int>) throws {
+    func evaluate(_ indices: [Int]) throws {
       let results = try _evaluateConcurrently(
-        Array(indices), state: state, query: query, previous: previous, parallelism: parallelism)
+        indices, state: state, query: query, previous: previous, parallelism: parallelism)
       for (i, evaluation) in zip(indices, results) {
         let value = memory.divergence.value(of: evaluation)
         guard value.isFinite else {
@@ -96,67 +92,79 @@ where G.State == D.State, G.Variation == D.Variation {
             .numericalFailure, argument: "query",
             "the divergence to pattern \(i) is \(value); the query or the pattern is out of range")
         }
-        evaluations[i] = evaluation
-        divergences[i] = value
-        evaluated[i] = true
+        evaluations.append(i, evaluation, value: value)
       }
-      evaluationCount += indices.count
     }
 
-    if let plan {
-      // Patterns in the order of their lower bounds, a fixed-size batch at a time (so the set
-      // evaluated does not depend on the thread count), until the rest are proven negligible.
+    var plan = try pruningPlan(state, query: query)
+    if var order = plan?.order, let rule = plan?.rule {
+      // Patterns in the order of their lower bounds: a first fixed batch, then up to the first
+      // position from which the rest is certified negligible by what is known so far (more
+      // evaluations only make that test easier, so the position is sufficient), at most doubling
+      // the count evaluated before testing again. Every choice depends on values alone, so the set
+      // evaluated does not depend on the thread count.
       var position = 0
-      var evaluatedValues: [Double] = []
+      var end = min(_pruningFirstBatch, count)
       while position < count {
-        let batch = plan.order[position..<min(position + _pruningBatch, count)]
-        try evaluateBatch(batch)
-        evaluatedValues.append(contentsOf: batch.map { divergences[$0] })
-        position += batch.count
+        order.reveal(through: end)
+        try evaluate(Array(order.prefix[position..<end]))
+        position = end
         guard position < count else { break }
-        let nextBound = plan.bounds[plan.order[position]]
-        switch plan.rule {
+        // The first position (up to the end of the known order, where the rest's summary stands
+        // for the next bound) whose remaining patterns are certified negligible; `known + 1` if none.
+        let known = order.prefix.count
+        let sufficient: Int
+        switch rule {
         case .zeroWeight(let rule):
-          guard evaluatedValues.count >= rule.rank else { continue }
-          // The rank-th smallest exact divergence so far is at least the true one.
-          let reference = evaluatedValues.sorted()[rule.rank - 1]
-          if -beta * nextBound <= -beta * reference - rule.gap {
-            position = count
+          guard evaluations.count >= rule.rank else {
+            end = min(position + _pruningBatch, count)
+            continue
+          }
+          // The rank-th smallest exact divergence so far is at least the true one: patterns whose
+          // bound-based score is `gap` below its score have weight zero.
+          let reference = evaluations.values.sorted()[rule.rank - 1]
+          sufficient = _firstPosition(from: position, to: known + 1) { p in
+            -beta * order.bound(at: p) <= -beta * reference - rule.gap
           }
         case .softmaxMass(let allowed):
           // Weights of the rest sum to at most Σ exp(-β Lᵢ) / Σ_evaluated exp(-β Dⱼ).
-          let logEvaluated = logSumExp(evaluatedValues.map { -beta * $0 })
-          let dropped = _exp(plan.suffixLogMass[position / _pruningBatch] - logEvaluated)
-          if dropped <= allowed {
-            droppedWeightBound = dropped
-            position = count
+          let logEvaluated = logSumExp(evaluations.values.map { -beta * $0 })
+          sufficient = _firstPosition(from: position, to: known + 1) { p in
+            _exp(order.logSuffixMass(at: p) - logEvaluated) <= allowed
+          }
+          if sufficient == position {
+            droppedWeightBound = _exp(order.logSuffixMass(at: position) - logEvaluated)
           }
         }
+        if sufficient == position { break }
+        let doubled = min(count, position + max(_pruningBatch, position))
+        end = sufficient > known ? doubled : min(sufficient, doubled)
       }
-      for i in 0..<count where !evaluated[i] { divergences[i] = plan.bounds[i] }
+      plan?.order = order
     } else {
-      try evaluateBatch(ArraySlice(0..<count))
+      try evaluate(Array(0..<count))
     }
+    evaluations.sortByIndex()
 
-    var scores = [Double](repeating: -.infinity, count: count)
-    for i in 0..<count {
-      if evaluated[i] {
-        scores[i] = -beta * divergences[i]
-      } else if case .zeroWeight = plan?.rule {
-        // A bound-based score: the map gives it weight zero and it leaves Ω* unchanged.
-        scores[i] = -beta * divergences[i]
-      }
+    var divergences = plan?.bounds ?? [Double](repeating: 0, count: count)
+    var evaluated = [Bool](repeating: plan == nil, count: count)
+    for (i, value) in zip(evaluations.indices, evaluations.values) {
+      divergences[i] = value
+      evaluated[i] = true
     }
-    let separated = try separation.separate(scores)
-    var weights = separated.weights
-    for i in 0..<count where !evaluated[i] { weights[i] = 0 }
+    // Only the evaluated patterns are separated: the others have weight zero, by their zero-weight
+    // rule (which leaves the weights and Ω* unchanged whatever their scores) or because softmax
+    // drops them (a score of -∞).
+    let separated = try separation.separate(evaluations.values.map { -beta * $0 })
+    var weights = [Double](repeating: 0, count: count)
+    for (i, weight) in zip(evaluations.indices, separated.weights) { weights[i] = weight }
     return Snapshot(
       divergences: divergences, weights: weights, energy: -separated.conjugate / beta, evaluated: evaluated,
-      evaluationCount: evaluationCount, droppedWeightBound: droppedWeightBound, query: query,
+      evaluationCount: evaluations.count, droppedWeightBound: droppedWeightBound, query: query,
       evaluations: evaluations)
   }
 
-  /// The order and rule of a pruned snapshot, or nil when every pattern is to be evaluated.
+  /// The bounds, order and rule of a pruned snapshot, or nil when every pattern is to be evaluated.
   private func pruningPlan(_ state: D.State, query: D.QueryCache) throws -> _PruningPlan? {
     let rule: _PruningPlan.Rule
     switch pruning {
@@ -174,42 +182,9 @@ where G.State == D.State, G.Variation == D.Variation {
       }
     }
     guard let bounds = _lowerBounds(state, query: query) else { return nil }
-    let order = _stableArgsort(bounds)
-    var suffixLogMass: [Double] = []
-    if case .softmaxMass = rule {
-      suffixLogMass = Self._suffixLogMasses(bounds, order: order, beta: beta)
-    }
-    return _PruningPlan(rule: rule, bounds: bounds, order: order, suffixLogMass: suffixLogMass)
-  }
-
-  /// `log Σ_{p ≥ b·B} exp(-β L_order[p])` for every batch start `b·B` (`B` = ``_pruningBatch``),
-  /// plus `-∞` past the end.
-  ///
-  /// In bound order the terms `tₚ = -β L_order[p]` do not increase, so `Sₚ = Σ_{q ≥ p} exp(t_q - tₚ)`
-  /// obeys `Sₚ = 1 + S_{p+1} exp(t_{p+1} - tₚ)` with every exponent `<= 0` (nothing overflows;
-  /// `1 <= Sₚ <= N`), and the suffix is `tₚ + log Sₚ`: one vectorised exponential per pattern and
-  /// a logarithm per batch, instead of two exponentials and a logarithm per pattern.
-  static func _suffixLogMasses(_ bounds: [Double], order: [Int], beta: Double) -> [Double] {
-    let count = order.count
-    guard count > 0 else { return [-.infinity] }
-    var steps = [Double](repeating: -.infinity, count: count)
-    for p in 0..<(count - 1) {
-      let here = -beta * bounds[order[p]]
-      // Past a term of -∞ every later one is -∞ too (and -∞ - -∞ is NaN).
-      steps[p] = here == -.infinity ? -.infinity : -beta * bounds[order[p + 1]] - here
-    }
-    steps.withUnsafeMutableBufferPointer { _expInPlace($0.baseAddress!, count: count) }
-    let batches = (count + _pruningBatch - 1) / _pruningBatch
-    var result = [Double](repeating: -.infinity, count: batches + 1)
-    var sum = 1.0
-    for p in stride(from: count - 1, through: 0, by: -1) {
-      sum = p == count - 1 ? 1 : 1 + sum * steps[p]
-      if p % _pruningBatch == 0 {
-        let term = -beta * bounds[order[p]]
-        result[p / _pruningBatch] = term == -.infinity ? -.infinity : term + _log(sum)
-      }
-    }
-    return result
+    var isSoftmax = false
+    if case .softmaxMass = rule { isSoftmax = true }
+    return _PruningPlan(rule: rule, bounds: bounds, order: _BoundOrder(bounds, beta: beta, masses: isSoftmax))
   }
 
   /// The lower bound of every pattern, or nil when the divergence has none (or one is NaN).
@@ -298,17 +273,16 @@ where G.State == D.State, G.Variation == D.Variation {
     let divergence = memory.divergence
     var variation = divergence.zeroVariation(at: state)
     // Only evaluated patterns with nonzero weight contribute (skipped ones have weight 0).
-    var indices: [Int] = []
-    for i in 0..<memory.count where snapshot.weights[i] != 0 && snapshot.evaluations[i] != nil {
-      indices.append(i)
-    }
-    if indices.count == memory.count {
+    let evaluations = snapshot.evaluations
+    if evaluations.count == memory.count {
       try divergence.accumulateAll(
-        snapshot.weights, of: snapshot.evaluations.map { $0! }, at: state, query: snapshot.query,
+        snapshot.weights, of: evaluations.evaluations, at: state, query: snapshot.query,
         patterns: memory.patterns, caches: memory.caches, into: &variation)
     } else {
+      let positions = evaluations.indices.indices.filter { snapshot.weights[evaluations.indices[$0]] != 0 }
+      let indices = positions.map { evaluations.indices[$0] }
       try divergence.accumulateAll(
-        indices.map { snapshot.weights[$0] }, of: indices.map { snapshot.evaluations[$0]! }, at: state,
+        indices.map { snapshot.weights[$0] }, of: positions.map { evaluations.evaluations[$0] }, at: state,
         query: snapshot.query, patterns: indices.map { memory.patterns[$0] },
         caches: indices.map { memory.caches[$0] }, into: &variation)
     }
@@ -392,8 +366,61 @@ where G.State == D.State, G.Variation == D.Variation {
   }
 }
 
-/// How many patterns a pruned snapshot evaluates between two pruning tests.
+/// How many patterns a pruned snapshot evaluates before its first pruning test.
+let _pruningFirstBatch = 16
+
+/// How many patterns a pruned snapshot evaluates between two pruning tests while the test cannot
+/// yet say how many are needed (a k-subsets map with fewer than k evaluated).
 let _pruningBatch = 64
+
+/// The first position `p` in `start..<end` where `holds(p)` is true, or `end`; `holds` must be
+/// false then true along the range (a binary search).
+func _firstPosition(from start: Int, to end: Int, where holds: (Int) -> Bool) -> Int {
+  var low = start
+  var high = end
+  while low < high {
+    let middle = low + (high - low) / 2
+    if holds(middle) { high = middle } else { low = middle + 1 }
+  }
+  return low
+}
+
+/// `log Σ_{q ≥ p} exp(-β L_q)` at every position `p` of bounds in increasing order (`-∞` at the end).
+///
+/// In bound order the terms `tₚ = -β L_order[p]` do not increase, so `Sₚ = Σ_{q ≥ p} exp(t_q - tₚ)`
+/// obeys `Sₚ = 1 + S_{p+1} exp(t_{p+1} - tₚ)` with every exponent `<= 0` (nothing overflows;
+/// `1 <= Sₚ <= N`), and the suffix is `tₚ + log Sₚ`: one vectorised exponential per pattern, and
+/// a logarithm only where a suffix is asked for.
+struct _SuffixMass {
+  /// `tₚ`.
+  private var terms: [Double] = []
+  /// `Sₚ`.
+  private var sums: [Double] = []
+
+  init() {}
+
+  /// The suffix masses of bounds in increasing order.
+  init(_ sortedBounds: [Double], beta: Double) {
+    let count = sortedBounds.count
+    terms = sortedBounds.map { -beta * $0 }
+    var steps = [Double](repeating: -.infinity, count: count)
+    for p in 0..<max(count - 1, 0) {
+      // Past a term of -∞ every later one is -∞ too (and -∞ - -∞ is NaN).
+      steps[p] = terms[p] == -.infinity ? -.infinity : terms[p + 1] - terms[p]
+    }
+    steps.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { _expInPlace(base, count: count) } }
+    sums = [Double](repeating: 1, count: count)
+    if count >= 2 {
+      for p in stride(from: count - 2, through: 0, by: -1) { sums[p] = 1 + sums[p + 1] * steps[p] }
+    }
+  }
+
+  /// `log Σ_{q ≥ p} exp(-β L_q)`; `-∞` for `p` at the end.
+  func logarithm(at p: Int) -> Double {
+    guard p < terms.count, terms[p] != -.infinity else { return -.infinity }
+    return terms[p] + _log(sums[p])
+  }
+}
 
 /// The fewest patterns a thread bounds (smaller memories are bounded on one thread).
 let _boundBlock = 4096
@@ -406,11 +433,113 @@ struct _PruningPlan {
   let rule: Rule
   /// The lower bound of every pattern.
   let bounds: [Double]
-  /// Pattern indices by increasing bound (ties by index).
-  let order: [Int]
-  /// `log Σ_{p ≥ b·B} exp(-β L_order[p])` at every batch start `b·B`, `B` = ``_pruningBatch``
-  /// (softmax only).
-  let suffixLogMass: [Double]
+  /// The patterns by increasing bound, as far as needed.
+  var order: _BoundOrder
+}
+
+/// The patterns by increasing lower bound (ties by index), revealed as far as a pruned snapshot
+/// needs (usually a few hundred of 100,000; see ``_stableArgsortPrefix(_:count:)``), with a
+/// summary of the rest: its smallest bound and, for softmax, `log Σ exp(-β L)` over it.
+struct _BoundOrder {
+  let bounds: [Double]
+  let beta: Double
+  /// Whether suffix masses are kept (softmax).
+  let masses: Bool
+  /// The first patterns in bound order.
+  private(set) var prefix: [Int] = []
+  /// The smallest bound outside the prefix (`+∞` if there is none).
+  private var restMinimum = Double.infinity
+  /// `log Σ exp(-β Lᵢ)` outside the prefix (`-∞` if there is none).
+  private var restLogMass = -Double.infinity
+  /// The prefix's suffix masses.
+  private var suffix = _SuffixMass()
+
+  init(_ bounds: [Double], beta: Double, masses: Bool) {
+    self.bounds = bounds
+    self.beta = beta
+    self.masses = masses
+  }
+
+  /// Makes the prefix at least `count` long (four times longer at least, at most every pattern).
+  mutating func reveal(through count: Int) {
+    let total = bounds.count
+    guard count > prefix.count, prefix.count < total else { return }
+    let length = min(total, max(count, 4 * prefix.count, _boundOrderFirstPrefix))
+    // One more than needed gives the smallest bound of the rest.
+    var order = _stableArgsortPrefix(bounds, count: min(length + 1, total))
+    if order.count > length {
+      restMinimum = bounds[order[length]]
+      order.removeLast()
+    } else {
+      restMinimum = .infinity
+    }
+    prefix = order
+    guard masses else { return }
+    suffix = _SuffixMass(prefix.map { bounds[$0] }, beta: beta)
+    restLogMass = -.infinity
+    guard length < total, restMinimum != .infinity else { return }
+    // The rest's terms relative to its largest, each <= 0: one vector exponential.
+    var inPrefix = [Bool](repeating: false, count: total)
+    for i in prefix { inPrefix[i] = true }
+    let top = -beta * restMinimum
+    var exponents: [Double] = []
+    exponents.reserveCapacity(total - length)
+    for i in 0..<total where !inPrefix[i] { exponents.append(-beta * bounds[i] - top) }
+    exponents.withUnsafeMutableBufferPointer {
+      if let base = $0.baseAddress { _expInPlace(base, count: $0.count) }
+    }
+    var sum = 0.0
+    for term in exponents { sum += term }
+    restLogMass = top + _log(sum)
+  }
+
+  /// The bound at position `p` of the order, `p <= prefix.count`; at the end of the prefix, the
+  /// smallest bound of the rest.
+  func bound(at p: Int) -> Double {
+    p < prefix.count ? bounds[prefix[p]] : restMinimum
+  }
+
+  /// `log Σ_{q ≥ p} exp(-β L_order[q])`, `p <= prefix.count`.
+  func logSuffixMass(at p: Int) -> Double {
+    let inside = suffix.logarithm(at: p)
+    let (high, low) = inside >= restLogMass ? (inside, restLogMass) : (restLogMass, inside)
+    guard high != -.infinity else { return -.infinity }
+    return low == -.infinity ? high : high + _log1p(_exp(low - high))
+  }
+}
+
+/// The length of the first bound order a pruned snapshot reveals.
+let _boundOrderFirstPrefix = 1024
+
+/// Evaluations by pattern index: the indices in increasing order once sorted, with their values.
+struct _Evaluations<Evaluation: Sendable>: Sendable {
+  private(set) var indices: [Int] = []
+  private(set) var evaluations: [Evaluation] = []
+  /// The divergence of each evaluation.
+  private(set) var values: [Double] = []
+
+  var count: Int { indices.count }
+
+  mutating func append(_ index: Int, _ evaluation: Evaluation, value: Double) {
+    indices.append(index)
+    evaluations.append(evaluation)
+    values.append(value)
+  }
+
+  /// Puts the evaluations in index order (reductions over them run in pattern order).
+  mutating func sortByIndex() {
+    guard zip(indices, indices.dropFirst()).contains(where: { $0 > $1 }) else { return }
+    let order = _stableArgsort(indices.map(Double.init))
+    indices = order.map { indices[$0] }
+    evaluations = order.map { evaluations[$0] }
+    values = order.map { values[$0] }
+  }
+
+  /// The evaluation at a pattern index (after ``sortByIndex()``), or nil.
+  subscript(index: Int) -> Evaluation? {
+    let position = _firstPosition(from: 0, to: indices.count) { indices[$0] >= index }
+    return position < indices.count && indices[position] == index ? evaluations[position] : nil
+  }
 }
 
 func _isSoftmax(_ map: some SeparationMap) -> Bool {
@@ -447,3 +576,13 @@ final class _ResultsBox<Value: Sendable>: Sendable {
 /// ``RetrievalEngine/retrieve(_:recordingTrajectory:)`` reports that the dynamics diverged.
 /// Oscillating SHK steps rise by single-digit factors; a diverging step grows geometrically.
 let _divergedEnergyRise = 1e6
+
+/// The first `count` patterns in bound order as a pruned softmax snapshot sees them, and
+/// `log Σ_{q ≥ p} exp(-β L_order[q])` at every position `p` up to the prefix's end (for tests).
+@_spi(Testing) public func _boundOrderSuffixLogMasses(_ bounds: [Double], beta: Double, through count: Int)
+  -> (prefix: [Int], logMasses: [Double])
+{
+  var order = _BoundOrder(bounds, beta: beta, masses: true)
+  order.reveal(through: count)
+  return (order.prefix, (0...order.prefix.count).map { order.logSuffixMass(at: $0) })
+}
