@@ -10,7 +10,10 @@ struct BenchRetrievalCommand: ParsableCommand {
     discussion: """
       Each memory holds N weighted clouds of --atoms points in the plane: anisotropic Gaussian \
       blobs (standard deviations 0.1 to 0.3, random orientation, weights uniform in [0.5, 1.5] \
-      before normalising) centred uniformly in [0, 10]^2. A query is a stored cloud with its \
+      before normalising) centred uniformly in a square: [0, 10]^2 for every N with --layout \
+      fixed (past a few thousand clouds the blobs overlap so densely that softmax spreads its \
+      weight over a hundred of them and recalls none), or of side 10 sqrt(N / 1000) with \
+      --layout density (every N at the density of 1000 clouds in [0, 10]^2). A query is a stored cloud with its \
       atoms moved by N(0, 0.05^2); the same queries (by index) for every N. Each engine runs \
       SHK steps until the energy settles (or 10 steps). Sparse maps are pruned exactly; softmax \
       drops at most --mass-bound of weight, reported. Times are medians over the queries; \
@@ -20,6 +23,28 @@ struct BenchRetrievalCommand: ParsableCommand {
 
   @Option(help: "Memory sizes N, comma-separated.")
   var sizes: String = "1000,100000"
+
+  /// Where the clouds' centres lie.
+  enum Layout: String, ExpressibleByArgument, CaseIterable {
+    /// Uniform in `[0, 10]²` for every memory size.
+    case fixed
+    /// Uniform in a square of side `10 √(N / 1000)`: the density of 1000 clouds in `[0, 10]²`.
+    case density
+
+    /// The side of the square holding the centres of `count` clouds.
+    func side(count: Int) -> Double {
+      switch self {
+      case .fixed: 10
+      case .density: 10 * (Double(count) / 1000).squareRoot()
+      }
+    }
+  }
+
+  @Option(
+    help:
+      "Where the centres lie: fixed ([0, 10]^2 for every N) or density (the density of 1000 clouds in [0, 10]^2)."
+  )
+  var layout: Layout = .fixed
 
   @Option(parsing: .unconditional, help: "Atoms per cloud.")
   var atoms: Int = 32
@@ -49,6 +74,7 @@ struct BenchRetrievalCommand: ParsableCommand {
   var json = false
 
   struct Row: Encodable {
+    var layout: String
     var n: Int
     var map: String
     var pruning: String
@@ -102,7 +128,8 @@ struct BenchRetrievalCommand: ParsableCommand {
     for n in sizeList.sorted() {
       Terminal.progress("N = \(n): drawing and storing the clouds")
       var generator = SeededGenerator(seed: seed)
-      let clouds = try (0..<n).map { _ in try Self.blob(atoms: atoms, generator: &generator) }
+      let side = layout.side(count: n)
+      let clouds = try (0..<n).map { _ in try Self.blob(atoms: atoms, side: side, generator: &generator) }
       let start = Terminal.now()
       let memory = try Memory(divergence: divergence, patterns: clouds)
       Terminal.note("N = \(n): stored in \(Table.format(Terminal.now() - start, digits: 3)) s")
@@ -142,7 +169,7 @@ struct BenchRetrievalCommand: ParsableCommand {
           if n == smallest { smallestTimes[key] = median }
           rows.append(
             Row(
-              n: n, map: name, pruning: label, medianSeconds: median,
+              layout: layout.rawValue, n: n, map: name, pruning: label, medianSeconds: median,
               exactPerStep: Double(evaluations) / Double(states), steps: Double(stepsTaken) / Double(queries),
               retrieved: retrieved, targets: targets, droppedWeightBound: dropped,
               ratioToSmallest: smallestTimes[key].map { median / $0 }, agreesWithUnpruned: nil))
@@ -157,6 +184,7 @@ struct BenchRetrievalCommand: ParsableCommand {
       try JSONOutput.print(rows)
       return
     }
+    Terminal.note("centres: --layout \(layout.rawValue)")
     var table = Table(header: [
       "N", "map", "pruning", "median s", "x N=\(smallest)", "exact/step", "steps", "retrieved = target",
       "same as unpruned", "dropped weight",
@@ -175,8 +203,10 @@ struct BenchRetrievalCommand: ParsableCommand {
     print(table.markdown)
   }
 
-  static func blob(atoms: Int, generator: inout SeededGenerator) throws -> PointCloud {
-    let centre = [Double.random(in: 0...10, using: &generator), Double.random(in: 0...10, using: &generator)]
+  static func blob(atoms: Int, side: Double, generator: inout SeededGenerator) throws -> PointCloud {
+    let centre = [
+      Double.random(in: 0...side, using: &generator), Double.random(in: 0...side, using: &generator),
+    ]
     let first = Double.random(in: 0.1...0.3, using: &generator)
     let second = Double.random(in: 0.1...0.3, using: &generator)
     let angle = Double.random(in: 0..<Double.pi, using: &generator)
