@@ -461,6 +461,9 @@ struct BadInputCommandTests {
       name: "bench retrieval: unknown map", arguments: ["bench", "retrieval", "--maps", "foo"],
       expected: ["--maps", "foo"]),
     Case(
+      name: "bench retrieval: unknown layout", arguments: ["bench", "retrieval", "--layout", "foo"],
+      expected: ["--layout", "foo"]),
+    Case(
       name: "bench retrieval: verify-up-to < 0", arguments: ["bench", "retrieval", "--verify-up-to", "-5"],
       expected: ["--verify-up-to", "-5"]),
     Case(
