@@ -358,6 +358,10 @@ struct BadInputCommandTests {
       ],
       expected: ["--epsilon", "cannot reach", "stopped after", "raise epsilon"]),
     Case(
+      name: "barycenter: debiased at epsilon 2 D^2 (stalls near the simplex's boundary)",
+      arguments: ["barycenter", "$/Hblobs.npy", "--output", "$/bar.npy", "--epsilon", "1000", "--debiased"],
+      expected: ["--epsilon", "stopped after", "otherwise lower it", "classic barycenter"]),
+    Case(
       name: "barycenter: epsilon above 1e6 D^2 (debiased)",
       arguments: [
         "barycenter", "$/Hblobs.npy", "--output", "$/bar.npy", "--epsilon", "1e300", "--debiased",

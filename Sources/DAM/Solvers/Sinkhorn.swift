@@ -524,10 +524,11 @@ struct _RelaxationController {
 
 /// The error of a solve that used up its iterations above the marginal tolerance, or that
 /// `stagnation` stopped early; `what` names the problem ("Sinkhorn", "the symmetric Sinkhorn
-/// problem", ...).
+/// problem", ...), and `remedy` what to do about a stall (raising ε, for problems that only
+/// stall when ε is small).
 func _notConverged(
   _ what: String, tolerance: Double, maxIterations: Int, epsilon: Double, error: Double, advice: Bool,
-  stagnation: _Stagnation? = nil
+  stagnation: _Stagnation? = nil, remedy: String = "raise epsilon"
 ) -> DAMError {
   if let stagnation, let stop = stagnation.stop {
     let span = stagnation.window * _Stagnation.span
@@ -543,7 +544,7 @@ func _notConverged(
       stop.needed.map {
         "fell only from \(stop.earlier) to \(stop.best) over the last \(span) iterations, a pace that needs about \(_roundedForHumans($0)) more"
       } ?? "did not fall over the last \(span) iterations (best \(stop.best), \(stop.earlier) before)"
-    return DAMError(.numericalFailure, argument: "epsilon", "\(stopped) \(pace); raise epsilon")
+    return DAMError(.numericalFailure, argument: "epsilon", "\(stopped) \(pace); \(remedy)")
   }
   return DAMError(
     .numericalFailure, argument: "maxIterations",

@@ -120,7 +120,7 @@ extension GridSinkhorn {
       throw _notConverged(
         "the grid barycenter", tolerance: options.tolerance, maxIterations: options.maxIterations,
         epsilon: options.epsilon, error: max(result.error, result.spread, result.debiasing), advice: false,
-        stagnation: result.stagnation)
+        stagnation: result.stagnation, remedy: debiased ? _debiasedStallRemedy : "raise epsilon")
     }
     let largest = result.logBar.max() ?? 0
     let masses = result.logBar.map { _exp($0 - largest) }
@@ -130,6 +130,13 @@ extension GridSinkhorn {
       debiasingError: result.debiasing, converged: result.converged, debiased: debiased, backend: backend)
   }
 }
+
+/// What to do when the debiased barycenter's iterations stall. Unlike the classic barycenter's,
+/// they also stall when ε is large against the inputs' features: the fixed point then lies on the
+/// boundary of the simplex and the iterates approach it ever more slowly (Docs/grids.md, "Where it
+/// does not converge"), so raising ε is not the only way out and often the wrong one.
+let _debiasedStallRemedy =
+  "raise epsilon if it is small against the cells, otherwise lower it (at large epsilon the debiased barycenter's fixed point can lie on the boundary of the simplex, which the iterations approach ever more slowly) or compute the classic barycenter"
 
 /// Where the barycenter iterations ended.
 struct _BarycenterState {
