@@ -96,7 +96,7 @@ where G.State == D.State, G.Variation == D.Variation {
       }
     }
 
-    var plan = try pruningPlan(state, query: query)
+    let plan = try pruningPlan(state, query: query)
     if var order = plan?.order, let rule = plan?.rule {
       // Patterns in the order of their lower bounds: a first fixed batch, then up to the first
       // position from which the rest is certified negligible by what is known so far (more
@@ -140,7 +140,6 @@ where G.State == D.State, G.Variation == D.Variation {
         let doubled = min(count, position + max(_pruningBatch, position))
         end = sufficient > known ? doubled : min(sufficient, doubled)
       }
-      plan?.order = order
     } else {
       try evaluate(Array(0..<count))
     }
@@ -433,8 +432,8 @@ struct _PruningPlan {
   let rule: Rule
   /// The lower bound of every pattern.
   let bounds: [Double]
-  /// The patterns by increasing bound, as far as needed.
-  var order: _BoundOrder
+  /// The patterns by increasing bound, revealed as far as needed.
+  let order: _BoundOrder
 }
 
 /// The patterns by increasing lower bound (ties by index), revealed as far as a pruned snapshot
