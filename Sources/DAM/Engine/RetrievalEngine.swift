@@ -372,18 +372,6 @@ let _pruningFirstBatch = 16
 /// yet say how many are needed (a k-subsets map with fewer than k evaluated).
 let _pruningBatch = 64
 
-/// The first position `p` in `start..<end` where `holds(p)` is true, or `end`; `holds` must be
-/// false then true along the range (a binary search).
-func _firstPosition(from start: Int, to end: Int, where holds: (Int) -> Bool) -> Int {
-  var low = start
-  var high = end
-  while low < high {
-    let middle = low + (high - low) / 2
-    if holds(middle) { high = middle } else { low = middle + 1 }
-  }
-  return low
-}
-
 /// `log Σ_{q ≥ p} exp(-β L_q)` at every position `p` of bounds in increasing order (`-∞` at the end).
 ///
 /// In bound order the terms `tₚ = -β L_order[p]` do not increase, so `Sₚ = Σ_{q ≥ p} exp(t_q - tₚ)`
@@ -528,7 +516,7 @@ struct _Evaluations<Evaluation: Sendable>: Sendable {
   /// Puts the evaluations in index order (reductions over them run in pattern order).
   mutating func sortByIndex() {
     guard zip(indices, indices.dropFirst()).contains(where: { $0 > $1 }) else { return }
-    let order = _stableArgsort(indices.map(Double.init))
+    let order = indices.indices.sorted { indices[$0] < indices[$1] }
     indices = order.map { indices[$0] }
     evaluations = order.map { evaluations[$0] }
     values = order.map { values[$0] }
