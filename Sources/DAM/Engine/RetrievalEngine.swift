@@ -145,7 +145,7 @@ where G.State == D.State, G.Variation == D.Variation {
     }
     evaluations.sortByIndex()
 
-    var divergences = plan?.bounds ?? [Double](repeating: 0, count: count)
+    var divergences = plan?.order.bounds ?? [Double](repeating: 0, count: count)
     var evaluated = [Bool](repeating: plan == nil, count: count)
     for (i, value) in zip(evaluations.indices, evaluations.values) {
       divergences[i] = value
@@ -183,7 +183,7 @@ where G.State == D.State, G.Variation == D.Variation {
     guard let bounds = _lowerBounds(state, query: query) else { return nil }
     var isSoftmax = false
     if case .softmaxMass = rule { isSoftmax = true }
-    return _PruningPlan(rule: rule, bounds: bounds, order: _BoundOrder(bounds, beta: beta, masses: isSoftmax))
+    return _PruningPlan(rule: rule, order: _BoundOrder(bounds, beta: beta, masses: isSoftmax))
   }
 
   /// The lower bound of every pattern, or nil when the divergence has none (or one is NaN).
@@ -418,9 +418,7 @@ struct _PruningPlan {
     case softmaxMass(Double)
   }
   let rule: Rule
-  /// The lower bound of every pattern.
-  let bounds: [Double]
-  /// The patterns by increasing bound, revealed as far as needed.
+  /// The patterns by increasing bound, revealed as far as needed (with every pattern's bound).
   let order: _BoundOrder
 }
 
@@ -428,6 +426,7 @@ struct _PruningPlan {
 /// needs (usually a few hundred of 100,000; see ``_stableArgsortPrefix(_:count:)``), with a
 /// summary of the rest: its smallest bound and, for softmax, `log Σ exp(-β L)` over it.
 struct _BoundOrder {
+  /// The lower bound of every pattern.
   let bounds: [Double]
   let beta: Double
   /// Whether suffix masses are kept (softmax).
