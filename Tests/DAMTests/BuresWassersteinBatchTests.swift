@@ -43,6 +43,18 @@ struct BuresWassersteinBatchTests {
     return (evaluations.map(\.value), try BuresWassersteinGeometry().step(from: state, along: variation))
   }
 
+  /// The divergence's block evaluation of one state at every pattern.
+  static func blockValues(
+    _ state: Gaussian, _ patterns: [Gaussian], parallelism: Int = 2
+  ) throws -> [Double] {
+    let divergence = BuresWassersteinDivergence()
+    let memory = try Memory(divergence: divergence, patterns: patterns)
+    let item = EvaluationBlock<BuresWassersteinDivergence>.Item(
+      state: state, query: try divergence.prepareQuery(state), indices: .all(patterns.count))
+    return try divergence.evaluate(EvaluationBlock(memory: memory, items: [item], parallelism: parallelism))[0]
+      .map(\.value)
+  }
+
   static func relative(_ a: [Double], _ b: [Double]) -> Double {
     let scale = b.map(abs).max() ?? 0
     return TestData.maxDifference(a, b) / max(scale, 1e-300)
@@ -80,19 +92,15 @@ struct BuresWassersteinBatchTests {
     let query = try GaussianSampling.perturbation(of: patterns[7], distance: 0.8, using: &g)
     let stopping = try StoppingRule(
       maxSteps: 6, energyTolerance: nil, positionTolerance: nil, massTolerance: nil)
-    func run(_ divergence: BuresWassersteinDivergence) throws -> RetrievalResult<Gaussian> {
+    func run(_ parallelism: Int?) throws -> RetrievalResult<Gaussian> {
       try RetrievalEngine(
-        memory: Memory(divergence: divergence, patterns: patterns), separation: .softmax,
-        geometry: BuresWassersteinGeometry(), beta: beta, stopping: stopping
+        memory: Memory(divergence: BuresWassersteinDivergence(), patterns: patterns), separation: .softmax,
+        geometry: BuresWassersteinGeometry(), beta: beta, stopping: stopping, parallelism: parallelism
       ).retrieve(query)
     }
-    let reference = try run(BuresWassersteinDivergence(maximumConcurrency: 1))
-    for divergence in [
-      try BuresWassersteinDivergence(maximumConcurrency: 2),
-      try BuresWassersteinDivergence(maximumConcurrency: 3),
-      try BuresWassersteinDivergence(maximumConcurrency: 8), BuresWassersteinDivergence(),
-    ] {
-      let result = try run(divergence)
+    let reference = try run(1)
+    for parallelism in [2, 3, 8, nil] {
+      let result = try run(parallelism)
       #expect(result.state == reference.state)
       #expect(result.weights == reference.weights)
       #expect(result.energies == reference.energies)
@@ -107,11 +115,7 @@ struct BuresWassersteinBatchTests {
     for item in BuresWassersteinTests.fixture.cases {
       let a = try Gaussian(mean: item.mean1, covariance: Matrix(rowArrays: item.covariance1))
       let b = try Gaussian(mean: item.mean2, covariance: Matrix(rowArrays: item.covariance2))
-      let divergence = BuresWassersteinDivergence()
-      let value = try divergence.evaluateAll(
-        a, query: divergence.prepareQuery(a), patterns: [b], caches: [divergence.prepare(b)], previous: nil)[
-          0
-        ].value
+      let value = try Self.blockValues(a, [b])[0]
       #expect(value.isFinite && value >= 0, "\(item.name): \(value)")
       let tolerance = item.wellConditioned ? 1e-10 : 1e-6
       if item.w2Squared < 1e-20 {
@@ -147,11 +151,7 @@ struct BuresWassersteinBatchTests {
         zip(stateSpectrum, values).reduce(0) { $0 + pow($1.0.squareRoot() - $1.1.squareRoot(), 2) }
           + zip(state.mean, mean).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) })
     }
-    let divergence = BuresWassersteinDivergence()
-    let values = try divergence.evaluateAll(
-      state, query: divergence.prepareQuery(state), patterns: patterns,
-      caches: patterns.map { try divergence.prepare($0) }, previous: nil
-    ).map(\.value)
+    let values = try Self.blockValues(state, patterns)
     for (value, reference) in zip(values, expected) {
       #expect(abs(value - reference) / reference < 1e-10, "\(value) vs \(reference)")
     }
@@ -174,15 +174,12 @@ struct BuresWassersteinBatchTests {
           mean: g.gaussians(d), covariance: TestData.spd(eigenvalues: values, seed: 100 + UInt64(i)).matrix))
     }
     let state = try GaussianSampling.perturbation(of: patterns[4], distance: 0.5, using: &g)
-    let divergence = try BuresWassersteinDivergence(maximumConcurrency: 1)
+    let divergence = BuresWassersteinDivergence()
     let query = try divergence.prepareQuery(state)
     let caches = try patterns.map { try divergence.prepare($0) }
-    let together = try divergence.evaluateAll(
-      state, query: query, patterns: patterns, caches: caches, previous: nil
-    ).map(\.value)
+    let together = try Self.blockValues(state, patterns, parallelism: 1)
     for i in patterns.indices {
-      let alone = try divergence.evaluateAll(
-        state, query: query, patterns: [patterns[i]], caches: [caches[i]], previous: nil)[0].value
+      let alone = try Self.blockValues(state, [patterns[i]], parallelism: 1)[0]
       #expect(alone == together[i], "pattern \(i)")
       let reference = try divergence.evaluate(state, query: query, pattern: patterns[i], cache: caches[i])
         .value
@@ -203,12 +200,8 @@ struct BuresWassersteinBatchTests {
         mean: x.mean.map { $0 * 1e-31 },
         covariance: Matrix(rows: 7, columns: 7, elements: x.covarianceMatrix.elements.map { $0 * 1e-62 }))
     }
-    let divergence = BuresWassersteinDivergence()
     func values(_ state: Gaussian, _ patterns: [Gaussian]) throws -> [Double] {
-      try divergence.evaluateAll(
-        state, query: divergence.prepareQuery(state), patterns: patterns,
-        caches: patterns.map { try divergence.prepare($0) }, previous: nil
-      ).map(\.value)
+      try Self.blockValues(state, patterns)
     }
     let reference = try values(state, patterns)
     let tiny = try values(scaled(state), patterns.map(scaled))
@@ -217,8 +210,13 @@ struct BuresWassersteinBatchTests {
     }
   }
 
-  @Test func validatesConcurrency() {
-    let error = #expect(throws: DAMError.self) { try BuresWassersteinDivergence(maximumConcurrency: 0) }
-    #expect(error?.argument == "maximumConcurrency")
+  @Test func validatesConcurrency() throws {
+    let patterns = try Self.patterns(3, d: 2, seed: 1)
+    let error = #expect(throws: DAMError.self) {
+      try RetrievalEngine(
+        memory: Memory(divergence: BuresWassersteinDivergence(), patterns: patterns), separation: .softmax,
+        geometry: BuresWassersteinGeometry(), beta: 1, parallelism: 0)
+    }
+    #expect(error?.argument == "parallelism")
   }
 }

@@ -41,7 +41,7 @@ struct ConformanceTests {
     #expect(!SeparationMapConformance.check(Broken(), scores: [[0.3, -1, 2]]).isEmpty)
 
     struct WrongSign: Divergence {
-      func evaluate(_ state: [Double], query: Void, pattern: [Double], cache: Void) -> Double {
+      func evaluate(_ state: [Double], query: Void, pattern: [Double], cache: Void, previous: Double?) -> Double {
         zip(state, pattern).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
       }
       func zeroVariation(at state: [Double]) -> EuclideanVariation { EuclideanVariation(dimension: state.count) }

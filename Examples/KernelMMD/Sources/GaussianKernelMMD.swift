@@ -111,17 +111,17 @@ public struct GaussianKernelMMD: Divergence {
     }
   }
 
-  /// Once per step: the query's self sums, shared by every pattern.
-  public func prepareQuery(_ state: PointCloud) throws -> QueryCache {
+  /// Once per step: the query's self sums, shared by every pattern (no warm start to use).
+  public func prepareQuery(_ state: PointCloud, previous: QueryCache?) throws -> QueryCache {
     let own = sums(state, state)
     return QueryCache(
       selfTerm: average(state, own.potential), selfPotential: own.potential, selfPull: own.pull)
   }
 
   /// Per pattern: the cross sums and `MMD²`.
-  public func evaluate(_ state: PointCloud, query: QueryCache, pattern: PointCloud, cache: Double) throws
-    -> Evaluation
-  {
+  public func evaluate(
+    _ state: PointCloud, query: QueryCache, pattern: PointCloud, cache: Double, previous: Evaluation?
+  ) throws -> Evaluation {
     let cross = sums(state, pattern)
     // Round-off can leave a tiny negative number when the measures agree; MMD² is >= 0.
     let value = max(0, query.selfTerm + cache - 2 * average(state, cross.potential))

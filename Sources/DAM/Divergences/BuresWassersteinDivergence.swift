@@ -10,38 +10,24 @@
 ///   state to the pattern: one symmetric eigendecomposition (O(d³)), or O(d) when the state and the
 ///   pattern are both diagonal. Mixed full and diagonal memories work: diagonal covariances are
 ///   promoted where they meet full ones.
-/// - The retrieval engine uses the batched forms instead. ``evaluateAll(_:query:patterns:caches:previous:)``
+/// - The retrieval engine uses the block forms instead. ``evaluate(_:)-(EvaluationBlock<BuresWassersteinDivergence>)``
 ///   computes only values for full covariances (`W₂²` needs the eigenvalues of `Sᵢ^½ W Sᵢ^½`, not
-///   its eigenvectors), and ``accumulateAll(_:of:at:query:patterns:caches:into:)`` computes maps
-///   only for patterns whose weight can change the sum (see there). Both run patterns
-///   concurrently in fixed chunks and reduce in pattern order, so results are identical for every
-///   ``maximumConcurrency``.
+///   its eigenvectors), and ``accumulate(_:)-(AccumulationBlock<BuresWassersteinDivergence>)``
+///   computes maps only for patterns whose weight can change the sum (see there). Both run the
+///   block's states and patterns concurrently in fixed chunks and reduce in pattern order, so
+///   results are identical for every thread count and batch.
 ///
 /// The variation is a ``GaussianVariation``: the gradient of `W₂²` is `2 (m - μᵢ)` with respect to
 /// the mean and `I - Aᵢ` with respect to the covariance, and ``BuresWassersteinGeometry`` turns the
 /// weighted sums `(Σλμ, ΣλA, Σλ)` into the next state. See ``BuresWasserstein`` for the closed
 /// forms and their numerical treatment.
 public struct BuresWassersteinDivergence: Divergence {
-  /// The largest number of threads the batched evaluation uses; `nil` lets Dispatch choose (one
-  /// per core). Results do not depend on it.
-  public let maximumConcurrency: Int?
-
   /// Patterns per chunk of the batched evaluation: fixed, so that the reduction order (and so the
   /// result) does not depend on the number of threads.
   static let chunkSize = 8
 
   /// The Bures-Wasserstein divergence.
-  public init() { maximumConcurrency = nil }
-
-  /// The Bures-Wasserstein divergence using at most `maximumConcurrency` threads per step.
-  ///
-  /// - Throws: ``DAMError`` naming `maximumConcurrency` if it is below 1.
-  public init(maximumConcurrency: Int) throws(DAMError) {
-    guard maximumConcurrency >= 1 else {
-      throw DAMError.invalid("maximumConcurrency", "must be >= 1, got \(maximumConcurrency)")
-    }
-    self.maximumConcurrency = maximumConcurrency
-  }
+  public init() {}
 
   /// What is computed once per stored pattern `N(μ, S)`.
   public struct PatternCache: Sendable, Hashable {
@@ -74,7 +60,7 @@ public struct BuresWassersteinDivergence: Divergence {
     public let value: Double
     /// The matrix `Aᵢ` of the optimal map from the state to the pattern, symmetric positive
     /// definite; diagonal when the state and the pattern are both diagonal. `nil` when the batched
-    /// evaluation left it to ``accumulateAll(_:of:at:query:patterns:caches:into:)``.
+    /// evaluation left it to ``accumulate(_:)-(AccumulationBlock<BuresWassersteinDivergence>)``.
     public let map: Gaussian.Covariance?
   }
 
@@ -101,7 +87,7 @@ public struct BuresWassersteinDivergence: Divergence {
   /// of the state's covariance.
   ///
   /// - Throws: ``DAMError`` naming `query` if the covariance cannot be factorised.
-  public func prepareQuery(_ state: Gaussian) throws(DAMError) -> QueryCache {
+  public func prepareQuery(_ state: Gaussian, previous: QueryCache?) throws(DAMError) -> QueryCache {
     switch state.covariance {
     case .diagonal(let variances):
       return QueryCache(
@@ -138,15 +124,16 @@ public struct BuresWassersteinDivergence: Divergence {
   ///
   /// - Throws: ``DAMError`` naming `query` if the dimensions differ, or a numerical failure of the
   ///   eigendecomposition.
-  public func evaluate(_ state: Gaussian, query: QueryCache, pattern: Gaussian, cache: PatternCache)
-    throws(DAMError) -> Evaluation
+  public func evaluate(
+    _ state: Gaussian, query: QueryCache, pattern: Gaussian, cache: PatternCache, previous: Evaluation?
+  ) throws(DAMError) -> Evaluation
   {
     try checkQuery(state, against: pattern)
     let result = try BuresWasserstein._evaluate(state: state, pattern: pattern, root: cache.root)
     return Evaluation(value: result.value, map: result.map)
   }
 
-  /// `W₂²` at every pattern, concurrently. When the state and a pattern are both diagonal the map
+  /// `W₂²` for every state of the block at its patterns, in fixed chunks on the block's threads. When the state and a pattern are both diagonal the map
   /// comes with the value (O(d)); otherwise only the value is computed, from the eigenvalues of a
   /// matrix similar to `Sᵢ^½ W Sᵢ^½`, without eigenvectors:
   /// - `M = Lᵢᵀ U Uᵀ Lᵢ = Tᵀ T` with `T = Uᵀ Lᵢ` (`Sᵢ = Lᵢ Lᵢᵀ` the pattern's Cholesky factor,
@@ -161,13 +148,45 @@ public struct BuresWassersteinDivergence: Divergence {
   ///
   /// - Throws: ``DAMError`` naming `query` if the dimensions differ, or a numerical failure (the
   ///   first in pattern order).
-  public func evaluateAll(
-    _ state: Gaussian, query: QueryCache, patterns: [Gaussian], caches: [PatternCache],
-    previous: [Evaluation]?
+  public func evaluate(_ block: EvaluationBlock<Self>) throws(DAMError) -> [[Evaluation]] {
+    let items = block.items
+    let patterns = block.memory.patterns
+    let caches = block.memory.caches
+    guard let reference = patterns.first else { return items.map { _ in [] } }
+    for item in items { try checkQuery(item.state, against: reference) }
+    // Fixed chunks of each item's patterns: the work units, run on the block's threads.
+    var units: [(item: Int, positions: Range<Int>)] = []
+    for (k, item) in items.enumerated() {
+      var start = 0
+      while start < item.indices.count {
+        units.append((k, start..<min(item.indices.count, start + Self.chunkSize)))
+        start += Self.chunkSize
+      }
+    }
+    let slots = _Slots<[Evaluation]?>(count: units.count, initial: nil)
+    let errors = _Slots<DAMError?>(count: units.count, initial: nil)
+    let allUnits = units
+    _forEachChunk(units.count, workers: block.parallelism) { u in
+      do throws(DAMError) {
+        let item = items[allUnits[u].item]
+        slots[u] = try evaluateChunk(
+          item.state, query: item.query, indices: allUnits[u].positions.map { item.indices[$0] }, patterns: patterns,
+          caches: caches)
+      } catch {
+        errors[u] = error
+      }
+    }
+    if let error = errors.values.lazy.compactMap({ $0 }).first { throw error }
+    var results = items.map { _ -> [Evaluation] in [] }
+    for (u, unit) in units.enumerated() { results[unit.item] += slots[u]! }
+    return results
+  }
+
+  /// The evaluations of one state at up to ``chunkSize`` patterns (see
+  /// ``evaluate(_:)-(EvaluationBlock<BuresWassersteinDivergence>)``).
+  private func evaluateChunk(
+    _ state: Gaussian, query: QueryCache, indices: [Int], patterns: [Gaussian], caches: [PatternCache]
   ) throws(DAMError) -> [Evaluation] {
-    let count = patterns.count
-    guard count > 0 else { return [] }
-    try checkQuery(state, against: patterns[0])
     let d = state.dimension
     let stateTrace = BuresWasserstein._trace(state.covariance)
     let factor: [Double]? =
@@ -182,92 +201,80 @@ public struct BuresWassersteinDivergence: Divergence {
         guard case .diagonal(let w) = state.covariance else { return nil }
         return _packedDiagonalFactor(w)
       }()
-    let chunks = (count + Self.chunkSize - 1) / Self.chunkSize
-    let slots = _Slots<Evaluation?>(count: count, initial: nil)
-    let errors = _Slots<DAMError?>(count: chunks, initial: nil)
-    _forEachChunk(chunks, workers: maximumConcurrency ?? chunks) { c in
-      do throws(DAMError) {
-        let range = (c * Self.chunkSize)..<min(count, (c + 1) * Self.chunkSize)
-        for i in range where patterns[i].dimension != d {
-          throw DAMError.mismatch("query", "has dimension \(d), pattern \(i) has \(patterns[i].dimension)")
-        }
-        var scratch = _EigenvalueScratch(d)
-        var middle = [Double](repeating: 0, count: d * d)
-        var product = [Double](repeating: 0, count: d * (d + 1) / 2)
-        // The tridiagonal matrices of the chunk's full patterns, solved together at the end.
-        var diagonals = [Double](repeating: 0, count: Self.chunkSize * d)
-        var offDiagonals = [Double](repeating: 0, count: Self.chunkSize * d)
-        var pending: [(index: Int, meanPart: Double)] = []
-        for i in range {
-          let pattern = patterns[i]
-          if case .diagonal = state.covariance, case .diagonal = pattern.covariance {
-            let result = try BuresWasserstein._evaluate(state: state, pattern: pattern, root: caches[i].root)
-            slots[i] = Evaluation(value: result.value, map: result.map)
-            continue
-          }
-          var meanPart = 0.0
-          for (a, b) in zip(state.mean, pattern.mean) { meanPart += (a - b) * (a - b) }
-          let patternFactor: [Double]? =
-            caches[i].factor
-            ?? {
-              guard case .diagonal(let s) = pattern.covariance else { return nil }
-              return _packedDiagonalFactor(s)
-            }()
-          if let reversedFactor, let patternFactor {
-            reversedFactor.withUnsafeBufferPointer { g in
-              patternFactor.withUnsafeBufferPointer { l in
-                product.withUnsafeMutableBufferPointer { t in
-                  middle.withUnsafeMutableBufferPointer { m in
-                    _triangularMiddleMatrix(g, l, d, t: t, middle: m)
-                  }
-                }
-              }
-            }
-          } else {
-            middle = _middleMatrix(
-              root: BuresWasserstein._fullMatrix(caches[i].root).elements, factor: factor!, d)
-          }
-          let lane = pending.count
-          middle.withUnsafeMutableBufferPointer { a in
-            diagonals.withUnsafeMutableBufferPointer { diagonal in
-              offDiagonals.withUnsafeMutableBufferPointer { offDiagonal in
-                scratch.v.withUnsafeMutableBufferPointer { v in
-                  scratch.w.withUnsafeMutableBufferPointer { w in
-                    _tridiagonalize(
-                      a, d,
-                      diagonal: UnsafeMutableBufferPointer(rebasing: diagonal[(lane * d)..<((lane + 1) * d)]),
-                      offDiagonal: UnsafeMutableBufferPointer(
-                        rebasing: offDiagonal[(lane * d)..<((lane + 1) * d)]), v: v, w: w)
-                  }
-                }
+    for i in indices where patterns[i].dimension != d {
+      throw DAMError.mismatch("query", "has dimension \(d), pattern \(i) has \(patterns[i].dimension)")
+    }
+    var results = [Evaluation?](repeating: nil, count: indices.count)
+    var scratch = _EigenvalueScratch(d)
+    var middle = [Double](repeating: 0, count: d * d)
+    var product = [Double](repeating: 0, count: d * (d + 1) / 2)
+    // The tridiagonal matrices of the chunk's full patterns, solved together at the end.
+    var diagonals = [Double](repeating: 0, count: Self.chunkSize * d)
+    var offDiagonals = [Double](repeating: 0, count: Self.chunkSize * d)
+    var pending: [(position: Int, index: Int, meanPart: Double)] = []
+    for (position, i) in indices.enumerated() {
+      let pattern = patterns[i]
+      if case .diagonal = state.covariance, case .diagonal = pattern.covariance {
+        let result = try BuresWasserstein._evaluate(state: state, pattern: pattern, root: caches[i].root)
+        results[position] = Evaluation(value: result.value, map: result.map)
+        continue
+      }
+      var meanPart = 0.0
+      for (a, b) in zip(state.mean, pattern.mean) { meanPart += (a - b) * (a - b) }
+      let patternFactor: [Double]? =
+        caches[i].factor
+        ?? {
+          guard case .diagonal(let s) = pattern.covariance else { return nil }
+          return _packedDiagonalFactor(s)
+        }()
+      if let reversedFactor, let patternFactor {
+        reversedFactor.withUnsafeBufferPointer { g in
+          patternFactor.withUnsafeBufferPointer { l in
+            product.withUnsafeMutableBufferPointer { t in
+              middle.withUnsafeMutableBufferPointer { m in
+                _triangularMiddleMatrix(g, l, d, t: t, middle: m)
               }
             }
           }
-          pending.append((i, meanPart))
         }
-        guard !pending.isEmpty else { return }
-        var sums = [Double](repeating: 0, count: pending.count)
-        let info = diagonals.withUnsafeMutableBufferPointer { diagonal in
+      } else {
+        middle = _middleMatrix(root: BuresWasserstein._fullMatrix(caches[i].root).elements, factor: factor!, d)
+      }
+      let lane = pending.count
+      middle.withUnsafeMutableBufferPointer { a in
+        diagonals.withUnsafeMutableBufferPointer { diagonal in
           offDiagonals.withUnsafeMutableBufferPointer { offDiagonal in
-            sums.withUnsafeMutableBufferPointer {
-              _sumsOfRootEigenvalues(
-                diagonal.baseAddress!, offDiagonal.baseAddress!, d, count: pending.count,
-                sums: $0.baseAddress!)
+            scratch.v.withUnsafeMutableBufferPointer { v in
+              scratch.w.withUnsafeMutableBufferPointer { w in
+                _tridiagonalize(
+                  a, d,
+                  diagonal: UnsafeMutableBufferPointer(rebasing: diagonal[(lane * d)..<((lane + 1) * d)]),
+                  offDiagonal: UnsafeMutableBufferPointer(rebasing: offDiagonal[(lane * d)..<((lane + 1) * d)]),
+                  v: v, w: w)
+              }
             }
           }
         }
-        try _checkEigenvalueInfo(info, "state")
-        for (lane, item) in pending.enumerated() {
-          let bures = max(
-            0, stateTrace + BuresWasserstein._trace(patterns[item.index].covariance) - 2 * sums[lane])
-          slots[item.index] = Evaluation(value: item.meanPart + bures, map: nil)
+      }
+      pending.append((position, i, meanPart))
+    }
+    if !pending.isEmpty {
+      var sums = [Double](repeating: 0, count: pending.count)
+      let info = diagonals.withUnsafeMutableBufferPointer { diagonal in
+        offDiagonals.withUnsafeMutableBufferPointer { offDiagonal in
+          sums.withUnsafeMutableBufferPointer {
+            _sumsOfRootEigenvalues(
+              diagonal.baseAddress!, offDiagonal.baseAddress!, d, count: pending.count, sums: $0.baseAddress!)
+          }
         }
-      } catch {
-        errors[c] = error
+      }
+      try _checkEigenvalueInfo(info, "state")
+      for (lane, item) in pending.enumerated() {
+        let bures = max(0, stateTrace + BuresWasserstein._trace(patterns[item.index].covariance) - 2 * sums[lane])
+        results[item.position] = Evaluation(value: item.meanPart + bures, map: nil)
       }
     }
-    if let error = errors.values.lazy.compactMap({ $0 }).first { throw error }
-    return slots.values.map { $0! }
+    return results.map { $0! }
   }
 
   /// `W₂²(ξ, Xᵢ)`.
@@ -297,7 +304,8 @@ public struct BuresWassersteinDivergence: Divergence {
   /// out: 2⁻⁵³, the unit round-off.
   public static let mapTruncation = 0x1p-53
 
-  /// Adds `Σ λᵢ (μᵢ, Aᵢ, 1)` over the patterns with nonzero weight, computing the maps concurrently.
+  /// Each state's `Σ λᵢ (μᵢ, Aᵢ, 1)` over its support, the maps of the whole block computed on
+  /// the block's threads in fixed chunks, each state's sum reduced in pattern order.
   ///
   /// Means and weights are summed over every pattern. A map is left out only when it cannot be
   /// seen in the sum: `A W A = S` gives `‖A‖ ≤ √(λmax(S) / λmin(W))` and `‖A‖ ≥ √(λmax(S) / λmax(W))`,
@@ -307,52 +315,67 @@ public struct BuresWassersteinDivergence: Divergence {
   /// at most the unit round-off relative to its norm. With softmax at the paper's β most of a
   /// large memory is left out; with spread weights nothing is.
   ///
-  /// - Throws: ``DAMError`` if a map's eigendecomposition fails (the first in pattern order).
-  public func accumulateAll(
-    _ weights: [Double], of evaluations: [Evaluation], at state: Gaussian, query: QueryCache,
-    patterns: [Gaussian],
-    caches: [PatternCache], into variation: inout GaussianVariation
-  ) throws(DAMError) {
-    let active = weights.indices.filter { weights[$0] != 0 }
-    guard !active.isEmpty else { return }
-    // The maps that matter.
-    let heaviest = active.max { (weights[$0], -$0) < (weights[$1], -$1) }!
-    let budget =
-      Self.mapTruncation * weights[heaviest]
-      * (caches[heaviest].largestEigenvalue / query.largestEigenvalue).squareRoot()
-    var dropped = Set<Int>()
-    if query.smallestEigenvalue > 0, budget > 0, budget.isFinite {
-      var spent = 0.0
-      for i in active.sorted(by: { (weights[$0], $0) < (weights[$1], $1) }) where i != heaviest {
-        spent += weights[i] * (caches[i].largestEigenvalue / query.smallestEigenvalue).squareRoot()
-        guard spent <= budget else { break }
-        dropped.insert(i)
+  /// - Throws: ``DAMError`` if a map's eigendecomposition fails (the first in item, then pattern,
+  ///   order).
+  public func accumulate(_ block: AccumulationBlock<Self>) throws(DAMError) -> [GaussianVariation] {
+    let items = block.items
+    let caches = block.memory.caches
+    let patterns = block.memory.patterns
+    // The maps that matter, per item; then fixed chunks of each item's kept patterns as work units.
+    var kept: [[Int]] = []
+    var droppedPerItem: [[Int]] = []
+    var units: [(item: Int, range: Range<Int>)] = []
+    for (k, item) in items.enumerated() {
+      let weights = item.weights
+      let active = item.support
+      var dropped = Set<Int>()
+      if let heaviest = active.max(by: { (weights[$0], -$0) < (weights[$1], -$1) }) {
+        let budget =
+          Self.mapTruncation * weights[heaviest]
+          * (caches[heaviest].largestEigenvalue / item.query.largestEigenvalue).squareRoot()
+        if item.query.smallestEigenvalue > 0, budget > 0, budget.isFinite {
+          var spent = 0.0
+          for i in active.sorted(by: { (weights[$0], $0) < (weights[$1], $1) }) where i != heaviest {
+            spent += weights[i] * (caches[i].largestEigenvalue / item.query.smallestEigenvalue).squareRoot()
+            guard spent <= budget else { break }
+            dropped.insert(i)
+          }
+        }
+      }
+      let keptHere = active.filter { !dropped.contains($0) }
+      kept.append(keptHere)
+      droppedPerItem.append(active.filter { dropped.contains($0) })
+      var start = 0
+      while start < keptHere.count {
+        units.append((k, start..<min(keptHere.count, start + Self.chunkSize)))
+        start += Self.chunkSize
       }
     }
-    let kept = active.filter { !dropped.contains($0) }
-    // Fixed chunks of the kept patterns, each summed in pattern order, then the chunks in order.
-    let d = state.dimension
-    let chunks = (kept.count + Self.chunkSize - 1) / Self.chunkSize
-    let sums = _Slots<GaussianVariation?>(count: chunks, initial: nil)
-    let errors = _Slots<DAMError?>(count: chunks, initial: nil)
-    _forEachChunk(chunks, workers: maximumConcurrency ?? chunks) { c in
+    let sums = _Slots<GaussianVariation?>(count: units.count, initial: nil)
+    let errors = _Slots<DAMError?>(count: units.count, initial: nil)
+    let allUnits = units
+    let allKept = kept
+    _forEachChunk(units.count, workers: block.parallelism) { u in
       do throws(DAMError) {
-        var sum = GaussianVariation(dimension: d)
-        for i in kept[(c * Self.chunkSize)..<min(kept.count, (c + 1) * Self.chunkSize)] {
+        let item = items[allUnits[u].item]
+        var sum = GaussianVariation(dimension: item.state.dimension)
+        for i in allKept[allUnits[u].item][allUnits[u].range] {
           try accumulate(
-            weights[i], of: evaluations[i], at: state, query: query, pattern: patterns[i], cache: caches[i],
-            into: &sum)
+            item.weights[i], of: item.evaluation(at: i), at: item.state, query: item.query, pattern: patterns[i],
+            cache: caches[i], into: &sum)
         }
-        sums[c] = sum
+        sums[u] = sum
       } catch {
-        errors[c] = error
+        errors[u] = error
       }
     }
     if let error = errors.values.lazy.compactMap({ $0 }).first { throw error }
-    for sum in sums.values { try variation._add(sum!) }
+    var variations = items.map { GaussianVariation(dimension: $0.state.dimension) }
+    for (u, unit) in units.enumerated() { try variations[unit.item]._add(sums[u]!) }
     // The means and weights of the patterns whose maps were left out, in pattern order.
-    for i in active where dropped.contains(i) {
-      try variation._addMeanOnly(weights[i], mean: patterns[i].mean)
+    for (k, item) in items.enumerated() {
+      for i in droppedPerItem[k] { try variations[k]._addMeanOnly(item.weights[i], mean: patterns[i].mean) }
     }
+    return variations
   }
 }

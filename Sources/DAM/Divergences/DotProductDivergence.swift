@@ -23,18 +23,37 @@ public struct DotProductDivergence: Divergence {
     try _VectorChecks.query(state, reference)
   }
 
+  /// The patterns packed into one matrix.
+  public func prepareMemory(patterns: [[Double]], caches: [Void]) -> _PackedVectors { _PackedVectors(patterns) }
+
   /// `½‖ξ‖²`, shared by every pattern.
-  public func prepareQuery(_ state: [Double]) -> Double {
+  public func prepareQuery(_ state: [Double], previous: Double?) -> Double {
     state.withUnsafeBufferPointer { 0.5 * _dot($0, $0) }
   }
 
   /// `½‖ξ‖² - ⟨ξ, X⟩`.
   @inlinable
-  public func evaluate(_ state: [Double], query halfSquaredNorm: Double, pattern: [Double], cache: Void)
-    -> Double
-  {
+  public func evaluate(
+    _ state: [Double], query halfSquaredNorm: Double, pattern: [Double], cache: Void, previous: Double?
+  ) -> Double {
     let dot = state.withUnsafeBufferPointer { s in pattern.withUnsafeBufferPointer { _dot(s, $0) } }
     return halfSquaredNorm - dot
+  }
+
+  /// `½‖ξ‖² - ⟨ξ, X⟩` for the whole block: the inner products of all its states with all patterns by
+  /// one matrix product (BLAS-3), in chunks of states. Blocks of selected patterns go pair by pair.
+  public func evaluate(_ block: EvaluationBlock<Self>) throws -> [[Double]] {
+    guard block.items.allSatisfy(\.indices.isAll) else { return try block._evaluatePairs(self) }
+    let items = block.items
+    return _VectorBlocks.evaluate(states: items.map(\.state), packed: block.memory.memoryCache) { b, _, product in
+      items[b].query - product
+    }
+  }
+
+  /// `Σ wᵢ Xᵢ` and `Σ wᵢ` per state: the rows with many nonzero weights by one matrix product `W X`,
+  /// the sparse ones pattern by pattern.
+  public func accumulate(_ block: AccumulationBlock<Self>) -> [EuclideanVariation] {
+    _VectorBlocks.accumulate(block, packed: block.memory.memoryCache, curvature: 1)
   }
 
   /// The zero variation.

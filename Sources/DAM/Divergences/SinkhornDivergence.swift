@@ -71,11 +71,6 @@ public struct SinkhornDivergence: Divergence {
     }
   }
 
-  /// Solves the query's self problem.
-  public func prepareQuery(_ state: PointCloud) throws(DAMError) -> QueryCache {
-    try prepareQuery(state, previous: nil)
-  }
-
   /// Solves the query's self problem, warm-started from the previous step's potential.
   public func prepareQuery(_ state: PointCloud, previous: QueryCache?) throws(DAMError) -> QueryCache {
     let cost = _CostMatrix(state.points, state.points)
@@ -87,13 +82,6 @@ public struct SinkhornDivergence: Divergence {
     return QueryCache(
       selfTransport: solved, selfMap: map, mean: state.mean, spread: state._spread,
       covariance: state._planarCovariance)
-  }
-
-  /// Solves the cross problem.
-  public func evaluate(_ state: PointCloud, query: QueryCache, pattern: PointCloud, cache: SelfTransport)
-    throws(DAMError) -> Evaluation
-  {
-    try evaluate(state, query: query, pattern: pattern, cache: cache, previous: nil)
   }
 
   /// Solves the cross problem, warm-started from the previous step's potentials.
@@ -187,26 +175,32 @@ public struct SinkhornDivergence: Divergence {
       weight, evaluation, crossMap(evaluation, at: state, pattern: pattern), query: query, into: &variation)
   }
 
-  /// Accumulates the patterns with nonzero weight in order, as ``accumulate(_:of:at:query:pattern:cache:into:)``
-  /// one after the other would, with the barycentric maps (the work: an `n x m` exponential each)
-  /// computed beforehand on all cores, in blocks fixed by the pattern count: the sum is the same
-  /// whatever the thread count.
-  public func accumulateAll(
-    _ weights: [Double], of evaluations: [Evaluation], at state: PointCloud, query: QueryCache,
-    patterns: [PointCloud], caches: [SelfTransport], into variation: inout MeasureVariation
-  ) throws {
-    let active = patterns.indices.filter { weights[$0] != 0 }
-    let blocks = min(_coreCount, max(1, active.count / 8))
-    let maps = _Slots<Matrix?>(count: active.count, initial: nil)
-    _forEachChunk(blocks, workers: blocks) { block in
-      for position in _blockRange(block, of: blocks, count: active.count) {
-        let i = active[position]
-        maps[position] = crossMap(evaluations[i], at: state, pattern: patterns[i])
+  /// Each state's weighted variation over its support in pattern order, as
+  /// ``accumulate(_:of:at:query:pattern:cache:into:)`` one after the other would, with the
+  /// barycentric maps (the work: an `n x m` exponential each) of the whole block computed
+  /// beforehand on the block's threads: the sums are the same whatever the thread count and the
+  /// batch.
+  public func accumulate(_ block: AccumulationBlock<Self>) throws -> [MeasureVariation] {
+    let items = block.items
+    var pairs: [(item: Int, pattern: Int)] = []
+    for (k, item) in items.enumerated() {
+      for i in item.support { pairs.append((k, i)) }
+    }
+    let chunks = min(pairs.count, block.parallelism == 1 ? 1 : block.parallelism * 8)
+    let maps = _Slots<Matrix?>(count: pairs.count, initial: nil)
+    let patterns = block.memory.patterns
+    let allPairs = pairs
+    _forEachChunk(chunks, workers: block.parallelism) { chunk in
+      for position in _blockRange(chunk, of: chunks, count: allPairs.count) {
+        let (k, i) = allPairs[position]
+        maps[position] = crossMap(items[k].evaluation(at: i), at: items[k].state, pattern: patterns[i])
       }
     }
-    for (position, i) in active.enumerated() {
-      _add(weights[i], evaluations[i], maps[position]!, query: query, into: &variation)
+    var variations = items.map { zeroVariation(at: $0.state) }
+    for (position, (k, i)) in pairs.enumerated() {
+      _add(items[k].weights[i], items[k].evaluation(at: i), maps[position]!, query: items[k].query, into: &variations[k])
     }
+    return variations
   }
 
   /// The barycentric map `T(yⱼ)` of the cross coupling from the query to the pattern.

@@ -20,10 +20,42 @@ public struct SquaredEuclideanDivergence: Divergence {
     try _VectorChecks.query(state, reference)
   }
 
+  /// The patterns packed into one matrix, with their squared norms.
+  public func prepareMemory(patterns: [[Double]], caches: [Void]) -> _PackedVectors { _PackedVectors(patterns) }
+
   /// `‖ξ - X‖²`, summed directly (no cancellation near the pattern).
   @inlinable
-  public func evaluate(_ state: [Double], query: Void, pattern: [Double], cache: Void) -> Double {
+  public func evaluate(_ state: [Double], query: Void, pattern: [Double], cache: Void, previous: Double?) -> Double {
     state.withUnsafeBufferPointer { s in pattern.withUnsafeBufferPointer { _squaredDistance(s, $0) } }
+  }
+
+  /// `‖ξ - X‖²` for the whole block, as `‖ξ‖² - 2⟨ξ, X⟩ + ‖X‖²` with the inner products of all its
+  /// states and patterns by one matrix product (BLAS-3). That form loses digits when `ξ` is near
+  /// `X` (it subtracts numbers of size `‖ξ‖² + ‖X‖²`), so wherever it gives less than
+  /// ``exactBelow`` times that size the distance is summed directly: every value is within a few
+  /// units of round-off times `1/exactBelow` of the direct sum, relative. Blocks of selected
+  /// patterns go pair by pair.
+  public func evaluate(_ block: EvaluationBlock<Self>) throws -> [[Double]] {
+    guard block.items.allSatisfy(\.indices.isAll) else { return try block._evaluatePairs(self) }
+    let states = block.items.map(\.state)
+    let norms = states.map { state in state.withUnsafeBufferPointer { _dot($0, $0) } }
+    let packed = block.memory.memoryCache
+    let patterns = block.memory.patterns
+    return _VectorBlocks.evaluate(states: states, packed: packed) { b, i, product in
+      let scale = norms[b] + packed.squaredNorms[i]
+      let expanded = scale - 2 * product
+      guard expanded < Self.exactBelow * scale else { return expanded }
+      return states[b].withUnsafeBufferPointer { s in patterns[i].withUnsafeBufferPointer { _squaredDistance(s, $0) } }
+    }
+  }
+
+  /// The relative size below which a block's expanded distance is replaced by the direct sum.
+  static let exactBelow = 0x1p-10
+
+  /// `Σ 2wᵢ Xᵢ` and `Σ 2wᵢ` per state: the rows with many nonzero weights by one matrix product `W X`,
+  /// the sparse ones pattern by pattern.
+  public func accumulate(_ block: AccumulationBlock<Self>) -> [EuclideanVariation] {
+    _VectorBlocks.accumulate(block, packed: block.memory.memoryCache, curvature: 2)
   }
 
   /// The zero variation.

@@ -3,6 +3,7 @@
 public struct AnyRetrievalEngine<State: Sendable>: Sendable {
   private let _retrieve: @Sendable (State, Bool) throws -> RetrievalResult<State>
   private let _energy: @Sendable (State) throws -> Double
+  private let _retrieveBatch: @Sendable ([State], Bool) throws -> [RetrievalResult<State>]
 
   /// The number of stored patterns.
   public let patternCount: Int
@@ -15,6 +16,7 @@ public struct AnyRetrievalEngine<State: Sendable>: Sendable {
   public init<D, S, G>(_ engine: RetrievalEngine<D, S, G>) where D.State == State {
     _retrieve = { try engine.retrieve($0, recordingTrajectory: $1) }
     _energy = { try engine.energy(at: $0) }
+    _retrieveBatch = { try engine.retrieve(batch: $0, recordingTrajectory: $1) }
     patternCount = engine.memory.count
     beta = engine.beta
     separationName = engine.separation.name
@@ -25,6 +27,13 @@ public struct AnyRetrievalEngine<State: Sendable>: Sendable {
     -> RetrievalResult<State>
   {
     try _retrieve(query, recordingTrajectory)
+  }
+
+  /// See ``RetrievalEngine/retrieve(batch:recordingTrajectory:)``.
+  public func retrieve(batch queries: [State], recordingTrajectory: Bool = false) throws
+    -> [RetrievalResult<State>]
+  {
+    try _retrieveBatch(queries, recordingTrajectory)
   }
 
   /// See ``RetrievalEngine/energy(at:)``.

@@ -54,6 +54,8 @@ where G.State == D.State, G.Variation == D.Variation {
 
   /// Everything the engine knows at one state.
   public struct Snapshot: Sendable {
+    /// The state the snapshot was taken at.
+    public let state: D.State
     /// The divergences to every pattern: exact for evaluated patterns, the divergence's lower
     /// bound for patterns skipped by pruning.
     public var divergences: [Double]
@@ -61,8 +63,6 @@ where G.State == D.State, G.Variation == D.Variation {
     public var weights: [Double]
     /// The energy.
     public var energy: Double
-    /// Which patterns were evaluated exactly (all of them without pruning).
-    public var evaluated: [Bool]
     /// The number of exact evaluations.
     public var evaluationCount: Int
     /// A bound on the total weight the skipped patterns would have had: 0 unless
@@ -72,100 +72,368 @@ where G.State == D.State, G.Variation == D.Variation {
     var query: D.QueryCache
     /// The evaluations, by pattern index.
     var evaluations: _Evaluations<D.Evaluation>
+    /// The patterns with nonzero weight, by increasing index.
+    var support: [Int]
+
+    /// Which patterns were evaluated exactly (all of them without pruning).
+    public var evaluated: [Bool] {
+      guard !evaluations.isAll else { return [Bool](repeating: true, count: weights.count) }
+      var evaluated = [Bool](repeating: false, count: weights.count)
+      for k in 0..<evaluations.count { evaluated[evaluations.index(at: k)] = true }
+      return evaluated
+    }
   }
 
   /// Evaluates divergences, weights and energy at a state; `previous` (the snapshot of the
   /// previous step) lets iterative divergences warm-start.
   public func snapshot(at state: D.State, previous: Snapshot? = nil) throws -> Snapshot {
-    let query = try memory.divergence.prepareQuery(state, previous: previous?.query)
-    let count = memory.count
-    var evaluations = _Evaluations<D.Evaluation>()
-    var droppedWeightBound = 0.0
-
-    func evaluate(_ indices: [Int]) throws {
-      let results = try _evaluateConcurrently(
-        indices, state: state, query: query, previous: previous, parallelism: parallelism)
-      for (i, evaluation) in zip(indices, results) {
-        let value = memory.divergence.value(of: evaluation)
-        guard value.isFinite else {
-          throw DAMError(
-            .numericalFailure, argument: "query",
-            "the divergence to pattern \(i) is \(value); the query or the pattern is out of range")
-        }
-        evaluations.append(i, evaluation, value: value)
-      }
+    do {
+      return try _snapshots([state], previous: [previous])[0]
+    } catch let failure as _BatchFailure {
+      throw failure.error
     }
-
-    let plan = try pruningPlan(state, query: query)
-    if var order = plan?.order, let rule = plan?.rule {
-      // Patterns in the order of their lower bounds: a first fixed batch, then up to the first
-      // position from which the rest is certified negligible by what is known so far (more
-      // evaluations only make that test easier, so the position is sufficient), at most doubling
-      // the count evaluated before testing again. Every choice depends on values alone, so the set
-      // evaluated does not depend on the thread count.
-      var position = 0
-      var end = min(_pruningFirstBatch, count)
-      while position < count {
-        order.reveal(through: end)
-        try evaluate(Array(order.prefix[position..<end]))
-        position = end
-        guard position < count else { break }
-        // The first position (up to the end of the known order, where the rest's summary stands
-        // for the next bound) whose remaining patterns are certified negligible; `known + 1` if none.
-        let known = order.prefix.count
-        let sufficient: Int
-        switch rule {
-        case .zeroWeight(let rule):
-          guard evaluations.count >= rule.rank else {
-            end = min(position + _pruningBatch, count)
-            continue
-          }
-          // The rank-th smallest exact divergence so far is at least the true one: patterns whose
-          // bound-based score is `gap` below its score have weight zero.
-          let reference = evaluations.values.sorted()[rule.rank - 1]
-          sufficient = _firstPosition(from: position, to: known + 1) { p in
-            -beta * order.bound(at: p) <= -beta * reference - rule.gap
-          }
-        case .softmaxMass(let allowed):
-          // Weights of the rest sum to at most Σ exp(-β Lᵢ) / Σ_evaluated exp(-β Dⱼ).
-          let logEvaluated = logSumExp(evaluations.values.map { -beta * $0 })
-          sufficient = _firstPosition(from: position, to: known + 1) { p in
-            _exp(order.logSuffixMass(at: p) - logEvaluated) <= allowed
-          }
-          if sufficient == position {
-            droppedWeightBound = _exp(order.logSuffixMass(at: position) - logEvaluated)
-          }
-        }
-        if sufficient == position { break }
-        let doubled = min(count, position + max(_pruningBatch, position))
-        end = sufficient > known ? doubled : min(sufficient, doubled)
-      }
-    } else {
-      try evaluate(Array(0..<count))
-    }
-    evaluations.sortByIndex()
-
-    var divergences = plan?.order.bounds ?? [Double](repeating: 0, count: count)
-    var evaluated = [Bool](repeating: plan == nil, count: count)
-    for (i, value) in zip(evaluations.indices, evaluations.values) {
-      divergences[i] = value
-      evaluated[i] = true
-    }
-    // Only the evaluated patterns are separated: the others have weight zero, by their zero-weight
-    // rule (which leaves the weights and Ω* unchanged whatever their scores) or because softmax
-    // drops them (a score of -∞).
-    let separated = try separation.separate(evaluations.values.map { -beta * $0 })
-    var weights = [Double](repeating: 0, count: count)
-    for (i, weight) in zip(evaluations.indices, separated.weights) { weights[i] = weight }
-    return Snapshot(
-      divergences: divergences, weights: weights, energy: -separated.conjugate / beta, evaluated: evaluated,
-      evaluationCount: evaluations.count, droppedWeightBound: droppedWeightBound, query: query,
-      evaluations: evaluations)
   }
 
-  /// The bounds, order and rule of a pruned snapshot, or nil when every pattern is to be evaluated.
-  private func pruningPlan(_ state: D.State, query: D.QueryCache) throws -> _PruningPlan? {
-    let rule: _PruningPlan.Rule
+  /// The energy `E(ξ) = -(1/β) Ω*(-β D(ξ, X·))` at a state.
+  public func energy(at state: D.State) throws -> Double {
+    try snapshot(at: state).energy
+  }
+
+  /// One step of the dynamics from the state of a snapshot.
+  public func step(from snapshot: Snapshot) throws -> D.State {
+    do {
+      return try _steps([snapshot])[0]
+    } catch let failure as _BatchFailure {
+      throw failure.error
+    }
+  }
+
+  /// Retrieves from a query: runs the dynamics until the ``StoppingRule`` says stop.
+  ///
+  /// - Parameters:
+  ///   - query: the initial state.
+  ///   - recordingTrajectory: whether to keep every visited state in the result.
+  /// - Throws: ``DAMError`` naming `query` if it does not fit the memory; a `numericalFailure`
+  ///   naming `step` if the dynamics diverge (a divergence becomes non-finite after a step, or the
+  ///   energy rises above `E₀ + 10⁶ (1 + |E₀|)`, which no descent step does); or any error of the
+  ///   components.
+  public func retrieve(_ query: D.State, recordingTrajectory: Bool = false) throws
+    -> RetrievalResult<D.State>
+  {
+    do {
+      return try _retrieve([query], recordingTrajectory: recordingTrajectory)[0]
+    } catch let failure as _BatchFailure {
+      throw failure.error
+    }
+  }
+
+  /// Retrieves from every query of a batch at once: the same results as
+  /// ``retrieve(_:recordingTrajectory:)`` query by query (to round-off where the divergence
+  /// evaluates a block with a matrix product), computed together.
+  ///
+  /// The queries step in lockstep: each step evaluates the block of queries still moving against
+  /// the memory in one call of the divergence (``Divergence/evaluate(_:)-(EvaluationBlock<D>)``),
+  /// and a query leaves the batch when its stopping rule holds. Pruning, if enabled, runs per
+  /// query with the same certificates as alone.
+  ///
+  /// - Throws: ``DAMError`` naming `queries` if the batch is empty; otherwise the error of the
+  ///   first failing query (lowest index), with its argument renamed to `queries[i]` (a
+  ///   ``DAMError`` naming `query` or `step` alone names `queries[i]` or `queries[i] (step)`).
+  public func retrieve(batch queries: [D.State], recordingTrajectory: Bool = false) throws
+    -> [RetrievalResult<D.State>]
+  {
+    guard !queries.isEmpty else {
+      throw DAMError.invalid("queries", "is empty; give at least one query")
+    }
+    do {
+      return try _retrieve(queries, recordingTrajectory: recordingTrajectory)
+    } catch let failure as _BatchFailure {
+      guard let error = failure.error as? DAMError else { throw failure.error }
+      throw error.renamingArgument { name in
+        name == "query" ? "queries[\(failure.item)]" : "queries[\(failure.item)] (\(name))"
+      }
+    }
+  }
+
+  // MARK: The batched dynamics
+
+  /// One query's retrieval in progress.
+  private struct Progress {
+    var energies: [Double]
+    var trajectory: [D.State]?
+    var lastChange = StateChange(position: 0)
+    var steps = 0
+    var calmSteps = 0
+    var reason = StopReason.stepLimit
+    var evaluationCount: Int
+    var droppedWeightBound: Double
+  }
+
+  /// The dynamics of a batch; failures carry the position of their query in `queries`.
+  private func _retrieve(_ queries: [D.State], recordingTrajectory: Bool) throws -> [RetrievalResult<D.State>] {
+    let divergence = memory.divergence
+    let reference = memory.patterns[0]
+    for (b, query) in queries.enumerated() {
+      do {
+        try divergence.checkQuery(query, against: reference)
+      } catch let error as DAMError {
+        throw _BatchFailure(item: b, error: error.renamingArgument { $0 == "query" ? $0 : "query (\($0))" })
+      } catch {
+        throw _BatchFailure(item: b, error: error)
+      }
+    }
+    var current = try _snapshots(queries, previous: [Snapshot?](repeating: nil, count: queries.count))
+    var progress = current.map { snapshot in
+      Progress(
+        energies: [snapshot.energy], trajectory: recordingTrajectory ? [snapshot.state] : nil,
+        evaluationCount: snapshot.evaluationCount, droppedWeightBound: snapshot.droppedWeightBound)
+    }
+    var active = stopping.maxSteps > 0 ? Array(queries.indices) : []
+    while !active.isEmpty {
+      let steppedFrom = active.map { current[$0] }
+      let next: [D.State]
+      let nextSnapshots: [Snapshot]
+      do {
+        next = try _steps(steppedFrom)
+      } catch let failure as _BatchFailure {
+        throw _BatchFailure(item: active[failure.item], error: failure.error)
+      }
+      do {
+        nextSnapshots = try _snapshots(next, previous: steppedFrom)
+      } catch let failure as _BatchFailure {
+        let b = active[failure.item]
+        if let error = failure.error as? DAMError, error.kind == .numericalFailure, error.argument == "query" {
+          throw _BatchFailure(
+            item: b,
+            error: DAMError(
+              .numericalFailure, argument: "step",
+              "the dynamics diverged at step \(progress[b].steps + 1): \(error.message); reduce the step size"))
+        }
+        throw _BatchFailure(item: b, error: failure.error)
+      }
+      var stillMoving: [Int] = []
+      for (k, b) in active.enumerated() {
+        let snapshot = nextSnapshots[k]
+        let change = geometry.change(from: current[b].state, to: next[k])
+        var record = progress[b]
+        record.evaluationCount += snapshot.evaluationCount
+        record.droppedWeightBound = max(record.droppedWeightBound, snapshot.droppedWeightBound)
+        // A descent step never raises the energy this far: the dynamics diverged (a step too
+        // large for the geometry), and going on would only end in overflow.
+        let initial = record.energies[0]
+        guard snapshot.energy - initial <= _divergedEnergyRise * (1 + abs(initial)) else {
+          throw _BatchFailure(
+            item: b,
+            error: DAMError(
+              .numericalFailure, argument: "step",
+              "the dynamics diverged: the energy rose from \(initial) to \(snapshot.energy) in \(record.steps + 1) steps; reduce the step size"
+            ))
+        }
+        record.steps += 1
+        record.energies.append(snapshot.energy)
+        record.trajectory?.append(next[k])
+        let energyChange = snapshot.energy - current[b].energy
+        current[b] = snapshot
+        record.lastChange = change
+        var stopped = false
+        if change.isZero {
+          record.reason = .fixedPoint
+          stopped = true
+        } else if stopping.isConverged(energyChange: energyChange, energy: snapshot.energy, change: change) {
+          record.calmSteps += 1
+          if record.calmSteps >= stopping.patience {
+            record.reason = .converged
+            stopped = true
+          }
+        } else {
+          record.calmSteps = 0
+        }
+        progress[b] = record
+        if !stopped && record.steps < stopping.maxSteps { stillMoving.append(b) }
+      }
+      active = stillMoving
+    }
+    return queries.indices.map { b in
+      let snapshot = current[b]
+      let record = progress[b]
+      return RetrievalResult(
+        state: snapshot.state, weights: snapshot.weights, divergences: snapshot.divergences,
+        energies: record.energies, steps: record.steps, stopReason: record.reason, lastChange: record.lastChange,
+        trajectory: record.trajectory, evaluated: snapshot.evaluations.isAll ? nil : snapshot.evaluated,
+        evaluationCount: record.evaluationCount, droppedWeightBound: record.droppedWeightBound)
+    }
+  }
+
+  /// The snapshots of a batch of states (`previous[b]`: the snapshot of the same query at the
+  /// previous step, for warm starts). Failures carry the position of their state.
+  private func _snapshots(_ states: [D.State], previous: [Snapshot?]) throws -> [Snapshot] {
+    let divergence = memory.divergence
+    let count = memory.count
+    let queries = try _perItem(states.count) { b in
+      try divergence.prepareQuery(states[b], previous: previous[b]?.query)
+    }
+    var runs: [_PruningRun?] = []
+    runs.reserveCapacity(states.count)
+    for b in states.indices { runs.append(pruningRun(states[b], query: queries[b])) }
+    var evaluations = [_Evaluations<D.Evaluation>](repeating: _Evaluations(), count: states.count)
+    var requests: [(item: Int, indices: PatternIndices)] = []
+    for b in states.indices {
+      if runs[b] != nil {
+        requests.append((b, .some(runs[b]!.first())))
+      } else {
+        requests.append((b, .all(count)))
+      }
+    }
+    while !requests.isEmpty {
+      let items = requests.map { request in
+        EvaluationBlock<D>.Item(
+          state: states[request.item], query: queries[request.item], indices: request.indices,
+          previous: previous[request.item]?.evaluations)
+      }
+      let results = try _evaluate(items, owners: requests.map(\.item))
+      var nextRequests: [(item: Int, indices: PatternIndices)] = []
+      for (k, request) in requests.enumerated() {
+        let b = request.item
+        let values = _values(results[k])
+        for (position, value) in values.enumerated() where !value.isFinite {
+          throw _BatchFailure(
+            item: b,
+            error: DAMError(
+              .numericalFailure, argument: "query",
+              "the divergence to pattern \(request.indices[position]) is \(value); the query or the pattern is out of range"
+            ))
+        }
+        if request.indices.isAll {
+          evaluations[b] = _Evaluations(all: results[k], values: values)
+        } else {
+          evaluations[b].append(Array(request.indices), results[k], values: values)
+          if let next = runs[b]!.next(after: evaluations[b], separation: separation) {
+            nextRequests.append((b, .some(next)))
+          }
+        }
+      }
+      requests = nextRequests
+    }
+    let separation = separation
+    let beta = beta
+    let runsDone = runs
+    let evaluationsDone = evaluations
+    return try _perItem(states.count) { b in
+      var evaluations = evaluationsDone[b]
+      evaluations.sortByIndex()
+      // Only the evaluated patterns are separated: the others have weight zero, by their
+      // zero-weight rule (which leaves the weights and Ω* unchanged whatever their scores) or
+      // because the map's bound on their weight allows dropping them (a score of -∞).
+      let separated = try separation.separate(evaluations.values.map { -beta * $0 })
+      var divergences = evaluations.values
+      var weights = separated.weights
+      if !evaluations.isAll {
+        divergences = runsDone[b]?.order.bounds ?? [Double](repeating: 0, count: count)
+        weights = [Double](repeating: 0, count: count)
+        for k in 0..<evaluations.count {
+          let i = evaluations.index(at: k)
+          divergences[i] = evaluations.values[k]
+          weights[i] = separated.weights[k]
+        }
+      }
+      var support: [Int] = []
+      for i in weights.indices where weights[i] != 0 { support.append(i) }
+      return Snapshot(
+        state: states[b], divergences: divergences, weights: weights, energy: -separated.conjugate / beta,
+        evaluationCount: evaluations.count, droppedWeightBound: runsDone[b]?.droppedWeightBound ?? 0,
+        query: queries[b], evaluations: evaluations, support: support)
+    }
+  }
+
+  /// The values of a row of evaluations (the row itself when evaluations are values).
+  private func _values(_ evaluations: [D.Evaluation]) -> [Double] {
+    if D.Evaluation.self == Double.self { return unsafeBitCast(evaluations, to: [Double].self) }
+    let divergence = memory.divergence
+    return evaluations.map { divergence.value(of: $0) }
+  }
+
+  /// The divergence's block evaluation; `owners[k]` is the state of item `k`. On failure, the
+  /// items are retried one by one to name the first failing state.
+  private func _evaluate(_ items: [EvaluationBlock<D>.Item], owners: [Int]) throws -> [[D.Evaluation]] {
+    let divergence = memory.divergence
+    let results: [[D.Evaluation]]
+    do {
+      results = try divergence.evaluate(EvaluationBlock(memory: memory, items: items, parallelism: parallelism))
+    } catch {
+      for (k, item) in items.enumerated() {
+        do {
+          _ = try divergence.evaluate(EvaluationBlock(memory: memory, items: [item], parallelism: parallelism))
+        } catch {
+          throw _BatchFailure(item: owners[k], error: error)
+        }
+      }
+      throw _BatchFailure(item: owners[0], error: error)
+    }
+    for (k, item) in items.enumerated() where k >= results.count || results[k].count != item.indices.count {
+      throw _BatchFailure(
+        item: owners[k],
+        error: DAMError(
+          .numericalFailure, argument: "divergence",
+          "its block evaluation returned \(k < results.count ? results[k].count : 0) evaluations for \(item.indices.count) patterns"
+        ))
+    }
+    return results
+  }
+
+  /// One step from each snapshot's state. Failures carry the position of their snapshot.
+  private func _steps(_ snapshots: [Snapshot]) throws -> [D.State] {
+    let divergence = memory.divergence
+    let items = snapshots.map { snapshot in
+      AccumulationBlock<D>.Item(
+        state: snapshot.state, query: snapshot.query, weights: snapshot.weights, support: snapshot.support,
+        evaluations: snapshot.evaluations)
+    }
+    let variations: [D.Variation]
+    do {
+      variations = try divergence.accumulate(AccumulationBlock(memory: memory, items: items, parallelism: parallelism))
+    } catch {
+      for (k, item) in items.enumerated() {
+        do {
+          _ = try divergence.accumulate(AccumulationBlock(memory: memory, items: [item], parallelism: parallelism))
+        } catch {
+          throw _BatchFailure(item: k, error: error)
+        }
+      }
+      throw _BatchFailure(item: 0, error: error)
+    }
+    guard variations.count == snapshots.count else {
+      throw _BatchFailure(
+        item: min(variations.count, snapshots.count - 1),
+        error: DAMError(
+          .numericalFailure, argument: "divergence",
+          "its block accumulation returned \(variations.count) variations for \(snapshots.count) states"))
+    }
+    let geometry = geometry
+    return try _perItem(snapshots.count) { b in
+      try geometry.step(from: snapshots[b].state, along: variations[b])
+    }
+  }
+
+  /// `body(b)` for every `b` in `0..<count`, on up to ``parallelism`` threads; the first failure
+  /// (lowest `b`) is thrown as a ``_BatchFailure`` naming `b`.
+  private func _perItem<T>(_ count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
+    let slots = _Slots<Result<T, any Error>?>(count: count, initial: nil)
+    _forEachChunk(count, workers: parallelism) { b in slots[b] = Result { try body(b) } }
+    let results = slots.values
+    var values: [T] = []
+    values.reserveCapacity(count)
+    for (b, result) in results.enumerated() {
+      switch result! {
+      case .success(let value): values.append(value)
+      case .failure(let error): throw error as? _BatchFailure ?? _BatchFailure(item: b, error: error)
+      }
+    }
+    return values
+  }
+
+  /// The pruning of one state's snapshot, or nil when every pattern is to be evaluated.
+  private func pruningRun(_ state: D.State, query: D.QueryCache) -> _PruningRun? {
+    let rule: _PruningRun.Rule
     switch pruning {
     case .none: return nil
     case .exact:
@@ -174,24 +442,20 @@ where G.State == D.State, G.Variation == D.Variation {
     case .softmaxMass(let allowed):
       if let zeroWeight = separation.zeroWeightRule {
         rule = .zeroWeight(zeroWeight)
-      } else if _isSoftmax(separation) {
-        rule = .softmaxMass(allowed)
+      } else if separation.unevaluatedWeightBound(evaluatedLogMass: 0, otherLogMass: 0) != nil {
+        rule = .massBound(allowed)
       } else {
         return nil
       }
     }
     guard let bounds = _lowerBounds(state, query: query) else { return nil }
-    var isSoftmax = false
-    if case .softmaxMass = rule { isSoftmax = true }
-    return _PruningPlan(rule: rule, order: _BoundOrder(bounds, beta: beta, masses: isSoftmax))
+    return _PruningRun(rule: rule, bounds: bounds, beta: beta)
   }
 
   /// The lower bound of every pattern, or nil when the divergence has none (or one is NaN).
   /// The divergence's ``Divergence/lowerBounds(_:query:patterns:caches:indices:)`` on fixed
   /// blocks, up to `parallelism` at a time (each bound depends on its pattern only). That
-  /// method is compiled for the divergence itself, so the patterns are read in place: calling
-  /// ``Divergence/lowerBound(_:query:pattern:cache:)`` from this generic engine copied each
-  /// pattern (reference counting on its arrays, a tenth of a pruned step against 100,000 clouds).
+  /// method is compiled for the divergence itself, so the patterns are read in place.
   private func _lowerBounds(_ state: D.State, query: D.QueryCache) -> [Double]? {
     let count = memory.count
     let blocks = min(parallelism, max(1, count / _boundBlock))
@@ -211,351 +475,24 @@ where G.State == D.State, G.Variation == D.Variation {
     }
     return bounds
   }
+}
 
-  /// Evaluates the given patterns, up to `parallelism` at a time; the results are in the order
-  /// of `indices` and independent of the thread count. The first failing index (in that order)
-  /// throws.
-  private func _evaluateConcurrently(
-    _ indices: [Int], state: D.State, query: D.QueryCache, previous: Snapshot?, parallelism: Int
-  ) throws -> [D.Evaluation] {
-    // Contiguous chunks of `indices`, each evaluated by the divergence's `evaluateAll` (which a
-    // divergence may batch); chunk boundaries depend only on the count, and every evaluation is
-    // independent of the others, so the thread count changes nothing.
-    let chunks = min(max(parallelism, 1), indices.count)
-    let box = _ResultsBox<[D.Evaluation]>(count: chunks)
-    let divergence = memory.divergence
-    let memory = memory
-    let work: @Sendable (Int) -> Void = { chunk in
-      let range = _blockRange(chunk, of: chunks, count: indices.count)
-      let selected = range.map { indices[$0] }
-      var previousEvaluations: [D.Evaluation]? = nil
-      if let previous {
-        let found = selected.compactMap { previous.evaluations[$0] }
-        guard found.count == selected.count else {
-          // Some were skipped at the previous state: evaluate one by one, warm where possible.
-          box.set(
-            chunk,
-            Result {
-              try selected.map { i in
-                try divergence.evaluate(
-                  state, query: query, pattern: memory.patterns[i], cache: memory.caches[i],
-                  previous: previous.evaluations[i])
-              }
-            })
-          return
-        }
-        previousEvaluations = found
-      }
-      box.set(
-        chunk,
-        Result {
-          try divergence.evaluateAll(
-            state, query: query, patterns: selected.map { memory.patterns[$0] },
-            caches: selected.map { memory.caches[$0] }, previous: previousEvaluations)
-        })
-    }
-    if chunks <= 1 {
-      for chunk in 0..<chunks { work(chunk) }
-    } else {
-      DispatchQueue.concurrentPerform(iterations: chunks, execute: work)
-    }
-    return try box.values().flatMap { $0 }
-  }
-
-  /// The energy `E(ξ) = -(1/β) Ω*(-β D(ξ, X·))` at a state.
-  public func energy(at state: D.State) throws -> Double {
-    try snapshot(at: state).energy
-  }
-
+extension RetrievalEngine where D.State: Equatable {
   /// One step of the dynamics from a state whose snapshot is known.
-  public func step(from state: D.State, snapshot: Snapshot) throws -> D.State {
-    let divergence = memory.divergence
-    var variation = divergence.zeroVariation(at: state)
-    // Only evaluated patterns with nonzero weight contribute (skipped ones have weight 0).
-    let evaluations = snapshot.evaluations
-    if evaluations.count == memory.count {
-      try divergence.accumulateAll(
-        snapshot.weights, of: evaluations.evaluations, at: state, query: snapshot.query,
-        patterns: memory.patterns, caches: memory.caches, into: &variation)
-    } else {
-      let positions = evaluations.indices.indices.filter { snapshot.weights[evaluations.indices[$0]] != 0 }
-      let indices = positions.map { evaluations.indices[$0] }
-      try divergence.accumulateAll(
-        indices.map { snapshot.weights[$0] }, of: positions.map { evaluations.evaluations[$0] }, at: state,
-        query: snapshot.query, patterns: indices.map { memory.patterns[$0] },
-        caches: indices.map { memory.caches[$0] }, into: &variation)
-    }
-    return try geometry.step(from: state, along: variation)
-  }
-
-  /// Retrieves from a query: runs the dynamics until the ``StoppingRule`` says stop.
   ///
-  /// - Parameters:
-  ///   - query: the initial state.
-  ///   - recordingTrajectory: whether to keep every visited state in the result.
-  /// - Throws: ``DAMError`` naming `query` if it does not fit the memory; a `numericalFailure`
-  ///   naming `step` if the dynamics diverge (a divergence becomes non-finite after a step, or the
-  ///   energy rises above `E₀ + 10⁶ (1 + |E₀|)`, which no descent step does); or any error of the
-  ///   components.
-  public func retrieve(_ query: D.State, recordingTrajectory: Bool = false) throws
-    -> RetrievalResult<D.State>
-  {
-    do {
-      try memory.divergence.checkQuery(query, against: memory.patterns[0])
-    } catch let error as DAMError {
-      throw error.renamingArgument { $0 == "query" ? $0 : "query (\($0))" }
+  /// - Throws: ``DAMError`` naming `snapshot` if it was taken at another state.
+  public func step(from state: D.State, snapshot: Snapshot) throws -> D.State {
+    guard snapshot.state == state else {
+      throw DAMError.invalid("snapshot", "was taken at another state; take it with snapshot(at:) at this state")
     }
-    var state = query
-    var current = try snapshot(at: state)
-    var energies = [current.energy]
-    var trajectory: [D.State]? = recordingTrajectory ? [state] : nil
-    var lastChange = StateChange(position: 0)
-    var steps = 0
-    var calmSteps = 0
-    var reason = StopReason.stepLimit
-    var evaluationCount = current.evaluationCount
-    var droppedWeightBound = current.droppedWeightBound
-    while steps < stopping.maxSteps {
-      let next = try step(from: state, snapshot: current)
-      let change = geometry.change(from: state, to: next)
-      let nextSnapshot: Snapshot
-      do {
-        nextSnapshot = try snapshot(at: next, previous: current)
-      } catch let error as DAMError where error.kind == .numericalFailure && error.argument == "query" {
-        throw DAMError(
-          .numericalFailure, argument: "step",
-          "the dynamics diverged at step \(steps + 1): \(error.message); reduce the step size")
-      }
-      evaluationCount += nextSnapshot.evaluationCount
-      droppedWeightBound = max(droppedWeightBound, nextSnapshot.droppedWeightBound)
-      // A descent step never raises the energy this far: the dynamics diverged (a step too large
-      // for the geometry), and going on would only end in overflow.
-      guard nextSnapshot.energy - energies[0] <= _divergedEnergyRise * (1 + abs(energies[0])) else {
-        throw DAMError(
-          .numericalFailure, argument: "step",
-          "the dynamics diverged: the energy rose from \(energies[0]) to \(nextSnapshot.energy) in \(steps + 1) steps; reduce the step size"
-        )
-      }
-      steps += 1
-      energies.append(nextSnapshot.energy)
-      trajectory?.append(next)
-      let energyChange = nextSnapshot.energy - current.energy
-      state = next
-      current = nextSnapshot
-      lastChange = change
-      if change.isZero {
-        reason = .fixedPoint
-        break
-      }
-      if stopping.isConverged(energyChange: energyChange, energy: current.energy, change: change) {
-        calmSteps += 1
-        if calmSteps >= stopping.patience {
-          reason = .converged
-          break
-        }
-      } else {
-        calmSteps = 0
-      }
-    }
-    return RetrievalResult(
-      state: state, weights: current.weights, divergences: current.divergences, energies: energies,
-      steps: steps, stopReason: reason, lastChange: lastChange, trajectory: trajectory,
-      evaluated: current.evaluated.allSatisfy { $0 } ? nil : current.evaluated,
-      evaluationCount: evaluationCount, droppedWeightBound: droppedWeightBound)
+    return try step(from: snapshot)
   }
 }
 
-/// How many patterns a pruned snapshot evaluates before its first pruning test.
-let _pruningFirstBatch = 16
-
-/// How many patterns a pruned snapshot evaluates between two pruning tests while the test cannot
-/// yet say how many are needed (a k-subsets map with fewer than k evaluated).
-let _pruningBatch = 64
-
-/// `log Σ_{q ≥ p} exp(-β L_q)` at every position `p` of bounds in increasing order (`-∞` at the end).
-///
-/// In bound order the terms `tₚ = -β L_order[p]` do not increase, so `Sₚ = Σ_{q ≥ p} exp(t_q - tₚ)`
-/// obeys `Sₚ = 1 + S_{p+1} exp(t_{p+1} - tₚ)` with every exponent `<= 0` (nothing overflows;
-/// `1 <= Sₚ <= N`), and the suffix is `tₚ + log Sₚ`: one vectorised exponential per pattern, and
-/// a logarithm only where a suffix is asked for.
-struct _SuffixMass {
-  /// `tₚ`.
-  private var terms: [Double] = []
-  /// `Sₚ`.
-  private var sums: [Double] = []
-
-  init() {}
-
-  /// The suffix masses of bounds in increasing order.
-  init(_ sortedBounds: [Double], beta: Double) {
-    let count = sortedBounds.count
-    terms = sortedBounds.map { -beta * $0 }
-    var steps = [Double](repeating: -.infinity, count: count)
-    for p in 0..<max(count - 1, 0) {
-      // Past a term of -∞ every later one is -∞ too (and -∞ - -∞ is NaN).
-      steps[p] = terms[p] == -.infinity ? -.infinity : terms[p + 1] - terms[p]
-    }
-    steps.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { _expInPlace(base, count: count) } }
-    sums = [Double](repeating: 1, count: count)
-    if count >= 2 {
-      for p in stride(from: count - 2, through: 0, by: -1) { sums[p] = 1 + sums[p + 1] * steps[p] }
-    }
-  }
-
-  /// `log Σ_{q ≥ p} exp(-β L_q)`; `-∞` for `p` at the end.
-  func logarithm(at p: Int) -> Double {
-    guard p < terms.count, terms[p] != -.infinity else { return -.infinity }
-    return terms[p] + _log(sums[p])
-  }
-}
-
-/// The fewest patterns a thread bounds (smaller memories are bounded on one thread).
-let _boundBlock = 4096
-
-struct _PruningPlan {
-  enum Rule {
-    case zeroWeight(ZeroWeightRule)
-    case softmaxMass(Double)
-  }
-  let rule: Rule
-  /// The patterns by increasing bound, revealed as far as needed (with every pattern's bound).
-  let order: _BoundOrder
-}
-
-/// The patterns by increasing lower bound (ties by index), revealed as far as a pruned snapshot
-/// needs (usually a few hundred of 100,000; see ``_stableArgsortPrefix(_:count:)``), with a
-/// summary of the rest: its smallest bound and, for softmax, `log Σ exp(-β L)` over it.
-struct _BoundOrder {
-  /// The lower bound of every pattern.
-  let bounds: [Double]
-  let beta: Double
-  /// Whether suffix masses are kept (softmax).
-  let masses: Bool
-  /// The first patterns in bound order.
-  private(set) var prefix: [Int] = []
-  /// The smallest bound outside the prefix (`+∞` if there is none).
-  private var restMinimum = Double.infinity
-  /// `log Σ exp(-β Lᵢ)` outside the prefix (`-∞` if there is none).
-  private var restLogMass = -Double.infinity
-  /// The prefix's suffix masses.
-  private var suffix = _SuffixMass()
-
-  init(_ bounds: [Double], beta: Double, masses: Bool) {
-    self.bounds = bounds
-    self.beta = beta
-    self.masses = masses
-  }
-
-  /// Makes the prefix at least `count` long (four times longer at least, at most every pattern).
-  mutating func reveal(through count: Int) {
-    let total = bounds.count
-    guard count > prefix.count, prefix.count < total else { return }
-    let length = min(total, max(count, 4 * prefix.count, _boundOrderFirstPrefix))
-    // One more than needed gives the smallest bound of the rest.
-    var order = _stableArgsortPrefix(bounds, count: min(length + 1, total))
-    if order.count > length {
-      restMinimum = bounds[order[length]]
-      order.removeLast()
-    } else {
-      restMinimum = .infinity
-    }
-    prefix = order
-    guard masses else { return }
-    suffix = _SuffixMass(prefix.map { bounds[$0] }, beta: beta)
-    restLogMass = -.infinity
-    guard length < total, restMinimum != .infinity else { return }
-    // The rest's terms relative to its largest, each <= 0: one vector exponential.
-    var inPrefix = [Bool](repeating: false, count: total)
-    for i in prefix { inPrefix[i] = true }
-    let top = -beta * restMinimum
-    var exponents: [Double] = []
-    exponents.reserveCapacity(total - length)
-    for i in 0..<total where !inPrefix[i] { exponents.append(-beta * bounds[i] - top) }
-    exponents.withUnsafeMutableBufferPointer {
-      if let base = $0.baseAddress { _expInPlace(base, count: $0.count) }
-    }
-    var sum = 0.0
-    for term in exponents { sum += term }
-    restLogMass = top + _log(sum)
-  }
-
-  /// The bound at position `p` of the order, `p <= prefix.count`; at the end of the prefix, the
-  /// smallest bound of the rest.
-  func bound(at p: Int) -> Double {
-    p < prefix.count ? bounds[prefix[p]] : restMinimum
-  }
-
-  /// `log Σ_{q ≥ p} exp(-β L_order[q])`, `p <= prefix.count`.
-  func logSuffixMass(at p: Int) -> Double {
-    let inside = suffix.logarithm(at: p)
-    let (high, low) = inside >= restLogMass ? (inside, restLogMass) : (restLogMass, inside)
-    guard high != -.infinity else { return -.infinity }
-    return low == -.infinity ? high : high + _log1p(_exp(low - high))
-  }
-}
-
-/// The length of the first bound order a pruned snapshot reveals.
-let _boundOrderFirstPrefix = 1024
-
-/// Evaluations by pattern index: the indices in increasing order once sorted, with their values.
-struct _Evaluations<Evaluation: Sendable>: Sendable {
-  private(set) var indices: [Int] = []
-  private(set) var evaluations: [Evaluation] = []
-  /// The divergence of each evaluation.
-  private(set) var values: [Double] = []
-
-  var count: Int { indices.count }
-
-  mutating func append(_ index: Int, _ evaluation: Evaluation, value: Double) {
-    indices.append(index)
-    evaluations.append(evaluation)
-    values.append(value)
-  }
-
-  /// Puts the evaluations in index order (reductions over them run in pattern order).
-  mutating func sortByIndex() {
-    guard zip(indices, indices.dropFirst()).contains(where: { $0 > $1 }) else { return }
-    let order = indices.indices.sorted { indices[$0] < indices[$1] }
-    indices = order.map { indices[$0] }
-    evaluations = order.map { evaluations[$0] }
-    values = order.map { values[$0] }
-  }
-
-  /// The evaluation at a pattern index (after ``sortByIndex()``), or nil.
-  subscript(index: Int) -> Evaluation? {
-    let position = _firstPosition(from: 0, to: indices.count) { indices[$0] >= index }
-    return position < indices.count && indices[position] == index ? evaluations[position] : nil
-  }
-}
-
-func _isSoftmax(_ map: some SeparationMap) -> Bool {
-  if map is Softmax { return true }
-  if let any = map as? AnySeparationMap { return any.base is Softmax }
-  return false
-}
-
-/// Results written by concurrent workers at disjoint positions.
-final class _ResultsBox<Value: Sendable>: Sendable {
-  private let slots: _Lock<[Result<Value, any Error>?]>
-
-  init(count: Int) { slots = _Lock(Array(repeating: nil, count: count)) }
-
-  func set(_ position: Int, _ result: Result<Value, any Error>) {
-    slots.withLock { $0[position] = result }
-  }
-
-  /// The position of the first failure, if any.
-  func firstFailure() -> Int? {
-    slots.withLock { slots in
-      slots.firstIndex { if case .failure = $0 { true } else { false } }
-    }
-  }
-
-  /// The values in order, or the first error in order.
-  func values() throws -> [Value] {
-    let all = slots.withLock { $0 }
-    return try all.map { try $0!.get() }
-  }
+/// A failure of one query of a batch: its position and its error.
+struct _BatchFailure: Error {
+  let item: Int
+  let error: any Error
 }
 
 /// How far above its initial value, in units of `1 + |E₀|`, the energy may rise before
@@ -563,12 +500,3 @@ final class _ResultsBox<Value: Sendable>: Sendable {
 /// Oscillating SHK steps rise by single-digit factors; a diverging step grows geometrically.
 let _divergedEnergyRise = 1e6
 
-/// The first `count` patterns in bound order as a pruned softmax snapshot sees them, and
-/// `log Σ_{q ≥ p} exp(-β L_order[q])` at every position `p` up to the prefix's end (for tests).
-@_spi(Testing) public func _boundOrderSuffixLogMasses(_ bounds: [Double], beta: Double, through count: Int)
-  -> (prefix: [Int], logMasses: [Double])
-{
-  var order = _BoundOrder(bounds, beta: beta, masses: true)
-  order.reveal(through: count)
-  return (order.prefix, (0...order.prefix.count).map { order.logSuffixMass(at: $0) })
-}

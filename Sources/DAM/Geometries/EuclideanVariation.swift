@@ -27,6 +27,15 @@ public struct EuclideanVariation: Sendable, Hashable {
     hasGradients = false
   }
 
+  /// The variation `Σ wᵢ cᵢ (ξ - tᵢ)` of target form, from its sums.
+  init(weightedTargets: [Double], targetCurvature: Double) {
+    self.weightedTargets = weightedTargets
+    weightedGradients = [Double](repeating: 0, count: weightedTargets.count)
+    self.targetCurvature = targetCurvature
+    curvature = targetCurvature
+    hasGradients = false
+  }
+
   /// Adds `weight × c (ξ - target)`.
   public mutating func addTarget(_ target: [Double], weight: Double, curvature c: Double) {
     let scale = weight * c

@@ -11,6 +11,14 @@ public struct Memory<D: Divergence>: Sendable {
   public private(set) var patterns: [D.Pattern]
   /// The cache of each pattern, computed by ``Divergence/prepare(_:)`` when it was stored.
   public private(set) var caches: [D.PatternCache]
+  /// The memory-wide cache, computed on first use; a new box after every append.
+  private var shared = _MemoryCacheBox<D.MemoryCache>()
+
+  /// The divergence's memory-wide cache (``Divergence/prepareMemory(patterns:caches:)``),
+  /// computed on first use and kept until the memory changes.
+  public var memoryCache: D.MemoryCache {
+    shared.value { divergence.prepareMemory(patterns: patterns, caches: caches) }
+  }
 
   /// A memory holding `patterns`.
   ///
@@ -34,9 +42,10 @@ public struct Memory<D: Divergence>: Sendable {
     try append(contentsOf: [pattern])
   }
 
-  /// Stores several patterns, all or none. The caches are computed concurrently (on all
-  /// active processors); each depends on its pattern only, so the result is the same as serial.
-  public mutating func append(contentsOf newPatterns: [D.Pattern]) throws {
+  /// Stores several patterns, all or none. The caches are computed concurrently on up to
+  /// `parallelism` threads (default: the active processors); each depends on its pattern only, so
+  /// the result is the same as serial.
+  public mutating func append(contentsOf newPatterns: [D.Pattern], parallelism: Int? = nil) throws {
     let reference = patterns.first ?? newPatterns.first
     let base = patterns.count
     func renamed(_ error: DAMError, _ index: Int) -> DAMError {
@@ -55,7 +64,7 @@ public struct Memory<D: Divergence>: Sendable {
     }
     let box = _ResultsBox<D.PatternCache>(count: newPatterns.count)
     let divergence = divergence
-    let workers = min(_coreCount, newPatterns.count)
+    let workers = min(max(1, parallelism ?? _coreCount), newPatterns.count)
     let work: @Sendable (Int) -> Void = { offset in
       box.set(offset, Result { try divergence.prepare(newPatterns[offset]) })
     }
@@ -78,5 +87,22 @@ public struct Memory<D: Divergence>: Sendable {
     }
     patterns.append(contentsOf: newPatterns)
     caches.append(contentsOf: newCaches)
+    shared = _MemoryCacheBox()
+  }
+}
+
+/// A value computed once, on first use, by whichever thread asks first; the others wait for it.
+final class _MemoryCacheBox<Value: Sendable>: Sendable {
+  private let slot = _Lock<Value?>(nil)
+
+  init() {}
+
+  func value(_ build: () -> Value) -> Value {
+    slot.withLock { slot in
+      if let value = slot { return value }
+      let value = build()
+      slot = value
+      return value
+    }
   }
 }

@@ -28,6 +28,16 @@ public protocol SeparationMap: Sendable {
   /// retrieval differ from unpruned retrieval, which ``SeparationMapConformance`` checks.
   var zeroWeightRule: ZeroWeightRule? { get }
 
+  /// A bound on the total weight the map gives to scores it was not shown, or `nil` if the map
+  /// has no such bound (the default).
+  ///
+  /// The engine calls it when pruning: `evaluatedLogMass` is `log Σ exp(θᵢ)` over the scores it
+  /// computed, `otherLogMass` an upper bound on `log Σ exp(θⱼ)` over the others (from the
+  /// divergence's lower bounds). Softmax's weights of the others sum to at most
+  /// `exp(otherLogMass - evaluatedLogMass)`; ``Pruning/softmaxMass(_:)`` drops them when that is
+  /// within its budget, and reports the bound.
+  func unevaluatedWeightBound(evaluatedLogMass: Double, otherLogMass: Double) -> Double?
+
   /// The Jacobian-vector product `(∂ŷ/∂θ) v` at `scores`, given the weights already computed there.
   func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double]) throws
     -> [Double]
@@ -39,6 +49,9 @@ public protocol SeparationMap: Sendable {
 extension SeparationMap {
   /// No rule: every pattern is evaluated.
   public var zeroWeightRule: ZeroWeightRule? { nil }
+
+  /// No bound: every pattern without a zero-weight certificate is evaluated.
+  public func unevaluatedWeightBound(evaluatedLogMass: Double, otherLogMass: Double) -> Double? { nil }
 }
 
 /// "Every score at most `gap` below the `rank`-th largest score gets weight exactly zero."

@@ -16,6 +16,11 @@ public struct AnySeparationMap: SeparationMap {
   /// Forwards to the wrapped map.
   public func separate(_ scores: [Double]) throws -> Separation { try base.separate(scores) }
 
+  /// The wrapped map's bound.
+  public func unevaluatedWeightBound(evaluatedLogMass: Double, otherLogMass: Double) -> Double? {
+    base.unevaluatedWeightBound(evaluatedLogMass: evaluatedLogMass, otherLogMass: otherLogMass)
+  }
+
   /// Forwards to the wrapped map.
   public func regularizer(_ weights: [Double]) throws -> Double { try base.regularizer(weights) }
 

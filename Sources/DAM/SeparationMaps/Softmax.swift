@@ -12,17 +12,25 @@ public struct Softmax: SeparationMap {
   /// No finite margin.
   public var margin: Double? { nil }
 
-  /// Weights and log-sum-exp, shifted by the largest score so nothing overflows.
+  /// Weights and log-sum-exp, shifted by the largest score so nothing overflows (one vectorised
+  /// exponential over the scores).
   public func separate(_ scores: [Double]) throws(DAMError) -> Separation {
     try _validateScores(scores)
     var largest = -Double.infinity
     for score in scores where score > largest { largest = score }
-    var weights = scores.map { _exp($0 - largest) }
+    var weights = scores.map { $0 - largest }
+    weights.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { _expInPlace(base, count: $0.count) } }
     var sum = 0.0
     for w in weights { sum += w }
     let inverse = 1 / sum
     for i in weights.indices { weights[i] *= inverse }
     return Separation(weights: weights, conjugate: largest + _log(sum))
+  }
+
+  /// `exp(otherLogMass - evaluatedLogMass)`: the others' weights are `exp(θⱼ) / Σ exp(θ)`, and the
+  /// denominator is at least the evaluated scores' part.
+  public func unevaluatedWeightBound(evaluatedLogMass: Double, otherLogMass: Double) -> Double? {
+    _exp(otherLogMass - evaluatedLogMass)
   }
 
   /// `Σ yᵢ log yᵢ`, with `0 log 0 = 0`.

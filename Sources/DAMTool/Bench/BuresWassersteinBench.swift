@@ -116,8 +116,7 @@ struct BuresWassersteinBench: ParsableCommand {
     let geometry = try BuresWassersteinGeometry()
     let engine = try RetrievalEngine(memory: memory, separation: .softmax, geometry: geometry, beta: beta)
     let serialEngine = try RetrievalEngine(
-      memory: Memory(divergence: BuresWassersteinDivergence(maximumConcurrency: 1), patterns: patterns),
-      separation: .softmax, geometry: geometry, beta: beta)
+      memory: memory, separation: .softmax, geometry: geometry, beta: beta, parallelism: 1)
 
     // The per-pattern path (what every step did before the batched evaluation): value and map by
     // a full eigendecomposition at every pattern, in order, then every nonzero weight accumulated.

@@ -87,9 +87,10 @@ enum BWDAMSyntheticExperiment {
     _ state: Gaussian, _ memory: Memory<BuresWassersteinDivergence>, excluding excluded: Int? = nil
   ) throws -> Int {
     let divergence = memory.divergence
-    let values = try divergence.evaluateAll(
-      state, query: divergence.prepareQuery(state), patterns: memory.patterns, caches: memory.caches,
-      previous: nil)
+    let item = EvaluationBlock<BuresWassersteinDivergence>.Item(
+      state: state, query: try divergence.prepareQuery(state), indices: .all(memory.count))
+    let values = try divergence.evaluate(
+      EvaluationBlock(memory: memory, items: [item], parallelism: ProcessInfo.processInfo.activeProcessorCount))[0]
     var best = 0
     var bestValue = Double.infinity
     for (i, evaluation) in values.enumerated() where i != excluded && evaluation.value < bestValue {

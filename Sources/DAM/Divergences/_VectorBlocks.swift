@@ -1,0 +1,128 @@
+import CLinearAlgebra
+
+/// The patterns of a vector memory packed into one row-major `N × D` matrix, with their squared
+/// norms: the memory-wide cache of the vector divergences, so that a block's scores are one matrix
+/// product.
+public struct _PackedVectors: Sendable {
+  /// `N`.
+  let rows: Int
+  /// `D`.
+  let columns: Int
+  /// The patterns, row after row.
+  let elements: [Double]
+  /// `‖Xᵢ‖²`.
+  let squaredNorms: [Double]
+
+  init(_ patterns: [[Double]]) {
+    rows = patterns.count
+    columns = patterns.first?.count ?? 0
+    var elements: [Double] = []
+    elements.reserveCapacity(rows * columns)
+    for pattern in patterns { elements += pattern }
+    self.elements = elements
+    squaredNorms = patterns.map { pattern in pattern.withUnsafeBufferPointer { _dot($0, $0) } }
+  }
+}
+
+/// Block evaluation and accumulation shared by the vector divergences: the inner products of a
+/// block's states with every pattern by one matrix product (`Q Xᵀ`, BLAS-3), and the weighted
+/// sums of patterns of the dense rows by another (`W X`); rows whose support is small sum their
+/// patterns directly.
+enum _VectorBlocks {
+  /// How many states one matrix product takes at most (bounds the `rows × N` buffer).
+  static let rowsPerProduct = 256
+
+  /// `transform(b, i, ⟨ξ_b, Xᵢ⟩)` for every state `b` of the block and every pattern `i`, with
+  /// the inner products of a chunk of states computed by one `dgemm`. Every item must cover the
+  /// whole memory.
+  static func evaluate(
+    states: [[Double]], packed: _PackedVectors,
+    _ transform: (_ state: Int, _ pattern: Int, _ innerProduct: Double) -> Double
+  ) -> [[Double]] {
+    let n = packed.rows
+    let d = packed.columns
+    var rows: [[Double]] = []
+    rows.reserveCapacity(states.count)
+    var start = 0
+    while start < states.count {
+      let chunk = min(rowsPerProduct, states.count - start)
+      var queries = [Double](repeating: 0, count: chunk * d)
+      for r in 0..<chunk {
+        for t in 0..<d { queries[r * d + t] = states[start + r][t] }
+      }
+      let products = [Double](unsafeUninitializedCapacity: chunk * n) { buffer, initialized in
+        queries.withUnsafeBufferPointer { q in
+          packed.elements.withUnsafeBufferPointer { x in
+            cblas_dgemm(
+              CblasRowMajor, CblasNoTrans, CblasTrans, Int32(chunk), Int32(n), Int32(d), 1, q.baseAddress,
+              Int32(d), x.baseAddress, Int32(d), 0, buffer.baseAddress, Int32(n))
+          }
+        }
+        initialized = chunk * n
+      }
+      products.withUnsafeBufferPointer { g in
+        for r in 0..<chunk {
+          let b = start + r
+          rows.append(
+            [Double](unsafeUninitializedCapacity: n) { row, initialized in
+              for i in 0..<n { row[i] = transform(b, i, g[r * n + i]) }
+              initialized = n
+            })
+        }
+      }
+      start += chunk
+    }
+    return rows
+  }
+
+  /// `Σᵢ c wᵢ Xᵢ` and `Σᵢ c wᵢ` over each item's support, as ``EuclideanVariation``s of target
+  /// form. Rows with a support of at most `N/16` patterns add them one by one in index order (as
+  /// ``EuclideanVariation/addTarget(_:weight:curvature:)`` does); the others together by one
+  /// `dgemm` of their weights with the packed patterns.
+  static func accumulate<D: Divergence>(_ block: AccumulationBlock<D>, packed: _PackedVectors, curvature c: Double)
+    -> [EuclideanVariation] where D.Pattern == [Double], D.State == [Double]
+  {
+    let n = packed.rows
+    let d = packed.columns
+    var variations = [EuclideanVariation](repeating: EuclideanVariation(dimension: d), count: block.items.count)
+    var dense: [Int] = []
+    for (k, item) in block.items.enumerated() {
+      if item.support.count * 16 > n {
+        dense.append(k)
+        continue
+      }
+      for i in item.support {
+        variations[k].addTarget(block.memory.patterns[i], weight: item.weights[i], curvature: c)
+      }
+    }
+    var start = 0
+    while start < dense.count {
+      let chunk = min(rowsPerProduct, dense.count - start)
+      var weights = [Double](repeating: 0, count: chunk * n)
+      for r in 0..<chunk {
+        let item = block.items[dense[start + r]]
+        for i in item.support { weights[r * n + i] = c * item.weights[i] }
+      }
+      let sums = [Double](unsafeUninitializedCapacity: chunk * d) { buffer, initialized in
+        weights.withUnsafeBufferPointer { w in
+          packed.elements.withUnsafeBufferPointer { x in
+            cblas_dgemm(
+              CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(chunk), Int32(d), Int32(n), 1, w.baseAddress,
+              Int32(n), x.baseAddress, Int32(d), 0, buffer.baseAddress, Int32(d))
+          }
+        }
+        initialized = chunk * d
+      }
+      for r in 0..<chunk {
+        let k = dense[start + r]
+        let item = block.items[k]
+        var total = 0.0
+        for i in item.support { total += item.weights[i] * c }
+        variations[k] = EuclideanVariation(
+          weightedTargets: Array(sums[(r * d)..<((r + 1) * d)]), targetCurvature: total)
+      }
+      start += chunk
+    }
+    return variations
+  }
+}
