@@ -108,6 +108,41 @@ where G.State == D.State, G.Variation == D.Variation {
     }
   }
 
+  /// The snapshots of a batch of states, computed together as one step of
+  /// ``retrieve(batch:recordingTrajectory:)`` does (`previous`: the snapshots of the previous step,
+  /// in the same order, for warm starts).
+  ///
+  /// - Throws: the error of the first failing state, its argument renamed to `states[i]`.
+  public func snapshots(at states: [D.State], previous: [Snapshot]? = nil) throws -> [Snapshot] {
+    if let previous, previous.count != states.count {
+      throw DAMError.mismatch("previous", "has \(previous.count) snapshots for \(states.count) states")
+    }
+    do {
+      return try _snapshots(states, previous: previous ?? [Snapshot?](repeating: nil, count: states.count))
+    } catch let failure as _BatchFailure {
+      throw Self.renamed(failure, "states")
+    }
+  }
+
+  /// One step from the state of every snapshot, computed together (one block accumulation).
+  ///
+  /// - Throws: the error of the first failing snapshot, its argument renamed to `snapshots[i]`.
+  public func steps(from snapshots: [Snapshot]) throws -> [D.State] {
+    do {
+      return try _steps(snapshots)
+    } catch let failure as _BatchFailure {
+      throw Self.renamed(failure, "snapshots")
+    }
+  }
+
+  /// A batch failure's error, its argument named by the failing position in `collection`.
+  private static func renamed(_ failure: _BatchFailure, _ collection: String) -> any Error {
+    guard let error = failure.error as? DAMError else { return failure.error }
+    return error.renamingArgument { name in
+      name == "query" ? "\(collection)[\(failure.item)]" : "\(collection)[\(failure.item)] (\(name))"
+    }
+  }
+
   /// Retrieves from a query: runs the dynamics until the ``StoppingRule`` says stop.
   ///
   /// - Parameters:
@@ -148,10 +183,7 @@ where G.State == D.State, G.Variation == D.Variation {
     do {
       return try _retrieve(queries, recordingTrajectory: recordingTrajectory)
     } catch let failure as _BatchFailure {
-      guard let error = failure.error as? DAMError else { throw failure.error }
-      throw error.renamingArgument { name in
-        name == "query" ? "queries[\(failure.item)]" : "queries[\(failure.item)] (\(name))"
-      }
+      throw Self.renamed(failure, "queries")
     }
   }
 
