@@ -13,13 +13,23 @@ struct DAMCommand: ParsableCommand {
       """,
     version: "0.1.0",
     subcommands: [
-      DemoCommand.self, CompareCommand.self, RetrieveCommand.self, SeparateCommand.self, DivergenceCommand.self,
+      DemoCommand.self, CompareCommand.self, RetrieveCommand.self, SeparateCommand.self,
+      DivergenceCommand.self,
       ExperimentCommand.self, BenchCommand.self, MemoryCommand.self, BarycenterCommand.self,
     ],
     defaultSubcommand: nil)
 
   static func main() {
     OpenBLASCore.reexecuteIfMisdetected()
+    // Batched retrieval allocates and frees arrays of B x N doubles every step. Above glibc's
+    // mmap threshold each is a fresh mapping whose pages the kernel faults in and zeroes; kept in
+    // the heap (and not trimmed back) they are reused.
+    _ = _mallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 30)
+    _ = _mallopt(-1 /* M_TRIM_THRESHOLD */, 1 << 30)
     main(nil)
   }
 }
+
+/// glibc's `mallopt` (malloc.h is not part of the Glibc module).
+@_silgen_name("mallopt")
+private func _mallopt(_ parameter: Int32, _ value: Int32) -> Int32

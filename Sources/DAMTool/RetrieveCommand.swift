@@ -57,10 +57,16 @@ struct RetrieveCommand: ParsableCommand {
       Nothing is written unless every query succeeds; --output is replaced atomically.
       """)
 
-  @Option(help: ArgumentHelp("The stored patterns: a .npy array (N, D) of vectors, a .npz of point clouds, Gaussians or grid histograms, or a memory file (dam memory create).", valueName: "path"))
+  @Option(
+    help: ArgumentHelp(
+      "The stored patterns: a .npy array (N, D) of vectors, a .npz of point clouds, Gaussians or grid histograms, or a memory file (dam memory create).",
+      valueName: "path"))
   var memory: String
 
-  @Option(help: ArgumentHelp("The query: a .npy vector (D) or batch (B, D), or a .npz of one or more point clouds or Gaussians.", valueName: "path"))
+  @Option(
+    help: ArgumentHelp(
+      "The query: a .npy vector (D) or batch (B, D), or a .npz of one or more point clouds or Gaussians.",
+      valueName: "path"))
   var query: String
 
   @Option(parsing: .unconditional, help: "The inverse temperature beta > 0: larger is sharper recall.")
@@ -73,7 +79,9 @@ struct RetrieveCommand: ParsableCommand {
   var separationOptions: SeparationOptions
 
   @Option(
-    help: "The divergence: squared-euclidean (default) or dot-product for vectors; sinkhorn (default) for point clouds.")
+    help:
+      "The divergence: squared-euclidean (default) or dot-product for vectors; sinkhorn (default) for point clouds."
+  )
   var divergence: DivergenceChoice?
 
   @Option(
@@ -86,13 +94,19 @@ struct RetrieveCommand: ParsableCommand {
 
   @Option(
     parsing: .unconditional,
-    help: "The step size of --geometry gradient, shk, wasserstein or bures-wasserstein (default 0.5: the fixed point for squared-euclidean, the barycentric step for sinkhorn and for Gaussians); with Gaussians and --geometry euclidean, a gradient step instead of the fixed point.")
+    help:
+      "The step size of --geometry gradient, shk, wasserstein or bures-wasserstein (default 0.5: the fixed point for squared-euclidean, the barycentric step for sinkhorn and for Gaussians); with Gaussians and --geometry euclidean, a gradient step instead of the fixed point."
+  )
   var step: Double?
 
-  @Option(parsing: .unconditional, help: "The entropic regularisation eps > 0 of --divergence sinkhorn, in squared distance units.")
+  @Option(
+    parsing: .unconditional,
+    help: "The entropic regularisation eps > 0 of --divergence sinkhorn, in squared distance units.")
   var epsilon: Double?
 
-  @Option(parsing: .unconditional, help: "The Hellinger scale alpha >= 0 of --geometry shk (default eps / (20 step)).")
+  @Option(
+    parsing: .unconditional,
+    help: "The Hellinger scale alpha >= 0 of --geometry shk (default eps / (20 step)).")
   var hellingerScale: Double?
 
   @OptionGroup(title: "Stopping")
@@ -111,7 +125,13 @@ struct RetrieveCommand: ParsableCommand {
   @Flag(help: "Print the results as JSON on standard output.")
   var json = false
 
-  @Option(help: ArgumentHelp("Write the final states here: .npy for vectors (the query's shape), .npz for point clouds and Gaussians.", valueName: "path"))
+  @OptionGroup(title: "JSON weights")
+  var weightOptions: WeightOutputOptions
+
+  @Option(
+    help: ArgumentHelp(
+      "Write the final states here: .npy for vectors (the query's shape), .npz for point clouds and Gaussians.",
+      valueName: "path"))
   var output: String?
 
   struct QueryResult: Encodable {
@@ -120,27 +140,37 @@ struct RetrieveCommand: ParsableCommand {
     var steps: Int
     var stopReason: StopReason
     var energy: [Double]
-    var weights: [Double]
+    /// Every pattern's weight, with `--all-weights`.
+    var weights: [Double]?
+    /// The patterns weighing more than the threshold, otherwise.
+    var support: WeightSupport?
     var finalDivergence: Double
     /// Exact divergence evaluations over the whole retrieval (N per state without pruning).
     var evaluations: Int
     /// The weight softmax pruning dropped at most (0 otherwise).
     var droppedWeightBound: Double
+    /// The largest weight (for the table).
+    var topWeight: Double
 
-    init<State>(_ index: Int, _ result: RetrievalResult<State>) {
+    init<State>(_ index: Int, _ result: RetrievalResult<State>, options: WeightOutputOptions) {
       query = index
       patternIndex = result.nearestPattern
       steps = result.steps
       stopReason = result.stopReason
       energy = result.energies
-      weights = result.weights
+      if options.allWeights {
+        weights = result.weights
+      } else {
+        support = WeightSupport(result.weights, threshold: options.weightThreshold)
+      }
       finalDivergence = result.divergences[result.nearestPattern]
       evaluations = result.evaluationCount
       droppedWeightBound = result.droppedWeightBound
+      topWeight = result.weights.max() ?? .nan
     }
 
     enum CodingKeys: String, CodingKey {
-      case query, steps, energy, weights, evaluations
+      case query, steps, energy, weights, support, evaluations
       case patternIndex = "pattern_index"
       case droppedWeightBound = "dropped_weight_bound"
       case stopReason = "stop_reason"
@@ -161,7 +191,9 @@ struct RetrieveCommand: ParsableCommand {
   }
 
   func validate() throws {
-    guard beta.isFinite, beta > 0 else { throw CLIError("--beta", "must be a finite number > 0, got \(beta)") }
+    guard beta.isFinite, beta > 0 else {
+      throw CLIError("--beta", "must be a finite number > 0, got \(beta)")
+    }
     if let step, !(step.isFinite && step > 0) {
       throw CLIError("--step", "must be a finite number > 0, got \(step)")
     }
@@ -222,28 +254,36 @@ struct RetrieveCommand: ParsableCommand {
 
   func runVectors(stored: [[Double]]? = nil, storedDivergence: String? = nil) throws {
     let stoppingRule = try stopping.rule()
-    let divergence = divergence ?? storedDivergence.flatMap(DivergenceChoice.init(rawValue:)) ?? .squaredEuclidean
+    let divergence =
+      divergence ?? storedDivergence.flatMap(DivergenceChoice.init(rawValue:)) ?? .squaredEuclidean
     let geometry = geometry ?? .fixedPoint
     let vectorDivergence: VectorDivergenceChoice
     switch divergence {
     case .squaredEuclidean: vectorDivergence = .squaredEuclidean
     case .dotProduct: vectorDivergence = .dotProduct
-    case .sinkhorn: throw CLIError("--divergence", "sinkhorn compares point clouds; give the memory as a .npz of clouds")
+    case .sinkhorn:
+      throw CLIError("--divergence", "sinkhorn compares point clouds; give the memory as a .npz of clouds")
     }
     let vectorGeometry: VectorGeometryChoice
     switch geometry {
     case .fixedPoint: vectorGeometry = .fixedPoint
     case .gradient: vectorGeometry = .gradient
-    default: throw CLIError("--geometry", "\(geometry.rawValue) is for point clouds or Gaussians; vectors take fixed-point or gradient")
+    default:
+      throw CLIError(
+        "--geometry",
+        "\(geometry.rawValue) is for point clouds or Gaussians; vectors take fixed-point or gradient")
     }
     if epsilon != nil { throw CLIError("--epsilon", "applies to --divergence sinkhorn (point clouds) only") }
-    if hellingerScale != nil { throw CLIError("--hellinger-scale", "applies to --geometry shk (point clouds) only") }
+    if hellingerScale != nil {
+      throw CLIError("--hellinger-scale", "applies to --geometry shk (point clouds) only")
+    }
     let patterns = try stored ?? Inputs.vectors(memory, option: "--memory")
     let (queries, batch) = try Inputs.queries(query, option: "--query")
     let dimension = patterns[0].count
     guard queries[0].count == dimension else {
       throw CLIError(
-        "--query", "\(query): queries have dimension \(queries[0].count), the memory's patterns have \(dimension)")
+        "--query",
+        "\(query): queries have dimension \(queries[0].count), the memory's patterns have \(dimension)")
     }
     let map = try separationMap()
     if let k = separationOptions.k, k > patterns.count {
@@ -253,17 +293,13 @@ struct RetrieveCommand: ParsableCommand {
       patterns: patterns, divergence: vectorDivergence, separation: map, geometry: vectorGeometry, step: step,
       beta: beta, stopping: stoppingRule, pruning: pruning.pruning)
 
-    var results: [QueryResult] = []
-    var states: [Double] = []
-    for (index, q) in queries.enumerated() {
-      if queries.count > 1 { Terminal.progress("retrieve: query \(index + 1) of \(queries.count)") }
-      let result = try SeparationOptions.attributingK(batch ? "--query (row \(index))" : "--query") {
-        try engine.retrieve(q)
-      }
-      results.append(QueryResult(index, result))
-      states.append(contentsOf: result.state)
+    let retrieved = try retrieveBatch(queries, row: batch ? { "--query (row \($0))" } : nil) {
+      try engine.retrieve(batch: $0)
     }
-    Terminal.endProgress()
+    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions) }
+    var states: [Double] = []
+    states.reserveCapacity(queries.count * dimension)
+    for result in retrieved { states += result.state }
 
     if let output {
       let shape = batch ? [queries.count, dimension] : [dimension]
@@ -281,14 +317,16 @@ struct RetrieveCommand: ParsableCommand {
     let stoppingRule = try stopping.rule(forClouds: true)
     let divergence = divergence ?? .sinkhorn
     guard divergence == .sinkhorn else {
-      throw CLIError("--divergence", "\(divergence.rawValue) is for vector memories; point clouds take sinkhorn")
+      throw CLIError(
+        "--divergence", "\(divergence.rawValue) is for vector memories; point clouds take sinkhorn")
     }
     let geometry = geometry ?? .shk
     let patterns = try stored ?? Inputs.clouds(memory, option: "--memory").clouds
     let (queries, batch) = try Inputs.clouds(query, option: "--query")
     let dimension = patterns[0].dimension
     for (i, pattern) in patterns.enumerated() where pattern.dimension != dimension {
-      throw CLIError("--memory", "\(memory): cloud \(i) has dimension \(pattern.dimension), cloud 0 has \(dimension)")
+      throw CLIError(
+        "--memory", "\(memory): cloud \(i) has dimension \(pattern.dimension), cloud 0 has \(dimension)")
     }
     guard queries[0].dimension == dimension else {
       throw CLIError(
@@ -299,39 +337,41 @@ struct RetrieveCommand: ParsableCommand {
       throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
     }
     let retriever = try CloudEngines.make(
-      patterns: patterns, geometry: geometry, separation: map, beta: beta, epsilon: epsilon ?? storedEpsilon, step: step,
+      patterns: patterns, geometry: geometry, separation: map, beta: beta, epsilon: epsilon ?? storedEpsilon,
+      step: step,
       hellingerScale: hellingerScale, stopping: stoppingRule, pruning: pruning.pruning)
-    var results: [QueryResult] = []
-    var finals: [PointCloud] = []
-    for (index, q) in queries.enumerated() {
-      Terminal.progress("retrieve: query \(index + 1) of \(queries.count)")
-      let result = try SeparationOptions.attributingK(batch ? "--query (cloud \(index))" : "--query") {
-        try retriever.retrieve(q)
-      }
-      results.append(QueryResult(index, result))
-      finals.append(result.state)
+    let retrieved = try retrieveBatch(queries, row: batch ? { "--query (cloud \($0))" } : nil) {
+      try retriever.retrieve(batch: $0)
     }
-    Terminal.endProgress()
+    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions) }
+    let finals = retrieved.map(\.state)
     if let output { try Inputs.writeClouds(finals, batch: batch, to: output, option: "--output") }
     try report(
-      results, patterns: patterns.count, shape: "\(patterns.count) point clouds in R^\(dimension)", dimension: dimension,
+      results, patterns: patterns.count, shape: "\(patterns.count) point clouds in R^\(dimension)",
+      dimension: dimension,
       divergence: divergence.rawValue, geometry: retriever.description, separationName: map.name)
   }
 
   func runGaussians(stored: [Gaussian]? = nil) throws {
     let stoppingRule = try stopping.rule()
     if let divergence {
-      throw CLIError("--divergence", "\(divergence.rawValue) does not apply: Gaussians use bures-wasserstein (W2^2); --geometry euclidean runs the Eu-DAM baseline")
+      throw CLIError(
+        "--divergence",
+        "\(divergence.rawValue) does not apply: Gaussians use bures-wasserstein (W2^2); --geometry euclidean runs the Eu-DAM baseline"
+      )
     }
     if epsilon != nil { throw CLIError("--epsilon", "applies to --divergence sinkhorn (point clouds) only") }
-    if hellingerScale != nil { throw CLIError("--hellinger-scale", "applies to --geometry shk (point clouds) only") }
+    if hellingerScale != nil {
+      throw CLIError("--hellinger-scale", "applies to --geometry shk (point clouds) only")
+    }
     let geometry = geometry ?? .buresWasserstein
     let patterns = try stored ?? GaussianInputs.gaussians(memory, option: "--memory").gaussians
     let (queries, batch) = try GaussianInputs.gaussians(query, option: "--query")
     let dimension = patterns[0].dimension
     guard queries[0].dimension == dimension else {
       throw CLIError(
-        "--query", "\(query): Gaussians have dimension \(queries[0].dimension), the memory's have \(dimension)")
+        "--query",
+        "\(query): Gaussians have dimension \(queries[0].dimension), the memory's have \(dimension)")
     }
     let map = try separationMap()
     if let k = separationOptions.k, k > patterns.count {
@@ -340,41 +380,68 @@ struct RetrieveCommand: ParsableCommand {
     let retriever = try GaussianEngines.make(
       patterns: patterns, geometry: geometry, separation: map, beta: beta, step: step, stopping: stoppingRule,
       pruning: pruning.pruning)
-    var results: [QueryResult] = []
-    var finals: [Gaussian] = []
-    for (index, q) in queries.enumerated() {
-      if queries.count > 1 { Terminal.progress("retrieve: query \(index + 1) of \(queries.count)") }
-      let result = try SeparationOptions.attributingK(batch ? "--query (Gaussian \(index))" : "--query") {
-        try retriever.retrieve(q)
-      }
-      results.append(QueryResult(index, result))
-      finals.append(result.state)
+    let retrieved = try retrieveBatch(queries, row: batch ? { "--query (Gaussian \($0))" } : nil) {
+      try retriever.retrieve($0)
     }
-    Terminal.endProgress()
+    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions) }
+    let finals = retrieved.map(\.state)
     if let output { try GaussianInputs.write(finals, to: output, option: "--output") }
     try report(
-      results, patterns: patterns.count, shape: "\(patterns.count) Gaussians in R^\(dimension)", dimension: dimension,
+      results, patterns: patterns.count, shape: "\(patterns.count) Gaussians in R^\(dimension)",
+      dimension: dimension,
       divergence: geometry == .euclidean ? "squared-euclidean (stacked)" : "bures-wasserstein",
       geometry: retriever.description, separationName: map.name)
   }
 
+  /// Retrieves every query together, with progress on a terminal; a failure is attributed to
+  /// `--query` (or, in a batch, to the failing query's `row(i)`), or to `--k`.
+  func retrieveBatch<State>(
+    _ queries: [State], row: ((Int) -> String)?, _ retrieve: ([State]) throws -> [RetrievalResult<State>]
+  ) throws(CLIError) -> [RetrievalResult<State>] {
+    Terminal.progress("retrieve: \(queries.count) \(queries.count == 1 ? "query" : "queries") together")
+    defer { Terminal.endProgress() }
+    do {
+      return try retrieve(queries)
+    } catch let error as DAMError where error.argument.hasPrefix("queries[") {
+      // The library names the failing query by its position: queries[i] or queries[i] (argument).
+      let argument = error.argument.dropFirst("queries[".count)
+      let index = Int(argument.prefix { $0.isNumber }) ?? 0
+      let rest = argument.drop { $0.isNumber }.dropFirst()
+      let inner = rest.hasPrefix(" (") ? String(rest.dropFirst(2).dropLast()) : "query"
+      if inner == "k" { throw CLIError("--k", error.message) }
+      throw CLIError(row?(index) ?? "--query", error.renamingArgument { _ in inner })
+    } catch let error as DAMError where error.argument == "k" {
+      throw CLIError("--k", error.message)
+    } catch let error as CLIError {
+      throw error
+    } catch {
+      throw CLIError("--query", error)
+    }
+  }
+
   func report(
-    _ results: [QueryResult], patterns: Int, shape: String, dimension: Int, divergence: String, geometry: String,
+    _ results: [QueryResult], patterns: Int, shape: String, dimension: Int, divergence: String,
+    geometry: String,
     separationName: String
   ) throws {
     if json {
       try JSONOutput.print(
         Report(
           memory: memory, patterns: patterns, dimension: dimension, divergence: divergence,
-          separation: separationName, geometry: geometry, beta: beta, pruning: pruning.label, results: results))
+          separation: separationName, geometry: geometry, beta: beta, pruning: pruning.label, results: results
+        ))
     } else {
-      print("memory: \(shape); \(divergence), \(separationName), \(geometry), beta = \(beta), pruning \(pruning.label)")
+      print(
+        "memory: \(shape); \(divergence), \(separationName), \(geometry), beta = \(beta), pruning \(pruning.label)"
+      )
       var table = Table(
-        header: ["query", "pattern", "steps", "stopped", "energy", "top weight", "evaluations", "dropped weight"])
+        header: [
+          "query", "pattern", "steps", "stopped", "energy", "top weight", "evaluations", "dropped weight",
+        ])
       for r in results {
         table.append([
           "\(r.query)", "\(r.patternIndex)", "\(r.steps)", r.stopReason.rawValue,
-          Table.format(r.energy.last ?? .nan), Table.format(r.weights.max() ?? .nan), "\(r.evaluations)",
+          Table.format(r.energy.last ?? .nan), Table.format(r.topWeight), "\(r.evaluations)",
           Table.format(r.droppedWeightBound),
         ])
       }

@@ -196,7 +196,7 @@ struct GridCommandTests {
       try DamProcess.run(
         [
           "retrieve", "--memory", folder.path(memory), "--query", folder.path("query.npy"), "--beta", "2",
-          "--max-steps", "4", "--json",
+          "--max-steps", "4", "--json", "--all-weights",
         ] + extra)
     }
     let fromFile = try retrieve("m.npz", ["--output", folder.path("a.npy")])

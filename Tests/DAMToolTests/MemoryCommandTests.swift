@@ -48,11 +48,11 @@ struct MemoryCommandTests {
     // The memory file gives the same retrieval as the .npy of all 20 patterns.
     try Self.write(patterns, folder.path("all.npy"))
     let fromFile = try DamProcess.run([
-      "retrieve", "--memory", m, "--query", folder.path("q.npy"), "--beta", "8", "--json",
+      "retrieve", "--memory", m, "--query", folder.path("q.npy"), "--beta", "8", "--json", "--all-weights",
     ])
     let fromNPY = try DamProcess.run([
       "retrieve", "--memory", folder.path("all.npy"), "--query", folder.path("q.npy"), "--beta", "8",
-      "--json",
+      "--json", "--all-weights",
     ])
     #expect(fromFile.status == 0, "\(fromFile.stderr)")
     let a = try #require((try Self.json(fromFile.stdout)["results"] as? [[String: Any]])?.first)

@@ -108,7 +108,7 @@ struct RetrieveCloudsTests {
     let run = try DamProcess.run(
       [
         "retrieve", "--memory", folder.path("memory.npz"), "--query", folder.path("query.npz"), "--beta", "5",
-        "--epsilon", "0.1", "--json",
+        "--epsilon", "0.1", "--json", "--all-weights",
       ] + extra)
     #expect(run.status == 0, "stderr: \(run.stderr)")
     let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])

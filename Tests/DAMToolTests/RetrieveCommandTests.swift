@@ -22,7 +22,7 @@ struct RetrieveCommandTests {
     _ = try Self.writeAcceptanceFiles(in: folder)
     let run = try DamProcess.run([
       "retrieve", "--memory", folder.path("M.npy"), "--query", folder.path("Q.npy"), "--beta", "8",
-      "--separation", "softmax", "--json",
+      "--separation", "softmax", "--json", "--all-weights",
     ])
     #expect(run.status == 0, "stderr: \(run.stderr)")
     let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
@@ -38,6 +38,44 @@ struct RetrieveCommandTests {
     #expect(weights.count == 1000)
     #expect(abs(weights.reduce(0, +) - 1) < 1e-12)
     #expect(weights[17] > 0.99)
+  }
+
+  /// Without `--all-weights` the JSON lists only the patterns weighing more than the threshold (the
+  /// 89 MB of a 200 x 20,000 softmax batch was every weight of every query), states the threshold
+  /// and what the rest weighs: the listed and the omitted weight sum to 1, and the listed ones are
+  /// exactly those of the full vector above the threshold.
+  @Test(arguments: [1e-12, 1e-3])
+  func jsonListsTheSupportByDefault(threshold: Double) throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    _ = try Self.writeAcceptanceFiles(in: folder)
+    func run(_ extra: [String]) throws -> [String: Any] {
+      let run = try DamProcess.run(
+        [
+          "retrieve", "--memory", folder.path("M.npy"), "--query", folder.path("Q.npy"), "--beta", "8", "--json",
+        ] + extra)
+      #expect(run.status == 0, "stderr: \(run.stderr)")
+      let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+      return try #require((json["results"] as? [[String: Any]])?.first)
+    }
+    let compact = try run(["--weight-threshold", "\(threshold)"])
+    let full = try #require(try run(["--all-weights"])["weights"] as? [Double])
+    #expect(compact["weights"] == nil)
+    let support = try #require(compact["support"] as? [String: Any])
+    let indices = try #require(support["indices"] as? [Int])
+    let weights = try #require(support["weights"] as? [Double])
+    let omitted = try #require(support["omitted_weight"] as? Double)
+    #expect(support["threshold"] as? Double == threshold)
+    #expect(indices == full.indices.filter { full[$0] > threshold })
+    #expect(weights == indices.map { full[$0] })
+    #expect(abs(weights.reduce(0, +) + omitted - 1) < 1e-12)
+    #expect(indices.contains(17))
+    let bad = try DamProcess.run([
+      "retrieve", "--memory", folder.path("M.npy"), "--query", folder.path("Q.npy"), "--beta", "8",
+      "--weight-threshold", "-0.1",
+    ])
+    #expect(bad.status != 0)
+    #expect(bad.stderr.contains("--weight-threshold"))
   }
 
   @Test func batchOutputMatchesTheLibrary() throws {
@@ -58,8 +96,12 @@ struct RetrieveCommandTests {
     let engine = try RetrievalEngine(
       memory: Memory(divergence: .dotProduct, patterns: patterns), separation: .softmax,
       geometry: EuclideanGeometry(), beta: 4)
-    let expected = try queries.flatMap { try engine.retrieve($0).state }
+    // The tool retrieves the batch together, as the library's batch does, to the bit; one by one
+    // the scores come from smaller matrix products, whose sums BLAS may order otherwise.
+    let expected = try engine.retrieve(batch: queries).flatMap(\.state)
     #expect(written.doubles() == expected, "the tool and the library take the same steps")
+    let alone = try queries.flatMap { try engine.retrieve($0).state }
+    #expect(zip(written.doubles(), alone).allSatisfy { abs($0 - $1) <= 1e-12 })
     #expect(run.stdout.contains("| query |"))
   }
 
@@ -123,7 +165,8 @@ struct RetrieveCommandTests {
     #expect(run.status == 0)
     for option in [
       "--memory", "--query", "--beta", "--separation", "--divergence", "--geometry", "--step", "--max-steps",
-      "--tolerance", "--energy-tolerance", "--json", "--output", "--alpha", "--k", "--pairwise",
+      "--tolerance", "--energy-tolerance", "--json", "--output", "--alpha", "--k", "--pairwise", "--all-weights",
+      "--weight-threshold",
     ] {
       #expect(run.stdout.contains(option), "\(option) is documented")
     }
@@ -145,7 +188,7 @@ struct RetrieveCommandTests {
     let patterns = try Self.writeAcceptanceFiles(in: folder)
     let arguments = [
       "retrieve", "--memory", folder.path("M.npy"), "--query", folder.path("Q.npy"), "--beta", "8",
-      "--divergence", "dot-product", "--json", "--output", folder.path("R.npy"),
+      "--divergence", "dot-product", "--json", "--all-weights", "--output", folder.path("R.npy"),
     ]
     let run = try DamProcess.run(arguments + options)
     #expect(run.status == 0, "stderr: \(run.stderr)")

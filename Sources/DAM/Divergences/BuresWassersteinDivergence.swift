@@ -126,8 +126,7 @@ public struct BuresWassersteinDivergence: Divergence {
   ///   eigendecomposition.
   public func evaluate(
     _ state: Gaussian, query: QueryCache, pattern: Gaussian, cache: PatternCache, previous: Evaluation?
-  ) throws(DAMError) -> Evaluation
-  {
+  ) throws(DAMError) -> Evaluation {
     try checkQuery(state, against: pattern)
     let result = try BuresWasserstein._evaluate(state: state, pattern: pattern, root: cache.root)
     return Evaluation(value: result.value, map: result.map)
@@ -170,7 +169,8 @@ public struct BuresWassersteinDivergence: Divergence {
       do throws(DAMError) {
         let item = items[allUnits[u].item]
         slots[u] = try evaluateChunk(
-          item.state, query: item.query, indices: allUnits[u].positions.map { item.indices[$0] }, patterns: patterns,
+          item.state, query: item.query, indices: allUnits[u].positions.map { item.indices[$0] },
+          patterns: patterns,
           caches: caches)
       } catch {
         errors[u] = error
@@ -238,7 +238,8 @@ public struct BuresWassersteinDivergence: Divergence {
           }
         }
       } else {
-        middle = _middleMatrix(root: BuresWasserstein._fullMatrix(caches[i].root).elements, factor: factor!, d)
+        middle = _middleMatrix(
+          root: BuresWasserstein._fullMatrix(caches[i].root).elements, factor: factor!, d)
       }
       let lane = pending.count
       middle.withUnsafeMutableBufferPointer { a in
@@ -249,7 +250,8 @@ public struct BuresWassersteinDivergence: Divergence {
                 _tridiagonalize(
                   a, d,
                   diagonal: UnsafeMutableBufferPointer(rebasing: diagonal[(lane * d)..<((lane + 1) * d)]),
-                  offDiagonal: UnsafeMutableBufferPointer(rebasing: offDiagonal[(lane * d)..<((lane + 1) * d)]),
+                  offDiagonal: UnsafeMutableBufferPointer(
+                    rebasing: offDiagonal[(lane * d)..<((lane + 1) * d)]),
                   v: v, w: w)
               }
             }
@@ -270,7 +272,8 @@ public struct BuresWassersteinDivergence: Divergence {
       }
       try _checkEigenvalueInfo(info, "state")
       for (lane, item) in pending.enumerated() {
-        let bures = max(0, stateTrace + BuresWasserstein._trace(patterns[item.index].covariance) - 2 * sums[lane])
+        let bures = max(
+          0, stateTrace + BuresWasserstein._trace(patterns[item.index].covariance) - 2 * sums[lane])
         results[item.position] = Evaluation(value: item.meanPart + bures, map: nil)
       }
     }
@@ -361,7 +364,8 @@ public struct BuresWassersteinDivergence: Divergence {
         var sum = GaussianVariation(dimension: item.state.dimension)
         for i in allKept[allUnits[u].item][allUnits[u].range] {
           try accumulate(
-            item.weights[i], of: item.evaluation(at: i), at: item.state, query: item.query, pattern: patterns[i],
+            item.weights[i], of: item.evaluation(at: i), at: item.state, query: item.query,
+            pattern: patterns[i],
             cache: caches[i], into: &sum)
         }
         sums[u] = sum

@@ -24,7 +24,9 @@ public struct DotProductDivergence: Divergence {
   }
 
   /// The patterns packed into one matrix.
-  public func prepareMemory(patterns: [[Double]], caches: [Void]) -> _PackedVectors { _PackedVectors(patterns) }
+  public func prepareMemory(patterns: [[Double]], caches: [Void]) -> _PackedVectors {
+    _PackedVectors(patterns)
+  }
 
   /// `½‖ξ‖²`, shared by every pattern.
   public func prepareQuery(_ state: [Double], previous: Double?) -> Double {
@@ -45,7 +47,8 @@ public struct DotProductDivergence: Divergence {
   public func evaluate(_ block: EvaluationBlock<Self>) throws -> [[Double]] {
     guard block.items.allSatisfy(\.indices.isAll) else { return try block._evaluatePairs(self) }
     let items = block.items
-    return _VectorBlocks.evaluate(states: items.map(\.state), packed: block.memory.memoryCache) { b, _, product in
+    return _VectorBlocks.evaluate(states: items.map(\.state), packed: block.memory.memoryCache) {
+      b, _, product in
       items[b].query - product
     }
   }

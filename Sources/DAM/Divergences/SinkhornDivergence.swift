@@ -198,7 +198,9 @@ public struct SinkhornDivergence: Divergence {
     }
     var variations = items.map { zeroVariation(at: $0.state) }
     for (position, (k, i)) in pairs.enumerated() {
-      _add(items[k].weights[i], items[k].evaluation(at: i), maps[position]!, query: items[k].query, into: &variations[k])
+      _add(
+        items[k].weights[i], items[k].evaluation(at: i), maps[position]!, query: items[k].query,
+        into: &variations[k])
     }
     return variations
   }

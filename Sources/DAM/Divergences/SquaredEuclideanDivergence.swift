@@ -21,11 +21,15 @@ public struct SquaredEuclideanDivergence: Divergence {
   }
 
   /// The patterns packed into one matrix, with their squared norms.
-  public func prepareMemory(patterns: [[Double]], caches: [Void]) -> _PackedVectors { _PackedVectors(patterns) }
+  public func prepareMemory(patterns: [[Double]], caches: [Void]) -> _PackedVectors {
+    _PackedVectors(patterns)
+  }
 
   /// `‖ξ - X‖²`, summed directly (no cancellation near the pattern).
   @inlinable
-  public func evaluate(_ state: [Double], query: Void, pattern: [Double], cache: Void, previous: Double?) -> Double {
+  public func evaluate(_ state: [Double], query: Void, pattern: [Double], cache: Void, previous: Double?)
+    -> Double
+  {
     state.withUnsafeBufferPointer { s in pattern.withUnsafeBufferPointer { _squaredDistance(s, $0) } }
   }
 
@@ -45,7 +49,9 @@ public struct SquaredEuclideanDivergence: Divergence {
       let scale = norms[b] + packed.squaredNorms[i]
       let expanded = scale - 2 * product
       guard expanded < Self.exactBelow * scale else { return expanded }
-      return states[b].withUnsafeBufferPointer { s in patterns[i].withUnsafeBufferPointer { _squaredDistance(s, $0) } }
+      return states[b].withUnsafeBufferPointer { s in
+        patterns[i].withUnsafeBufferPointer { _squaredDistance(s, $0) }
+      }
     }
   }
 

@@ -79,12 +79,15 @@ enum _VectorBlocks {
   /// form. Rows with a support of at most `N/16` patterns add them one by one in index order (as
   /// ``EuclideanVariation/addTarget(_:weight:curvature:)`` does); the others together by one
   /// `dgemm` of their weights with the packed patterns.
-  static func accumulate<D: Divergence>(_ block: AccumulationBlock<D>, packed: _PackedVectors, curvature c: Double)
+  static func accumulate<D: Divergence>(
+    _ block: AccumulationBlock<D>, packed: _PackedVectors, curvature c: Double
+  )
     -> [EuclideanVariation] where D.Pattern == [Double], D.State == [Double]
   {
     let n = packed.rows
     let d = packed.columns
-    var variations = [EuclideanVariation](repeating: EuclideanVariation(dimension: d), count: block.items.count)
+    var variations = [EuclideanVariation](
+      repeating: EuclideanVariation(dimension: d), count: block.items.count)
     var dense: [Int] = []
     for (k, item) in block.items.enumerated() {
       if item.support.count * 16 > n {

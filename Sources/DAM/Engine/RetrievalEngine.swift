@@ -202,7 +202,8 @@ where G.State == D.State, G.Variation == D.Variation {
   }
 
   /// The dynamics of a batch; failures carry the position of their query in `queries`.
-  private func _retrieve(_ queries: [D.State], recordingTrajectory: Bool) throws -> [RetrievalResult<D.State>] {
+  private func _retrieve(_ queries: [D.State], recordingTrajectory: Bool) throws -> [RetrievalResult<D.State>]
+  {
     let divergence = memory.divergence
     let reference = memory.patterns[0]
     for (b, query) in queries.enumerated() {
@@ -234,12 +235,14 @@ where G.State == D.State, G.Variation == D.Variation {
         nextSnapshots = try _snapshots(next, previous: steppedFrom)
       } catch let failure as _BatchFailure {
         let b = active[failure.item]
-        if let error = failure.error as? DAMError, error.kind == .numericalFailure, error.argument == "query" {
+        if let error = failure.error as? DAMError, error.kind == .numericalFailure, error.argument == "query"
+        {
           throw _BatchFailure(
             item: b,
             error: DAMError(
               .numericalFailure, argument: "step",
-              "the dynamics diverged at step \(progress[b].steps + 1): \(error.message); reduce the step size"))
+              "the dynamics diverged at step \(progress[b].steps + 1): \(error.message); reduce the step size"
+            ))
         }
         throw _BatchFailure(item: b, error: failure.error)
       }
@@ -290,7 +293,8 @@ where G.State == D.State, G.Variation == D.Variation {
       let record = progress[b]
       return RetrievalResult(
         state: snapshot.state, weights: snapshot.weights, divergences: snapshot.divergences,
-        energies: record.energies, steps: record.steps, stopReason: record.reason, lastChange: record.lastChange,
+        energies: record.energies, steps: record.steps, stopReason: record.reason,
+        lastChange: record.lastChange,
         trajectory: record.trajectory, evaluated: snapshot.evaluations.isAll ? nil : snapshot.evaluated,
         evaluationCount: record.evaluationCount, droppedWeightBound: record.droppedWeightBound)
     }
@@ -304,18 +308,15 @@ where G.State == D.State, G.Variation == D.Variation {
     let queries = try _perItem(states.count) { b in
       try divergence.prepareQuery(states[b], previous: previous[b]?.query)
     }
-    var runs: [_PruningRun?] = []
-    runs.reserveCapacity(states.count)
-    for b in states.indices { runs.append(pruningRun(states[b], query: queries[b])) }
-    var evaluations = [_Evaluations<D.Evaluation>](repeating: _Evaluations(), count: states.count)
-    var requests: [(item: Int, indices: PatternIndices)] = []
-    for b in states.indices {
-      if runs[b] != nil {
-        requests.append((b, .some(runs[b]!.first())))
-      } else {
-        requests.append((b, .all(count)))
-      }
+    // Each state's bounds and first round, states on the engine's threads.
+    let planned = try _perItem(states.count) { b -> (_PruningRun?, PatternIndices) in
+      guard var run = pruningRun(states[b], query: queries[b]) else { return (nil, .all(count)) }
+      let first = run.first()
+      return (run, .some(first))
     }
+    var runs = planned.map(\.0)
+    var evaluations = [_Evaluations<D.Evaluation>](repeating: _Evaluations(), count: states.count)
+    var requests: [(item: Int, indices: PatternIndices)] = planned.enumerated().map { ($0, $1.1) }
     while !requests.isEmpty {
       let items = requests.map { request in
         EvaluationBlock<D>.Item(
@@ -390,11 +391,13 @@ where G.State == D.State, G.Variation == D.Variation {
     let divergence = memory.divergence
     let results: [[D.Evaluation]]
     do {
-      results = try divergence.evaluate(EvaluationBlock(memory: memory, items: items, parallelism: parallelism))
+      results = try divergence.evaluate(
+        EvaluationBlock(memory: memory, items: items, parallelism: parallelism))
     } catch {
       for (k, item) in items.enumerated() {
         do {
-          _ = try divergence.evaluate(EvaluationBlock(memory: memory, items: [item], parallelism: parallelism))
+          _ = try divergence.evaluate(
+            EvaluationBlock(memory: memory, items: [item], parallelism: parallelism))
         } catch {
           throw _BatchFailure(item: owners[k], error: error)
         }
@@ -422,11 +425,13 @@ where G.State == D.State, G.Variation == D.Variation {
     }
     let variations: [D.Variation]
     do {
-      variations = try divergence.accumulate(AccumulationBlock(memory: memory, items: items, parallelism: parallelism))
+      variations = try divergence.accumulate(
+        AccumulationBlock(memory: memory, items: items, parallelism: parallelism))
     } catch {
       for (k, item) in items.enumerated() {
         do {
-          _ = try divergence.accumulate(AccumulationBlock(memory: memory, items: [item], parallelism: parallelism))
+          _ = try divergence.accumulate(
+            AccumulationBlock(memory: memory, items: [item], parallelism: parallelism))
         } catch {
           throw _BatchFailure(item: k, error: error)
         }
@@ -515,7 +520,8 @@ extension RetrievalEngine where D.State: Equatable {
   /// - Throws: ``DAMError`` naming `snapshot` if it was taken at another state.
   public func step(from state: D.State, snapshot: Snapshot) throws -> D.State {
     guard snapshot.state == state else {
-      throw DAMError.invalid("snapshot", "was taken at another state; take it with snapshot(at:) at this state")
+      throw DAMError.invalid(
+        "snapshot", "was taken at another state; take it with snapshot(at:) at this state")
     }
     return try step(from: snapshot)
   }
@@ -531,4 +537,3 @@ struct _BatchFailure: Error {
 /// ``RetrievalEngine/retrieve(_:recordingTrajectory:)`` reports that the dynamics diverged.
 /// Oscillating SHK steps rise by single-digit factors; a diverging step grows geometrically.
 let _divergedEnergyRise = 1e6
-

@@ -19,7 +19,10 @@ struct BenchRetrievalCommand: ParsableCommand {
       10 steps). Sparse maps are pruned exactly; softmax drops at most --mass-bound of weight, \
       reported. Times are medians over the queries; \
       'exact/step' is the mean number of exact Sinkhorn solves per state visited. Unpruned \
-      engines run for N <= --verify-up-to and must retrieve the same pattern.
+      engines run for N <= --verify-up-to and must retrieve the same pattern. With --batch, the \
+      queries are also retrieved together as one batch (RetrievalEngine.retrieve(batch:)); the \
+      table gives its time against the sum of the one-by-one times and whether every result is \
+      identical.
       """)
 
   @Option(help: "Memory sizes N, comma-separated.")
@@ -71,6 +74,9 @@ struct BenchRetrievalCommand: ParsableCommand {
   @Option(help: "The seed of the memories and queries.")
   var seed: UInt64 = 1
 
+  @Flag(help: "Also retrieve the queries as one batch and compare with one by one.")
+  var batch = false
+
   @Flag(help: "Print the results as JSON on standard output.")
   var json = false
 
@@ -87,6 +93,11 @@ struct BenchRetrievalCommand: ParsableCommand {
     var droppedWeightBound: Double
     var ratioToSmallest: Double?
     var agreesWithUnpruned: Bool?
+    /// With --batch: the queries one by one (the sum of their times), as one batch, and whether
+    /// every batch result equals the one-by-one result (state, weights, energies, steps).
+    var oneByOneSeconds: Double?
+    var batchSeconds: Double?
+    var batchIdentical: Bool?
   }
 
   func validate() throws {
@@ -156,11 +167,13 @@ struct BenchRetrievalCommand: ParsableCommand {
           var states = 0
           var stepsTaken = 0
           var dropped = 0.0
+          var results: [RetrievalResult<PointCloud>] = []
           for (q, query) in queryClouds.enumerated() {
             Terminal.progress("N = \(n), \(name), pruning \(label): query \(q + 1)/\(queries)")
             let begin = Terminal.now()
             let result = try engine.retrieve(query)
             times.append(Terminal.now() - begin)
+            results.append(result)
             retrieved.append(result.nearestPattern)
             evaluations += result.evaluationCount
             states += result.steps + 1
@@ -177,6 +190,17 @@ struct BenchRetrievalCommand: ParsableCommand {
               exactPerStep: Double(evaluations) / Double(states), steps: Double(stepsTaken) / Double(queries),
               retrieved: retrieved, targets: targets, droppedWeightBound: dropped,
               ratioToSmallest: smallestTimes[key].map { median / $0 }, agreesWithUnpruned: nil))
+          if batch {
+            Terminal.progress("N = \(n), \(name), pruning \(label): \(queries) queries as one batch")
+            let begin = Terminal.now()
+            let together = try engine.retrieve(batch: queryClouds)
+            rows[rows.count - 1].batchSeconds = Terminal.now() - begin
+            rows[rows.count - 1].oneByOneSeconds = times.reduce(0, +)
+            rows[rows.count - 1].batchIdentical = zip(together, results).allSatisfy { a, b in
+              a.state == b.state && a.weights == b.weights && a.energies == b.energies && a.steps == b.steps
+                && a.stopReason == b.stopReason && a.evaluationCount == b.evaluationCount
+            }
+          }
         }
         if let unpruned = retrievedByPruning["none"], let pruned = retrievedByPruning["pruned"] {
           rows[rows.count - 1].agreesWithUnpruned = unpruned == pruned
@@ -189,20 +213,32 @@ struct BenchRetrievalCommand: ParsableCommand {
       return
     }
     Terminal.note("centres: --layout \(layout)")
-    var table = Table(header: [
-      "N", "map", "pruning", "median s", "x N=\(smallest)", "exact/step", "steps", "retrieved = target",
-      "same as unpruned", "dropped weight",
-    ])
+    var table = Table(
+      header: [
+        "N", "map", "pruning", "median s", "x N=\(smallest)", "exact/step", "steps", "retrieved = target",
+        "same as unpruned", "dropped weight",
+      ] + (batch ? ["one by one s", "batch s", "batch / one by one", "batch identical"] : []))
     for row in rows {
       let hits = zip(row.retrieved, row.targets).filter { $0 == $1 }.count
-      table.append([
+      var cells = [
         "\(row.n)", row.map, row.pruning, Table.format(row.medianSeconds, digits: 4),
         row.ratioToSmallest.map { Table.format($0, digits: 3) } ?? "-",
         Table.format(row.exactPerStep, digits: 4),
         Table.format(row.steps, digits: 3), "\(hits)/\(row.targets.count)",
         row.agreesWithUnpruned.map { $0 ? "yes" : "NO" } ?? "-",
         Table.format(row.droppedWeightBound, digits: 2),
-      ])
+      ]
+      if batch {
+        var ratio = "-"
+        if let together = row.batchSeconds, let alone = row.oneByOneSeconds {
+          ratio = Table.format(together / alone, digits: 3)
+        }
+        cells.append(row.oneByOneSeconds.map { Table.format($0, digits: 4) } ?? "-")
+        cells.append(row.batchSeconds.map { Table.format($0, digits: 4) } ?? "-")
+        cells.append(ratio)
+        cells.append(row.batchIdentical.map { $0 ? "yes" : "NO" } ?? "-")
+      }
+      table.append(cells)
     }
     print(table.markdown)
   }

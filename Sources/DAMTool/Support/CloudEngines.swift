@@ -24,12 +24,29 @@ enum GeometryChoice: String, CaseIterable, ExpressibleByArgument {
 
 /// A retrieval over point clouds, whatever the engine behind it.
 struct CloudRetriever: Sendable {
-  let run: @Sendable (_ query: PointCloud, _ recordingTrajectory: Bool) throws -> RetrievalResult<PointCloud>
+  let run:
+    @Sendable (_ queries: [PointCloud], _ recordingTrajectory: Bool) throws -> [RetrievalResult<PointCloud>]
   let description: String
 
   /// Retrieves from a query, keeping every visited state when asked.
-  func retrieve(_ query: PointCloud, recordingTrajectory: Bool = false) throws -> RetrievalResult<PointCloud> {
-    try run(query, recordingTrajectory)
+  func retrieve(_ query: PointCloud, recordingTrajectory: Bool = false) throws -> RetrievalResult<PointCloud>
+  {
+    do {
+      return try run([query], recordingTrajectory)[0]
+    } catch let error as DAMError where error.argument.hasPrefix("queries[0]") {
+      // A batch of one: the library names the query by its position.
+      let inner = error.argument.dropFirst("queries[0]".count)
+      throw error.renamingArgument { _ in
+        inner.hasPrefix(" (") ? String(inner.dropFirst(2).dropLast()) : "query"
+      }
+    }
+  }
+
+  /// Retrieves from every query of a batch together.
+  func retrieve(batch queries: [PointCloud], recordingTrajectory: Bool = false) throws -> [RetrievalResult<
+    PointCloud
+  >] {
+    try run(queries, recordingTrajectory)
   }
 }
 
@@ -42,7 +59,9 @@ enum CloudEngines {
   ) throws(CLIError) -> CloudRetriever {
     switch geometry {
     case .shk, .wasserstein:
-      guard let epsilon else { throw CLIError("--epsilon", "required with --divergence sinkhorn (in squared distance units)") }
+      guard let epsilon else {
+        throw CLIError("--epsilon", "required with --divergence sinkhorn (in squared distance units)")
+      }
       let tau = step ?? 0.5
       if geometry == .wasserstein, let hellingerScale, hellingerScale != 0 {
         throw CLIError("--hellinger-scale", "applies to --geometry shk only (wasserstein is alpha = 0)")
@@ -61,44 +80,57 @@ enum CloudEngines {
           pruning: pruning)
       }
       return CloudRetriever(
-        run: { try engine.retrieve($0, recordingTrajectory: $1) },
-        description: "sinkhorn (eps \(epsilon)), \(geometry.rawValue) (step \(tau), hellinger scale \(alpha))")
+        run: { try engine.retrieve(batch: $0, recordingTrajectory: $1) },
+        description: "sinkhorn (eps \(epsilon)), \(geometry.rawValue) (step \(tau), hellinger scale \(alpha))"
+      )
     case .euclidean:
-      if epsilon != nil { throw CLIError("--epsilon", "applies to the Sinkhorn geometries (shk, wasserstein) only") }
+      if epsilon != nil {
+        throw CLIError("--epsilon", "applies to the Sinkhorn geometries (shk, wasserstein) only")
+      }
       let atoms = patterns[0].count
       for (i, pattern) in patterns.enumerated() where pattern.count != atoms {
         throw CLIError(
-          "--geometry", "euclidean stacks the atoms into vectors: every cloud needs \(atoms) atoms, pattern \(i) has \(pattern.count)")
+          "--geometry",
+          "euclidean stacks the atoms into vectors: every cloud needs \(atoms) atoms, pattern \(i) has \(pattern.count)"
+        )
       }
       let memory = try attributing("--memory") {
         try Memory(divergence: .dotProduct, patterns: patterns.map(\.points.elements))
       }
       let engine = try attributing("--beta") {
         try RetrievalEngine(
-          memory: memory, separation: separation, geometry: EuclideanGeometry(), beta: beta, stopping: stopping,
+          memory: memory, separation: separation, geometry: EuclideanGeometry(), beta: beta,
+          stopping: stopping,
           pruning: pruning)
       }
       let d = patterns[0].dimension
       return CloudRetriever(
-        run: { query, recordingTrajectory in
-          guard query.count == atoms else {
+        run: { queries, recordingTrajectory in
+          for (i, query) in queries.enumerated() where query.count != atoms {
             throw CLIError(
-              "--query", "euclidean stacks the atoms into vectors: the query has \(query.count) atoms, the patterns \(atoms)")
+              queries.count > 1 ? "--query (cloud \(i))" : "--query",
+              "euclidean stacks the atoms into vectors: the query has \(query.count) atoms, the patterns \(atoms)"
+            )
           }
-          let result = try engine.retrieve(query.points.elements, recordingTrajectory: recordingTrajectory)
-          func cloud(_ v: [Double]) throws -> PointCloud {
-            try PointCloud(points: Matrix(rows: atoms, columns: d, elements: v), weights: query.weights)
+          let results = try engine.retrieve(
+            batch: queries.map(\.points.elements), recordingTrajectory: recordingTrajectory)
+          return try zip(queries, results).map { query, result in
+            func cloud(_ v: [Double]) throws -> PointCloud {
+              try PointCloud(points: Matrix(rows: atoms, columns: d, elements: v), weights: query.weights)
+            }
+            return RetrievalResult(
+              state: try cloud(result.state), weights: result.weights, divergences: result.divergences,
+              energies: result.energies, steps: result.steps, stopReason: result.stopReason,
+              lastChange: result.lastChange, trajectory: try result.trajectory?.map(cloud),
+              evaluated: result.evaluated, evaluationCount: result.evaluationCount,
+              droppedWeightBound: result.droppedWeightBound)
           }
-          return RetrievalResult(
-            state: try cloud(result.state), weights: result.weights, divergences: result.divergences,
-            energies: result.energies, steps: result.steps, stopReason: result.stopReason,
-            lastChange: result.lastChange, trajectory: try result.trajectory?.map(cloud),
-            evaluated: result.evaluated, evaluationCount: result.evaluationCount,
-            droppedWeightBound: result.droppedWeightBound)
         },
         description: "euclidean baseline (atoms stacked in stored order, dot product, fixed point)")
     case .fixedPoint, .gradient, .buresWasserstein, .hellinger, .barycentric:
-      throw CLIError("--geometry", "\(geometry.rawValue) is for vector memories; point clouds take shk, wasserstein or euclidean")
+      throw CLIError(
+        "--geometry",
+        "\(geometry.rawValue) is for vector memories; point clouds take shk, wasserstein or euclidean")
     }
   }
 }

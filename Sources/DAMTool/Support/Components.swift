@@ -206,3 +206,53 @@ struct StoppingOptions: ParsableArguments {
     }
   }
 }
+
+/// How `--json` reports each query's separation weights.
+struct WeightOutputOptions: ParsableArguments {
+  @Flag(help: "Report every pattern's weight in the JSON ('weights', N numbers per query).")
+  var allWeights = false
+
+  @Option(
+    parsing: .unconditional,
+    help: "Without --all-weights, the JSON's 'support' lists the patterns weighing more than this (in [0, 1)).")
+  var weightThreshold = 1e-12
+
+  func validate() throws {
+    guard weightThreshold >= 0, weightThreshold < 1 else {
+      throw CLIError("--weight-threshold", "must be a number in [0, 1), got \(weightThreshold)")
+    }
+  }
+}
+
+/// The patterns of one query whose weight exceeds a threshold, with what the rest weighs.
+struct WeightSupport: Encodable {
+  /// Pattern indices, increasing.
+  var indices: [Int]
+  /// Their weights.
+  var weights: [Double]
+  /// The threshold: patterns weighing at most this are left out.
+  var threshold: Double
+  /// The total weight of the patterns left out.
+  var omittedWeight: Double
+
+  init(_ all: [Double], threshold: Double) {
+    indices = []
+    weights = []
+    self.threshold = threshold
+    var omitted = 0.0
+    for (i, w) in all.enumerated() {
+      if w > threshold {
+        indices.append(i)
+        weights.append(w)
+      } else {
+        omitted += w
+      }
+    }
+    omittedWeight = omitted
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case indices, weights, threshold
+    case omittedWeight = "omitted_weight"
+  }
+}

@@ -14,10 +14,14 @@ enum GaussianInputs {
   }
 
   /// One Gaussian (`mean`) or a batch (`means`), with whether it was a batch.
-  static func gaussians(_ path: String, option: String) throws(CLIError) -> (gaussians: [Gaussian], batch: Bool) {
+  static func gaussians(_ path: String, option: String) throws(CLIError) -> (
+    gaussians: [Gaussian], batch: Bool
+  ) {
     let archive = try attributing(option) { try NPZ.read(contentsOf: path) }
     guard let means = archive["means"] else {
-      if archive["mean"] != nil { return ([try BuresWassersteinCommand.gaussian(path, option: option)], false) }
+      if archive["mean"] != nil {
+        return ([try BuresWassersteinCommand.gaussian(path, option: option)], false)
+      }
       throw CLIError(option, "\(path): has neither `means` nor `mean` (members: \(archive.names))")
     }
     guard means.shape.count == 2, means.shape[0] > 0, means.shape[1] > 0 else {
@@ -33,7 +37,9 @@ enum GaussianInputs {
     var result: [Gaussian] = []
     if let covariances {
       guard covariances.shape == [n, d, d] else {
-        throw CLIError(option, "\(path): `covariances` must have shape [\(n), \(d), \(d)] like `means`, got \(covariances.shape)")
+        throw CLIError(
+          option,
+          "\(path): `covariances` must have shape [\(n), \(d), \(d)] like `means`, got \(covariances.shape)")
       }
       let values = covariances.doubles()
       for i in 0..<n {
@@ -41,7 +47,8 @@ enum GaussianInputs {
           result.append(
             try Gaussian(
               mean: Array(meanValues[(i * d)..<((i + 1) * d)]),
-              covariance: Matrix(rows: d, columns: d, elements: Array(values[(i * d * d)..<((i + 1) * d * d)]))))
+              covariance: Matrix(
+                rows: d, columns: d, elements: Array(values[(i * d * d)..<((i + 1) * d * d)]))))
         } catch {
           let member = error.argument == "mean" ? "means" : "covariances"
           throw CLIError(option, "\(path): `\(member)` of Gaussian \(i) \(error.message)")
@@ -49,14 +56,16 @@ enum GaussianInputs {
       }
     } else if let variances {
       guard variances.shape == [n, d] else {
-        throw CLIError(option, "\(path): `variances` must have shape [\(n), \(d)] like `means`, got \(variances.shape)")
+        throw CLIError(
+          option, "\(path): `variances` must have shape [\(n), \(d)] like `means`, got \(variances.shape)")
       }
       let values = variances.doubles()
       for i in 0..<n {
         do {
           result.append(
             try Gaussian(
-              mean: Array(meanValues[(i * d)..<((i + 1) * d)]), variances: Array(values[(i * d)..<((i + 1) * d)])))
+              mean: Array(meanValues[(i * d)..<((i + 1) * d)]),
+              variances: Array(values[(i * d)..<((i + 1) * d)])))
         } catch {
           let member = error.argument == "mean" ? "means" : "variances"
           throw CLIError(option, "\(path): `\(member)` of Gaussian \(i) \(error.message)")
@@ -87,7 +96,7 @@ enum GaussianEngines {
   static func make(
     patterns: [Gaussian], geometry: GeometryChoice, separation: AnySeparationMap, beta: Double, step: Double?,
     stopping: StoppingRule, pruning: Pruning = .none
-  ) throws(CLIError) -> (retrieve: (Gaussian) throws -> RetrievalResult<Gaussian>, description: String) {
+  ) throws(CLIError) -> (retrieve: ([Gaussian]) throws -> [RetrievalResult<Gaussian>], description: String) {
     switch geometry {
     case .buresWasserstein:
       let tau = step ?? 0.5
@@ -97,9 +106,10 @@ enum GaussianEngines {
       }
       let engine = try attributing("--beta") {
         try RetrievalEngine(
-          memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping, pruning: pruning)
+          memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping,
+          pruning: pruning)
       }
-      return ({ try engine.retrieve($0) }, "bures-wasserstein (step \(tau))")
+      return ({ try engine.retrieve(batch: $0) }, "bures-wasserstein (step \(tau))")
     case .euclidean:
       let update: EuclideanGeometry.Update = step.map { .gradient(step: $0) } ?? .fixedPoint
       let shape = try attributing("--step") { try EuclideanGeometry(update: update) }
@@ -108,25 +118,30 @@ enum GaussianEngines {
       }
       let engine = try attributing("--beta") {
         try RetrievalEngine(
-          memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping, pruning: pruning)
+          memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping,
+          pruning: pruning)
       }
       return (
-        { query in
-          let result = try engine.retrieve(GaussianSampling.stacked(query))
-          let state: Gaussian
-          do { state = try GaussianSampling.unstacked(result.state) } catch {
-            throw CLIError("--geometry", "euclidean: the final state is not a Gaussian (\(error))")
+        { queries in
+          try engine.retrieve(batch: queries.map(GaussianSampling.stacked)).map { result in
+            let state: Gaussian
+            do { state = try GaussianSampling.unstacked(result.state) } catch {
+              throw CLIError("--geometry", "euclidean: the final state is not a Gaussian (\(error))")
+            }
+            return RetrievalResult(
+              state: state, weights: result.weights, divergences: result.divergences,
+              energies: result.energies,
+              steps: result.steps, stopReason: result.stopReason, lastChange: result.lastChange,
+              trajectory: try result.trajectory?.map(GaussianSampling.unstacked), evaluated: result.evaluated,
+              evaluationCount: result.evaluationCount, droppedWeightBound: result.droppedWeightBound)
           }
-          return RetrievalResult(
-            state: state, weights: result.weights, divergences: result.divergences, energies: result.energies,
-            steps: result.steps, stopReason: result.stopReason, lastChange: result.lastChange,
-            trajectory: try result.trajectory?.map(GaussianSampling.unstacked), evaluated: result.evaluated,
-            evaluationCount: result.evaluationCount, droppedWeightBound: result.droppedWeightBound)
         },
         step.map { "euclidean baseline (stacked (m, vec S), squared euclidean, gradient step \($0))" }
-          ?? "euclidean baseline (stacked (m, vec S), squared euclidean, fixed point)")
+          ?? "euclidean baseline (stacked (m, vec S), squared euclidean, fixed point)"
+      )
     default:
-      throw CLIError("--geometry", "\(geometry.rawValue) is not for Gaussians; they take bures-wasserstein or euclidean")
+      throw CLIError(
+        "--geometry", "\(geometry.rawValue) is not for Gaussians; they take bures-wasserstein or euclidean")
     }
   }
 }

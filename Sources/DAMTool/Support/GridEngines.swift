@@ -14,7 +14,7 @@ enum GridEngines {
     patterns: [GridHistogram], geometry: GeometryChoice, separation: AnySeparationMap, beta: Double,
     epsilon: Double?, step: Double?, hellingerScale: Double?, stopping: StoppingRule, pruning: Pruning = .none
   ) throws(CLIError) -> (
-    retrieve: (GridHistogram) throws -> RetrievalResult<GridHistogram>, description: String
+    retrieve: ([GridHistogram]) throws -> [RetrievalResult<GridHistogram>], description: String
   ) {
     guard let epsilon else {
       throw CLIError("--epsilon", "required for grid memories (in squared grid units)")
@@ -37,7 +37,7 @@ enum GridEngines {
           pruning: pruning)
       }
       return (
-        { try engine.retrieve($0) },
+        { try engine.retrieve(batch: $0) },
         "grid sinkhorn (eps \(epsilon)), hellinger (step \(tau), hellinger scale \(alpha))"
       )
     case .barycentric:
@@ -51,7 +51,8 @@ enum GridEngines {
           beta: beta, stopping: stopping, pruning: pruning)
       }
       return (
-        { try engine.retrieve($0) }, "grid sinkhorn (eps \(epsilon)), barycentric (entropic barycenter)"
+        { try engine.retrieve(batch: $0) },
+        "grid sinkhorn (eps \(epsilon)), barycentric (entropic barycenter)"
       )
     default:
       throw CLIError(
@@ -89,17 +90,11 @@ extension RetrieveCommand {
       patterns: patterns, geometry: geometry, separation: map, beta: beta, epsilon: epsilon ?? storedEpsilon,
       step: step,
       hellingerScale: hellingerScale, stopping: stoppingRule, pruning: pruning.pruning)
-    var results: [QueryResult] = []
-    var finals: [GridHistogram] = []
-    for (index, q) in aligned.enumerated() {
-      Terminal.progress("retrieve: query \(index + 1) of \(aligned.count)")
-      let result = try SeparationOptions.attributingK(batch ? "--query (histogram \(index))" : "--query") {
-        try retriever.retrieve(q)
-      }
-      results.append(QueryResult(index, result))
-      finals.append(result.state)
+    let retrieved = try retrieveBatch(aligned, row: batch ? { "--query (histogram \($0))" } : nil) {
+      try retriever.retrieve($0)
     }
-    Terminal.endProgress()
+    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions) }
+    let finals = retrieved.map(\.state)
     if let output { try GridInputs.write(finals, batch: batch, to: output, option: "--output") }
     try report(
       results, patterns: patterns.count, shape: "\(patterns.count) histograms on a \(patterns[0].shape) grid",

@@ -87,7 +87,8 @@ struct _PruningRun {
 
   /// The next patterns to evaluate, given every evaluation so far (whose last round ended at the
   /// previous request), or nil when the rest is certified negligible or nothing is left.
-  mutating func next(after evaluations: _Evaluations<some Sendable>, separation: some SeparationMap) -> [Int]? {
+  mutating func next(after evaluations: _Evaluations<some Sendable>, separation: some SeparationMap) -> [Int]?
+  {
     let count = order.bounds.count
     let position = end
     guard position < count else { return nil }
@@ -115,7 +116,8 @@ struct _PruningRun {
       let logEvaluated = logSumExp(evaluations.values.map { -beta * $0 })
       let order = order
       func bound(_ p: Int) -> Double {
-        separation.unevaluatedWeightBound(evaluatedLogMass: logEvaluated, otherLogMass: order.logSuffixMass(at: p))
+        separation.unevaluatedWeightBound(
+          evaluatedLogMass: logEvaluated, otherLogMass: order.logSuffixMass(at: p))
           ?? .infinity
       }
       sufficient = _firstPosition(from: position, to: known + 1) { bound($0) <= allowed }
