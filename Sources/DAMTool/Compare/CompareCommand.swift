@@ -109,7 +109,8 @@ struct CompareCommand: ParsableCommand {
 
   @Option(
     parsing: .unconditional,
-    help: "The largest number of steps per retrieval (default 100; 20 for point clouds, 5 for grid histograms).")
+    help:
+      "The largest number of steps per retrieval (default 100; 20 for point clouds, 5 for grid histograms).")
   var maxSteps: Int?
 
   @Flag(

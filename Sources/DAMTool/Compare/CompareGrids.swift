@@ -55,6 +55,8 @@ extension CompareWorkloads {
         for beta in betas {
           let label: EngineLabel
           let retrieve: @Sendable (GridHistogram, Bool) throws -> RetrievalResult<GridHistogram>
+          var retrieveBatch: (@Sendable ([GridHistogram], Bool) throws -> [RetrievalResult<GridHistogram>])? =
+            nil
           switch geometry {
           case .hellinger:
             let shape = try attributing("--epsilon") {
@@ -69,6 +71,7 @@ extension CompareWorkloads {
             label = EngineLabel(
               divergence: "sinkhorn-grid", geometry: "hellinger", separation: separation.name, beta: beta)
             retrieve = { try engine.retrieve($0, recordingTrajectory: $1) }
+            retrieveBatch = { try engine.retrieve(batch: $0, recordingTrajectory: $1) }
           case .barycentric:
             let engine = try attributing("--beta") {
               try RetrievalEngine(
@@ -79,6 +82,7 @@ extension CompareWorkloads {
             label = EngineLabel(
               divergence: "sinkhorn-grid", geometry: "barycentric", separation: separation.name, beta: beta)
             retrieve = { try engine.retrieve($0, recordingTrajectory: $1) }
+            retrieveBatch = { try engine.retrieve(batch: $0, recordingTrajectory: $1) }
           default:
             let engine = try attributing("--beta") {
               try RetrievalEngine(
@@ -101,7 +105,7 @@ extension CompareWorkloads {
                 lastChange: result.lastChange, trajectory: try result.trajectory?.map(histogram))
             }
           }
-          engines.append(ComparedEngine(label: label, retrieve: retrieve))
+          engines.append(ComparedEngine(label: label, retrieve: retrieve, retrieveBatch: retrieveBatch))
         }
       }
     }

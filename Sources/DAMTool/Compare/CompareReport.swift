@@ -155,7 +155,8 @@ enum CompareReport {
           [
             r.family, r.divergence, r.geometry, r.separation, "\(r.beta)", "\(r.queries)", "\(r.successes)",
             "\(r.successRate)", "\(r.lower)", "\(r.upper)", "\(r.meanSteps)", "\(r.stepLimitHits)",
-            "\(r.millisecondsPerRetrieval)", "\(r.meanFinalDivergence)", "\(r.meanSupport)", "\(r.meanEvaluations)", "\(r.failures)",
+            "\(r.millisecondsPerRetrieval)", "\(r.meanFinalDivergence)", "\(r.meanSupport)",
+            "\(r.meanEvaluations)", "\(r.failures)",
           ].map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ",") + "\n"
       }
       files["success-\(stem).svg"] = successChart(outcome)

@@ -89,7 +89,8 @@ enum CompareWorkloads {
                 label: EngineLabel(
                   divergence: divergence.rawValue, geometry: geometry.rawValue, separation: separation.name,
                   beta: beta),
-                retrieve: { try engine.retrieve($0, recordingTrajectory: $1) }))
+                retrieve: { try engine.retrieve($0, recordingTrajectory: $1) },
+                retrieveBatch: { try engine.retrieve(batch: $0, recordingTrajectory: $1) }))
           }
         }
       }
@@ -226,7 +227,8 @@ enum CompareWorkloads {
             ComparedEngine(
               label: EngineLabel(
                 divergence: divergence, geometry: geometry.rawValue, separation: separation.name, beta: beta),
-              retrieve: { try retriever.retrieve($0, recordingTrajectory: $1) }))
+              retrieve: { try retriever.retrieve($0, recordingTrajectory: $1) },
+              retrieveBatch: { try retriever.retrieve(batch: $0, recordingTrajectory: $1) }))
         }
       }
     }
@@ -324,6 +326,7 @@ enum CompareWorkloads {
         for beta in settings.betas(defaultBetas) {
           let label: EngineLabel
           let retrieve: @Sendable (Gaussian, Bool) throws -> RetrievalResult<Gaussian>
+          var retrieveBatch: (@Sendable ([Gaussian], Bool) throws -> [RetrievalResult<Gaussian>])? = nil
           if geometry == .buresWasserstein {
             let engine = try attributing("--beta") {
               try RetrievalEngine(
@@ -334,6 +337,7 @@ enum CompareWorkloads {
               divergence: "bures-wasserstein", geometry: geometry.rawValue, separation: separation.name,
               beta: beta)
             retrieve = { try engine.retrieve($0, recordingTrajectory: $1) }
+            retrieveBatch = { try engine.retrieve(batch: $0, recordingTrajectory: $1) }
           } else {
             let engine = try attributing("--beta") {
               try RetrievalEngine(
@@ -357,7 +361,7 @@ enum CompareWorkloads {
                 lastChange: result.lastChange, trajectory: try result.trajectory?.map(gaussian))
             }
           }
-          engines.append(ComparedEngine(label: label, retrieve: retrieve))
+          engines.append(ComparedEngine(label: label, retrieve: retrieve, retrieveBatch: retrieveBatch))
         }
       }
     }

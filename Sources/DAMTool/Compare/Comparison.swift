@@ -21,6 +21,11 @@ struct ComparedEngine<State: Sendable>: Sendable {
   var label: EngineLabel
   /// Retrieves from a query, recording the trajectory when asked.
   var retrieve: @Sendable (_ query: State, _ recordingTrajectory: Bool) throws -> RetrievalResult<State>
+  /// Retrieves from every query together (``RetrievalEngine/retrieve(batch:recordingTrajectory:)``),
+  /// for engines that take batches.
+  var retrieveBatch:
+    (@Sendable (_ queries: [State], _ recordingTrajectory: Bool) throws -> [RetrievalResult<State>])? =
+      nil
 }
 
 /// A retrieval that failed for a reason that belongs in the report (a Sinkhorn solve that did not
@@ -152,11 +157,30 @@ enum Comparison {
       )
       let outcomes = ParallelResults<Outcome>(count: count, initial: Outcome())
       let first = ParallelResults<RetrievalResult<State>?>(count: 1, initial: nil)
+      // Engines that take batches retrieve every query together (the time per retrieval is the
+      // batch's divided by the queries). If any query fails, the queries run one by one instead,
+      // so that each failure is reported with its query.
+      var batched: [RetrievalResult<State>]? = nil
+      var batchSeconds = 0.0
+      if let retrieveBatch = engine.retrieveBatch {
+        let start = Terminal.now()
+        batched = try? retrieveBatch(comparison.queries, true)
+        batchSeconds = (Terminal.now() - start) / Double(max(count, 1))
+      }
+      let batchResults = batched
+      let secondsInBatch = batchSeconds
       DispatchQueue.concurrentPerform(iterations: count) { q in
         do {
-          let start = Terminal.now()
-          let result = try engine.retrieve(comparison.queries[q], q == 0)
-          let seconds = Terminal.now() - start
+          let result: RetrievalResult<State>
+          let seconds: Double
+          if let batchResults {
+            result = batchResults[q]
+            seconds = secondsInBatch
+          } else {
+            let start = Terminal.now()
+            result = try engine.retrieve(comparison.queries[q], q == 0)
+            seconds = Terminal.now() - start
+          }
           let distances = try comparison.distances(result.state)
           let nearest = distances.indices.min { distances[$0] < distances[$1] } ?? -1
           let target = comparison.targets[q]
@@ -175,11 +199,13 @@ enum Comparison {
           // A separation map's parameter out of range for this memory (k above the number of
           // patterns): the user's option, named as such.
           outcomes.fail(
-            at: q, "\(error.message) (\(comparison.family), \(label.method), \(label.separation), beta \(label.beta), query \(q))",
+            at: q,
+            "\(error.message) (\(comparison.family), \(label.method), \(label.separation), beta \(label.beta), query \(q))",
             option: Self.separationOptions[error.argument])
         } catch {
           outcomes.fail(
-            at: q, "\(comparison.family), \(label.method), \(label.separation), beta \(label.beta), query \(q): \(error)"
+            at: q,
+            "\(comparison.family), \(label.method), \(label.separation), beta \(label.beta), query \(q): \(error)"
           )
         }
       }
