@@ -46,28 +46,30 @@ enum HopfieldBasinsExperiment {
     let n = quick ? 30 : grid
     @Sendable func coordinate(_ i: Int) -> Double { -extent + (Double(i) + 0.5) * 2 * extent / Double(n) }
     func unit(_ v: Double) -> Double { (v + extent) / (2 * extent) }
-    let stopping = try StoppingRule(maxSteps: iterations, energyTolerance: nil, positionTolerance: nil, massTolerance: nil)
+    let stopping = try StoppingRule(
+      maxSteps: iterations, energyTolerance: nil, positionTolerance: nil, massTolerance: nil)
     var basinPanels: [SVG.Panel] = []
     var landscapePanels: [SVG.Panel] = []
     var rows: [Row] = []
     for (number, (label, map, reach)) in try maps().enumerated() {
       Terminal.progress("\(name): \(label) (\(number + 1)/5)")
       let engine = try RetrievalEngine(
-        memory: Memory(divergence: .dotProduct, patterns: patterns), separation: map, geometry: EuclideanGeometry(),
+        memory: Memory(divergence: .dotProduct, patterns: patterns), separation: map,
+        geometry: EuclideanGeometry(),
         beta: basinBeta, stopping: stopping)
-      let results = ParallelResults<Int>(count: n * n, initial: -1)
-      DispatchQueue.concurrentPerform(iterations: n) { i in
-        for j in 0..<n {
-          // Row i from the top: y decreases with i.
-          let q = [coordinate(j), coordinate(n - 1 - i)]
-          guard let final = try? engine.retrieve(q).state else { continue }
-          var owner = -1
-          for (k, p) in patterns.enumerated() where hypot(final[0] - p[0], final[1] - p[1]) < reach { owner = k }
-          results.set(i * n + j, owner)
+      // Row i from the top: y decreases with i.
+      let starts = (0..<(n * n)).map { [coordinate($0 % n), coordinate(n - 1 - $0 / n)] }
+      let owners = engine.retrieveEach(starts).map { result -> Int in
+        guard let final = result?.state else { return -1 }
+        var owner = -1
+        for (k, p) in patterns.enumerated() where hypot(final[0] - p[0], final[1] - p[1]) < reach {
+          owner = k
         }
+        return owner
       }
-      let owners = results.values
-      let cells = (0..<n).map { i in (0..<n).map { j in owners[i * n + j] >= 0 ? colors[owners[i * n + j]] : "#ffffff" } }
+      let cells = (0..<n).map { i in
+        (0..<n).map { j in owners[i * n + j] >= 0 ? colors[owners[i * n + j]] : "#ffffff" }
+      }
       let markers = patterns.map { (unit($0[0]), unit($0[1])) }
       basinPanels.append(SVG.Panel(title: "\(label), beta \(Int(basinBeta))", cells: cells, markers: markers))
       rows.append(
@@ -76,7 +78,8 @@ enum HopfieldBasinsExperiment {
           metastable: Double(owners.filter { $0 < 0 }.count) / Double(n * n)))
       // Energy landscape at beta = 1, shaded in ten quantile bands, with trajectories.
       let landscape = try RetrievalEngine(
-        memory: Memory(divergence: .dotProduct, patterns: patterns), separation: map, geometry: EuclideanGeometry(),
+        memory: Memory(divergence: .dotProduct, patterns: patterns), separation: map,
+        geometry: EuclideanGeometry(),
         beta: landscapeBeta, stopping: stopping)
       let m = 60
       var energies: [Double] = []
@@ -100,16 +103,21 @@ enum HopfieldBasinsExperiment {
         paths.append(trajectory.map { (unit($0[0]), unit($0[1])) })
       }
       landscapePanels.append(
-        SVG.Panel(title: "\(label), beta \(Int(landscapeBeta))", cells: landscapeCells, paths: paths, markers: markers))
+        SVG.Panel(
+          title: "\(label), beta \(Int(landscapeBeta))", cells: landscapeCells, paths: paths, markers: markers
+        ))
     }
     Terminal.endProgress()
     let figure = SVG.panels(
       title: "Energy (bands, lighter = lower) with CCCP trajectories, and basins of attraction",
       rows: [landscapePanels, basinPanels],
-      legend: (0..<5).map { ("pattern \($0 + 1)", colors[$0]) } + [("metastable (no single pattern)", "#ffffff")])
+      legend: (0..<5).map { ("pattern \($0 + 1)", colors[$0]) } + [
+        ("metastable (no single pattern)", "#ffffff")
+      ])
     var table = Table(header: ["map"] + (1...5).map { "pattern \($0)" } + ["metastable"])
     for r in rows {
-      table.append([r.map] + r.fractions.map { DemoCommand.percent($0) } + [DemoCommand.percent(r.metastable)])
+      table.append(
+        [r.map] + r.fractions.map { DemoCommand.percent($0) } + [DemoCommand.percent(r.metastable)])
     }
     let command = "dam experiment \(name) --seed \(seed)\(quick ? " --quick" : "")"
     let markdown = """

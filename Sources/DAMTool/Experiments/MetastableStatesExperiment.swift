@@ -18,9 +18,12 @@ enum MetastableStatesExperiment {
     // (name, map, k: the weights sum to k)
     [
       ("1-entmax", AnySeparationMap(Softmax()), 1), ("1.5-entmax", AnySeparationMap(Entmax15()), 1),
-      ("2-entmax", AnySeparationMap(Sparsemax()), 1), ("2-normmax", AnySeparationMap(try Normmax(alpha: 2)), 1),
-      ("5-normmax", AnySeparationMap(try Normmax(alpha: 5)), 1), ("2-subsets", AnySeparationMap(try KSubsets(k: 2)), 2),
-      ("4-subsets", AnySeparationMap(try KSubsets(k: 4)), 4), ("8-subsets", AnySeparationMap(try KSubsets(k: 8)), 8),
+      ("2-entmax", AnySeparationMap(Sparsemax()), 1),
+      ("2-normmax", AnySeparationMap(try Normmax(alpha: 2)), 1),
+      ("5-normmax", AnySeparationMap(try Normmax(alpha: 5)), 1),
+      ("2-subsets", AnySeparationMap(try KSubsets(k: 2)), 2),
+      ("4-subsets", AnySeparationMap(try KSubsets(k: 4)), 4),
+      ("8-subsets", AnySeparationMap(try KSubsets(k: 8)), 8),
     ]
   }
 
@@ -36,7 +39,8 @@ enum MetastableStatesExperiment {
     let half = digits.count / 2
     let memoryPatterns = Array(all[..<half])
     let queries = quick ? Array(all[half..<(half + 100)]) : Array(all[half...])
-    let stopping = try StoppingRule(maxSteps: iterations, energyTolerance: nil, positionTolerance: nil, massTolerance: nil)
+    let stopping = try StoppingRule(
+      maxSteps: iterations, energyTolerance: nil, positionTolerance: nil, massTolerance: nil)
     var columns: [Column] = []
     for beta in betas {
       for (label, map, k) in try maps() {
@@ -46,14 +50,11 @@ enum MetastableStatesExperiment {
         let engine = try RetrievalEngine(
           memory: Memory(divergence: .dotProduct, patterns: memoryPatterns), separation: map,
           geometry: EuclideanGeometry(), beta: beta * Double(k), stopping: stopping)
-        let results = ParallelResults<Int>(count: queries.count, initial: 0)
-        DispatchQueue.concurrentPerform(iterations: queries.count) { i in
-          guard let result = try? engine.retrieve(queries[i].map { $0 / Double(k) }) else { return }
-          // Softmax never gives exact zeros: count weights above 0.01, as the paper does.
-          let threshold = label == "1-entmax" ? 0.01 : 0
-          results.set(i, result.weights.filter { $0 > threshold }.count)
+        // Softmax never gives exact zeros: count weights above 0.01, as the paper does.
+        let threshold = label == "1-entmax" ? 0.01 : 0
+        let sizes = engine.retrieveEach(queries.map { $0.map { $0 / Double(k) } }).map { result in
+          result.map { $0.weights.filter { $0 > threshold }.count } ?? 0
         }
-        let sizes = results.values
         var percent = [Double](repeating: 0, count: 12)
         for size in sizes { percent[min(size, 11)] += 100 / Double(sizes.count) }
         columns.append(Column(beta: beta, map: label, percentBySize: percent))
