@@ -152,15 +152,16 @@ struct RetrieveCommand: ParsableCommand {
     /// The largest weight (for the table).
     var topWeight: Double
 
-    init<State>(_ index: Int, _ result: RetrievalResult<State>, options: WeightOutputOptions) {
+    /// A query's row; the weights (all, or the support) only for `--json`.
+    init<State>(_ index: Int, _ result: RetrievalResult<State>, options: WeightOutputOptions, json: Bool) {
       query = index
       patternIndex = result.nearestPattern
       steps = result.steps
       stopReason = result.stopReason
       energy = result.energies
-      if options.allWeights {
+      if json && options.allWeights {
         weights = result.weights
-      } else {
+      } else if json {
         support = WeightSupport(result.weights, threshold: options.weightThreshold)
       }
       finalDivergence = result.divergences[result.nearestPattern]
@@ -296,7 +297,7 @@ struct RetrieveCommand: ParsableCommand {
     let retrieved = try retrieveBatch(queries, row: batch ? { "--query (row \($0))" } : nil) {
       try engine.retrieve(batch: $0)
     }
-    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions) }
+    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions, json: json) }
     var states: [Double] = []
     states.reserveCapacity(queries.count * dimension)
     for result in retrieved { states += result.state }
@@ -343,7 +344,7 @@ struct RetrieveCommand: ParsableCommand {
     let retrieved = try retrieveBatch(queries, row: batch ? { "--query (cloud \($0))" } : nil) {
       try retriever.retrieve(batch: $0)
     }
-    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions) }
+    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions, json: json) }
     let finals = retrieved.map(\.state)
     if let output { try Inputs.writeClouds(finals, batch: batch, to: output, option: "--output") }
     try report(
@@ -383,7 +384,7 @@ struct RetrieveCommand: ParsableCommand {
     let retrieved = try retrieveBatch(queries, row: batch ? { "--query (Gaussian \($0))" } : nil) {
       try retriever.retrieve($0)
     }
-    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions) }
+    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions, json: json) }
     let finals = retrieved.map(\.state)
     if let output { try GaussianInputs.write(finals, to: output, option: "--output") }
     try report(

@@ -23,23 +23,26 @@ enum _FileIO {
     if info.st_mode & fileTypeMask == directoryType { throw NumPyError("\(path): is a directory") }
 
     let expected = info.st_mode & fileTypeMask == regularType ? max(0, Int(exactly: info.st_size) ?? 0) : 0
-    var bytes = [UInt8](repeating: 0, count: expected)
+    // Read straight into uninitialised storage: zero-filling first would touch every page twice.
+    var failure: Int32? = nil
     var filled = 0
-    while filled < expected {
-      let got = bytes.withUnsafeMutableBytes { raw in
-        read(fd, raw.baseAddress.map { $0 + filled }, expected - filled)
+    var bytes = [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
+      while filled < expected {
+        let got = read(fd, buffer.baseAddress.map { $0 + filled }, expected - filled)
+        if got < 0 {
+          if errno == EINTR { continue }
+          failure = errno
+          break
+        }
+        if got == 0 { break }
+        filled += got
       }
-      if got < 0 {
-        if errno == EINTR { continue }
-        throw NumPyError("\(path): read failed: \(describe(errno, reading: true))")
-      }
-      if got == 0 { break }
-      filled += got
+      initialized = filled
     }
-    if filled < expected {
-      bytes.removeSubrange(filled...)
-      return bytes
+    if let failure {
+      throw NumPyError("\(path): read failed: \(describe(failure, reading: true))")
     }
+    if filled < expected { return bytes }
     // The file may have grown, or is not a regular file: read on to the end.
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {

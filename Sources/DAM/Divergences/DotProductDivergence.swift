@@ -47,8 +47,9 @@ public struct DotProductDivergence: Divergence {
   public func evaluate(_ block: EvaluationBlock<Self>) throws -> [[Double]] {
     guard block.items.allSatisfy(\.indices.isAll) else { return try block._evaluatePairs(self) }
     let items = block.items
-    return _VectorBlocks.evaluate(states: items.map(\.state), packed: block.memory.memoryCache) {
-      b, _, product in
+    return _VectorBlocks.evaluate(
+      states: items.map(\.state), packed: block.memory.memoryCache, parallelism: block.parallelism
+    ) { b, _, product in
       items[b].query - product
     }
   }

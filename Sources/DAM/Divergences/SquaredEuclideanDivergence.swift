@@ -45,7 +45,8 @@ public struct SquaredEuclideanDivergence: Divergence {
     let norms = states.map { state in state.withUnsafeBufferPointer { _dot($0, $0) } }
     let packed = block.memory.memoryCache
     let patterns = block.memory.patterns
-    return _VectorBlocks.evaluate(states: states, packed: packed) { b, i, product in
+    return _VectorBlocks.evaluate(states: states, packed: packed, parallelism: block.parallelism) {
+      b, i, product in
       let scale = norms[b] + packed.squaredNorms[i]
       let expanded = scale - 2 * product
       guard expanded < Self.exactBelow * scale else { return expanded }

@@ -29,23 +29,23 @@ public struct _PackedVectors: Sendable {
 /// sums of patterns of the dense rows by another (`W X`); rows whose support is small sum their
 /// patterns directly.
 enum _VectorBlocks {
-  /// How many states one matrix product takes at most (bounds the `rows × N` buffer).
-  static let rowsPerProduct = 256
+  /// How many states one matrix product takes at most: 256, and fewer when the memory is large,
+  /// so that the `rows × N` buffer stays within 32 MiB (2²² doubles).
+  static func rowsPerProduct(patterns: Int) -> Int { max(1, min(256, (1 << 22) / max(patterns, 1))) }
 
   /// `transform(b, i, ⟨ξ_b, Xᵢ⟩)` for every state `b` of the block and every pattern `i`, with
   /// the inner products of a chunk of states computed by one `dgemm`. Every item must cover the
   /// whole memory.
   static func evaluate(
-    states: [[Double]], packed: _PackedVectors,
-    _ transform: (_ state: Int, _ pattern: Int, _ innerProduct: Double) -> Double
+    states: [[Double]], packed: _PackedVectors, parallelism: Int,
+    _ transform: @Sendable (_ state: Int, _ pattern: Int, _ innerProduct: Double) -> Double
   ) -> [[Double]] {
     let n = packed.rows
     let d = packed.columns
-    var rows: [[Double]] = []
-    rows.reserveCapacity(states.count)
+    let rows = _Slots<[Double]>(count: states.count, initial: [])
     var start = 0
     while start < states.count {
-      let chunk = min(rowsPerProduct, states.count - start)
+      let chunk = min(rowsPerProduct(patterns: n), states.count - start)
       var queries = [Double](repeating: 0, count: chunk * d)
       for r in 0..<chunk {
         for t in 0..<d { queries[r * d + t] = states[start + r][t] }
@@ -60,19 +60,20 @@ enum _VectorBlocks {
         }
         initialized = chunk * n
       }
-      products.withUnsafeBufferPointer { g in
-        for r in 0..<chunk {
-          let b = start + r
-          rows.append(
-            [Double](unsafeUninitializedCapacity: n) { row, initialized in
-              for i in 0..<n { row[i] = transform(b, i, g[r * n + i]) }
-              initialized = n
-            })
+      // Each state's row from the products, rows on the block's threads.
+      let first = start
+      _forEachChunk(chunk, workers: parallelism) { r in
+        let b = first + r
+        rows[b] = products.withUnsafeBufferPointer { g in
+          [Double](unsafeUninitializedCapacity: n) { row, initialized in
+            for i in 0..<n { row[i] = transform(b, i, g[r * n + i]) }
+            initialized = n
+          }
         }
       }
       start += chunk
     }
-    return rows
+    return rows.values
   }
 
   /// `Σᵢ c wᵢ Xᵢ` and `Σᵢ c wᵢ` over each item's support, as ``EuclideanVariation``s of target
@@ -100,17 +101,25 @@ enum _VectorBlocks {
     }
     var start = 0
     while start < dense.count {
-      let chunk = min(rowsPerProduct, dense.count - start)
-      var weights = [Double](repeating: 0, count: chunk * n)
-      for r in 0..<chunk {
-        let item = block.items[dense[start + r]]
-        for i in item.support { weights[r * n + i] = c * item.weights[i] }
+      let chunk = min(rowsPerProduct(patterns: n), dense.count - start)
+      // The dense rows' weights (zero outside their support already), copied side by side on the
+      // block's threads; the curvature scale goes into the product.
+      let rowsHere = dense[start..<(start + chunk)].map { block.items[$0].weights }
+      let weights = [Double](unsafeUninitializedCapacity: chunk * n) { buffer, initialized in
+        let target = _SendableBuffer(buffer)
+        _forEachChunk(chunk, workers: block.parallelism) { r in
+          rowsHere[r].withUnsafeBufferPointer { source in
+            _ = UnsafeMutableBufferPointer(rebasing: target.base[(r * n)..<((r + 1) * n)]).initialize(
+              from: source)
+          }
+        }
+        initialized = chunk * n
       }
       let sums = [Double](unsafeUninitializedCapacity: chunk * d) { buffer, initialized in
         weights.withUnsafeBufferPointer { w in
           packed.elements.withUnsafeBufferPointer { x in
             cblas_dgemm(
-              CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(chunk), Int32(d), Int32(n), 1, w.baseAddress,
+              CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(chunk), Int32(d), Int32(n), c, w.baseAddress,
               Int32(n), x.baseAddress, Int32(d), 0, buffer.baseAddress, Int32(d))
           }
         }

@@ -73,7 +73,7 @@ where G.State == D.State, G.Variation == D.Variation {
     /// The evaluations, by pattern index.
     var evaluations: _Evaluations<D.Evaluation>
     /// The patterns with nonzero weight, by increasing index.
-    var support: [Int]
+    var support: PatternIndices
 
     /// Which patterns were evaluated exactly (all of them without pruning).
     public var evaluated: [Bool] {
@@ -324,18 +324,24 @@ where G.State == D.State, G.Variation == D.Variation {
           previous: previous[request.item]?.evaluations)
       }
       let results = try _evaluate(items, owners: requests.map(\.item))
-      var nextRequests: [(item: Int, indices: PatternIndices)] = []
-      for (k, request) in requests.enumerated() {
-        let b = request.item
+      // Every value must be finite (checked per request on the engine's threads).
+      let checked = requests
+      let rowValues = try _perItem(requests.count) { k in
         let values = _values(results[k])
         for (position, value) in values.enumerated() where !value.isFinite {
           throw _BatchFailure(
-            item: b,
+            item: checked[k].item,
             error: DAMError(
               .numericalFailure, argument: "query",
-              "the divergence to pattern \(request.indices[position]) is \(value); the query or the pattern is out of range"
+              "the divergence to pattern \(checked[k].indices[position]) is \(value); the query or the pattern is out of range"
             ))
         }
+        return values
+      }
+      var nextRequests: [(item: Int, indices: PatternIndices)] = []
+      for (k, request) in requests.enumerated() {
+        let b = request.item
+        let values = rowValues[k]
         if request.indices.isAll {
           evaluations[b] = _Evaluations(all: results[k], values: values)
         } else {
@@ -369,8 +375,16 @@ where G.State == D.State, G.Variation == D.Variation {
           weights[i] = separated.weights[k]
         }
       }
-      var support: [Int] = []
-      for i in weights.indices where weights[i] != 0 { support.append(i) }
+      // The support, stored as "every pattern" when no weight is zero (softmax, usually).
+      var nonzero = 0
+      for w in weights where w != 0 { nonzero += 1 }
+      var support = PatternIndices.all(count)
+      if nonzero < count {
+        var indices: [Int] = []
+        indices.reserveCapacity(nonzero)
+        for i in weights.indices where weights[i] != 0 { indices.append(i) }
+        support = .some(indices)
+      }
       return Snapshot(
         state: states[b], divergences: divergences, weights: weights, energy: -separated.conjugate / beta,
         evaluationCount: evaluations.count, droppedWeightBound: runsDone[b]?.droppedWeightBound ?? 0,

@@ -86,8 +86,9 @@ public struct EvaluationBlock<D: Divergence>: Sendable {
   }
 }
 
-/// The patterns of an ``EvaluationBlock`` item: every pattern of the memory, or some of them, by
-/// increasing index.
+/// Some patterns of a memory, by increasing index: every pattern (``all(_:)``, stored without an
+/// index array), or the given ones. The patterns of an ``EvaluationBlock`` item, and the support
+/// of an ``AccumulationBlock`` item.
 public struct PatternIndices: RandomAccessCollection, Sendable, Hashable {
   /// `nil` for every pattern.
   let selected: [Int]?
@@ -124,12 +125,12 @@ public struct AccumulationBlock<D: Divergence>: Sendable {
     /// The separation weight of every stored pattern (zero outside ``support``).
     public let weights: [Double]
     /// The patterns with nonzero weight, by increasing index.
-    public let support: [Int]
+    public let support: PatternIndices
     /// The evaluations of this state, by pattern index.
     let evaluations: _Evaluations<D.Evaluation>
 
     init(
-      state: D.State, query: D.QueryCache, weights: [Double], support: [Int],
+      state: D.State, query: D.QueryCache, weights: [Double], support: PatternIndices,
       evaluations: _Evaluations<D.Evaluation>
     ) {
       self.state = state

@@ -15,11 +15,19 @@ public struct Softmax: SeparationMap {
   /// Weights and log-sum-exp, shifted by the largest score so nothing overflows (one vectorised
   /// exponential over the scores).
   public func separate(_ scores: [Double]) throws(DAMError) -> Separation {
-    try _validateScores(scores)
+    // One pass for the largest score and the validation; the validation's own error if any
+    // score is NaN or +∞ or every score is -∞.
     var largest = -Double.infinity
-    for score in scores where score > largest { largest = score }
+    var valid = !scores.isEmpty
+    for score in scores {
+      valid = valid && !score.isNaN && score != .infinity
+      largest = score > largest ? score : largest
+    }
+    if !valid || largest == -.infinity { try _validateScores(scores) }
     var weights = scores.map { $0 - largest }
-    weights.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { _expInPlace(base, count: $0.count) } }
+    weights.withUnsafeMutableBufferPointer {
+      if let base = $0.baseAddress { _expInPlace(base, count: $0.count) }
+    }
     var sum = 0.0
     for w in weights { sum += w }
     let inverse = 1 / sum
