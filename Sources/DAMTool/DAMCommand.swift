@@ -21,8 +21,8 @@ struct DAMCommand: ParsableCommand {
 
   static func main() {
     OpenBLASCore.reexecuteIfMisdetected()
-    // Batched retrieval allocates and frees arrays of up to 32 MiB every step. Above glibc's
-    // mmap threshold each is a fresh mapping whose pages the kernel faults in and zeroes; kept in
+    // Batched retrieval allocates and frees many rows of N doubles every step. Above glibc's mmap
+    // threshold each would be a fresh mapping whose pages the kernel faults in and zeroes; kept in
     // the heap (and not trimmed back) they are reused. 32 MiB is the largest threshold glibc
     // accepts on 64-bit systems.
     _ = _mallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 25)

@@ -155,7 +155,8 @@ struct RetrieveCommand: ParsableCommand {
     /// A query's row; the weights (all, or the support) only for `--json`.
     init<State>(_ index: Int, _ result: RetrievalResult<State>, options: WeightOutputOptions, json: Bool) {
       query = index
-      patternIndex = result.nearestPattern
+      let nearest = result.nearestPattern
+      patternIndex = nearest
       steps = result.steps
       stopReason = result.stopReason
       energy = result.energies
@@ -164,7 +165,7 @@ struct RetrieveCommand: ParsableCommand {
       } else if json {
         support = WeightSupport(result.weights, threshold: options.weightThreshold)
       }
-      finalDivergence = result.divergences[result.nearestPattern]
+      finalDivergence = result.divergences[nearest]
       evaluations = result.evaluationCount
       droppedWeightBound = result.droppedWeightBound
       topWeight = result.weights.max() ?? .nan

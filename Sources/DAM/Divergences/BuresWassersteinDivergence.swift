@@ -283,6 +283,9 @@ public struct BuresWassersteinDivergence: Divergence {
   /// `W₂²(ξ, Xᵢ)`.
   public func value(of evaluation: Evaluation) -> Double { evaluation.value }
 
+  /// No warm start: evaluations are closed forms.
+  public var usesPreviousEvaluations: Bool { false }
+
   /// The zero variation in the state's dimension.
   public func zeroVariation(at state: Gaussian) -> GaussianVariation {
     GaussianVariation(dimension: state.dimension)

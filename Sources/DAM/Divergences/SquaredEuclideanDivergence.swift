@@ -65,6 +65,9 @@ public struct SquaredEuclideanDivergence: Divergence {
     _VectorBlocks.accumulate(block, packed: block.memory.memoryCache, curvature: 2)
   }
 
+  /// No warm start: evaluations are closed forms.
+  public var usesPreviousEvaluations: Bool { false }
+
   /// The zero variation.
   public func zeroVariation(at state: [Double]) -> EuclideanVariation {
     EuclideanVariation(dimension: state.count)

@@ -29,13 +29,14 @@ public struct _PackedVectors: Sendable {
 /// sums of patterns of the dense rows by another (`W X`); rows whose support is small sum their
 /// patterns directly.
 enum _VectorBlocks {
-  /// How many states one matrix product takes at most: 256, and fewer when the memory is large,
-  /// so that the `rows × N` buffer stays within 32 MiB (2²² doubles).
-  static func rowsPerProduct(patterns: Int) -> Int { max(1, min(256, (1 << 22) / max(patterns, 1))) }
+  /// How many states one matrix product takes at most: enough that BLAS's packing of the
+  /// patterns (once per product) is small against the product, few enough to bound the buffer.
+  static let rowsPerProduct = 256
 
   /// `transform(b, i, ⟨ξ_b, Xᵢ⟩)` for every state `b` of the block and every pattern `i`, with
   /// the inner products of a chunk of states computed by one `dgemm`. Every item must cover the
   /// whole memory.
+  @inline(__always)
   static func evaluate(
     states: [[Double]], packed: _PackedVectors, parallelism: Int,
     _ transform: @Sendable (_ state: Int, _ pattern: Int, _ innerProduct: Double) -> Double
@@ -43,32 +44,31 @@ enum _VectorBlocks {
     let n = packed.rows
     let d = packed.columns
     let rows = _Slots<[Double]>(count: states.count, initial: [])
+    // One buffer for the products of every chunk.
+    let products = UnsafeMutableBufferPointer<Double>.allocate(capacity: min(rowsPerProduct, states.count) * n)
+    defer { products.deallocate() }
+    let g = _SendableBuffer(products)
     var start = 0
     while start < states.count {
-      let chunk = min(rowsPerProduct(patterns: n), states.count - start)
+      let chunk = min(rowsPerProduct, states.count - start)
       var queries = [Double](repeating: 0, count: chunk * d)
       for r in 0..<chunk {
         for t in 0..<d { queries[r * d + t] = states[start + r][t] }
       }
-      let products = [Double](unsafeUninitializedCapacity: chunk * n) { buffer, initialized in
-        queries.withUnsafeBufferPointer { q in
-          packed.elements.withUnsafeBufferPointer { x in
-            cblas_dgemm(
-              CblasRowMajor, CblasNoTrans, CblasTrans, Int32(chunk), Int32(n), Int32(d), 1, q.baseAddress,
-              Int32(d), x.baseAddress, Int32(d), 0, buffer.baseAddress, Int32(n))
-          }
+      queries.withUnsafeBufferPointer { q in
+        packed.elements.withUnsafeBufferPointer { x in
+          cblas_dgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(chunk), Int32(n), Int32(d), 1, q.baseAddress,
+            Int32(d), x.baseAddress, Int32(d), 0, products.baseAddress, Int32(n))
         }
-        initialized = chunk * n
       }
       // Each state's row from the products, rows on the block's threads.
       let first = start
       _forEachChunk(chunk, workers: parallelism) { r in
         let b = first + r
-        rows[b] = products.withUnsafeBufferPointer { g in
-          [Double](unsafeUninitializedCapacity: n) { row, initialized in
-            for i in 0..<n { row[i] = transform(b, i, g[r * n + i]) }
-            initialized = n
-          }
+        rows[b] = [Double](unsafeUninitializedCapacity: n) { row, initialized in
+          for i in 0..<n { row[i] = transform(b, i, g.base[r * n + i]) }
+          initialized = n
         }
       }
       start += chunk
@@ -99,29 +99,26 @@ enum _VectorBlocks {
         variations[k].addTarget(block.memory.patterns[i], weight: item.weights[i], curvature: c)
       }
     }
+    // One buffer for the weights of every chunk of dense rows.
+    let weights = UnsafeMutableBufferPointer<Double>.allocate(capacity: min(rowsPerProduct, max(dense.count, 1)) * n)
+    defer { weights.deallocate() }
+    let target = _SendableBuffer(weights)
     var start = 0
     while start < dense.count {
-      let chunk = min(rowsPerProduct(patterns: n), dense.count - start)
+      let chunk = min(rowsPerProduct, dense.count - start)
       // The dense rows' weights (zero outside their support already), copied side by side on the
       // block's threads; the curvature scale goes into the product.
       let rowsHere = dense[start..<(start + chunk)].map { block.items[$0].weights }
-      let weights = [Double](unsafeUninitializedCapacity: chunk * n) { buffer, initialized in
-        let target = _SendableBuffer(buffer)
-        _forEachChunk(chunk, workers: block.parallelism) { r in
-          rowsHere[r].withUnsafeBufferPointer { source in
-            _ = UnsafeMutableBufferPointer(rebasing: target.base[(r * n)..<((r + 1) * n)]).initialize(
-              from: source)
-          }
+      _forEachChunk(chunk, workers: block.parallelism) { r in
+        rowsHere[r].withUnsafeBufferPointer { source in
+          _ = UnsafeMutableBufferPointer(rebasing: target.base[(r * n)..<((r + 1) * n)]).initialize(from: source)
         }
-        initialized = chunk * n
       }
       let sums = [Double](unsafeUninitializedCapacity: chunk * d) { buffer, initialized in
-        weights.withUnsafeBufferPointer { w in
-          packed.elements.withUnsafeBufferPointer { x in
-            cblas_dgemm(
-              CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(chunk), Int32(d), Int32(n), c, w.baseAddress,
-              Int32(n), x.baseAddress, Int32(d), 0, buffer.baseAddress, Int32(d))
-          }
+        packed.elements.withUnsafeBufferPointer { x in
+          cblas_dgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(chunk), Int32(d), Int32(n), c, weights.baseAddress,
+            Int32(n), x.baseAddress, Int32(d), 0, buffer.baseAddress, Int32(d))
         }
         initialized = chunk * d
       }

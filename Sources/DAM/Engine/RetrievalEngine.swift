@@ -223,13 +223,27 @@ where G.State == D.State, G.Variation == D.Variation {
     }
     var active = stopping.maxSteps > 0 ? Array(queries.indices) : []
     while !active.isEmpty {
-      let steppedFrom = active.map { current[$0] }
+      var steppedFrom = active.map { current[$0] }
       let next: [D.State]
       let nextSnapshots: [Snapshot]
       do {
         next = try _steps(steppedFrom)
       } catch let failure as _BatchFailure {
         throw _BatchFailure(item: active[failure.item], error: failure.error)
+      }
+      // The weights and divergences of the states just left are not needed again, nor their
+      // evaluations unless the divergence warm-starts from them: free them before the next
+      // B x N arrays.
+      let keepEvaluations = memory.divergence.usesPreviousEvaluations
+      for (k, b) in active.enumerated() {
+        current[b].weights = []
+        current[b].divergences = []
+        steppedFrom[k].weights = []
+        steppedFrom[k].divergences = []
+        if !keepEvaluations {
+          current[b].evaluations = _Evaluations()
+          steppedFrom[k].evaluations = _Evaluations()
+        }
       }
       do {
         nextSnapshots = try _snapshots(next, previous: steppedFrom)
@@ -363,7 +377,7 @@ where G.State == D.State, G.Variation == D.Variation {
       // Only the evaluated patterns are separated: the others have weight zero, by their
       // zero-weight rule (which leaves the weights and Ω* unchanged whatever their scores) or
       // because the map's bound on their weight allows dropping them (a score of -∞).
-      let separated = try separation.separate(evaluations.values.map { -beta * $0 })
+      let separated = try separation.separate(divergences: evaluations.values, beta: beta)
       var divergences = evaluations.values
       var weights = separated.weights
       if !evaluations.isAll {

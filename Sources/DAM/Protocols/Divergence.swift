@@ -66,6 +66,12 @@ public protocol Divergence: Sendable {
     _ state: State, query: QueryCache, pattern: Pattern, cache: PatternCache, previous: Evaluation?
   ) throws -> Evaluation
 
+  /// Whether ``evaluate(_:query:pattern:cache:previous:)`` (or the block form) uses the previous
+  /// step's evaluations, so that the engine keeps them from one step to the next. The default is
+  /// `true`; divergences without warm starts say `false`, and a batch then holds one step's
+  /// evaluations at a time instead of two.
+  var usesPreviousEvaluations: Bool { get }
+
   /// Evaluates every state of the block at its patterns: one array per item of
   /// ``EvaluationBlock/items``, in the order of the item's ``EvaluationBlock/Item/indices``.
   ///
@@ -134,6 +140,9 @@ extension Divergence {
   public func accumulate(_ block: AccumulationBlock<Self>) throws -> [Variation] {
     try block._accumulatePairs(self)
   }
+
+  /// The engine keeps the previous step's evaluations.
+  public var usesPreviousEvaluations: Bool { true }
 
   /// Accepts every pattern.
   public func checkCompatible(_ pattern: Pattern, with reference: Pattern) throws {}

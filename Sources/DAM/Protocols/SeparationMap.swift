@@ -15,6 +15,11 @@ public protocol SeparationMap: Sendable {
   /// - Throws: ``DAMError`` if a score is NaN or `+∞`, or if every score is masked.
   func separate(_ scores: [Double]) throws -> Separation
 
+  /// ``separate(_:)`` at the scores `θ = -β d`, given the divergences `d` and `β > 0` (what the
+  /// engine has). The default forms the scores and calls ``separate(_:)``; a map can skip that
+  /// array (softmax computes its weights from `d` in place).
+  func separate(divergences: [Double], beta: Double) throws -> Separation
+
   /// The regulariser `Ω(y)` at a point of the map's polytope.
   func regularizer(_ weights: [Double]) throws -> Double
 
@@ -47,6 +52,11 @@ public protocol SeparationMap: Sendable {
 }
 
 extension SeparationMap {
+  /// Forms the scores `-β d` and separates them.
+  public func separate(divergences: [Double], beta: Double) throws -> Separation {
+    try separate(divergences.map { -beta * $0 })
+  }
+
   /// No rule: every pattern is evaluated.
   public var zeroWeightRule: ZeroWeightRule? { nil }
 

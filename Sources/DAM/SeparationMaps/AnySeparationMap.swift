@@ -16,6 +16,11 @@ public struct AnySeparationMap: SeparationMap {
   /// Forwards to the wrapped map.
   public func separate(_ scores: [Double]) throws -> Separation { try base.separate(scores) }
 
+  /// The wrapped map's separation of `-β d`.
+  public func separate(divergences: [Double], beta: Double) throws -> Separation {
+    try base.separate(divergences: divergences, beta: beta)
+  }
+
   /// The wrapped map's bound.
   public func unevaluatedWeightBound(evaluatedLogMass: Double, otherLogMass: Double) -> Double? {
     base.unevaluatedWeightBound(evaluatedLogMass: evaluatedLogMass, otherLogMass: otherLogMass)

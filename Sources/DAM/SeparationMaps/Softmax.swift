@@ -18,21 +18,58 @@ public struct Softmax: SeparationMap {
     // One pass for the largest score and the validation; the validation's own error if any
     // score is NaN or +∞ or every score is -∞.
     var largest = -Double.infinity
-    var valid = !scores.isEmpty
+    var invalid = scores.isEmpty ? 1 : 0
     for score in scores {
-      valid = valid && !score.isNaN && score != .infinity
+      invalid |= score.isNaN || score == .infinity ? 1 : 0
       largest = score > largest ? score : largest
     }
-    if !valid || largest == -.infinity { try _validateScores(scores) }
-    var weights = scores.map { $0 - largest }
-    weights.withUnsafeMutableBufferPointer {
-      if let base = $0.baseAddress { _expInPlace(base, count: $0.count) }
+    if invalid != 0 || largest == -.infinity { try _validateScores(scores) }
+    return Self.normalised(scores.map { $0 - largest }, shift: largest)
+  }
+
+  /// The weights of `θ = -β d` computed from `d` in one array, `exp(-β dᵢ - max θ)` normalised:
+  /// the very numbers ``separate(_:)`` gives at those scores (`max θ = -β min d` exactly).
+  public func separate(divergences: [Double], beta: Double) throws(DAMError) -> Separation {
+    var smallest = Double.infinity
+    var invalid = divergences.isEmpty || !beta.isFinite ? 1 : 0
+    for d in divergences {
+      invalid |= d.isNaN || d == -.infinity ? 1 : 0
+      smallest = d < smallest ? d : smallest
     }
-    var sum = 0.0
-    for w in weights { sum += w }
-    let inverse = 1 / sum
-    for i in weights.indices { weights[i] *= inverse }
-    return Separation(weights: weights, conjugate: largest + _log(sum))
+    if invalid != 0 || smallest == .infinity { return try separate(divergences.map { -beta * $0 }) }
+    let largest = -beta * smallest
+    return Self.normalised(divergences.map { -beta * $0 - largest }, shift: largest)
+  }
+
+  /// `exp(shifted)` normalised, with `Ω* = shift + log Σ exp(shifted)`: one vector exponential, a
+  /// sum with four accumulators, one scaling.
+  private static func normalised(_ shifted: [Double], shift: Double) -> Separation {
+    var weights = shifted
+    let sum = weights.withUnsafeMutableBufferPointer { buffer -> Double in
+      guard let base = buffer.baseAddress else { return 0 }
+      _expInPlace(base, count: buffer.count)
+      var s0 = 0.0
+      var s1 = 0.0
+      var s2 = 0.0
+      var s3 = 0.0
+      var i = 0
+      while i + 4 <= buffer.count {
+        s0 += buffer[i]
+        s1 += buffer[i + 1]
+        s2 += buffer[i + 2]
+        s3 += buffer[i + 3]
+        i += 4
+      }
+      while i < buffer.count {
+        s0 += buffer[i]
+        i += 1
+      }
+      let sum = (s0 + s1) + (s2 + s3)
+      let inverse = 1 / sum
+      for k in 0..<buffer.count { buffer[k] *= inverse }
+      return sum
+    }
+    return Separation(weights: weights, conjugate: shift + _log(sum))
   }
 
   /// `exp(otherLogMass - evaluatedLogMass)`: the others' weights are `exp(θⱼ) / Σ exp(θ)`, and the
