@@ -1,6 +1,10 @@
 import CLinearAlgebra
 import Dispatch
 
+#if canImport(Synchronization)
+  import Synchronization
+#endif
+
 // Kernels of the batched Bures-Wasserstein evaluation (`BuresWassersteinDivergence.evaluateAll`
 // and `accumulateAll`): the middle matrix `M = S^½ W S^½` from a Cholesky factor of `W`,
 // eigenvalues without eigenvectors, and a chunked parallel loop whose results do not depend on
@@ -332,15 +336,32 @@ final class _Slots<Value>: @unchecked Sendable {
 }
 
 /// Runs `body(chunk)` once for every chunk in `0..<chunks`: serially when `workers <= 1`,
-/// otherwise on up to `workers` threads (worker `k` takes chunks `k, k + workers, …`). Callers
-/// write each chunk's results into their own slots and reduce them in chunk order afterwards, so
-/// results do not depend on `workers` or on scheduling.
+/// otherwise on up to `workers` threads, each taking the next chunk not yet taken. Callers write
+/// each chunk's results into their own slots and reduce them in chunk order afterwards, so results
+/// do not depend on `workers` or on scheduling.
+///
+/// The chunks are handed out one at a time rather than in fixed strides (worker `k` taking chunks
+/// `k, k + workers, …`): on a machine shared with other jobs a worker whose core is busy with them
+/// would otherwise hold up the whole loop with its fixed share.
 func _forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
   let width = min(workers, chunks)
   if width <= 1 {
     for c in 0..<chunks { body(c) }
     return
   }
+  #if canImport(Synchronization)
+    if #available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *) {
+      let next = Atomic<Int>(0)
+      DispatchQueue.concurrentPerform(iterations: width) { _ in
+        while true {
+          let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+          guard c < chunks else { return }
+          body(c)
+        }
+      }
+      return
+    }
+  #endif
   DispatchQueue.concurrentPerform(iterations: width) { k in
     var c = k
     while c < chunks {
@@ -601,7 +622,7 @@ func _tridiagonalQLWithVectors(
           }
           lane.iterations += 1
           var g = (d[l + 1] - d[l]) / (2 * e[l])
-          let r = _hypot(g, 1)
+          let r = abs(g) < 0x1p500 ? (g * g + 1).squareRoot() : _hypot(g, 1)
           g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r))
           lane.g = g
           lane.s = 1
