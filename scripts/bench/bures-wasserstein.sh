@@ -100,19 +100,25 @@ def step(ms, cs, mq, cq, beta, queries=None):
     next_covariances = abar @ cq @ abar
     return w2, next_means, 0.5 * (next_covariances + next_covariances.transpose(0, 2, 1))
 
-def time_step(folder, beta, runs, out):
+def time_step(folder, beta, runs, out, rival=None):
+    """Median of `runs` timed steps. With `rival` (the JSON of the other thread count), stops after a
+    run slower than 1.5 x the rival's median: this setting cannot be the faster one, and with
+    OpenBLAS threads on small batched products a run can take many times longer."""
     memory, queries = np.load(f"{folder}/memory.npz"), np.load(f"{folder}/queries.npz")
     ms, cs, mq, cq = memory["means"], memory["covariances"], queries["means"], queries["covariances"]
     step(ms, cs, mq, cq, beta, queries=min(len(mq), 4))  # warm-up on a few queries
+    cutoff = 1.5 * json.load(open(rival))["seconds"] if rival else float("inf")
     times, cpu = [], []
     for _ in range(runs):
         t, c = time.perf_counter(), time.process_time()
         w2, next_means, next_covariances = step(ms, cs, mq, cq, beta)
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
+        if times[-1] > cutoff:
+            break
     np.savez(out, means=next_means, covariances=next_covariances)
-    print(json.dumps({"seconds": sorted(times)[runs // 2], "cpu_seconds": sorted(cpu)[runs // 2],
-                      "mean_w2_squared": float(np.mean(w2)), "numpy": np.__version__}))
+    print(json.dumps({"seconds": sorted(times)[len(times) // 2], "cpu_seconds": sorted(cpu)[len(cpu) // 2],
+                      "runs": len(times), "mean_w2_squared": float(np.mean(w2)), "numpy": np.__version__}))
 
 def compare(reference, other):
     a, b = np.load(reference), np.load(other)
@@ -125,7 +131,7 @@ if __name__ == "__main__":
     if mode == "draw":
         draw(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
     elif mode == "step":
-        time_step(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+        time_step(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5], *sys.argv[6:7])
     else:
         compare(sys.argv[2], sys.argv[3])
 PY
@@ -141,7 +147,7 @@ for D in $DIMENSIONS; do
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python3 "$tmp/reference.py" step "$run" "$BETA" "$NUMPY_RUNS" \
       "$run/numpy-next.npz" > "$run/numpy1.json"
     OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS" python3 "$tmp/reference.py" step "$run" "$BETA" \
-      "$NUMPY_RUNS" "$run/numpy-next-$THREADS.npz" > "$run/numpy2.json"
+      "$NUMPY_RUNS" "$run/numpy-next-$THREADS.npz" "$run/numpy1.json" > "$run/numpy2.json"
     # dam parallelises over patterns on all cores (Dispatch); OpenBLAS threads would only compete
     # with those workers, so it runs with one.
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$DAM" bench bures-wasserstein --memory "$run/memory.npz" \
@@ -189,7 +195,8 @@ lines = [
     "",
     f"Command: `bash scripts/bench/bures-wasserstein.sh` (N = {N} stored Gaussians, B = {B} queries, "
     f"d in {{{', '.join(dimensions)}}}, seeds {{{', '.join(seeds)}}}, softmax beta = {beta}; dam: median of {runs} "
-    f"runs after a warm-up, NumPy: median of {numpy_runs} runs after a warm-up on 4 queries), run on "
+    f"runs after a warm-up, NumPy: median of {numpy_runs} runs after a warm-up on 4 queries, with {threads} BLAS "
+    "threads stopped after a run 1.5x slower than the 1-thread median, which it then cannot beat), run on "
     f"{datetime.date.today().isoformat()} on {cpu}, {os.cpu_count()} logical cores, {platform.platform()}. "
     f"Load average (1, 5, 15 min) at the start: {load('load-start.txt')}; at the end: {load('load-end.txt')}. "
     f"A load above the {os.cpu_count()} cores means other jobs shared the machine and wall times are inflated; "
