@@ -83,6 +83,56 @@ struct BuresWassersteinBatchTests {
     }
   }
 
+  /// The maps of the batched step taken in the state's frame (`A = U⁻ᵀ N^½ U⁻¹`, own eigensolver
+  /// with vectors, chunk lanes interleaved) against the per-pattern path (LAPACK `dsyevd` on
+  /// `S^½ W S^½`), at β = 0.05 so that every map is computed: dimensions 1 and 2 (the smallest
+  /// reductions) and 17 and 40 (longer sweeps, a last chunk of fewer lanes), full and diagonal
+  /// states, full and diagonal patterns. Same tolerances as above.
+  @Test(arguments: [1, 2, 17, 40])
+  func frameMapsAgreeWithPerPatternPath(d: Int) throws {
+    let patterns = try Self.patterns(43, d: d, seed: 31 &+ UInt64(d), diagonalEvery: 5)
+    var g = SeededGenerator(seed: 32)
+    for state in [
+      try GaussianSampling.perturbation(of: patterns[1], distance: 0.5, using: &g),
+      try Gaussian(mean: patterns[2].mean, variances: (0..<d).map { 0.5 + Double($0 % 3) }),
+    ] {
+      let engine = try RetrievalEngine(
+        memory: Memory(divergence: BuresWassersteinDivergence(), patterns: patterns), separation: .softmax,
+        geometry: BuresWassersteinGeometry(), beta: 0.05)
+      let next = try engine.step(from: state, snapshot: engine.snapshot(at: state))
+      let reference = try Self.perPatternStep(state, patterns, beta: 0.05)
+      #expect(Self.relative(next.covarianceMatrix.elements, reference.next.covarianceMatrix.elements) < 1e-11)
+      #expect(Self.relative(next.mean, reference.next.mean) < 1e-12)
+    }
+  }
+
+  /// Repeated eigenvalues, where the tridiagonal reduction meets zero columns (no reflector) and
+  /// the QL iteration deflates at once: multiples of the identity stored as full covariances, a
+  /// pattern equal to the state, and a state and patterns with eigenvalues of multiplicity 3.
+  @Test func frameMapsWithRepeatedEigenvalues() throws {
+    let d = 6
+    func identity(_ scale: Double) throws -> Matrix {
+      try Matrix(rows: d, columns: d, elements: (0..<(d * d)).map { $0 % (d + 1) == 0 ? scale : 0 })
+    }
+    let repeated = TestData.spd(eigenvalues: [1, 1, 1, 2, 2, 3], seed: 41).matrix
+    let state = try Gaussian(mean: [Double](repeating: 0.1, count: d), covariance: repeated)
+    var patterns = try [0.5, 1, 2].map { try Gaussian(mean: [Double](repeating: $0, count: d), covariance: identity($0)) }
+    patterns.append(state)
+    patterns.append(
+      try Gaussian(
+        mean: [Double](repeating: -0.3, count: d),
+        covariance: TestData.spd(eigenvalues: [0.5, 0.5, 0.5, 4, 4, 4], seed: 42).matrix))
+    for query in [state, try Gaussian(mean: state.mean, covariance: identity(1.5))] {
+      let engine = try RetrievalEngine(
+        memory: Memory(divergence: BuresWassersteinDivergence(), patterns: patterns), separation: .softmax,
+        geometry: BuresWassersteinGeometry(), beta: 0.05)
+      let next = try engine.step(from: query, snapshot: engine.snapshot(at: query))
+      let reference = try Self.perPatternStep(query, patterns, beta: 0.05)
+      #expect(Self.relative(next.covarianceMatrix.elements, reference.next.covarianceMatrix.elements) < 1e-11)
+      #expect(Self.relative(next.mean, reference.next.mean) < 1e-12)
+    }
+  }
+
   /// The same retrieval with 1, 2, 3 and 8 threads and with Dispatch's choice gives bit-identical
   /// states, weights and energies: chunks are fixed and reduced in order.
   @Test(arguments: [0.3, 2])

@@ -75,6 +75,12 @@ struct BadInputCommandTests {
         ("mean", try NumPyArray(shape: [2], doubles: [0, 0])),
         ("variance", try NumPyArray(shape: [2], doubles: [1, 1])),
       ])
+    try npz(
+      "G3.npz",
+      [
+        ("means", try NumPyArray(shape: [1, 3], doubles: [0, 0, 0])),
+        ("variances", try NumPyArray(shape: [1, 3], doubles: [1, 1, 1])),
+      ])
     let good = NPY.encode(try NumPyArray(shape: [3, 2], doubles: [1, 0, 0, 1, 1, 1]))
     _ = FileManager.default.createFile(atPath: folder.path("truncated.npy"), contents: Data(good.dropLast(5)))
     _ = FileManager.default.createFile(
@@ -479,6 +485,27 @@ struct BadInputCommandTests {
     Case(
       name: "bench bures-wasserstein: dimension 0",
       arguments: ["bench", "bures-wasserstein", "--dimension", "0"], expected: ["--dimension"]),
+    Case(
+      name: "bench bures-wasserstein: --memory without --queries",
+      arguments: ["bench", "bures-wasserstein", "--memory", "$/Gq3.npz"], expected: ["--memory", "--queries"]),
+    Case(
+      name: "bench bures-wasserstein: --queries without --memory",
+      arguments: ["bench", "bures-wasserstein", "--queries", "$/Gq.npz"], expected: ["--queries", "--memory"]),
+    Case(
+      name: "bench bures-wasserstein: missing memory file",
+      arguments: ["bench", "bures-wasserstein", "--memory", "$/missing.npz", "--queries", "$/Gq.npz"],
+      expected: ["--memory", "missing.npz"]),
+    Case(
+      name: "bench bures-wasserstein: queries of another dimension",
+      arguments: ["bench", "bures-wasserstein", "--memory", "$/Gq3.npz", "--queries", "$/G3.npz"],
+      expected: ["--queries", "dimension 3", "have 2"]),
+    Case(
+      name: "bench bures-wasserstein: --batch with files",
+      arguments: ["bench", "bures-wasserstein", "--memory", "$/Gq3.npz", "--queries", "$/Gq.npz", "--batch", "4"],
+      expected: ["--batch", "drawn"]),
+    Case(
+      name: "bench bures-wasserstein: batch 0", arguments: ["bench", "bures-wasserstein", "--batch", "0"],
+      expected: ["--batch", ">= 1"]),
   ]
 
   @Test(arguments: cases)

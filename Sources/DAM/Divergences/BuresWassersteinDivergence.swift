@@ -306,6 +306,91 @@ public struct BuresWassersteinDivergence: Divergence {
     }
   }
 
+  /// `Σ λᵢ (μᵢ, Aᵢ, 1)` over up to ``chunkSize`` patterns of one item, in order.
+  ///
+  /// Where the state has a factor `W = U Uᵀ` (`stateFactor`, `Uᵀ` packed) and the pattern a
+  /// Cholesky factor `Sᵢ = Lᵢ Lᵢᵀ` (or a diagonal covariance), the map is taken in the state's
+  /// frame: `Aᵢ = U⁻ᵀ Nᵢ^½ U⁻¹` with `Nᵢ = Uᵀ Sᵢ U = (Uᵀ Lᵢ)(Uᵀ Lᵢ)ᵀ`, so the chunk sums
+  /// `Σ λᵢ Nᵢ^½` (one eigendecomposition of `Nᵢ` each, own code, see
+  /// `_addWeightedSquareRoot`) and applies the congruence by `U⁻¹` once. The other patterns
+  /// (singular, or maps that came with the evaluation) go through
+  /// ``accumulate(_:of:at:query:pattern:cache:into:)``. Means and weights are summed in pattern
+  /// order either way.
+  private func accumulateChunk(
+    _ item: AccumulationBlock<Self>.Item, stateFactor: [Double]?, indices: ArraySlice<Int>, patterns: [Gaussian],
+    caches: [PatternCache]
+  ) throws(DAMError) -> GaussianVariation {
+    let d = item.state.dimension
+    // The chunk's patterns whose maps go through the state's frame, their Nᵢ in the scratch lanes.
+    var lanes: [Int: Int] = [:]
+    var frame: [Double]? = nil
+    if let stateFactor {
+      var scratch = _SquareRootScratch(d, lanes: indices.count)
+      var product = [Double](repeating: 0, count: d * (d + 1) / 2)
+      var weights: [Double] = []
+      for i in indices where item.evaluation(at: i).map == nil && patterns[i].dimension == d {
+        let patternFactor: [Double]
+        if let factor = caches[i].factor {
+          patternFactor = factor
+        } else if case .diagonal(let s) = patterns[i].covariance {
+          patternFactor = _packedDiagonalFactor(s)
+        } else {
+          continue
+        }
+        let lane = weights.count
+        stateFactor.withUnsafeBufferPointer { g in
+          patternFactor.withUnsafeBufferPointer { l in
+            product.withUnsafeMutableBufferPointer { t in
+              scratch.matrices.withUnsafeMutableBufferPointer { m in
+                _outerMiddleMatrix(
+                  g.baseAddress!, l.baseAddress!, d, t: t.baseAddress!, middle: m.baseAddress! + lane * d * d)
+              }
+            }
+          }
+        }
+        lanes[i] = lane
+        weights.append(item.weights[i])
+      }
+      if !weights.isEmpty {
+        var sum = [Double](repeating: 0, count: d * d)
+        var succeeded = [Bool](repeating: false, count: weights.count)
+        weights.withUnsafeBufferPointer { w in
+          sum.withUnsafeMutableBufferPointer { f in
+            succeeded.withUnsafeMutableBufferPointer { ok in
+              _addWeightedSquareRoots(
+                count: w.count, weights: w.baseAddress!, into: f.baseAddress!, scratch: &scratch,
+                succeeded: ok.baseAddress!)
+            }
+          }
+        }
+        for (i, lane) in lanes where !succeeded[lane] { lanes[i] = nil }
+        frame = stateFactor.withUnsafeBufferPointer { g in
+          sum.withUnsafeBufferPointer { f in _inverseCongruence(g.baseAddress!, d, f.baseAddress!) }
+        }
+      }
+    }
+    // Means and weights in pattern order; the other patterns' maps one by one.
+    var sum = GaussianVariation(dimension: d)
+    for i in indices {
+      if lanes[i] != nil {
+        try sum._addMeanOnly(item.weights[i], mean: patterns[i].mean)
+      } else {
+        try accumulate(
+          item.weights[i], of: item.evaluation(at: i), at: item.state, query: item.query, pattern: patterns[i],
+          cache: caches[i], into: &sum)
+      }
+    }
+    if let frame {
+      // The frame's maps alone (means 0, total weight 0), added to the chunk's means and weights.
+      var maps = GaussianVariation(dimension: d)
+      let zero = [Double](repeating: 0, count: d)
+      try maps.add(1, mean: zero, map: .full(try Matrix(rows: d, columns: d, elements: frame)))
+      try maps._addMeanOnly(-1, mean: zero)
+      try sum._add(maps)
+    }
+    return sum
+  }
+
   /// The relative size, in spectral norm, of the map contributions the batched step may leave
   /// out: 2⁻⁵³, the unit round-off.
   public static let mapTruncation = 0x1p-53
@@ -361,17 +446,18 @@ public struct BuresWassersteinDivergence: Divergence {
     let errors = _Slots<DAMError?>(count: units.count, initial: nil)
     let allUnits = units
     let allKept = kept
+    // The state's factor `Uᵀ` (`W = U Uᵀ`), packed, per item: once per item, not per chunk.
+    let stateFactors: [[Double]?] = items.map { item in
+      if let factor = item.query.reversedFactor { return factor }
+      if case .diagonal(let w) = item.state.covariance, w.allSatisfy({ $0 > 0 }) { return _packedDiagonalFactor(w) }
+      return nil
+    }
     _forEachChunk(units.count, workers: block.parallelism) { u in
       do throws(DAMError) {
         let item = items[allUnits[u].item]
-        var sum = GaussianVariation(dimension: item.state.dimension)
-        for i in allKept[allUnits[u].item][allUnits[u].range] {
-          try accumulate(
-            item.weights[i], of: item.evaluation(at: i), at: item.state, query: item.query,
-            pattern: patterns[i],
-            cache: caches[i], into: &sum)
-        }
-        sums[u] = sum
+        sums[u] = try accumulateChunk(
+          item, stateFactor: stateFactors[allUnits[u].item], indices: allKept[allUnits[u].item][allUnits[u].range],
+          patterns: patterns, caches: caches)
       } catch {
         errors[u] = error
       }

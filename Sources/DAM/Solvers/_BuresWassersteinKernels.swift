@@ -1,6 +1,10 @@
 import CLinearAlgebra
 import Dispatch
 
+#if canImport(Synchronization)
+  import Synchronization
+#endif
+
 // Kernels of the batched Bures-Wasserstein evaluation (`BuresWassersteinDivergence.evaluateAll`
 // and `accumulateAll`): the middle matrix `M = S^½ W S^½` from a Cholesky factor of `W`,
 // eigenvalues without eigenvectors, and a chunked parallel loop whose results do not depend on
@@ -78,10 +82,14 @@ func _symmetricEigenvalues(
 /// The product `w = A₂₂ u` reads each stored element once, for a row's dot product and a column's
 /// update; the dot products run on four partial sums so that they do not wait on one another's
 /// additions (a single running sum made this loop latency-bound, a third of a distance at d = 50).
+///
+/// With `taus`, the reflectors are kept for ``_formTransposedQ(_:_:taus:p:)``: `taus[i]` receives
+/// `τ` of the reflector of step `i` (0 when there is none), and row `i` of `a` from column `i + 2`
+/// on receives its vector `u` past its leading 1 (row `i` is not read again by the reduction).
 func _tridiagonalize(
   _ buffer: UnsafeMutableBufferPointer<Double>, _ n: Int, diagonal: UnsafeMutableBufferPointer<Double>,
   offDiagonal: UnsafeMutableBufferPointer<Double>, v: UnsafeMutableBufferPointer<Double>,
-  w: UnsafeMutableBufferPointer<Double>
+  w: UnsafeMutableBufferPointer<Double>, taus: UnsafeMutablePointer<Double>? = nil
 ) {
   // Raw pointers: index arithmetic without overflow checks, so that the inner loops vectorise.
   let a = buffer.baseAddress!
@@ -96,6 +104,7 @@ func _tridiagonalize(
     if norm == 0 {
       offDiagonal[i] = alpha
       diagonal[i] = row[i]
+      taus?[i] = 0
       continue
     }
     let length = _hypot(alpha, norm.squareRoot())
@@ -108,6 +117,10 @@ func _tridiagonalize(
     for k in 1..<m { v[k] = row[i + 1 + k] * scale }
     offDiagonal[i] = beta
     diagonal[i] = row[i]
+    if let taus {
+      taus[i] = tau
+      for k in 1..<m { row[i + 1 + k] = v[k] }
+    }
     // w = τ A₂₂ u, A₂₂ the trailing block, upper triangle stored.
     w.update(repeating: 0, count: m)
     for r in 0..<m {
@@ -323,15 +336,32 @@ final class _Slots<Value>: @unchecked Sendable {
 }
 
 /// Runs `body(chunk)` once for every chunk in `0..<chunks`: serially when `workers <= 1`,
-/// otherwise on up to `workers` threads (worker `k` takes chunks `k, k + workers, …`). Callers
-/// write each chunk's results into their own slots and reduce them in chunk order afterwards, so
-/// results do not depend on `workers` or on scheduling.
+/// otherwise on up to `workers` threads, each taking the next chunk not yet taken. Callers write
+/// each chunk's results into their own slots and reduce them in chunk order afterwards, so results
+/// do not depend on `workers` or on scheduling.
+///
+/// The chunks are handed out one at a time rather than in fixed strides (worker `k` taking chunks
+/// `k, k + workers, …`): on a machine shared with other jobs a worker whose core is busy with them
+/// would otherwise hold up the whole loop with its fixed share.
 func _forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
   let width = min(workers, chunks)
   if width <= 1 {
     for c in 0..<chunks { body(c) }
     return
   }
+  #if canImport(Synchronization)
+    if #available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *) {
+      let next = Atomic<Int>(0)
+      DispatchQueue.concurrentPerform(iterations: width) { _ in
+        while true {
+          let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+          guard c < chunks else { return }
+          body(c)
+        }
+      }
+      return
+    }
+  #endif
   DispatchQueue.concurrentPerform(iterations: width) { k in
     var c = k
     while c < chunks {
@@ -339,4 +369,384 @@ func _forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -> Void)
       c += width
     }
   }
+}
+
+// MARK: - Maps of the batched step in the state's frame
+
+/// The upper triangle (row-major, into the `n x n` array `middle`) of `N = T Tᵀ` with `T = G L`,
+/// `G` and `L` lower triangular and packed as in ``_packedTriangularFactor(_:_:reversed:)``; `t` (at
+/// least `n (n + 1) / 2` values) receives `T`.
+///
+/// With `G = Uᵀ` for `W = U Uᵀ` and `L` the Cholesky factor of `S = L Lᵀ`, `N = Uᵀ S U`, and the
+/// map from `N(m, W)` to `N(μ, S)` is `A = U⁻ᵀ N^½ U⁻¹`: `A W A = U⁻ᵀ N^½ N^½ U⁻¹ = U⁻ᵀ Uᵀ S U U⁻¹
+/// = S`, and `A` is symmetric positive definite, so it is the map. The congruence by `U⁻¹` is the
+/// same for every pattern, so a weighted sum of maps needs it once (see
+/// ``_addWeightedSquareRoot(_:_:weight:into:scratch:)``).
+func _outerMiddleMatrix(
+  _ g: UnsafePointer<Double>, _ l: UnsafePointer<Double>, _ n: Int, t: UnsafeMutablePointer<Double>,
+  middle: UnsafeMutablePointer<Double>
+) {
+  // Row i of T is Σ_{k ≤ i} G[i][k] · (row k of L), as in `_triangularMiddleMatrix`.
+  for i in 0..<n {
+    let row = t + i * (i + 1) / 2
+    row.update(repeating: 0, count: i + 1)
+    for k in 0..<(i + 1) {
+      let coefficient = g[i * (i + 1) / 2 + k]
+      let source = l + k * (k + 1) / 2
+      for c in 0..<(k + 1) { row[c] += coefficient * source[c] }
+    }
+  }
+  // N[r][c] = (row r of T) · (row c of T) over their common columns 0...r (r ≤ c).
+  for r in 0..<n {
+    let x = t + r * (r + 1) / 2
+    for c in r..<n {
+      let y = t + c * (c + 1) / 2
+      var s0 = 0.0
+      var s1 = 0.0
+      var k = 0
+      while k + 2 <= r + 1 {
+        s0 += x[k] * y[k]
+        s1 += x[k + 1] * y[k + 1]
+        k += 2
+      }
+      if k <= r { s0 += x[k] * y[k] }
+      middle[r * n + c] = s0 + s1
+    }
+  }
+}
+
+/// Work arrays of ``_addWeightedSquareRoots(_:count:weights:into:scratch:succeeded:)`` for up to
+/// `lanes` matrices of size `n`. Fill lane `k`'s matrix (`matrices`, `n x n` from `k n²`, upper
+/// triangle, row-major) before the call.
+struct _SquareRootScratch {
+  let n: Int
+  let lanes: Int
+  var matrices: [Double]
+  var diagonals: [Double]
+  var offDiagonals: [Double]
+  var taus: [Double]
+  var v: [Double]
+  var w: [Double]
+  /// Each lane's `Qᵀ`, then its eigenvectors as rows.
+  var vectors: [Double]
+  init(_ n: Int, lanes: Int) {
+    self.n = n
+    self.lanes = lanes
+    matrices = [Double](repeating: 0, count: lanes * n * n)
+    diagonals = [Double](repeating: 0, count: lanes * n)
+    offDiagonals = [Double](repeating: 0, count: lanes * n)
+    taus = [Double](repeating: 0, count: lanes * n)
+    v = [Double](repeating: 0, count: n)
+    w = [Double](repeating: 0, count: n)
+    vectors = [Double](repeating: 0, count: lanes * n * n)
+  }
+}
+
+/// `P = Qᵀ = H(n-2) ⋯ H(0)` (row-major) from the reflectors kept by
+/// ``_tridiagonalize(_:_:diagonal:offDiagonal:v:w:taus:)`` in `a`: then `N = Q T Qᵀ`, so the
+/// eigenvectors of `N` are `Q z` for the eigenvectors `z` of the tridiagonal `T`, and rotations of
+/// `z`'s columns are rotations of `P`'s rows, which are contiguous.
+///
+/// Built backward, `P ← P H(i)` for `i = n-2, …, 0`: before step `i`, `P` differs from the identity
+/// only in rows and columns from `i + 2` on, so each step touches its trailing block only.
+func _formTransposedQ(_ a: UnsafePointer<Double>, _ n: Int, taus: UnsafePointer<Double>, p: UnsafeMutablePointer<Double>)
+{
+  p.update(repeating: 0, count: n * n)
+  for k in 0..<n { p[k * n + k] = 1 }
+  guard n > 1 else { return }
+  for i in stride(from: n - 2, through: 0, by: -1) {
+    let tau = taus[i]
+    guard tau != 0 else { continue }
+    // u[i+1] = 1, u[c] = a[i][c] for c ≥ i + 2.
+    let u = a + i * n
+    for r in (i + 1)..<n {
+      let row = p + r * n
+      var s = row[i + 1]
+      for c in (i + 2)..<n { s += row[c] * u[c] }
+      let f = tau * s
+      row[i + 1] -= f
+      for c in (i + 2)..<n { row[c] -= f * u[c] }
+    }
+  }
+}
+
+/// State of one matrix's QL iteration in ``_tridiagonalQLWithVectors(_:_:_:count:p:)``.
+private struct _VectorQLLane {
+  /// The row whose eigenvalue is being found; the matrix is done when `l == n`.
+  var l = 0
+  /// The last row of the unreduced block of the current sweep.
+  var m = 0
+  /// The next row of the current sweep (from `m - 1` down to `l`); `-1` between sweeps.
+  var i = -1
+  var s = 0.0
+  var c = 0.0
+  var shift = 0.0
+  var g = 0.0
+  /// Sweeps for the current `l`.
+  var iterations = 0
+  /// Rotations logged and not yet applied to the lane's vectors.
+  var logged = 0
+  var done = false
+  var failed = false
+}
+
+/// Applies the first `count` logged rotations `(row, s, c)` to the rows of `p` (`n` columns), in
+/// order: rows `row` and `row + 1` become `c x - s y` and `s x + c y`.
+@inline(__always)
+private func _applyRotations(
+  _ rows: UnsafePointer<Int>, _ sines: UnsafePointer<Double>, _ cosines: UnsafePointer<Double>, _ count: Int,
+  _ p: UnsafeMutablePointer<Double>, _ n: Int
+) {
+  for t in 0..<count {
+    let s = sines[t]
+    let c = cosines[t]
+    let x = p + rows[t] * n
+    let y = x + n
+    for column in 0..<n {
+      let yk = y[column]
+      let xk = x[column]
+      y[column] = s * xk + c * yk
+      x[column] = c * xk - s * yk
+    }
+  }
+}
+
+/// `√(x² + y²)`: the plain formula where the sum of squares is far from overflow and underflow
+/// (one square root on the QL iteration's dependency chain), ``_hypot(_:_:)`` elsewhere.
+@inline(__always)
+private func _rotationLength(_ x: Double, _ y: Double) -> Double {
+  let q = x * x + y * y
+  if q > 0x1p-900 && q < 0x1p900 { return q.squareRoot() }
+  return _hypot(x, y)
+}
+
+/// For each of `count` symmetric tridiagonal `n x n` matrices (lane `k`: diagonal `d[k n ..< k n + n]`,
+/// off-diagonal `e[k n ...]` with `e[i]` coupling rows `i` and `i + 1`, `e[k n + n - 1]` scratch),
+/// the eigenvalues (into its diagonal) and eigenvectors (rows of its `p`, `n x n` from `k n²`,
+/// which holds `Qᵀ` on entry): the implicit QL iteration with the shifts of EISPACK `tql2`, each
+/// rotation applied to two contiguous rows of `p`. As in ``_sumsOfRootEigenvalues(_:_:_:count:sums:)``,
+/// the sweeps of the lanes advance one rotation each in turn, so that the processor overlaps their
+/// chains of dependent divisions and square roots; each lane's arithmetic is that of running it
+/// alone. The rotations are logged and applied to the vectors in batches, in order (the same
+/// arithmetic as applying each at once): the vector updates depend on nothing in the chains, and
+/// left inside the loop they filled the processor's window, so that it overlapped fewer lanes.
+/// `failed[k]` is set when lane `k` needed more than 30 sweeps for one eigenvalue.
+func _tridiagonalQLWithVectors(
+  _ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePointer<Double>, _ n: Int, count: Int,
+  p: UnsafeMutablePointer<Double>, failed: UnsafeMutablePointer<Bool>
+) {
+  var lanes = [_VectorQLLane](repeating: _VectorQLLane(), count: count)
+  for k in 0..<count {
+    e[k * n + n - 1] = 0
+    failed[k] = false
+  }
+  let epsilon = Double.ulpOfOne
+  var remaining = count
+  let capacity = 256
+  let rows = UnsafeMutablePointer<Int>.allocate(capacity: count * capacity)
+  let sines = UnsafeMutablePointer<Double>.allocate(capacity: count * capacity)
+  let cosines = UnsafeMutablePointer<Double>.allocate(capacity: count * capacity)
+  defer {
+    rows.deallocate()
+    sines.deallocate()
+    cosines.deallocate()
+  }
+  lanes.withUnsafeMutableBufferPointer { lanes in
+    while remaining > 0 {
+      for k in 0..<count where !lanes[k].done {
+        let d = d + k * n
+        let e = e + k * n
+        var lane = lanes[k]
+        if lane.i >= lane.l {
+          // One rotation of the sweep.
+          let i = lane.i
+          let f = lane.s * e[i]
+          let b = lane.c * e[i]
+          var r = _rotationLength(f, lane.g)
+          e[i + 1] = r
+          if r == 0 {
+            // Recovery from underflow (tql2): deflate, and the next sweep starts over.
+            d[i + 1] -= lane.shift
+            e[lane.m] = 0
+            lane.i = -1
+            lanes[k] = lane
+            continue
+          }
+          let inverse = 1 / r
+          let s = f * inverse
+          let c = lane.g * inverse
+          let g = d[i + 1] - lane.shift
+          r = (d[i] - g) * s + 2 * c * b
+          lane.shift = s * r
+          d[i + 1] = g + lane.shift
+          lane.g = c * r - b
+          lane.s = s
+          lane.c = c
+          let slot = k * capacity + lane.logged
+          rows[slot] = i
+          sines[slot] = s
+          cosines[slot] = c
+          lane.logged += 1
+          if lane.logged == capacity {
+            _applyRotations(
+              rows + k * capacity, sines + k * capacity, cosines + k * capacity, capacity, p + k * n * n, n)
+            lane.logged = 0
+          }
+          lane.i = i - 1
+          if lane.i < lane.l {
+            d[lane.l] -= lane.shift
+            e[lane.l] = lane.g
+            e[lane.m] = 0
+            lane.i = -1
+          }
+          lanes[k] = lane
+          continue
+        }
+        // Between sweeps: skip converged rows, then start the sweep of the unreduced block at l.
+        var started = false
+        while lane.l < n {
+          let l = lane.l
+          var m = l
+          while m < n - 1 {
+            if abs(e[m]) <= epsilon * (abs(d[m]) + abs(d[m + 1])) { break }
+            m += 1
+          }
+          if m == l {
+            lane.l = l + 1
+            lane.iterations = 0
+            continue
+          }
+          if lane.iterations == 30 {
+            failed[k] = true
+            break
+          }
+          lane.iterations += 1
+          var g = (d[l + 1] - d[l]) / (2 * e[l])
+          let r = abs(g) < 0x1p500 ? (g * g + 1).squareRoot() : _hypot(g, 1)
+          g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r))
+          lane.g = g
+          lane.s = 1
+          lane.c = 1
+          lane.shift = 0
+          lane.m = m
+          lane.i = m - 1
+          started = true
+          break
+        }
+        if !started {
+          lane.done = true
+          remaining -= 1
+          _applyRotations(
+            rows + k * capacity, sines + k * capacity, cosines + k * capacity, lane.logged, p + k * n * n, n)
+          lane.logged = 0
+        }
+        lanes[k] = lane
+      }
+    }
+  }
+}
+
+/// Adds `Σₖ weights[k] × Nₖ^½` to the upper triangle of the row-major `n x n` `sum`, for the
+/// `count` symmetric positive semidefinite matrices `Nₖ` in `scratch.matrices` (upper triangles,
+/// overwritten): Householder tridiagonalisation keeping the reflectors, `Qᵀ` formed from them, the
+/// interleaved QL iteration with vectors, then `Σ weight √λ q qᵀ` lane by lane (eigenvalues below
+/// 0, round-off of a semidefinite matrix, count as 0). About `4.5 n³` multiply-adds a matrix, no
+/// allocation per matrix, no LAPACK call. `succeeded[k]` is false for a lane whose QL iteration
+/// did not converge; it adds nothing.
+func _addWeightedSquareRoots(
+  count: Int, weights: UnsafePointer<Double>, into sum: UnsafeMutablePointer<Double>,
+  scratch: inout _SquareRootScratch, succeeded: UnsafeMutablePointer<Bool>
+) {
+  let n = scratch.n
+  scratch.matrices.withUnsafeMutableBufferPointer { matrices in
+    scratch.diagonals.withUnsafeMutableBufferPointer { diagonals in
+      scratch.offDiagonals.withUnsafeMutableBufferPointer { offDiagonals in
+        scratch.v.withUnsafeMutableBufferPointer { v in
+          scratch.w.withUnsafeMutableBufferPointer { w in
+            scratch.taus.withUnsafeMutableBufferPointer { taus in
+              scratch.vectors.withUnsafeMutableBufferPointer { vectors in
+                let d = diagonals.baseAddress!
+                let e = offDiagonals.baseAddress!
+                let p = vectors.baseAddress!
+                for k in 0..<count {
+                  let a = matrices.baseAddress! + k * n * n
+                  _tridiagonalize(
+                    UnsafeMutableBufferPointer(start: a, count: n * n), n,
+                    diagonal: UnsafeMutableBufferPointer(start: d + k * n, count: n),
+                    offDiagonal: UnsafeMutableBufferPointer(start: e + k * n, count: n), v: v, w: w,
+                    taus: taus.baseAddress! + k * n)
+                  _formTransposedQ(a, n, taus: taus.baseAddress! + k * n, p: p + k * n * n)
+                }
+                let failed = UnsafeMutablePointer<Bool>.allocate(capacity: count)
+                defer { failed.deallocate() }
+                _tridiagonalQLWithVectors(d, e, n, count: count, p: p, failed: failed)
+                for k in 0..<count {
+                  succeeded[k] = !failed[k]
+                  guard !failed[k] else { continue }
+                  for j in 0..<n {
+                    let lambda = d[k * n + j]
+                    guard lambda > 0 else { continue }
+                    let coefficient = weights[k] * lambda.squareRoot()
+                    let q = p + (k * n + j) * n
+                    for r in 0..<n {
+                      let f = coefficient * q[r]
+                      let target = sum + r * n
+                      for c in r..<n { target[c] += f * q[c] }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// `A = G⁻¹ F G⁻ᵀ` (row-major, symmetrised) for the lower triangular `G` packed as in
+/// ``_packedTriangularFactor(_:_:reversed:)`` and the symmetric `F` of which the upper triangle of
+/// the row-major `f` is read: with `G = Uᵀ` (`W = U Uᵀ`) and `F = Σ λ N^½`, the weighted sum of
+/// the maps `Σ λ U⁻ᵀ N^½ U⁻¹` (see ``_outerMiddleMatrix(_:_:_:t:middle:)``). Two triangular solves
+/// with `n` right-hand sides each, row operations only.
+func _inverseCongruence(_ g: UnsafePointer<Double>, _ n: Int, _ f: UnsafePointer<Double>) -> [Double] {
+  // X = G⁻¹ F by forward substitution on rows: X[r] = (F[r] - Σ_{k<r} G[r][k] X[k]) / G[r][r].
+  var x = [Double](repeating: 0, count: n * n)
+  var y = [Double](repeating: 0, count: n * n)
+  x.withUnsafeMutableBufferPointer { xb in
+    y.withUnsafeMutableBufferPointer { yb in
+      let x = xb.baseAddress!
+      let y = yb.baseAddress!
+      for r in 0..<n {
+        let row = x + r * n
+        for c in 0..<n { row[c] = c >= r ? f[r * n + c] : f[c * n + r] }
+        let gr = g + r * (r + 1) / 2
+        for k in 0..<r {
+          let coefficient = gr[k]
+          let source = x + k * n
+          for c in 0..<n { row[c] -= coefficient * source[c] }
+        }
+        let inverse = 1 / gr[r]
+        for c in 0..<n { row[c] *= inverse }
+      }
+      // Y = G⁻¹ Xᵀ, and A = Yᵀ = X G⁻ᵀ = G⁻¹ F G⁻ᵀ.
+      for r in 0..<n {
+        let row = y + r * n
+        for c in 0..<n { row[c] = x[c * n + r] }
+        let gr = g + r * (r + 1) / 2
+        for k in 0..<r {
+          let coefficient = gr[k]
+          let source = y + k * n
+          for c in 0..<n { row[c] -= coefficient * source[c] }
+        }
+        let inverse = 1 / gr[r]
+        for c in 0..<n { row[c] *= inverse }
+      }
+      // Symmetrise: A = (Y + Yᵀ) / 2, into x.
+      for r in 0..<n {
+        for c in 0..<n { x[r * n + c] = 0.5 * (y[r * n + c] + y[c * n + r]) }
+      }
+    }
+  }
+  return x
 }

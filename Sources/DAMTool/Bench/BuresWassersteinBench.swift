@@ -11,32 +11,65 @@ import Foundation
 #endif
 
 /// `dam bench bures-wasserstein`: one BW-DAM retrieval step (W₂² to every stored Gaussian, softmax
-/// weights, the averaged map, the new state) against N full Gaussians in dimension d, timed as the
-/// median of several runs, with ratios against the per-pattern path run in the same process.
+/// weights, the averaged map, the new state) for a batch of B queries against N full Gaussians in
+/// dimension d, timed as the median of several runs. With one query the per-pattern path and the
+/// earlier variants are timed beside it in the same process.
 ///
-/// The workload is the one of the NumPy reference in `scripts/bench/bures-wasserstein.sh`
-/// (after `/work/shared/bench/peers.py`): means standard normal, covariances `B Bᵀ / d + 0.1 I`
-/// with `B` standard normal, for the query and for every memory.
+/// The Gaussians come from `--memory` and `--queries` (`.npz`), so that a reference implementation
+/// can be run on the same data (`scripts/bench/bures-wasserstein.sh`), or are drawn from a seeded
+/// generator with the workload of `/work/shared/bench/peers.py`: means standard normal, covariances
+/// `B Bᵀ / d + 0.1 I` with `B` standard normal, for every query and every memory.
 struct BuresWassersteinBench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bures-wasserstein",
-    abstract: "Time one BW-DAM retrieval step against N full Gaussians (default N = 1000, d = 50).")
+    abstract: "Time one BW-DAM retrieval step of B queries against N full Gaussians (drawn, or from .npz files).")
 
-  @Option(parsing: .unconditional, help: "Stored Gaussians N.") var memories = 1000
-  @Option(parsing: .unconditional, help: "Dimension d.") var dimension = 50
+  @Option(parsing: .unconditional, help: "Stored Gaussians N when drawing the workload (default 1000).")
+  var memories: Int?
+  @Option(parsing: .unconditional, help: "Dimension d when drawing the workload (default 50).") var dimension: Int?
+  @Option(parsing: .unconditional, help: "Queries B when drawing the workload (default 1).") var batch: Int?
   @Option(parsing: .unconditional, help: "Inverse temperature (softmax).") var beta = 2.0
   @Option(parsing: .unconditional, help: "Timed runs per variant (the median is reported), at least 5.")
   var runs = 7
-  @Option(help: "Seed of the random workload.") var seed: UInt64 = 50
+  @Option(help: "Seed of the random workload (default 50).") var seed: UInt64?
+  @Option(
+    name: .customLong("memory"),
+    help: "Stored Gaussians from .npz (`means` (N, d), `covariances` (N, d, d)); with --queries, instead of drawing.")
+  var memoryPath: String?
+  @Option(
+    name: .customLong("queries"),
+    help: "Queries from .npz (`means` (B, d), `covariances` (B, d, d), or one `mean`/`covariance`); with --memory.")
+  var queriesPath: String?
+  @Option(
+    name: .customLong("output"),
+    help: "Write the B next states of the timed step here (.npz: `means` (B, d), `covariances` (B, d, d)).")
+  var outputPath: String?
   @Flag(help: "Print the results as JSON.") var json = false
 
+  /// Whether the workload comes from files (`--memory` and `--queries`) rather than being drawn.
+  var fromFiles: Bool { memoryPath != nil }
+
   func validate() throws {
-    guard memories >= 1 else { throw CLIError("--memories", "must be >= 1, got \(memories)") }
-    guard dimension >= 1 else { throw CLIError("--dimension", "must be >= 1, got \(dimension)") }
+    switch (memoryPath, queriesPath) {
+    case (nil, nil): break
+    case (nil, _): throw CLIError("--queries", "needs --memory as well (give both files or neither)")
+    case (_, nil): throw CLIError("--memory", "needs --queries as well (give both files or neither)")
+    default:
+      for (name, given) in [
+        ("--memories", memories != nil), ("--dimension", dimension != nil), ("--batch", batch != nil),
+        ("--seed", seed != nil),
+      ] where given {
+        throw CLIError(name, "only for a drawn workload; the Gaussians come from --memory and --queries")
+      }
+    }
+    if let memories, memories < 1 { throw CLIError("--memories", "must be >= 1, got \(memories)") }
+    if let dimension, dimension < 1 { throw CLIError("--dimension", "must be >= 1, got \(dimension)") }
+    if let batch, batch < 1 { throw CLIError("--batch", "must be >= 1, got \(batch)") }
     guard beta > 0, beta.isFinite else {
       throw CLIError("--beta", "must be a finite number > 0, got \(beta)")
     }
     guard runs >= 5 else { throw CLIError("--runs", "must be >= 5, got \(runs)") }
+    if let outputPath { try OutputPath.check(outputPath, option: "--output") }
   }
 
   struct Variant: Encodable {
@@ -47,28 +80,46 @@ struct BuresWassersteinBench: ParsableCommand {
     /// other jobs do not inflate the way they inflate wall time.
     var cpuSeconds: Double
     var ratio: Double
+    /// For the batched step: the wall time of its snapshots (distances, weights) and of its steps
+    /// (maps, new states), in the run of median wall time.
+    var snapshotSeconds: Double? = nil
+    var stepsSeconds: Double? = nil
 
     enum CodingKeys: String, CodingKey {
       case name, seconds, ratio
       case cpuSeconds = "cpu_seconds"
+      case snapshotSeconds = "snapshot_seconds"
+      case stepsSeconds = "steps_seconds"
     }
   }
 
   struct Output: Encodable {
     var memories: Int
     var dimension: Int
+    /// The number of queries B stepped together.
+    var queries: Int
+    /// `drawn (seed S)` or `files`.
+    var workload: String
     var beta: Double
     var runs: Int
+    /// The mean of W₂² over all B x N (query, pattern) pairs.
     var meanW2Squared: Double
     var largestWeight: Double
     var variants: [Variant]
+    /// The largest difference between the first query's next covariance from the batched step and
+    /// from the per-pattern path.
     var maxCovarianceDifference: Double
+    /// Sums of all entries of the next means and of the next covariances (a checksum of the step).
+    var nextMeanSum: Double
+    var nextCovarianceSum: Double
 
     enum CodingKeys: String, CodingKey {
-      case memories, dimension, beta, runs, variants
+      case memories, dimension, queries, workload, beta, runs, variants
       case meanW2Squared = "mean_w2_squared"
       case largestWeight = "largest_weight"
       case maxCovarianceDifference = "max_covariance_difference"
+      case nextMeanSum = "next_mean_sum"
+      case nextCovarianceSum = "next_covariance_sum"
     }
   }
 
@@ -107,12 +158,34 @@ struct BuresWassersteinBench: ParsableCommand {
     return (times.sorted()[runs / 2], cpu.sorted()[runs / 2])
   }
 
+  /// The stored Gaussians and the queries: read from `--memory` and `--queries`, or drawn.
+  func workload() throws -> (patterns: [Gaussian], queries: [Gaussian], description: String) {
+    guard let memoryPath, let queriesPath else {
+      var g = SeededGenerator(seed: seed ?? 50)
+      let d = dimension ?? 50
+      let queries = try (0..<(batch ?? 1)).map { _ in try Self.randomGaussian(d, using: &g) }
+      let patterns = try (0..<(memories ?? 1000)).map { _ in try Self.randomGaussian(d, using: &g) }
+      return (patterns, queries, "drawn (seed \(seed ?? 50))")
+    }
+    let patterns = try GaussianInputs.gaussians(memoryPath, option: "--memory").gaussians
+    let queries = try GaussianInputs.gaussians(queriesPath, option: "--queries").gaussians
+    let d = patterns[0].dimension
+    if let k = queries.firstIndex(where: { $0.dimension != d }) {
+      throw CLIError(
+        "--queries",
+        "\(queriesPath): query \(k) has dimension \(queries[k].dimension), the Gaussians of --memory (\(memoryPath)) have \(d)"
+      )
+    }
+    return (patterns, queries, "files")
+  }
+
   func run() throws {
-    var g = SeededGenerator(seed: seed)
-    let query = try Self.randomGaussian(dimension, using: &g)
-    let patterns = try (0..<memories).map { _ in try Self.randomGaussian(dimension, using: &g) }
+    let (patterns, queries, description) = try workload()
+    let d = patterns[0].dimension
+    let n = patterns.count
+    let b = queries.count
     let divergence = BuresWassersteinDivergence()
-    let memory = try Memory(divergence: divergence, patterns: patterns)
+    let memory = try attributing("--memory") { try Memory(divergence: divergence, patterns: patterns) }
     let geometry = try BuresWassersteinGeometry()
     let engine = try RetrievalEngine(memory: memory, separation: .softmax, geometry: geometry, beta: beta)
     let serialEngine = try RetrievalEngine(
@@ -120,7 +193,7 @@ struct BuresWassersteinBench: ParsableCommand {
 
     // The per-pattern path (what every step did before the batched evaluation): value and map by
     // a full eigendecomposition at every pattern, in order, then every nonzero weight accumulated.
-    func perPattern() throws -> Gaussian {
+    func perPattern(_ query: Gaussian) throws -> Gaussian {
       let cache = try divergence.prepareQuery(query)
       var evaluations: [BuresWassersteinDivergence.Evaluation] = []
       for i in 0..<memory.count {
@@ -137,57 +210,86 @@ struct BuresWassersteinBench: ParsableCommand {
       }
       return try geometry.step(from: query, along: variation)
     }
-    func step(_ e: RetrievalEngine<BuresWassersteinDivergence, Softmax, BuresWassersteinGeometry>) throws
-      -> Gaussian
-    {
-      try e.step(from: query, snapshot: e.snapshot(at: query))
-    }
 
-    Terminal.progress("bures-wasserstein: timing (N = \(memories), d = \(dimension))")
-    var reference: Gaussian? = nil
-    var fast: Gaussian? = nil
-    let baseline = try Self.median(runs) { reference = try perPattern() }
-    let serial = try Self.median(runs) { _ = try step(serialEngine) }
-    let concurrent = try Self.median(runs) { fast = try step(engine) }
-    let distances = try Self.median(runs) { _ = try engine.snapshot(at: query) }
-    Terminal.endProgress()
-    let snapshot = try engine.snapshot(at: query)
-    let difference = zip(reference!.covarianceMatrix.elements, fast!.covarianceMatrix.elements).reduce(0.0) {
-      max($0, abs($1.0 - $1.1))
+    Terminal.progress("bures-wasserstein: timing (B = \(b), N = \(n), d = \(d))")
+    // The batched step: the snapshots of all B queries (one block evaluation), then one step from
+    // each (one block accumulation), as one step of `retrieve(batch:)`.
+    var next: [Gaussian] = []
+    var snapshots: [RetrievalEngine<BuresWassersteinDivergence, Softmax, BuresWassersteinGeometry>.Snapshot] = []
+    var timings: [(wall: Double, cpu: Double, snapshot: Double, steps: Double)] = []
+    for run in 0...runs {
+      let start = Terminal.now()
+      let startCPU = Self.cpuTime()
+      snapshots = try engine.snapshots(at: queries)
+      let middle = Terminal.now()
+      next = try engine.steps(from: snapshots)
+      let end = Terminal.now()
+      // Run 0 is the warm-up.
+      if run > 0 { timings.append((end - start, Self.cpuTime() - startCPU, middle - start, end - middle)) }
     }
-    let output = Output(
-      memories: memories, dimension: dimension, beta: beta, runs: runs,
-      meanW2Squared: snapshot.divergences.reduce(0, +) / Double(memories),
-      largestWeight: snapshot.weights.max() ?? 0,
-      variants: [
+    let medianRun = timings.sorted { $0.wall < $1.wall }[runs / 2]
+    let batched = Variant(
+      name: b == 1 ? "batched step, all cores" : "batched step of \(b) queries, all cores", seconds: medianRun.wall,
+      cpuSeconds: timings.map(\.cpu).sorted()[runs / 2], ratio: 1, snapshotSeconds: medianRun.snapshot,
+      stepsSeconds: medianRun.steps)
+    var variants: [Variant] = []
+    var reference: Gaussian? = nil
+    if b == 1 {
+      // One query: the earlier variants beside the batched step, ratios against the per-pattern path.
+      let query = queries[0]
+      let baseline = try Self.median(runs) { reference = try perPattern(query) }
+      let serial = try Self.median(runs) { _ = try serialEngine.step(from: query, snapshot: serialEngine.snapshot(at: query)) }
+      let distances = try Self.median(runs) { _ = try engine.snapshot(at: query) }
+      variants = [
         Variant(
           name: "per-pattern path (full eigendecomposition at every pattern, serial)", seconds: baseline.wall,
           cpuSeconds: baseline.cpu, ratio: 1),
         Variant(
           name: "batched step, 1 thread", seconds: serial.wall, cpuSeconds: serial.cpu,
           ratio: baseline.wall / serial.wall),
-        Variant(
-          name: "batched step, all cores", seconds: concurrent.wall, cpuSeconds: concurrent.cpu,
-          ratio: baseline.wall / concurrent.wall),
+        batched,
         Variant(
           name: "distances and weights only, all cores", seconds: distances.wall, cpuSeconds: distances.cpu,
           ratio: baseline.wall / distances.wall),
-      ], maxCovarianceDifference: difference)
+      ]
+      variants[2].ratio = baseline.wall / batched.seconds
+    } else {
+      variants = [batched]
+      reference = try perPattern(queries[0])
+    }
+    Terminal.endProgress()
+    let difference = zip(reference!.covarianceMatrix.elements, next[0].covarianceMatrix.elements).reduce(0.0) {
+      max($0, abs($1.0 - $1.1))
+    }
+    var sum = 0.0
+    for snapshot in snapshots { for value in snapshot.divergences { sum += value } }
+    let output = Output(
+      memories: n, dimension: d, queries: b, workload: description, beta: beta, runs: runs,
+      meanW2Squared: sum / Double(b * n),
+      largestWeight: snapshots.map { $0.weights.max() ?? 0 }.max() ?? 0,
+      variants: variants, maxCovarianceDifference: difference,
+      nextMeanSum: next.reduce(0.0) { $0 + $1.mean.reduce(0, +) },
+      nextCovarianceSum: next.reduce(0.0) { $0 + $1.covarianceMatrix.elements.reduce(0, +) })
+    if let outputPath { try GaussianInputs.write(next, to: outputPath, option: "--output") }
     if json {
       try JSONOutput.print(output)
       return
     }
     print(
-      "One BW-DAM step, N = \(memories) full Gaussians, d = \(dimension), softmax beta = \(beta), median of \(runs)"
+      "One BW-DAM step, B = \(b) queries, N = \(n) full Gaussians (\(description)), d = \(d), softmax beta = \(beta), median of \(runs)"
     )
-    print("mean W2^2 = \(output.meanW2Squared), largest weight = \(output.largestWeight)")
+    print("mean W2^2 over the B x N pairs = \(output.meanW2Squared), largest weight = \(output.largestWeight)")
     var table = Table(header: ["variant", "wall seconds", "CPU seconds", "wall speed-up vs per-pattern"])
     for v in output.variants {
       table.append([
-        v.name, _snprintf("%.4f", v.seconds), _snprintf("%.4f", v.cpuSeconds), _snprintf("%.2fx", v.ratio),
+        v.name, _snprintf("%.4f", v.seconds), _snprintf("%.4f", v.cpuSeconds),
+        b == 1 ? _snprintf("%.2fx", v.ratio) : "-",
       ])
     }
     print(table.markdown)
-    print("max |W' batched - W' per-pattern| = \(difference)")
+    print(
+      "batched step: snapshots \(_snprintf("%.4f", batched.snapshotSeconds!)) s, steps \(_snprintf("%.4f", batched.stepsSeconds!)) s (median run)"
+    )
+    print("max |W' batched - W' per-pattern| (first query) = \(difference)")
   }
 }
