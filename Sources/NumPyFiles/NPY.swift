@@ -50,6 +50,7 @@ public enum NPY {
   ///   `"x.npy: file does not exist"` or
   ///   `"x.npy: big-endian dtype '>f8' is not supported; convert with arr.astype('<f8')"`.
   public static func read(contentsOf path: String) throws(NumPyError) -> NumPyArray {
+    if let array = readFloat64Directly(path) { return array }
     let bytes = try _FileIO.readAll(path)
     do throws(NumPyError) {
       return try decode(slice: bytes[...])

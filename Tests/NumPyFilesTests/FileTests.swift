@@ -181,3 +181,72 @@ struct FileTests {
     #expect(Support.listing(directory) == ["p.npy"])
   }
 }
+
+/// `NPY.read(contentsOf:)` reads well-formed float64 files straight into the array's storage and
+/// everything else through the general decoder: whichever path a file takes, the result (array or
+/// error message) must be what decoding its bytes gives.
+@Suite("Reading from disk equals decoding the bytes")
+struct DirectReadTests {
+  /// Writes `bytes` to a file and checks that reading it and decoding the bytes agree.
+  private func expectReadMatchesDecode(_ bytes: [UInt8], _ label: String) throws {
+    let directory = try Support.makeTemporaryDirectory()
+    defer { Support.removeDirectory(directory) }
+    let path = directory + "/x.npy"
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    let decoded = Result { () throws(NumPyError) in try NPY.decode(bytes) }
+    let read = Result { () throws(NumPyError) in try NPY.read(contentsOf: path) }
+    switch (decoded, read) {
+    case (.success(let a), .success(let b)):
+      #expect(a.shape == b.shape && a.dtype == b.dtype, "\(label)")
+      // Doubles by their bits (== would fail on NaN and let -0 or a NaN payload slip).
+      if case .float64(let x) = a.storage, case .float64(let y) = b.storage {
+        #expect(x.map(\.bitPattern) == y.map(\.bitPattern), "\(label)")
+      } else {
+        #expect(a == b, "\(label)")
+      }
+    case (.failure(let a), .failure(let b)):
+      #expect(b.message == "\(path): \(a.message)", "\(label)")
+    default:
+      Issue.record("\(label): decoding gave \(decoded), reading gave \(read)")
+    }
+  }
+
+  @Test("Every fixture")
+  func fixtures() throws {
+    let names = try FileManager.default.contentsOfDirectory(atPath: Support.fixturesDirectory)
+      .filter { $0.hasSuffix(".npy") }
+    #expect(names.count >= 15)
+    for name in names { try expectReadMatchesDecode(try Support.fixtureBytes(name), name) }
+  }
+
+  @Test("float64 files whole, cut short, with bytes beyond, as version 2 and 3, with odd values")
+  func float64Variants() throws {
+    let values: [Double] = [
+      1.5, -0.0, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 3,
+    ]
+    var odd = Support.float64Bytes(values)
+    odd[39] = 0xFF  // a NaN with a payload
+    let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 4), }"
+    let whole = Support.npy(header: header, data: odd)
+    try expectReadMatchesDecode(whole, "whole")
+    try expectReadMatchesDecode(Array(whole.dropLast(8)), "one value short")
+    try expectReadMatchesDecode(Array(whole.dropLast(1)), "one byte short")
+    try expectReadMatchesDecode(whole + [0], "one byte beyond")
+    try expectReadMatchesDecode(Array(whole.prefix(11)), "preamble only")
+    try expectReadMatchesDecode(Array(whole.prefix(40)), "header cut")
+    try expectReadMatchesDecode(Support.npy(header: header, version: 2, data: odd), "version 2")
+    try expectReadMatchesDecode(Support.npy(header: header, version: 3, data: odd), "version 3")
+    try expectReadMatchesDecode(
+      Support.npy(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 4), }"), "empty")
+    try expectReadMatchesDecode(
+      Support.npy(header: "{'descr': '>f8', 'fortran_order': False, 'shape': (2, 4), }", data: odd),
+      "big-endian")
+    try expectReadMatchesDecode(
+      Support.npy(header: "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 4), }", data: odd),
+      "Fortran order")
+    try expectReadMatchesDecode(
+      Support.npy(
+        header: "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", data: odd),
+      "a shape whose size overflows")
+  }
+}

@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+extension NPY {
+  /// The largest header the direct read takes; longer (legal but unusual) headers go through the
+  /// general path.
+  private static let directHeaderLimit = 1 << 16
+
+  /// Reads a well-formed little-endian `float64` `.npy` regular file with its data going straight
+  /// from the file into the array's storage: one copy (the kernel's) instead of the general path's
+  /// three (file to bytes, bytes to elements), which for a memory of 20,000 x 256 vectors was a
+  /// fifth of `dam retrieve`'s time.
+  ///
+  /// Returns nil for anything else, including every malformed or changing file (a size that does
+  /// not match the header, a short read, bytes beyond the data): the caller then reads the file
+  /// through the general path, which reports the problem exactly as it always has. Nothing is
+  /// allocated for the data before the header's shape has been checked against the file's size.
+  static func readFloat64Directly(_ path: String) -> NumPyArray? {
+    #if _endian(little)
+      guard !path.isEmpty else { return nil }
+      let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+      guard fd >= 0 else { return nil }
+      defer { close(fd) }
+      var info = stat()
+      guard fstat(fd, &info) == 0, info.st_mode & 0o170000 == 0o100000, let size = Int(exactly: info.st_size)
+      else { return nil }
+
+      // The preamble: magic, version, header length.
+      guard let preamble = readBytes(fd, count: 12, at: 0), preamble.count >= 10,
+        preamble.prefix(_NPYHeader.magic.count).elementsEqual(_NPYHeader.magic)
+      else { return nil }
+      let prefixLength: Int
+      let headerLength: Int
+      switch (preamble[6], preamble[7]) {
+      case (1, 0):
+        prefixLength = 10
+        headerLength = Int(preamble[8]) | Int(preamble[9]) << 8
+      case (2, 0), (3, 0):
+        guard preamble.count == 12 else { return nil }
+        prefixLength = 12
+        headerLength = (8..<12).reduce(0) { $0 | Int(preamble[$1]) << (8 * ($1 - 8)) }
+      default:
+        return nil
+      }
+      guard headerLength > 0, headerLength <= directHeaderLimit,
+        let text = readBytes(fd, count: headerLength, at: prefixLength),
+        text.count == headerLength,
+        let header = try? _NPYHeader.parse(text, version: preamble[6]),
+        header.dtype == .float64,
+        let count = _Shape.elementCount(header.shape),
+        let needed = _Shape.byteCount(header.shape, itemSize: 8),
+        size - (prefixLength + headerLength) == needed, count > 0
+      else { return nil }
+
+      // The data, straight into the elements; any short read means the file changed under us.
+      var complete = true
+      let values = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+        let raw = UnsafeMutableRawBufferPointer(buffer)
+        var filled = 0
+        while filled < needed {
+          let got = pread(
+            fd, raw.baseAddress! + filled, needed - filled, off_t(prefixLength + headerLength + filled))
+          if got < 0 && errno == EINTR { continue }
+          if got <= 0 { break }
+          filled += got
+        }
+        if filled == needed {
+          initialized = count
+        } else {
+          // Doubles need no deinitialisation: leave the storage empty and fall back.
+          complete = false
+          initialized = 0
+        }
+      }
+      // The file must also end where the data does (it may have grown since fstat).
+      guard complete, let beyond = readBytes(fd, count: 1, at: size), beyond.isEmpty else { return nil }
+      return try? NumPyArray(shape: header.shape, storage: .float64(values))
+    #else
+      return nil
+    #endif
+  }
+
+  /// Up to `count` bytes at `offset`, fewer at the end of the file; nil on a read error.
+  private static func readBytes(_ fd: Int32, count: Int, at offset: Int) -> [UInt8]? {
+    guard count > 0 else { return [] }
+    var failed = false
+    let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+      var filled = 0
+      while filled < count {
+        let got = pread(fd, buffer.baseAddress! + filled, count - filled, off_t(offset + filled))
+        if got < 0 && errno == EINTR { continue }
+        if got < 0 { failed = true }
+        if got <= 0 { break }
+        filled += got
+      }
+      initialized = filled
+    }
+    return failed ? nil : bytes
+  }
+}
