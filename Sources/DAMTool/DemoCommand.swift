@@ -62,8 +62,12 @@ struct DemoCommand: ParsableCommand {
   static let corruptions = ["noise", "erased bottom half"]
 
   func validate() throws {
-    guard (1...1797).contains(queries) else { throw ValidationError("--queries: must be in 1...1797, got \(queries)") }
-    guard noise.isFinite, noise >= 0 else { throw ValidationError("--noise: must be a finite number >= 0, got \(noise)") }
+    guard (1...1797).contains(queries) else {
+      throw ValidationError("--queries: must be in 1...1797, got \(queries)")
+    }
+    guard noise.isFinite, noise >= 0 else {
+      throw ValidationError("--noise: must be a finite number >= 0, got \(noise)")
+    }
   }
 
   func run() throws {
@@ -73,7 +77,9 @@ struct DemoCommand: ParsableCommand {
     let indices = Array((0..<digits.count).shuffled(using: &generator).prefix(queries))
     let corrupted: [String: [[Double]]] = [
       "noise": indices.map { i in patterns[i].map { $0 + noise * generator.nextGaussian() } },
-      "erased bottom half": indices.map { i in patterns[i].enumerated().map { $0.offset >= 32 ? 0 : $0.element } },
+      "erased bottom half": indices.map { i in
+        patterns[i].enumerated().map { $0.offset >= 32 ? 0 : $0.element }
+      },
     ]
 
     let stopping = try StoppingRule(maxSteps: 200)
@@ -83,9 +89,11 @@ struct DemoCommand: ParsableCommand {
       Self.corruptions.flatMap { c in Self.betas.map { (d, c, $0) } }
     }
     for (number, (divergence, corruption, beta)) in configurations.enumerated() {
-      Terminal.progress("demo: engine \(number + 1) of \(configurations.count): \(divergence.rawValue), \(corruption), beta \(beta)")
+      Terminal.progress(
+        "demo: engine \(number + 1) of \(configurations.count): \(divergence.rawValue), \(corruption), beta \(beta)"
+      )
       let engine = try VectorEngines.make(
-        patterns: patterns, divergence: divergence, separation: AnySeparationMap(Softmax()),
+        patterns: .rows(patterns), divergence: divergence, separation: AnySeparationMap(Softmax()),
         geometry: .fixedPoint, step: nil, beta: beta, stopping: stopping)
       var exact = 0
       var sameClass = 0
@@ -109,14 +117,17 @@ struct DemoCommand: ParsableCommand {
       rows.append(
         Row(
           divergence: divergence.rawValue, corruption: corruption, beta: beta, queries: queries,
-          exactRecall: interval.proportion, exactRecallLower: interval.lower, exactRecallUpper: interval.upper,
+          exactRecall: interval.proportion, exactRecallLower: interval.lower,
+          exactRecallUpper: interval.upper,
           classRecall: Double(sameClass) / n, meanSteps: Double(steps) / n,
           millisecondsPerQuery: 1000 * elapsed / n, meanEffectivePatterns: effective / n))
     }
     Terminal.endProgress()
 
     let table = Self.table(rows)
-    try writeReport(rows: rows, table: table, patterns: patterns, indices: indices, corrupted: corrupted, examples: examples)
+    try writeReport(
+      rows: rows, table: table, patterns: patterns, indices: indices, corrupted: corrupted, examples: examples
+    )
     if json {
       try JSONOutput.print(rows)
     } else {
@@ -150,12 +161,15 @@ struct DemoCommand: ParsableCommand {
   }
 
   static func table(_ rows: [Row]) -> Table {
-    var table = Table(header: ["divergence", "corruption", "beta", "exact recall (95% CI)", "class", "steps", "ms/query", "patterns"])
+    var table = Table(header: [
+      "divergence", "corruption", "beta", "exact recall (95% CI)", "class", "steps", "ms/query", "patterns",
+    ])
     for r in rows {
       table.append([
         r.divergence, r.corruption, Table.format(r.beta, digits: 3),
         "\(percent(r.exactRecall)) (\(percent(r.exactRecallLower))-\(percent(r.exactRecallUpper)))",
-        percent(r.classRecall), Table.format(r.meanSteps, digits: 3), Table.format(r.millisecondsPerQuery, digits: 3),
+        percent(r.classRecall), Table.format(r.meanSteps, digits: 3),
+        Table.format(r.millisecondsPerQuery, digits: 3),
         Table.format(r.meanEffectivePatterns, digits: 3),
       ])
     }
@@ -169,9 +183,11 @@ struct DemoCommand: ParsableCommand {
     examples: [String: [[Double]]]
   ) throws {
     let files = ReportFolder(path: report)
-    var csv = "divergence,corruption,beta,queries,exact_recall,exact_recall_lower,exact_recall_upper,class_recall,mean_steps,ms_per_query,mean_effective_patterns\n"
+    var csv =
+      "divergence,corruption,beta,queries,exact_recall,exact_recall_lower,exact_recall_upper,class_recall,mean_steps,ms_per_query,mean_effective_patterns\n"
     for r in rows {
-      csv += "\(r.divergence),\(r.corruption),\(r.beta),\(r.queries),\(r.exactRecall),\(r.exactRecallLower),\(r.exactRecallUpper),\(r.classRecall),\(r.meanSteps),\(r.millisecondsPerQuery),\(r.meanEffectivePatterns)\n"
+      csv +=
+        "\(r.divergence),\(r.corruption),\(r.beta),\(r.queries),\(r.exactRecall),\(r.exactRecallLower),\(r.exactRecallUpper),\(r.classRecall),\(r.meanSteps),\(r.millisecondsPerQuery),\(r.meanEffectivePatterns)\n"
     }
     var series: [SVG.Series] = []
     for divergence in VectorDivergenceChoice.allCases {
@@ -179,7 +195,8 @@ struct DemoCommand: ParsableCommand {
         let selected = rows.filter { $0.divergence == divergence.rawValue && $0.corruption == corruption }
         series.append(
           SVG.Series(
-            label: "\(divergence.rawValue), \(corruption)", points: selected.map { ($0.beta, $0.exactRecall) },
+            label: "\(divergence.rawValue), \(corruption)",
+            points: selected.map { ($0.beta, $0.exactRecall) },
             lower: selected.map(\.exactRecallLower), upper: selected.map(\.exactRecallUpper)))
       }
     }
@@ -221,7 +238,9 @@ struct DemoCommand: ParsableCommand {
       ![queries and recalls](examples.svg)
 
       """
-    try files.write(["summary.md": markdown, "results.csv": csv, "recall.svg": chart, "examples.svg": picture])
+    try files.write([
+      "summary.md": markdown, "results.csv": csv, "recall.svg": chart, "examples.svg": picture,
+    ])
     try files.writeJSON("results.json", rows)
   }
 }

@@ -279,9 +279,9 @@ struct RetrieveCommand: ParsableCommand {
     if hellingerScale != nil {
       throw CLIError("--hellinger-scale", "applies to --geometry shk (point clouds) only")
     }
-    let patterns = try stored ?? Inputs.vectors(memory, option: "--memory")
+    let patterns = try stored.map(VectorPatterns.rows) ?? Inputs.matrix(memory, option: "--memory")
     let (queries, batch) = try Inputs.queries(query, option: "--query")
-    let dimension = patterns[0].count
+    let dimension = patterns.dimension
     guard queries[0].count == dimension else {
       throw CLIError(
         "--query",

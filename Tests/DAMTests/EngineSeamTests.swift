@@ -150,4 +150,47 @@ struct EngineSeamTests {
     #expect(
       AnySeparationMap(Softmax()).unevaluatedWeightBound(evaluatedLogMass: 1, otherLogMass: 0) == exp(-1))
   }
+
+  /// A memory built from a row-major matrix is the memory of its rows: the same patterns, and
+  /// retrievals equal to the bit (the matrix is the packed cache the rows would be packed into).
+  @Test func matrixMemoryIsTheMemoryOfItsRows() throws {
+    let patterns = TestData.unitVectors(count: 70, dimension: 9, seed: 21)
+    let fromRows = try Memory(divergence: .squaredEuclidean, patterns: patterns)
+    let fromMatrix = try Memory(divergence: .squaredEuclidean, matrix: patterns.flatMap { $0 }, columns: 9)
+    #expect(fromMatrix.patterns == patterns)
+    let queries = TestData.unitVectors(count: 4, dimension: 9, seed: 22)
+    let a = try RetrievalEngine(
+      memory: fromRows, separation: .softmax, geometry: EuclideanGeometry(), beta: 5)
+    let b = try RetrievalEngine(
+      memory: fromMatrix, separation: .softmax, geometry: EuclideanGeometry(), beta: 5)
+    let ra = try a.retrieve(batch: queries)
+    let rb = try b.retrieve(batch: queries)
+    #expect(ra.map(\.state) == rb.map(\.state))
+    #expect(ra.map(\.energies) == rb.map(\.energies))
+    // An append drops the matrix for a cache packed from all the rows.
+    var grown = fromMatrix
+    try grown.append(patterns[3].map { -$0 })
+    var reference = fromRows
+    try reference.append(patterns[3].map { -$0 })
+    let c = try RetrievalEngine(memory: grown, separation: .softmax, geometry: EuclideanGeometry(), beta: 5)
+    let d = try RetrievalEngine(
+      memory: reference, separation: .softmax, geometry: EuclideanGeometry(), beta: 5)
+    #expect(try c.retrieve(batch: queries).map(\.state) == d.retrieve(batch: queries).map(\.state))
+  }
+
+  /// Columns that do not divide the matrix, zero columns and non-finite entries are refused.
+  @Test func matrixMemoryRefusesBadShapes() throws {
+    var error = #expect(throws: DAMError.self) {
+      try Memory(divergence: .dotProduct, matrix: [1, 2, 3, 4, 5], columns: 2)
+    }
+    #expect(error?.argument == "columns")
+    error = #expect(throws: DAMError.self) {
+      try Memory(divergence: .dotProduct, matrix: [1, 2], columns: 0)
+    }
+    #expect(error?.argument == "columns")
+    error = #expect(throws: DAMError.self) {
+      try Memory(divergence: .dotProduct, matrix: [1, 2, .nan, 4], columns: 2)
+    }
+    #expect(error?.argument == "patterns[1]")
+  }
 }

@@ -58,6 +58,7 @@ extension DAMError {
 @usableFromInline
 func _requireFinite<C: Collection>(_ values: C, _ argument: String) throws(DAMError)
 where C.Element == Double {
+  if values.withContiguousStorageIfAvailable(_allFinite) == true { return }
   var index = 0
   for value in values {
     if !value.isFinite {
@@ -66,6 +67,18 @@ where C.Element == Double {
     }
     index += 1
   }
+}
+
+/// Whether every value is finite, by integer operations that vectorise: a double is NaN or
+/// infinite exactly when its exponent bits are all ones, and then adding one to the exponent
+/// field carries into the sign bit.
+@usableFromInline
+func _allFinite(_ values: UnsafeBufferPointer<Double>) -> Bool {
+  var carried: UInt64 = 0
+  for value in values {
+    carried |= (value.bitPattern & 0x7FF0_0000_0000_0000) &+ 0x0010_0000_0000_0000
+  }
+  return carried & 0x8000_0000_0000_0000 == 0
 }
 
 /// Throws unless `value` is finite and strictly positive.

@@ -14,13 +14,23 @@ public struct _PackedVectors: Sendable {
   let squaredNorms: [Double]
 
   init(_ patterns: [[Double]]) {
-    rows = patterns.count
-    columns = patterns.first?.count ?? 0
     var elements: [Double] = []
-    elements.reserveCapacity(rows * columns)
+    elements.reserveCapacity(patterns.count * (patterns.first?.count ?? 0))
     for pattern in patterns { elements += pattern }
+    self.init(elements: elements, rows: patterns.count, columns: patterns.first?.count ?? 0)
+  }
+
+  /// The rows of a row-major `rows × columns` matrix, which is kept as it is (no copy).
+  init(elements: [Double], rows: Int, columns: Int) {
+    self.rows = rows
+    self.columns = columns
     self.elements = elements
-    squaredNorms = patterns.map { pattern in pattern.withUnsafeBufferPointer { _dot($0, $0) } }
+    squaredNorms = elements.withUnsafeBufferPointer { x in
+      (0..<rows).map { i in
+        let row = UnsafeBufferPointer(rebasing: x[(i * columns)..<((i + 1) * columns)])
+        return _dot(row, row)
+      }
+    }
   }
 }
 

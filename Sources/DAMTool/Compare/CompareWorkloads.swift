@@ -81,7 +81,8 @@ enum CompareWorkloads {
           for beta in settings.betas(defaultBetas) {
             guard let vectorGeometry = VectorGeometryChoice(rawValue: geometry.rawValue) else { continue }
             let engine = try VectorEngines.make(
-              patterns: patterns, divergence: divergence, separation: separation, geometry: vectorGeometry,
+              patterns: .rows(patterns), divergence: divergence, separation: separation,
+              geometry: vectorGeometry,
               step: nil,
               beta: beta, stopping: stopping, pruning: settings.pruning)
             engines.append(

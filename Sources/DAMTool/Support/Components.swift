@@ -127,7 +127,7 @@ struct SeparationOptions: ParsableArguments {
 /// Builds a vector retrieval engine from run-time choices.
 enum VectorEngines {
   static func make(
-    patterns: [[Double]], divergence: VectorDivergenceChoice, separation: AnySeparationMap,
+    patterns: VectorPatterns, divergence: VectorDivergenceChoice, separation: AnySeparationMap,
     geometry: VectorGeometryChoice, step: Double?, beta: Double, stopping: StoppingRule,
     pruning: Pruning = .none
   ) throws(CLIError) -> AnyRetrievalEngine<[Double]> {
@@ -142,8 +142,8 @@ enum VectorEngines {
     }
     let memory = try attributing("--memory") {
       switch divergence {
-      case .squaredEuclidean: AnyVectorMemory.squared(try Memory(divergence: .squaredEuclidean, patterns: patterns))
-      case .dotProduct: AnyVectorMemory.dot(try Memory(divergence: .dotProduct, patterns: patterns))
+      case .squaredEuclidean: AnyVectorMemory.squared(try patterns.memory(SquaredEuclideanDivergence()))
+      case .dotProduct: AnyVectorMemory.dot(try patterns.memory(DotProductDivergence()))
       }
     }
     return try attributing("--beta") {
@@ -184,7 +184,9 @@ struct StoppingOptions: ParsableArguments {
 
   @Option(
     parsing: .unconditional,
-    help: "Stop when the energy changes by at most this, relative to max(1, |E|) (default 1e-12 for vectors, 1e-7 for point clouds, where the energy converges slowly when eps is comparable to the atom spacing).")
+    help:
+      "Stop when the energy changes by at most this, relative to max(1, |E|) (default 1e-12 for vectors, 1e-7 for point clouds, where the energy converges slowly when eps is comparable to the atom spacing)."
+  )
   var energyTolerance: Double?
 
   func rule(forClouds: Bool = false) throws(CLIError) -> StoppingRule {
@@ -214,7 +216,8 @@ struct WeightOutputOptions: ParsableArguments {
 
   @Option(
     parsing: .unconditional,
-    help: "Without --all-weights, the JSON's 'support' lists the patterns weighing more than this (in [0, 1)).")
+    help:
+      "Without --all-weights, the JSON's 'support' lists the patterns weighing more than this (in [0, 1)).")
   var weightThreshold = 1e-12
 
   func validate() throws {

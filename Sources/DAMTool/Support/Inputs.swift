@@ -1,17 +1,67 @@
 import DAM
 import NumPyFiles
 
+/// Stored vectors as the commands get them: rows (a memory file's) or the elements of one
+/// row-major `(N, D)` matrix (a `.npy`'s, which becomes the memory's packed matrix without a copy).
+enum VectorPatterns {
+  case rows([[Double]])
+  case matrix([Double], columns: Int)
+
+  /// `N`.
+  var count: Int {
+    switch self {
+    case .rows(let rows): rows.count
+    case .matrix(let elements, let columns): elements.count / columns
+    }
+  }
+
+  /// `D`.
+  var dimension: Int {
+    switch self {
+    case .rows(let rows): rows.first?.count ?? 0
+    case .matrix(_, let columns): columns
+    }
+  }
+
+  /// The patterns one by one.
+  var rows: [[Double]] {
+    switch self {
+    case .rows(let rows): rows
+    case .matrix(let elements, let columns):
+      stride(from: 0, to: elements.count, by: columns).map { Array(elements[$0..<($0 + columns)]) }
+    }
+  }
+
+  /// A memory of these patterns.
+  func memory<D: Divergence>(_ divergence: D) throws -> Memory<D>
+  where D.Pattern == [Double], D.PatternCache == Void, D.MemoryCache == _PackedVectors {
+    switch self {
+    case .rows(let rows): try Memory(divergence: divergence, patterns: rows)
+    case .matrix(let elements, let columns):
+      try Memory(divergence: divergence, matrix: elements, columns: columns)
+    }
+  }
+}
+
 /// Reading user files into the library's types, with errors that name the option.
 enum Inputs {
   /// A 2-D array `(N, D)` of vectors, read from a `.npy` file.
   static func vectors(_ path: String, option: String) throws(CLIError) -> [[Double]] {
+    try matrix(path, option: option).rows
+  }
+
+  /// A 2-D array `(N, D)` of vectors, read from a `.npy` file, as one row-major matrix.
+  static func matrix(_ path: String, option: String) throws(CLIError) -> VectorPatterns {
     let array = try attributing(option) { try NPY.read(contentsOf: path) }
     guard array.shape.count == 2 else {
       throw CLIError(option, "\(path): expected a 2-D array (patterns, dimension), got shape \(array.shape)")
     }
-    guard array.shape[0] > 0 else { throw CLIError(option, "\(path): holds no patterns (shape \(array.shape))") }
+    guard array.shape[0] > 0 else {
+      throw CLIError(option, "\(path): holds no patterns (shape \(array.shape))")
+    }
     guard array.shape[1] > 0 else { throw CLIError(option, "\(path): patterns have dimension 0") }
-    return try rows(array, path: path, option: option)
+    return .matrix(
+      try finiteValues(array, path: path, option: option, columns: array.shape[1]), columns: array.shape[1])
   }
 
   /// One vector `(D)` or a batch `(B, D)`; returns the rows and whether the input was a batch.
@@ -50,7 +100,8 @@ enum Inputs {
     let batch: Bool
     if let offsetsArray = archive["offsets"] {
       guard points.shape.count == 2 else {
-        throw CLIError(option, "\(path): with 'offsets', 'points' must be (total, d), got shape \(points.shape)")
+        throw CLIError(
+          option, "\(path): with 'offsets', 'points' must be (total, d), got shape \(points.shape)")
       }
       let offsets = try attributing(option) { try offsetsArray.integers() }
       let total = points.shape[0]
@@ -58,7 +109,8 @@ enum Inputs {
         zip(offsets, offsets.dropFirst()).allSatisfy({ $0 < $1 })
       else {
         throw CLIError(
-          option, "\(path): 'offsets' must start at 0, increase strictly and end at the number of points (\(total))")
+          option,
+          "\(path): 'offsets' must start at 0, increase strictly and end at the number of points (\(total))")
       }
       d = points.shape[1]
       ranges = zip(offsets, offsets.dropFirst()).map { ($0, $1 - $0) }
@@ -72,7 +124,9 @@ enum Inputs {
       ranges = [(0, points.shape[0])]
       batch = false
     } else {
-      throw CLIError(option, "\(path): 'points' must be (n, d), (N, n, d), or (total, d) with 'offsets'; got \(points.shape)")
+      throw CLIError(
+        option,
+        "\(path): 'points' must be (n, d), (N, n, d), or (total, d) with 'offsets'; got \(points.shape)")
     }
     guard d > 0, !ranges.isEmpty, ranges.allSatisfy({ $0.count > 0 }) else {
       throw CLIError(option, "\(path): holds an empty cloud (shape \(points.shape))")
@@ -86,7 +140,9 @@ enum Inputs {
       let cloudPoints = Array(values[(range.start * d)..<((range.start + range.count) * d)])
       let cloudWeights = weights.map { Array($0[range.start..<(range.start + range.count)]) }
       do {
-        clouds.append(try PointCloud(points: Matrix(rows: range.count, columns: d, elements: cloudPoints), weights: cloudWeights))
+        clouds.append(
+          try PointCloud(
+            points: Matrix(rows: range.count, columns: d, elements: cloudPoints), weights: cloudWeights))
       } catch {
         throw CLIError(option, "\(path): cloud \(i): \(error)")
       }
@@ -96,7 +152,9 @@ enum Inputs {
 
   /// Writes clouds as `.npz`: `points` (n, d) and `weights` (n) for one cloud; `points` (B, n, d)
   /// and `weights` (B, n) for a batch of equal sizes; ragged `points`, `weights`, `offsets` otherwise.
-  static func writeClouds(_ clouds: [PointCloud], batch: Bool, to path: String, option: String) throws(CLIError) {
+  static func writeClouds(_ clouds: [PointCloud], batch: Bool, to path: String, option: String)
+    throws(CLIError)
+  {
     try attributing(option) {
       let d = clouds[0].dimension
       let points = clouds.flatMap(\.points.elements)
@@ -135,7 +193,9 @@ enum Inputs {
     if let weights {
       let w = try attributing(weightsOption) { try NPY.read(contentsOf: weights) }
       guard w.shape == [n] else {
-        throw CLIError(weightsOption, "\(weights): expected shape [\(n)] (one weight per point of \(path)), got \(w.shape)")
+        throw CLIError(
+          weightsOption, "\(weights): expected shape [\(n)] (one weight per point of \(path)), got \(w.shape)"
+        )
       }
       weightValues = w.doubles()
     }
@@ -151,12 +211,21 @@ enum Inputs {
   private static func rows(_ array: NumPyArray, path: String, option: String, columns: Int? = nil)
     throws(CLIError) -> [[Double]]
   {
-    let values = array.doubles()
     let width = columns ?? array.shape[1]
+    let values = try finiteValues(array, path: path, option: option, columns: width)
+    return stride(from: 0, to: values.count, by: width).map { Array(values[$0..<($0 + width)]) }
+  }
+
+  /// The array's elements as doubles, after checking that every one is finite.
+  private static func finiteValues(_ array: NumPyArray, path: String, option: String, columns width: Int)
+    throws(CLIError) -> [Double]
+  {
+    let values = array.doubles()
     for (index, value) in values.enumerated() where !value.isFinite {
-      let position = width == values.count ? "index \(index)" : "row \(index / width), column \(index % width)"
+      let position =
+        width == values.count ? "index \(index)" : "row \(index / width), column \(index % width)"
       throw CLIError(option, "\(path): non-finite value (\(value)) at \(position)")
     }
-    return stride(from: 0, to: values.count, by: width).map { Array(values[$0..<($0 + width)]) }
+    return values
   }
 }
