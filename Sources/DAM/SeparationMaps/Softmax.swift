@@ -38,7 +38,42 @@ public struct Softmax: SeparationMap {
     }
     if invalid != 0 || smallest == .infinity { return try separate(divergences.map { -beta * $0 }) }
     let largest = -beta * smallest
-    return Self.normalised(divergences.map { -beta * $0 - largest }, shift: largest)
+    // The scores, their exponentials and the sum in runs of `run` values, each run still in L1
+    // when the next stage reads it: the numbers of `normalised(_:shift:)` (the same exponential
+    // of each value, the same four partial sums, as `run` is a multiple of 4) in three passes
+    // over the row instead of five.
+    let run = 512
+    var partial = (0.0, 0.0, 0.0, 0.0)
+    var weights = [Double](unsafeUninitializedCapacity: divergences.count) { buffer, initialized in
+      divergences.withUnsafeBufferPointer { d in
+        var start = 0
+        while start < d.count {
+          let end = min(d.count, start + run)
+          for i in start..<end { buffer[i] = -beta * d[i] - largest }
+          _expInPlace(buffer.baseAddress! + start, count: end - start)
+          var i = start
+          while i + 4 <= end {
+            partial.0 += buffer[i]
+            partial.1 += buffer[i + 1]
+            partial.2 += buffer[i + 2]
+            partial.3 += buffer[i + 3]
+            i += 4
+          }
+          while i < end {
+            partial.0 += buffer[i]
+            i += 1
+          }
+          start = end
+        }
+      }
+      initialized = divergences.count
+    }
+    let sum = (partial.0 + partial.1) + (partial.2 + partial.3)
+    let inverse = 1 / sum
+    weights.withUnsafeMutableBufferPointer { buffer in
+      for k in 0..<buffer.count { buffer[k] *= inverse }
+    }
+    return Separation(weights: weights, conjugate: largest + _log(sum))
   }
 
   /// `exp(shifted)` normalised, with `Ω* = shift + log Σ exp(shifted)`: one vector exponential, a
