@@ -21,6 +21,7 @@ struct DAMCommand: ParsableCommand {
 
   static func main() {
     OpenBLASCore.reexecuteIfMisdetected()
+    OpenBLASCore.useEngineThreads()
     // Batched retrieval allocates and frees many rows of N doubles every step. Above glibc's mmap
     // threshold each would be a fresh mapping whose pages the kernel faults in and zeroes; kept in
     // the heap (and not trimmed back) they are reused. 32 MiB is the largest threshold glibc

@@ -52,7 +52,8 @@ struct RetrieveCommandTests {
     func run(_ extra: [String]) throws -> [String: Any] {
       let run = try DamProcess.run(
         [
-          "retrieve", "--memory", folder.path("M.npy"), "--query", folder.path("Q.npy"), "--beta", "8", "--json",
+          "retrieve", "--memory", folder.path("M.npy"), "--query", folder.path("Q.npy"), "--beta", "8",
+          "--json",
         ] + extra)
       #expect(run.status == 0, "stderr: \(run.stderr)")
       let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
@@ -105,6 +106,46 @@ struct RetrieveCommandTests {
     #expect(run.stdout.contains("| query |"))
   }
 
+  /// `dam` runs OpenBLAS on one thread and splits the products of a vector batch over its own
+  /// threads (by columns: the patterns for the scores, the coordinates for the update) once they
+  /// have at least 128 columns; the library in this process leaves the products whole to a
+  /// multi-threaded OpenBLAS. Both must give every query's retrieval alone, to round-off.
+  @Test(arguments: ["softmax", "sparsemax"])
+  func splitProductsMatchTheLibrary(map: String) throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let (count, dimension, batch) = (300, 160, 9)
+    let patterns = TestData.unitVectors(count: count, dimension: dimension, seed: 11)
+    var generator = SeededGenerator(seed: 12)
+    let queries = (0..<batch).map { i in
+      zip(patterns[i * 31], generator.gaussians(dimension)).map { $0 + 0.03 * $1 }
+    }
+    try NPY.write(
+      NumPyArray(shape: [count, dimension], doubles: patterns.flatMap { $0 }), to: folder.path("M.npy"))
+    try NPY.write(
+      NumPyArray(shape: [batch, dimension], doubles: queries.flatMap { $0 }), to: folder.path("Q.npy"))
+    let run = try DamProcess.run([
+      "retrieve", "--memory", folder.path("M.npy"), "--query", folder.path("Q.npy"), "--beta", "6",
+      "--divergence", "dot-product", "--separation", map, "--output", folder.path("R.npy"), "--json",
+    ])
+    #expect(run.status == 0, "stderr: \(run.stderr)")
+    let written = try NPY.read(contentsOf: folder.path("R.npy")).doubles()
+    let separation: AnySeparationMap =
+      map == "softmax" ? AnySeparationMap(Softmax()) : AnySeparationMap(Sparsemax())
+    let engine = try RetrievalEngine(
+      memory: Memory(divergence: .dotProduct, patterns: patterns), separation: separation,
+      geometry: EuclideanGeometry(), beta: 6)
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    let reports = try #require(json["results"] as? [[String: Any]])
+    #expect(reports.count == batch)
+    for (b, query) in queries.enumerated() {
+      let alone = try engine.retrieve(query)
+      let state = Array(written[(b * dimension)..<((b + 1) * dimension)])
+      #expect(zip(state, alone.state).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) }, "query \(b)")
+      #expect(reports.count == batch && reports[b]["steps"] as? Int == alone.steps, "query \(b)")
+    }
+  }
+
   /// Each bad input exits non-zero, names the option and the problem, and writes no output.
   @Test(arguments: [
     ("nan-memory", "--memory", "non-finite"),
@@ -133,7 +174,8 @@ struct RetrieveCommandTests {
       try NPY.write(NumPyArray(shape: [1000, 64], doubles: values), to: folder.path("bad.npy"))
       memory = folder.path("bad.npy")
     case "wrong-dimension":
-      try NPY.write(NumPyArray(shape: [63], doubles: [Double](repeating: 0.1, count: 63)), to: folder.path("bad.npy"))
+      try NPY.write(
+        NumPyArray(shape: [63], doubles: [Double](repeating: 0.1, count: 63)), to: folder.path("bad.npy"))
       query = folder.path("bad.npy")
     case "zero-beta": beta = "0"
     case "negative-beta": beta = "-1"
@@ -143,7 +185,8 @@ struct RetrieveCommandTests {
       memory = folder.path("bad.npy")
     case "missing": query = folder.path("nothing-here.npy")
     case "three-dimensional":
-      try NPY.write(NumPyArray(shape: [2, 2, 2], doubles: [Double](repeating: 1, count: 8)), to: folder.path("bad.npy"))
+      try NPY.write(
+        NumPyArray(shape: [2, 2, 2], doubles: [Double](repeating: 1, count: 8)), to: folder.path("bad.npy"))
       memory = folder.path("bad.npy")
     case "step-without-gradient": extra = ["--step", "0.3"]
     case "bad-pruning": extra = ["--pruning", "1.5"]
@@ -151,7 +194,10 @@ struct RetrieveCommandTests {
     default: Issue.record("unknown case \(kind)")
     }
     let run = try DamProcess.run(
-      ["retrieve", "--memory", memory, "--query", query, "--beta", beta, "--json", "--output", folder.path("R.npy")]
+      [
+        "retrieve", "--memory", memory, "--query", query, "--beta", beta, "--json", "--output",
+        folder.path("R.npy"),
+      ]
         + extra)
     #expect(run.status != 0)
     #expect(run.stderr.contains(option), "stderr: \(run.stderr)")
@@ -165,7 +211,8 @@ struct RetrieveCommandTests {
     #expect(run.status == 0)
     for option in [
       "--memory", "--query", "--beta", "--separation", "--divergence", "--geometry", "--step", "--max-steps",
-      "--tolerance", "--energy-tolerance", "--json", "--output", "--alpha", "--k", "--pairwise", "--all-weights",
+      "--tolerance", "--energy-tolerance", "--json", "--output", "--alpha", "--k", "--pairwise",
+      "--all-weights",
       "--weight-threshold",
     ] {
       #expect(run.stdout.contains(option), "\(option) is documented")

@@ -43,6 +43,38 @@ enum _VectorBlocks {
   /// patterns (once per product) is small against the product, few enough to bound the buffer.
   static let rowsPerProduct = 256
 
+  /// How many of the engine's threads share one matrix product: all of them (`parallelism`) when
+  /// OpenBLAS runs on one thread, each taking a slice of the product's columns, so that a process
+  /// that keeps BLAS single-threaded (as `dam` does) still multiplies on every core; otherwise 1,
+  /// and OpenBLAS's own threads split the product.
+  static func productSlices(parallelism: Int, columns: Int) -> Int {
+    guard parallelism > 1, openblas_get_num_threads() == 1 else { return 1 }
+    return max(1, min(parallelism, columns / 64))
+  }
+
+  /// `C = alpha · A · op(B)` (row-major, `op(B) = Bᵀ` when `transposeB`) with `C`'s `n` columns in
+  /// `slices` contiguous slices computed concurrently, one `dgemm` each. Every element of `C` is the
+  /// same sum in the same order whatever the slicing (`dgemm` splits the shared dimension `k`
+  /// the same way for every column).
+  static func multiply(
+    m: Int, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>,
+    ldb: Int,
+    transposeB: Bool, c: UnsafeMutablePointer<Double>, ldc: Int, slices: Int
+  ) {
+    let operands = _SendableOperands(a: a, b: b, c: c)
+    _forEachChunk(slices, workers: slices) { s in
+      let first = s * n / slices
+      let width = (s + 1) * n / slices - first
+      guard width > 0 else { return }
+      cblas_dgemm(
+        CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, Int32(m), Int32(width), Int32(k),
+        alpha,
+        operands.a, Int32(lda), operands.b + (transposeB ? first * ldb : first), Int32(ldb), 0,
+        operands.c + first,
+        Int32(ldc))
+    }
+  }
+
   /// `transform(b, i, ⟨ξ_b, Xᵢ⟩)` for every state `b` of the block and every pattern `i`, with
   /// the inner products of a chunk of states computed by one `dgemm`. Every item must cover the
   /// whole memory.
@@ -55,7 +87,8 @@ enum _VectorBlocks {
     let d = packed.columns
     let rows = _Slots<[Double]>(count: states.count, initial: [])
     // One buffer for the products of every chunk.
-    let products = UnsafeMutableBufferPointer<Double>.allocate(capacity: min(rowsPerProduct, states.count) * n)
+    let products = UnsafeMutableBufferPointer<Double>.allocate(
+      capacity: min(rowsPerProduct, states.count) * n)
     defer { products.deallocate() }
     let g = _SendableBuffer(products)
     var start = 0
@@ -67,9 +100,10 @@ enum _VectorBlocks {
       }
       queries.withUnsafeBufferPointer { q in
         packed.elements.withUnsafeBufferPointer { x in
-          cblas_dgemm(
-            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(chunk), Int32(n), Int32(d), 1, q.baseAddress,
-            Int32(d), x.baseAddress, Int32(d), 0, products.baseAddress, Int32(n))
+          multiply(
+            m: chunk, n: n, k: d, alpha: 1, a: q.baseAddress!, lda: d, b: x.baseAddress!, ldb: d,
+            transposeB: true,
+            c: products.baseAddress!, ldc: n, slices: productSlices(parallelism: parallelism, columns: n))
         }
       }
       // Each state's row from the products, rows on the block's threads.
@@ -110,7 +144,8 @@ enum _VectorBlocks {
       }
     }
     // One buffer for the weights of every chunk of dense rows.
-    let weights = UnsafeMutableBufferPointer<Double>.allocate(capacity: min(rowsPerProduct, max(dense.count, 1)) * n)
+    let weights = UnsafeMutableBufferPointer<Double>.allocate(
+      capacity: min(rowsPerProduct, max(dense.count, 1)) * n)
     defer { weights.deallocate() }
     let target = _SendableBuffer(weights)
     var start = 0
@@ -121,14 +156,16 @@ enum _VectorBlocks {
       let rowsHere = dense[start..<(start + chunk)].map { block.items[$0].weights }
       _forEachChunk(chunk, workers: block.parallelism) { r in
         rowsHere[r].withUnsafeBufferPointer { source in
-          _ = UnsafeMutableBufferPointer(rebasing: target.base[(r * n)..<((r + 1) * n)]).initialize(from: source)
+          _ = UnsafeMutableBufferPointer(rebasing: target.base[(r * n)..<((r + 1) * n)]).initialize(
+            from: source)
         }
       }
       let sums = [Double](unsafeUninitializedCapacity: chunk * d) { buffer, initialized in
         packed.elements.withUnsafeBufferPointer { x in
-          cblas_dgemm(
-            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(chunk), Int32(d), Int32(n), c, weights.baseAddress,
-            Int32(n), x.baseAddress, Int32(d), 0, buffer.baseAddress, Int32(d))
+          multiply(
+            m: chunk, n: d, k: n, alpha: c, a: weights.baseAddress!, lda: n, b: x.baseAddress!, ldb: d,
+            transposeB: false, c: buffer.baseAddress!, ldc: d,
+            slices: productSlices(parallelism: block.parallelism, columns: d))
         }
         initialized = chunk * d
       }
@@ -144,4 +181,12 @@ enum _VectorBlocks {
     }
     return variations
   }
+}
+
+/// The operands of a sliced product, handed to the threads that compute its slices; each thread
+/// writes its own columns of `c`.
+private struct _SendableOperands: @unchecked Sendable {
+  let a: UnsafePointer<Double>
+  let b: UnsafePointer<Double>
+  let c: UnsafeMutablePointer<Double>
 }
