@@ -79,7 +79,7 @@ public struct GaussianVariation: Sendable, Hashable {
 
   /// Adds `weight × μ` to the means and `weight` to the total, leaving the maps alone: for a
   /// pattern whose map contribution is below round-off (see
-  /// ``BuresWassersteinDivergence/accumulateAll(_:of:at:query:patterns:caches:into:)``).
+  /// ``BuresWassersteinDivergence/accumulate(_:)``).
   mutating func _addMeanOnly(_ weight: Double, mean: [Double]) throws(DAMError) {
     guard mean.count == dimension else {
       throw DAMError.mismatch("mean", "has \(mean.count) values, the variation has dimension \(dimension)")

@@ -5,8 +5,8 @@ import Dispatch
   import Synchronization
 #endif
 
-// Kernels of the batched Bures-Wasserstein evaluation (`BuresWassersteinDivergence.evaluateAll`
-// and `accumulateAll`): the middle matrix `M = S^½ W S^½` from a Cholesky factor of `W`,
+// Kernels of the batched Bures-Wasserstein evaluation (`BuresWassersteinDivergence.evaluate(_:)`
+// and `accumulate(_:)` over blocks): the middle matrix `M = S^½ W S^½` from a Cholesky factor of `W`,
 // eigenvalues without eigenvectors, and a chunked parallel loop whose results do not depend on
 // the number of threads.
 
@@ -309,7 +309,7 @@ func _choleskyFactor(_ matrix: Matrix, argument: String) throws(DAMError) -> [Do
 /// written as `values[c] = ...` from every chunk: each such write is a modifying access of the
 /// one array (uniqueness check, then the element), so two chunks writing different slots at once
 /// were overlapping accesses, a data race in Swift's memory model that the thread sanitizer
-/// reported ("Swift access race" in `accumulateAll`, BuresWassersteinBatchTests).
+/// reported ("Swift access race" in what is now `accumulate(_:)`, BuresWassersteinBatchTests).
 final class _Slots<Value>: @unchecked Sendable {
   private let storage: UnsafeMutablePointer<Value>
   let count: Int
@@ -449,8 +449,9 @@ struct _SquareRootScratch {
 ///
 /// Built backward, `P ← P H(i)` for `i = n-2, …, 0`: before step `i`, `P` differs from the identity
 /// only in rows and columns from `i + 2` on, so each step touches its trailing block only.
-func _formTransposedQ(_ a: UnsafePointer<Double>, _ n: Int, taus: UnsafePointer<Double>, p: UnsafeMutablePointer<Double>)
-{
+func _formTransposedQ(
+  _ a: UnsafePointer<Double>, _ n: Int, taus: UnsafePointer<Double>, p: UnsafeMutablePointer<Double>
+) {
   p.update(repeating: 0, count: n * n)
   for k in 0..<n { p[k * n + k] = 1 }
   guard n > 1 else { return }
