@@ -18,5 +18,11 @@ struct ReadmeExampleTests {
     for (before, after) in zip(result.energies, result.energies.dropFirst()) {
       #expect(after <= before + 1e-12)
     }
+
+    // A batch moves together; each result is the one its query gets alone.
+    let results = try engine.retrieve(batch: [[0.9, 0.1, 0], [0, 0.2, 0.7]])
+    #expect(results.map(\.nearestPattern) == [0, 2])
+    let alone = try engine.retrieve([0, 0.2, 0.7])
+    #expect(zip(results[1].state, alone.state).allSatisfy { abs($0 - $1) <= 1e-12 })
   }
 }
