@@ -8,7 +8,9 @@
 #   ConcurrencyTests      many threads retrieving from one shared engine, against serial results;
 #   MemoryFile*, MemoryCommandTests
 #                         atomic writes, appends killed with SIGKILL, checksums, the CLI;
-#   BadInput*             every bad-input row, library and CLI (the sanitized `dam` runs them).
+#   BadInput*             every bad-input row, library and CLI (the sanitized `dam` runs them);
+#   EngineSeamTests       the block defaults on several threads, a matrix memory's rows made on
+#                         first use by several threads at once.
 # These are the suites where a data race or a memory error would hide; the numerical suites are
 # 5-15x slower under the sanitizer and run under it with `bash scripts/sanitize.sh thread`.
 # Measured cost (Docs/reliability.md, "In CI"): the sanitized build is about as long as the
@@ -24,4 +26,4 @@ if [ "$#" -gt 0 ] || [ "${DAM_SKIP_SANITIZER:-0}" = 1 ]; then
   exec swift test -c release --skip-build --disable-xctest "$@"
 fi
 swift test -c release --skip-build --disable-xctest
-bash scripts/sanitize.sh thread "ConcurrencyTests|MemoryFile|MemoryCommandTests|BadInput"
+bash scripts/sanitize.sh thread "ConcurrencyTests|MemoryFile|MemoryCommandTests|BadInput|EngineSeamTests"

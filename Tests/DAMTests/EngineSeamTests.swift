@@ -151,13 +151,14 @@ struct EngineSeamTests {
       AnySeparationMap(Softmax()).unevaluatedWeightBound(evaluatedLogMass: 1, otherLogMass: 0) == exp(-1))
   }
 
-  /// A memory built from a row-major matrix is the memory of its rows: the same patterns, and
-  /// retrievals equal to the bit (the matrix is the packed cache the rows would be packed into).
+  /// A memory built from a row-major matrix is the memory of its rows: retrievals equal to the bit
+  /// (the matrix is the packed cache the rows would be packed into), and the same patterns when
+  /// asked for afterwards, also by several threads at once (the rows are made on first use).
   @Test func matrixMemoryIsTheMemoryOfItsRows() throws {
     let patterns = TestData.unitVectors(count: 70, dimension: 9, seed: 21)
     let fromRows = try Memory(divergence: .squaredEuclidean, patterns: patterns)
     let fromMatrix = try Memory(divergence: .squaredEuclidean, matrix: patterns.flatMap { $0 }, columns: 9)
-    #expect(fromMatrix.patterns == patterns)
+    #expect(fromMatrix.count == 70 && !fromMatrix.isEmpty)
     let queries = TestData.unitVectors(count: 4, dimension: 9, seed: 22)
     let a = try RetrievalEngine(
       memory: fromRows, separation: .softmax, geometry: EuclideanGeometry(), beta: 5)
@@ -167,6 +168,9 @@ struct EngineSeamTests {
     let rb = try b.retrieve(batch: queries)
     #expect(ra.map(\.state) == rb.map(\.state))
     #expect(ra.map(\.energies) == rb.map(\.energies))
+    let seen = _LockedRows()
+    DispatchQueue.concurrentPerform(iterations: 4) { _ in seen.add(fromMatrix.patterns) }
+    #expect(seen.all.count == 4 && seen.all.allSatisfy { $0 == patterns })
     // An append drops the matrix for a cache packed from all the rows.
     var grown = fromMatrix
     try grown.append(patterns[3].map { -$0 })
@@ -193,4 +197,12 @@ struct EngineSeamTests {
     }
     #expect(error?.argument == "patterns[1]")
   }
+}
+
+/// Rows collected from several threads.
+private final class _LockedRows: @unchecked Sendable {
+  private let lock = NSLock()
+  private var rows: [[[Double]]] = []
+  func add(_ value: [[Double]]) { lock.withLock { rows.append(value) } }
+  var all: [[[Double]]] { lock.withLock { rows } }
 }

@@ -44,14 +44,16 @@ public struct SquaredEuclideanDivergence: Divergence {
     let states = block.items.map(\.state)
     let norms = states.map { state in state.withUnsafeBufferPointer { _dot($0, $0) } }
     let packed = block.memory.memoryCache
-    let patterns = block.memory.patterns
+    let d = packed.columns
     return _VectorBlocks.evaluate(states: states, packed: packed, parallelism: block.parallelism) {
       b, i, product in
       let scale = norms[b] + packed.squaredNorms[i]
       let expanded = scale - 2 * product
       guard expanded < Self.exactBelow * scale else { return expanded }
       return states[b].withUnsafeBufferPointer { s in
-        patterns[i].withUnsafeBufferPointer { _squaredDistance(s, $0) }
+        packed.elements.withUnsafeBufferPointer { x in
+          _squaredDistance(s, UnsafeBufferPointer(rebasing: x[(i * d)..<((i + 1) * d)]))
+        }
       }
     }
   }

@@ -140,7 +140,7 @@ enum _VectorBlocks {
         continue
       }
       for i in item.support {
-        variations[k].addTarget(block.memory.patterns[i], weight: item.weights[i], curvature: c)
+        variations[k].addTarget(block.memory._pattern(at: i), weight: item.weights[i], curvature: c)
       }
     }
     // One buffer for the weights of every chunk of dense rows.

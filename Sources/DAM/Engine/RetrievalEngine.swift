@@ -205,7 +205,7 @@ where G.State == D.State, G.Variation == D.Variation {
   private func _retrieve(_ queries: [D.State], recordingTrajectory: Bool) throws -> [RetrievalResult<D.State>]
   {
     let divergence = memory.divergence
-    let reference = memory.patterns[0]
+    let reference = memory._pattern(at: 0)
     for (b, query) in queries.enumerated() {
       do {
         try divergence.checkQuery(query, against: reference)
@@ -342,6 +342,7 @@ where G.State == D.State, G.Variation == D.Variation {
       let checked = requests
       let rowValues = try _perItem(requests.count) { k in
         let values = _values(results[k])
+        if values.withUnsafeBufferPointer(_allFinite) { return values }
         for (position, value) in values.enumerated() where !value.isFinite {
           throw _BatchFailure(
             item: checked[k].item,
@@ -526,10 +527,11 @@ where G.State == D.State, G.Variation == D.Variation {
     let blocks = min(parallelism, max(1, count / _boundBlock))
     let divergence = memory.divergence
     let memory = memory
+    let patterns = memory.patterns
     let results = _Slots<[Double]?>(count: blocks, initial: nil)
     _forEachChunk(blocks, workers: blocks) { block in
       results[block] = divergence.lowerBounds(
-        state, query: query, patterns: memory.patterns, caches: memory.caches,
+        state, query: query, patterns: patterns, caches: memory.caches,
         indices: _blockRange(block, of: blocks, count: count))
     }
     var bounds: [Double] = []

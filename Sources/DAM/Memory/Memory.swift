@@ -7,8 +7,12 @@ import Dispatch
 public struct Memory<D: Divergence>: Sendable {
   /// The divergence the caches were computed for.
   public let divergence: D
-  /// The stored patterns, in insertion order.
-  public private(set) var patterns: [D.Pattern]
+  /// The stored patterns, in insertion order. A memory built from a matrix
+  /// (``init(divergence:matrix:columns:)``) makes its rows on first use: the matrix products of
+  /// a batch never need them.
+  public var patterns: [D.Pattern] { rows.all }
+  /// The patterns, as given or as the rows of a matrix.
+  private var rows: _PatternRows<D.Pattern>
   /// The cache of each pattern, computed by ``Divergence/prepare(_:)`` when it was stored.
   public private(set) var caches: [D.PatternCache]
   /// The memory-wide cache, computed on first use; a new box after every append.
@@ -26,16 +30,19 @@ public struct Memory<D: Divergence>: Sendable {
   ///   ``Divergence/checkCompatible(_:with:)``, with its argument renamed to `patterns[i]`.
   public init(divergence: D, patterns: [D.Pattern] = []) throws {
     self.divergence = divergence
-    self.patterns = []
+    self.rows = _PatternRows([])
     self.caches = []
     try append(contentsOf: patterns)
   }
 
   /// The number of stored patterns.
-  public var count: Int { patterns.count }
+  public var count: Int { rows.count }
 
   /// Whether nothing is stored.
-  public var isEmpty: Bool { patterns.isEmpty }
+  public var isEmpty: Bool { rows.count == 0 }
+
+  /// Pattern `index`, without making a matrix memory's other rows.
+  func _pattern(at index: Int) -> D.Pattern { rows.pattern(at: index) }
 
   /// Stores one more pattern.
   public mutating func append(_ pattern: D.Pattern) throws {
@@ -46,8 +53,8 @@ public struct Memory<D: Divergence>: Sendable {
   /// `parallelism` threads (default: the active processors); each depends on its pattern only, so
   /// the result is the same as serial.
   public mutating func append(contentsOf newPatterns: [D.Pattern], parallelism: Int? = nil) throws {
-    let reference = patterns.first ?? newPatterns.first
-    let base = patterns.count
+    let reference = isEmpty ? newPatterns.first : _pattern(at: 0)
+    let base = count
     func renamed(_ error: DAMError, _ index: Int) -> DAMError {
       error.renamingArgument { name in
         name == "pattern" ? "patterns[\(index)]" : "patterns[\(index)] (\(name))"
@@ -80,7 +87,7 @@ public struct Memory<D: Divergence>: Sendable {
       case .failure(let error): throw error
       }
     }
-    patterns.append(contentsOf: newPatterns)
+    rows = _PatternRows(patterns + newPatterns)
     caches.append(contentsOf: newCaches)
     shared = _MemoryCacheBox()
   }
@@ -111,18 +118,56 @@ extension Memory where D.Pattern == [Double], D.PatternCache == Void, D.MemoryCa
         .nonFinite, argument: "patterns[\(first / columns)]",
         "has a non-finite value (\(matrix[first])) at index \(first % columns)")
     }
-    // The rows, copied on the engine's threads (the copies' page faults are most of the cost).
-    let slots = _Slots<[Double]>(count: rows, initial: [])
-    let run = 64
-    _forEachChunk((rows + run - 1) / run, workers: _coreCount) { c in
-      for i in (c * run)..<min(rows, (c + 1) * run) {
-        slots[i] = Array(matrix[(i * columns)..<((i + 1) * columns)])
-      }
-    }
     self.divergence = divergence
-    patterns = slots.values
+    self.rows = _PatternRows(count: rows) { i in Array(matrix[(i * columns)..<((i + 1) * columns)]) }
     caches = [Void](repeating: (), count: rows)
     shared = _MemoryCacheBox(_PackedVectors(elements: matrix, rows: rows, columns: columns))
+  }
+}
+
+/// A memory's patterns: an array as given, or the rows of a matrix, copied into an array on first
+/// use (on all cores: the copies' page faults are most of the cost) by whichever thread asks
+/// first.
+final class _PatternRows<Pattern: Sendable>: Sendable {
+  let count: Int
+  private let all_: _Lock<[Pattern]?>
+  private let row: @Sendable (Int) -> Pattern
+
+  /// The patterns as given.
+  init(_ patterns: [Pattern]) {
+    count = patterns.count
+    all_ = _Lock(patterns)
+    row = { patterns[$0] }
+  }
+
+  /// `count` patterns made by `row(i)` when first needed.
+  init(count: Int, row: @escaping @Sendable (Int) -> Pattern) {
+    self.count = count
+    all_ = _Lock(nil)
+    self.row = row
+  }
+
+  /// Every pattern, in order.
+  var all: [Pattern] {
+    all_.withLock { made in
+      if let made { return made }
+      let slots = _Slots<Pattern?>(count: count, initial: nil)
+      let run = 64
+      let row = row
+      let count = count
+      _forEachChunk((count + run - 1) / run, workers: _coreCount) { c in
+        for i in (c * run)..<min(count, (c + 1) * run) { slots[i] = row(i) }
+      }
+      let rows = slots.values.map { $0! }
+      made = rows
+      return rows
+    }
+  }
+
+  /// Pattern `index` (from the array when made, else made alone).
+  func pattern(at index: Int) -> Pattern {
+    if let made = all_.withLock({ $0 }) { return made[index] }
+    return row(index)
   }
 }
 

@@ -63,6 +63,7 @@ public struct EvaluationBlock<D: Divergence>: Sendable {
     let failures = _Slots<(any Error)?>(count: chunks, initial: nil)
     let items = items
     let memory = memory
+    let patterns = memory.patterns
     let starts0 = starts
     _forEachChunk(chunks, workers: parallelism) { chunk in
       var item = 0
@@ -72,7 +73,7 @@ public struct EvaluationBlock<D: Divergence>: Sendable {
         let index = entry.indices[position - starts0[item]]
         do {
           slots[position] = try divergence.evaluate(
-            entry.state, query: entry.query, pattern: memory.patterns[index], cache: memory.caches[index],
+            entry.state, query: entry.query, pattern: patterns[index], cache: memory.caches[index],
             previous: entry.previous(at: index))
         } catch {
           failures[chunk] = error
@@ -163,6 +164,7 @@ public struct AccumulationBlock<D: Divergence>: Sendable {
     let slots = _Slots<Result<D.Variation, any Error>?>(count: items.count, initial: nil)
     let items = items
     let memory = memory
+    let patterns = memory.patterns
     _forEachChunk(items.count, workers: parallelism) { k in
       let item = items[k]
       slots[k] = Result {
@@ -170,7 +172,7 @@ public struct AccumulationBlock<D: Divergence>: Sendable {
         for i in item.support {
           try divergence.accumulate(
             item.weights[i], of: item.evaluation(at: i), at: item.state, query: item.query,
-            pattern: memory.patterns[i], cache: memory.caches[i], into: &variation)
+            pattern: patterns[i], cache: memory.caches[i], into: &variation)
         }
         return variation
       }
