@@ -27,7 +27,8 @@
 #   SEEDS  space-separated seeds (default "0 1 2 3 4")
 #   OUT    the report (default Docs/bench/vector-batch.md)
 #   THREADS (default 2), DIMENSION (256), BETA (32), NOISE (0.02), MAX_STEPS (100),
-#   TOLERANCE (1e-9), ENERGY_TOLERANCE (1e-12)
+#   TOLERANCE (1e-9), ENERGY_TOLERANCE (1e-12), REPEATS (3: runs of each side per seed, alternating
+#   dam and torch on the same files; each side's median run is reported)
 # Installs numpy and torch with pip when they are missing (torch from PyPI: a large download).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -42,6 +43,7 @@ NOISE="${NOISE:-0.02}"
 MAX_STEPS="${MAX_STEPS:-100}"
 TOLERANCE="${TOLERANCE:-1e-9}"
 ENERGY_TOLERANCE="${ENERGY_TOLERANCE:-1e-12}"
+REPEATS="${REPEATS:-3}"
 
 python3 -c "import numpy" 2>/dev/null || python3 -m pip install --quiet numpy
 python3 -c "import torch" 2>/dev/null || python3 -m pip install --quiet torch
@@ -55,12 +57,13 @@ trap 'rm -rf "$tmp"' EXIT
 export OMP_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS"
 
 python3 - "$DAM" "$SIZES" "$SEEDS" "$OUT" "$THREADS" "$DIMENSION" "$BETA" "$NOISE" "$MAX_STEPS" \
-  "$TOLERANCE" "$ENERGY_TOLERANCE" "$tmp" <<'PY'
+  "$TOLERANCE" "$ENERGY_TOLERANCE" "$tmp" "$REPEATS" <<'PY'
 import datetime, os, platform, re, resource, statistics, subprocess, sys, time
 import numpy as np
 import torch
 
-dam, sizes, seeds, out, threads, D, beta, noise, max_steps, tol, etol, tmp = sys.argv[1:13]
+dam, sizes, seeds, out, threads, D, beta, noise, max_steps, tol, etol, tmp, repeats = sys.argv[1:14]
+repeats = int(repeats)
 threads, D, max_steps = int(threads), int(D), int(max_steps)
 beta, noise, tol, etol = float(beta), float(noise), float(tol), float(etol)
 sizes = [tuple(int(v) for v in s.lower().split("x")) for s in sizes.split()]
@@ -166,8 +169,16 @@ for N, B in sizes:
         directory = os.path.join(tmp, f"{N}x{B}-{seed}")
         os.makedirs(directory)
         X, source = make_data(N, B, seed, directory)
-        dam_s, dam_cpu, R_dam, steps, stopped, command_shown = run_dam(directory)
-        torch_s, torch_cpu, R_torch, iterations, first = run_torch(directory)
+        # REPEATS runs of each side, alternating, on the same files; the median run of each side.
+        dam_runs, torch_runs = [], []
+        for _ in range(repeats):
+            dam_runs.append(run_dam(directory))
+            torch_runs.append(run_torch(directory))
+        dam_runs.sort(key=lambda run: run[0])
+        torch_runs.sort(key=lambda run: run[0])
+        dam_s, dam_cpu, R_dam, steps, stopped, command_shown = dam_runs[len(dam_runs) // 2]
+        torch_s, torch_cpu, R_torch, iterations, first = torch_runs[len(torch_runs) // 2]
+        del dam_runs, torch_runs
         ratio = torch_s / dam_s
         ratios.append(ratio); dam_times.append(dam_s); torch_times.append(torch_s)
         unconverged = int((first < 0).sum())
@@ -223,7 +234,9 @@ lines = [
     "torch: in the benchmark's process after a warm-up, timed from torch.from_numpy(np.load(...)) of the same "
     ".npy files to np.save of the final states; the simple loop `S = softmax(beta S X^T) X` over the whole batch "
     "every iteration (converged rows are NOT dropped, so they keep iterating until the last row passes), the "
-    "energy from the same scores; interpreter start and `import torch` are not timed.",
+    "energy from the same scores; interpreter start and `import torch` are not timed. "
+    f"Per seed, {repeats} runs of each side, alternating dam and torch on the same files; the tables give each "
+    "side's median run.",
     "",
     "Ratio = torch seconds / dam seconds (> 1: dam faster). Recall: the query's final state is nearest "
     "(Euclidean) to the pattern it was made from. max |dam - torch|: largest absolute difference between the "

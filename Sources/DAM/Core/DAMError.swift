@@ -71,9 +71,8 @@ where C.Element == Double {
 
 /// Whether every value is finite, by integer operations that vectorise: a double is NaN or
 /// infinite exactly when its exponent bits are all ones, and then adding one to the exponent
-/// field carries into the sign bit.
-@usableFromInline
-func _allFinite(_ values: UnsafeBufferPointer<Double>) -> Bool {
+/// field carries into the sign bit. Public for the tools' input checks; not part of the API.
+public func _allFinite(_ values: UnsafeBufferPointer<Double>) -> Bool {
   var carried: UInt64 = 0
   for value in values {
     carried |= (value.bitPattern & 0x7FF0_0000_0000_0000) &+ 0x0010_0000_0000_0000

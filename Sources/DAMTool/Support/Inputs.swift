@@ -221,6 +221,7 @@ enum Inputs {
     throws(CLIError) -> [Double]
   {
     let values = array.doubles()
+    if values.withUnsafeBufferPointer(_allFinite) { return values }
     for (index, value) in values.enumerated() where !value.isFinite {
       let position =
         width == values.count ? "index \(index)" : "row \(index / width), column \(index % width)"
