@@ -60,15 +60,9 @@ extension NPY {
       // The data, straight into the elements; any short read means the file changed under us.
       var complete = true
       let values = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
-        let raw = UnsafeMutableRawBufferPointer(buffer)
-        var filled = 0
-        while filled < needed {
-          let got = pread(
-            fd, raw.baseAddress! + filled, needed - filled, off_t(prefixLength + headerLength + filled))
-          if got < 0 && errno == EINTR { continue }
-          if got <= 0 { break }
-          filled += got
-        }
+        let filled = readFully(
+          fd, into: UnsafeMutableRawPointer(buffer.baseAddress!), count: needed,
+          at: prefixLength + headerLength)
         if filled == needed {
           initialized = count
         } else {
@@ -88,18 +82,29 @@ extension NPY {
   /// Up to `count` bytes at `offset`, fewer at the end of the file; nil on a read error.
   private static func readBytes(_ fd: Int32, count: Int, at offset: Int) -> [UInt8]? {
     guard count > 0 else { return [] }
-    var failed = false
+    var filled: Int? = 0
     let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-      var filled = 0
-      while filled < count {
-        let got = pread(fd, buffer.baseAddress! + filled, count - filled, off_t(offset + filled))
-        if got < 0 && errno == EINTR { continue }
-        if got < 0 { failed = true }
-        if got <= 0 { break }
-        filled += got
-      }
-      initialized = filled
+      filled = readFully(fd, into: UnsafeMutableRawPointer(buffer.baseAddress!), count: count, at: offset)
+      initialized = filled ?? 0
     }
-    return failed ? nil : bytes
+    return filled == nil ? nil : bytes
+  }
+
+  /// Reads up to `count` bytes at `offset` into `destination`, retrying short reads and EINTR:
+  /// the number read (fewer only at the end of the file), or nil on a read error.
+  private static func readFully(
+    _ fd: Int32, into destination: UnsafeMutableRawPointer, count: Int, at offset: Int
+  )
+    -> Int?
+  {
+    var filled = 0
+    while filled < count {
+      let got = pread(fd, destination + filled, count - filled, off_t(offset + filled))
+      if got < 0 && errno == EINTR { continue }
+      if got < 0 { return nil }
+      if got == 0 { break }
+      filled += got
+    }
+    return filled
   }
 }

@@ -51,13 +51,33 @@ struct BuresWassersteinBatchTests {
     let memory = try Memory(divergence: divergence, patterns: patterns)
     let item = EvaluationBlock<BuresWassersteinDivergence>.Item(
       state: state, query: try divergence.prepareQuery(state), indices: .all(patterns.count))
-    return try divergence.evaluate(EvaluationBlock(memory: memory, items: [item], parallelism: parallelism))[0]
-      .map(\.value)
+    return try divergence.evaluate(EvaluationBlock(memory: memory, items: [item], parallelism: parallelism))[
+      0
+    ]
+    .map(\.value)
   }
 
   static func relative(_ a: [Double], _ b: [Double]) -> Double {
     let scale = b.map(abs).max() ?? 0
     return TestData.maxDifference(a, b) / max(scale, 1e-300)
+  }
+
+  /// One engine step from `state` against ``perPatternStep(_:_:beta:)``: the divergences to 1e-12
+  /// relative, the next covariance to 1e-11 and the next mean to 1e-12.
+  static func expectStepAgreesWithPerPatternPath(
+    _ state: Gaussian, _ patterns: [Gaussian], beta: Double, sourceLocation: SourceLocation = #_sourceLocation
+  ) throws {
+    let engine = try RetrievalEngine(
+      memory: Memory(divergence: BuresWassersteinDivergence(), patterns: patterns), separation: .softmax,
+      geometry: BuresWassersteinGeometry(), beta: beta)
+    let snapshot = try engine.snapshot(at: state)
+    let next = try engine.step(from: state, snapshot: snapshot)
+    let reference = try perPatternStep(state, patterns, beta: beta)
+    #expect(relative(snapshot.divergences, reference.values) < 1e-12, sourceLocation: sourceLocation)
+    #expect(
+      relative(next.covarianceMatrix.elements, reference.next.covarianceMatrix.elements) < 1e-11,
+      sourceLocation: sourceLocation)
+    #expect(relative(next.mean, reference.next.mean) < 1e-12, sourceLocation: sourceLocation)
   }
 
   /// β = 0.05 spreads the weights over all 60 patterns (nothing can be left out); β = 2 is the
@@ -71,15 +91,7 @@ struct BuresWassersteinBatchTests {
       try GaussianSampling.perturbation(of: patterns[1], distance: 0.7, using: &g),
       try Gaussian(mean: patterns[3].mean, variances: [0.5, 1, 1.5, 2, 0.7, 1.2]),
     ] {
-      let engine = try RetrievalEngine(
-        memory: Memory(divergence: BuresWassersteinDivergence(), patterns: patterns), separation: .softmax,
-        geometry: BuresWassersteinGeometry(), beta: beta)
-      let snapshot = try engine.snapshot(at: state)
-      let next = try engine.step(from: state, snapshot: snapshot)
-      let reference = try Self.perPatternStep(state, patterns, beta: beta)
-      #expect(Self.relative(snapshot.divergences, reference.values) < 1e-12)
-      #expect(Self.relative(next.covarianceMatrix.elements, reference.next.covarianceMatrix.elements) < 1e-11)
-      #expect(Self.relative(next.mean, reference.next.mean) < 1e-12)
+      try Self.expectStepAgreesWithPerPatternPath(state, patterns, beta: beta)
     }
   }
 
@@ -96,13 +108,7 @@ struct BuresWassersteinBatchTests {
       try GaussianSampling.perturbation(of: patterns[1], distance: 0.5, using: &g),
       try Gaussian(mean: patterns[2].mean, variances: (0..<d).map { 0.5 + Double($0 % 3) }),
     ] {
-      let engine = try RetrievalEngine(
-        memory: Memory(divergence: BuresWassersteinDivergence(), patterns: patterns), separation: .softmax,
-        geometry: BuresWassersteinGeometry(), beta: 0.05)
-      let next = try engine.step(from: state, snapshot: engine.snapshot(at: state))
-      let reference = try Self.perPatternStep(state, patterns, beta: 0.05)
-      #expect(Self.relative(next.covarianceMatrix.elements, reference.next.covarianceMatrix.elements) < 1e-11)
-      #expect(Self.relative(next.mean, reference.next.mean) < 1e-12)
+      try Self.expectStepAgreesWithPerPatternPath(state, patterns, beta: 0.05)
     }
   }
 
@@ -116,20 +122,16 @@ struct BuresWassersteinBatchTests {
     }
     let repeated = TestData.spd(eigenvalues: [1, 1, 1, 2, 2, 3], seed: 41).matrix
     let state = try Gaussian(mean: [Double](repeating: 0.1, count: d), covariance: repeated)
-    var patterns = try [0.5, 1, 2].map { try Gaussian(mean: [Double](repeating: $0, count: d), covariance: identity($0)) }
+    var patterns = try [0.5, 1, 2].map {
+      try Gaussian(mean: [Double](repeating: $0, count: d), covariance: identity($0))
+    }
     patterns.append(state)
     patterns.append(
       try Gaussian(
         mean: [Double](repeating: -0.3, count: d),
         covariance: TestData.spd(eigenvalues: [0.5, 0.5, 0.5, 4, 4, 4], seed: 42).matrix))
     for query in [state, try Gaussian(mean: state.mean, covariance: identity(1.5))] {
-      let engine = try RetrievalEngine(
-        memory: Memory(divergence: BuresWassersteinDivergence(), patterns: patterns), separation: .softmax,
-        geometry: BuresWassersteinGeometry(), beta: 0.05)
-      let next = try engine.step(from: query, snapshot: engine.snapshot(at: query))
-      let reference = try Self.perPatternStep(query, patterns, beta: 0.05)
-      #expect(Self.relative(next.covarianceMatrix.elements, reference.next.covarianceMatrix.elements) < 1e-11)
-      #expect(Self.relative(next.mean, reference.next.mean) < 1e-12)
+      try Self.expectStepAgreesWithPerPatternPath(query, patterns, beta: 0.05)
     }
   }
 

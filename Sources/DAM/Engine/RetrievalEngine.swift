@@ -483,13 +483,11 @@ where G.State == D.State, G.Variation == D.Variation {
   /// `body(b)` for every `b` in `0..<count`, on up to ``parallelism`` threads; the first failure
   /// (lowest `b`) is thrown as a ``_BatchFailure`` naming `b`.
   private func _perItem<T>(_ count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
-    let slots = _Slots<Result<T, any Error>?>(count: count, initial: nil)
-    _forEachChunk(count, workers: parallelism) { b in slots[b] = Result { try body(b) } }
-    let results = slots.values
+    let results = _concurrentMap(count, workers: parallelism) { b in Result { try body(b) } }
     var values: [T] = []
     values.reserveCapacity(count)
     for (b, result) in results.enumerated() {
-      switch result! {
+      switch result {
       case .success(let value): values.append(value)
       case .failure(let error): throw error as? _BatchFailure ?? _BatchFailure(item: b, error: error)
       }

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Stored patterns together with their cached, query-independent data for one divergence.
 ///
 /// A memory is a value: appending returns nothing half-done (an append that throws leaves the
@@ -69,19 +67,14 @@ public struct Memory<D: Divergence>: Sendable {
         }
       }
     }
-    // Patterns in runs of `run`, each run's results in its own slots (no lock per pattern).
-    let run = 64
-    let slots = _Slots<Result<D.PatternCache, any Error>?>(count: newPatterns.count, initial: nil)
     let divergence = divergence
-    _forEachChunk((newPatterns.count + run - 1) / run, workers: max(1, parallelism ?? _coreCount)) { c in
-      for offset in (c * run)..<min(newPatterns.count, (c + 1) * run) {
-        slots[offset] = Result { try divergence.prepare(newPatterns[offset]) }
-      }
+    let prepared = _concurrentMap(newPatterns.count, workers: max(1, parallelism ?? _coreCount), run: 64) {
+      offset in Result { try divergence.prepare(newPatterns[offset]) }
     }
     var newCaches: [D.PatternCache] = []
     newCaches.reserveCapacity(newPatterns.count)
-    for (offset, result) in slots.values.enumerated() {
-      switch result! {
+    for (offset, result) in prepared.enumerated() {
+      switch result {
       case .success(let cache): newCaches.append(cache)
       case .failure(let error as DAMError): throw renamed(error, base + offset)
       case .failure(let error): throw error
@@ -151,14 +144,7 @@ final class _PatternRows<Pattern: Sendable>: Sendable {
   var all: [Pattern] {
     all_.withLock { made in
       if let made { return made }
-      let slots = _Slots<Pattern?>(count: count, initial: nil)
-      let run = 64
-      let row = row
-      let count = count
-      _forEachChunk((count + run - 1) / run, workers: _coreCount) { c in
-        for i in (c * run)..<min(count, (c + 1) * run) { slots[i] = row(i) }
-      }
-      let rows = slots.values.map { $0! }
+      let rows = _concurrentMap(count, workers: _coreCount, run: 64, row)
       made = rows
       return rows
     }

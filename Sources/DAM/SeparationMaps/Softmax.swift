@@ -24,7 +24,9 @@ public struct Softmax: SeparationMap {
       largest = score > largest ? score : largest
     }
     if invalid != 0 || largest == -.infinity { try _validateScores(scores) }
-    return Self.normalised(scores.map { $0 - largest }, shift: largest)
+    return scores.withUnsafeBufferPointer { x in
+      Self.normalised(count: x.count, shift: largest) { x[$0] - largest }
+    }
   }
 
   /// The weights of `θ = -β d` computed from `d` in one array, `exp(-β dᵢ - max θ)` normalised:
@@ -38,71 +40,47 @@ public struct Softmax: SeparationMap {
     }
     if invalid != 0 || smallest == .infinity { return try separate(divergences.map { -beta * $0 }) }
     let largest = -beta * smallest
-    // The scores, their exponentials and the sum in runs of `run` values, each run still in L1
-    // when the next stage reads it: the numbers of `normalised(_:shift:)` (the same exponential
-    // of each value, the same four partial sums, as `run` is a multiple of 4) in three passes
-    // over the row instead of five.
+    return divergences.withUnsafeBufferPointer { d in
+      Self.normalised(count: d.count, shift: largest) { -beta * d[$0] - largest }
+    }
+  }
+
+  /// `exp(θᵢ - shift)` normalised, with `Ω* = shift + log Σ exp(θ - shift)`, where
+  /// `shifted(i) = θᵢ - shift`. The shifted scores, their exponentials and the sum go in runs of
+  /// `run` values, each run still in L1 when the next stage reads it, then one scaling: three
+  /// passes over the row. The run being a multiple of 4, the four partial sums take the same
+  /// values in the same order as over the whole row at once, and each value gets the same
+  /// exponential.
+  @inline(__always)
+  private static func normalised(count: Int, shift: Double, _ shifted: (Int) -> Double) -> Separation {
     let run = 512
     var partial = (0.0, 0.0, 0.0, 0.0)
-    var weights = [Double](unsafeUninitializedCapacity: divergences.count) { buffer, initialized in
-      divergences.withUnsafeBufferPointer { d in
-        var start = 0
-        while start < d.count {
-          let end = min(d.count, start + run)
-          for i in start..<end { buffer[i] = -beta * d[i] - largest }
-          _expInPlace(buffer.baseAddress! + start, count: end - start)
-          var i = start
-          while i + 4 <= end {
-            partial.0 += buffer[i]
-            partial.1 += buffer[i + 1]
-            partial.2 += buffer[i + 2]
-            partial.3 += buffer[i + 3]
-            i += 4
-          }
-          while i < end {
-            partial.0 += buffer[i]
-            i += 1
-          }
-          start = end
+    var weights = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+      var start = 0
+      while start < count {
+        let end = min(count, start + run)
+        for i in start..<end { buffer[i] = shifted(i) }
+        _expInPlace(buffer.baseAddress! + start, count: end - start)
+        var i = start
+        while i + 4 <= end {
+          partial.0 += buffer[i]
+          partial.1 += buffer[i + 1]
+          partial.2 += buffer[i + 2]
+          partial.3 += buffer[i + 3]
+          i += 4
         }
+        while i < end {
+          partial.0 += buffer[i]
+          i += 1
+        }
+        start = end
       }
-      initialized = divergences.count
+      initialized = count
     }
     let sum = (partial.0 + partial.1) + (partial.2 + partial.3)
     let inverse = 1 / sum
     weights.withUnsafeMutableBufferPointer { buffer in
       for k in 0..<buffer.count { buffer[k] *= inverse }
-    }
-    return Separation(weights: weights, conjugate: largest + _log(sum))
-  }
-
-  /// `exp(shifted)` normalised, with `Ω* = shift + log Σ exp(shifted)`: one vector exponential, a
-  /// sum with four accumulators, one scaling.
-  private static func normalised(_ shifted: [Double], shift: Double) -> Separation {
-    var weights = shifted
-    let sum = weights.withUnsafeMutableBufferPointer { buffer -> Double in
-      guard let base = buffer.baseAddress else { return 0 }
-      _expInPlace(base, count: buffer.count)
-      var s0 = 0.0
-      var s1 = 0.0
-      var s2 = 0.0
-      var s3 = 0.0
-      var i = 0
-      while i + 4 <= buffer.count {
-        s0 += buffer[i]
-        s1 += buffer[i + 1]
-        s2 += buffer[i + 2]
-        s3 += buffer[i + 3]
-        i += 4
-      }
-      while i < buffer.count {
-        s0 += buffer[i]
-        i += 1
-      }
-      let sum = (s0 + s1) + (s2 + s3)
-      let inverse = 1 / sum
-      for k in 0..<buffer.count { buffer[k] *= inverse }
-      return sum
     }
     return Separation(weights: weights, conjugate: shift + _log(sum))
   }

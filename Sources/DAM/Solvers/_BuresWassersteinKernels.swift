@@ -371,6 +371,17 @@ func _forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -> Void)
   }
 }
 
+/// `[body(0), body(1), …, body(count - 1)]`, computed on up to `workers` threads in runs of `run`
+/// consecutive indices (`run` > 1 for cheap bodies, so that threads take work in pieces worth the
+/// hand-out); the result does not depend on `workers`.
+func _concurrentMap<T>(_ count: Int, workers: Int, run: Int = 1, _ body: @Sendable (Int) -> T) -> [T] {
+  let slots = _Slots<T?>(count: count, initial: nil)
+  _forEachChunk((count + run - 1) / run, workers: workers) { c in
+    for i in (c * run)..<min(count, (c + 1) * run) { slots[i] = body(i) }
+  }
+  return slots.values.map { $0! }
+}
+
 // MARK: - Maps of the batched step in the state's frame
 
 /// The upper triangle (row-major, into the `n x n` array `middle`) of `N = T Tᵀ` with `T = G L`,
@@ -468,6 +479,25 @@ func _formTransposedQ(
       row[i + 1] -= f
       for c in (i + 2)..<n { row[c] -= f * u[c] }
     }
+  }
+}
+
+/// `X = G⁻¹ B` for the lower triangular `G` packed by rows and `B[r][c] = right(r, c)`, by
+/// forward substitution on whole rows: `X[r] = (B[r] - Σ_{k<r} G[r][k] X[k]) / G[r][r]`.
+private func _forwardSubstitute(
+  _ g: UnsafePointer<Double>, _ n: Int, into x: UnsafeMutablePointer<Double>, _ right: (Int, Int) -> Double
+) {
+  for r in 0..<n {
+    let row = x + r * n
+    for c in 0..<n { row[c] = right(r, c) }
+    let gr = g + r * (r + 1) / 2
+    for k in 0..<r {
+      let coefficient = gr[k]
+      let source = x + k * n
+      for c in 0..<n { row[c] -= coefficient * source[c] }
+    }
+    let inverse = 1 / gr[r]
+    for c in 0..<n { row[c] *= inverse }
   }
 }
 
@@ -718,31 +748,9 @@ func _inverseCongruence(_ g: UnsafePointer<Double>, _ n: Int, _ f: UnsafePointer
     y.withUnsafeMutableBufferPointer { yb in
       let x = xb.baseAddress!
       let y = yb.baseAddress!
-      for r in 0..<n {
-        let row = x + r * n
-        for c in 0..<n { row[c] = c >= r ? f[r * n + c] : f[c * n + r] }
-        let gr = g + r * (r + 1) / 2
-        for k in 0..<r {
-          let coefficient = gr[k]
-          let source = x + k * n
-          for c in 0..<n { row[c] -= coefficient * source[c] }
-        }
-        let inverse = 1 / gr[r]
-        for c in 0..<n { row[c] *= inverse }
-      }
+      _forwardSubstitute(g, n, into: x) { r, c in c >= r ? f[r * n + c] : f[c * n + r] }
       // Y = G⁻¹ Xᵀ, and A = Yᵀ = X G⁻ᵀ = G⁻¹ F G⁻ᵀ.
-      for r in 0..<n {
-        let row = y + r * n
-        for c in 0..<n { row[c] = x[c * n + r] }
-        let gr = g + r * (r + 1) / 2
-        for k in 0..<r {
-          let coefficient = gr[k]
-          let source = y + k * n
-          for c in 0..<n { row[c] -= coefficient * source[c] }
-        }
-        let inverse = 1 / gr[r]
-        for c in 0..<n { row[c] *= inverse }
-      }
+      _forwardSubstitute(g, n, into: y) { r, c in x[c * n + r] }
       // Symmetrise: A = (Y + Yᵀ) / 2, into x.
       for r in 0..<n {
         for c in 0..<n { x[r * n + c] = 0.5 * (y[r * n + c] + y[c * n + r]) }
