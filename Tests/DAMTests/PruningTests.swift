@@ -2,7 +2,7 @@ import DAM
 import DAMTestSupport
 import Testing
 
-/// Pruning by certified lower bounds (DESIGN.md section 6) and concurrent evaluation: pruned and
+/// Pruning by certified lower bounds (Docs/architecture.md, "One retrieval step, for a batch") and concurrent evaluation: pruned and
 /// parallel engines must retrieve exactly what the plain serial engine retrieves.
 struct PruningTests {
   /// 300 clouds of 8 atoms around random centres in [0, 6]², uniform weights.

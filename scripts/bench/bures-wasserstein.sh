@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One BW-DAM step for a batch of B = 100 queries against N = 1000 full Gaussians in d = 10 and
-# d = 50 (the workload of /work/shared/bench/peers.py's bench_bw, batched): `dam bench
+# d = 50 (the peer benchmark's BW workload, batched): `dam bench
 # bures-wasserstein` next to a batched NumPy computation of the same step, on the same data, in the
 # same run, on the same machine.
 #
@@ -204,7 +204,7 @@ lines = [
     "",
     "Workload, the same Gaussians for both: for each d and seed, NumPy draws the memory and then the queries "
     "once with `numpy.random.default_rng(seed)` (means standard normal, covariances X X^T / d + 0.1 I with X "
-    "standard normal, as in `/work/shared/bench/peers.py`), saves them as `memory.npz` and `queries.npz`, and "
+    "standard normal, the peer benchmark's), saves them as `memory.npz` and `queries.npz`, and "
     "dam reads them (`dam bench bures-wasserstein --memory memory.npz --queries queries.npz --json`).",
     "",
     "One step of all B queries: W2^2 for all B x N pairs, softmax weights, the averaged maps and the new "

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Grid Sinkhorn and grid barycenters: `dam bench grids` (every kernel backend, the dense solver,
-# the barycenter workloads of ../shared/bench/peers.py, the backends' accuracy scan) and POT's
+# the barycenter workloads of scripts/bench/grids_peers.py, the backends' accuracy scan) and POT's
 # convolutional_barycenter2d on the same problems, in one run on this machine. POT is installed
 # with pip when missing. Writes Docs/bench/grids/ (Markdown, CSV, JSON, SVG).
 # Usage: bash scripts/bench/grids.sh [--repeats N] [--out DIR]

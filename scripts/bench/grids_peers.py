@@ -4,7 +4,7 @@
 1. Runs `dam bench grids --output OUT/raw` (per-iteration times of every grid backend and of the
    dense point-cloud solver; the barycenter workloads timed in-process; the accuracy scan of the
    backends against the dense solver). It writes its JSON and the barycenters (.npy).
-2. Times POT's ot.bregman.convolutional_barycenter2d on the workloads of ../shared/bench/peers.py
+2. Times POT's ot.bregman.convolutional_barycenter2d on the peer benchmark's barycenter workloads (`histograms` below)
    (the same `histograms(w, k)`: 64x64 and 256x256, k = 2 and 5, reg 0.004 on the unit square,
    uniform weights, numItermax 2000, stopThr 1e-6), method "sinkhorn" and "sinkhorn_log" (the
    latter only where a probe says a run finishes in --log-budget seconds), median of --repeats
@@ -40,7 +40,7 @@ import numpy as np
 
 
 def histograms(w, k):
-    """peers.py histograms(w, k), unchanged: blobs and rings of width 0.04 on linspace(0, 1, w)^2."""
+    """The peer benchmark's histograms(w, k), unchanged: blobs and rings of width 0.04 on linspace(0, 1, w)^2."""
     t = np.linspace(0, 1, w)
     X, Y = np.meshgrid(t, t, indexing="ij")
     centres = [(0.25, 0.25), (0.75, 0.7), (0.3, 0.75), (0.7, 0.25), (0.5, 0.5)]
@@ -213,7 +213,7 @@ def main():
                  f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}; "
                  f"POT {ot.__version__}, NumPy {np.__version__}; whole run {elapsed:.0f} s.")
     lines.append("")
-    lines.append("### Barycenters (peers.py workloads: reg 0.004 on the unit square, uniform weights)")
+    lines.append("### Barycenters (peer benchmark workloads: reg 0.004 on the unit square, uniform weights)")
     lines.append("")
     lines.append("Median of %d runs after a warm-up, wall time (CPU time in brackets). Accuracy: L1 distance "
                  "of the normalised barycenter to dam's barycenter at tolerance 1e-11; dam stops when POT's "

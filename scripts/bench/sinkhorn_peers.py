@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time the peers and `dam divergence sinkhorn` on the same Sinkhorn-divergence workloads, in one run.
 
-Workloads (../shared/bench conventions): two uniform clouds in [0,1]^d drawn with
+Workloads (the peer benchmark's conventions): two uniform clouds in [0,1]^d drawn with
 numpy.random.default_rng(n + d), n = m, cost ||x - y||^2 (not halved), debiased S_eps, marginal
 error 1e-6. Timed, median of --repeats runs after one warm-up:
   * dam: the whole `dam divergence sinkhorn X.npy Y.npy --epsilon E --tolerance 1e-6 --json`

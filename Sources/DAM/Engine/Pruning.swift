@@ -1,4 +1,5 @@
-/// Whether a retrieval engine may skip the exact divergence of far patterns (DESIGN.md section 6).
+/// Whether a retrieval engine may skip the exact divergence of far patterns (Docs/architecture.md, "One retrieval
+/// step, for a batch", steps 2 and 3; the bounds a divergence provides: Docs/extending.md).
 ///
 /// Patterns are visited in the order of their divergence's certified lower bound
 /// (``Divergence/lowerBound(_:query:pattern:cache:)``): 16 first, then, after each round, up to

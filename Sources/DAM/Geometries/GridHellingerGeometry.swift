@@ -1,6 +1,6 @@
 /// The spherical Hellinger geometry on a fixed grid: the query's cells stay where they are and
-/// their masses are reweighted multiplicatively (DESIGN.md section 4, step 4, with `φ` from the
-/// grid potentials):
+/// their masses are reweighted multiplicatively (the Hellinger step of SHK, Docs/concepts.md
+/// "Geometries", with `φ` from the grid potentials):
 ///
 ///     wⱼ ← wⱼ exp(-τ α (φⱼ - Σₖ wₖ φₖ)) / Z,     φ = Σᵢ λᵢ (fᵢ - p) / Σᵢ λᵢ
 ///

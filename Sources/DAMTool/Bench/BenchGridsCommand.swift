@@ -16,7 +16,7 @@ struct BenchGridsCommand: ParsableCommand {
       applications) of OT_eps(a, b) on 64x64, 256x256 and 64^3 grids on the unit square/cube \
       (spacing 1/(n-1)) for every backend, and for the dense point-cloud solver (kernel and log \
       domain) on 64x64 (larger grids do not fit in memory); 'barycenters' times \
-      GridSinkhorn.barycenter on the workloads of ../shared/bench/peers.py (64x64 and 256x256, \
+      GridSinkhorn.barycenter on the peer benchmark's workloads (histograms(w, k) of scripts/bench/grids_peers.py: 64x64 and 256x256, \
       k = 2 and 5 blobs and rings, reg 0.004 on the unit square, uniform weights) to --tolerance \
       (weighted L1 marginal error and POT's spread, both), and measures each result's L1 distance \
       to a reference barycenter solved to 1e-11 (at most 3000 iterations); 'accuracy' compares the debiased divergence of \
@@ -167,7 +167,7 @@ struct BenchGridsCommand: ParsableCommand {
 
   // MARK: - Workloads
 
-  /// The histograms of peers.py `histograms(w, k)`: blobs (even i) and rings (odd i) of width
+  /// The peer benchmark's `histograms(w, k)` (as in scripts/bench/grids_peers.py): blobs (even i) and rings (odd i) of width
   /// 0.04 at fixed centres on `linspace(0, 1, w)²`, plus 1e-10, normalised.
   static func peerHistograms(_ w: Int, _ k: Int) throws -> [GridHistogram] {
     let centres = [(0.25, 0.25), (0.75, 0.7), (0.3, 0.75), (0.7, 0.25), (0.5, 0.5)]

@@ -17,16 +17,18 @@ import Foundation
 ///
 /// The Gaussians come from `--memory` and `--queries` (`.npz`), so that a reference implementation
 /// can be run on the same data (`scripts/bench/bures-wasserstein.sh`), or are drawn from a seeded
-/// generator with the workload of `/work/shared/bench/peers.py`: means standard normal, covariances
+/// generator with the peer benchmark's BW workload: means standard normal, covariances
 /// `B Bᵀ / d + 0.1 I` with `B` standard normal, for every query and every memory.
 struct BuresWassersteinBench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bures-wasserstein",
-    abstract: "Time one BW-DAM retrieval step of B queries against N full Gaussians (drawn, or from .npz files).")
+    abstract:
+      "Time one BW-DAM retrieval step of B queries against N full Gaussians (drawn, or from .npz files).")
 
   @Option(parsing: .unconditional, help: "Stored Gaussians N when drawing the workload (default 1000).")
   var memories: Int?
-  @Option(parsing: .unconditional, help: "Dimension d when drawing the workload (default 50).") var dimension: Int?
+  @Option(parsing: .unconditional, help: "Dimension d when drawing the workload (default 50).") var dimension:
+    Int?
   @Option(parsing: .unconditional, help: "Queries B when drawing the workload (default 1).") var batch: Int?
   @Option(parsing: .unconditional, help: "Inverse temperature (softmax).") var beta = 2.0
   @Option(parsing: .unconditional, help: "Timed runs per variant (the median is reported), at least 5.")
@@ -34,11 +36,15 @@ struct BuresWassersteinBench: ParsableCommand {
   @Option(help: "Seed of the random workload (default 50).") var seed: UInt64?
   @Option(
     name: .customLong("memory"),
-    help: "Stored Gaussians from .npz (`means` (N, d), `covariances` (N, d, d)); with --queries, instead of drawing.")
+    help:
+      "Stored Gaussians from .npz (`means` (N, d), `covariances` (N, d, d)); with --queries, instead of drawing."
+  )
   var memoryPath: String?
   @Option(
     name: .customLong("queries"),
-    help: "Queries from .npz (`means` (B, d), `covariances` (B, d, d), or one `mean`/`covariance`); with --memory.")
+    help:
+      "Queries from .npz (`means` (B, d), `covariances` (B, d, d), or one `mean`/`covariance`); with --memory."
+  )
   var queriesPath: String?
   @Option(
     name: .customLong("output"),
@@ -215,7 +221,8 @@ struct BuresWassersteinBench: ParsableCommand {
     // The batched step: the snapshots of all B queries (one block evaluation), then one step from
     // each (one block accumulation), as one step of `retrieve(batch:)`.
     var next: [Gaussian] = []
-    var snapshots: [RetrievalEngine<BuresWassersteinDivergence, Softmax, BuresWassersteinGeometry>.Snapshot] = []
+    var snapshots: [RetrievalEngine<BuresWassersteinDivergence, Softmax, BuresWassersteinGeometry>.Snapshot] =
+      []
     var timings: [(wall: Double, cpu: Double, snapshot: Double, steps: Double)] = []
     for run in 0...runs {
       let start = Terminal.now()
@@ -229,7 +236,8 @@ struct BuresWassersteinBench: ParsableCommand {
     }
     let medianRun = timings.sorted { $0.wall < $1.wall }[runs / 2]
     let batched = Variant(
-      name: b == 1 ? "batched step, all cores" : "batched step of \(b) queries, all cores", seconds: medianRun.wall,
+      name: b == 1 ? "batched step, all cores" : "batched step of \(b) queries, all cores",
+      seconds: medianRun.wall,
       cpuSeconds: timings.map(\.cpu).sorted()[runs / 2], ratio: 1, snapshotSeconds: medianRun.snapshot,
       stepsSeconds: medianRun.steps)
     var variants: [Variant] = []
@@ -238,7 +246,9 @@ struct BuresWassersteinBench: ParsableCommand {
       // One query: the earlier variants beside the batched step, ratios against the per-pattern path.
       let query = queries[0]
       let baseline = try Self.median(runs) { reference = try perPattern(query) }
-      let serial = try Self.median(runs) { _ = try serialEngine.step(from: query, snapshot: serialEngine.snapshot(at: query)) }
+      let serial = try Self.median(runs) {
+        _ = try serialEngine.step(from: query, snapshot: serialEngine.snapshot(at: query))
+      }
       let distances = try Self.median(runs) { _ = try engine.snapshot(at: query) }
       variants = [
         Variant(
@@ -258,7 +268,8 @@ struct BuresWassersteinBench: ParsableCommand {
       reference = try perPattern(queries[0])
     }
     Terminal.endProgress()
-    let difference = zip(reference!.covarianceMatrix.elements, next[0].covarianceMatrix.elements).reduce(0.0) {
+    let difference = zip(reference!.covarianceMatrix.elements, next[0].covarianceMatrix.elements).reduce(0.0)
+    {
       max($0, abs($1.0 - $1.1))
     }
     var sum = 0.0
@@ -278,7 +289,8 @@ struct BuresWassersteinBench: ParsableCommand {
     print(
       "One BW-DAM step, B = \(b) queries, N = \(n) full Gaussians (\(description)), d = \(d), softmax beta = \(beta), median of \(runs)"
     )
-    print("mean W2^2 over the B x N pairs = \(output.meanW2Squared), largest weight = \(output.largestWeight)")
+    print(
+      "mean W2^2 over the B x N pairs = \(output.meanW2Squared), largest weight = \(output.largestWeight)")
     var table = Table(header: ["variant", "wall seconds", "CPU seconds", "wall speed-up vs per-pattern"])
     for v in output.variants {
       table.append([

@@ -2,7 +2,7 @@ import ArgumentParser
 import DAM
 
 /// `--pruning none|exact|MASS` of `dam retrieve` and `dam compare`: which patterns a retrieval may
-/// skip (``Pruning``, DESIGN.md section 6).
+/// skip (``Pruning``; Docs/cli.md, `--pruning`).
 ///
 /// - `none` (the default): every pattern is evaluated exactly at every state.
 /// - `exact`: patterns whose weight is certified zero by a sparse separation map (sparsemax,
