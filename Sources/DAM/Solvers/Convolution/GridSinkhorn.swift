@@ -111,200 +111,96 @@ struct _GridProblem: Sendable {
       backend: backend.resolved(epsilon: epsilon, squaredDiameter: squaredDiameter))
   }
 
-  /// The annealing ε's, from the squared diameter down to (not including) the target.
-  func schedule(_ options: GridSinkhornOptions) -> [Double] {
-    guard let q = options.epsilonScaling else { return [] }
-    var result: [Double] = []
-    var e = max(squaredDiameter, options.epsilon)
-    while e > options.epsilon {
-      result.append(e)
-      e *= q
-    }
-    return result
-  }
-
-  func requireFinite(_ values: [Double], _ epsilon: Double) throws(DAMError) {
-    for v in values where !v.isFinite {
-      throw DAMError(
-        .numericalFailure, argument: "epsilon",
-        "the grid Sinkhorn potentials became non-finite (\(v)) at epsilon = \(epsilon)")
-    }
+  /// The loop's settings for the grid's: no Newton's method on the convolutions (the dense
+  /// fallback has it).
+  func loopOptions(_ options: GridSinkhornOptions) throws(DAMError) -> SinkhornOptions {
+    var shared = try denseOptions(options)
+    shared.newton = false
+    shared.allowsUnconverged = options.allowsUnconverged
+    return shared
   }
 
   func transport(
     _ a: [Double], _ b: [Double], _ options: GridSinkhornOptions, _ warmStart: (f: [Double], g: [Double])?
   ) throws(DAMError) -> EntropicTransport {
     try _requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
-    let n = cells
-    let logA = a.map(_log)
-    let logB = b.map(_log)
-    var f = [Double](repeating: 0, count: n)
-    var g = [Double](repeating: 0, count: n)
-    let workspace = _GridKernel.Workspace(cells: n)
-    var iterations = 0
     if let warmStart {
-      guard warmStart.f.count == n, warmStart.g.count == n else {
-        throw DAMError.mismatch(
-          "warmStart", "has potentials of sizes \(warmStart.f.count) and \(warmStart.g.count) for \(n) cells")
-      }
-      try requireFinite(warmStart.f, options.epsilon)
-      try requireFinite(warmStart.g, options.epsilon)
-      f = warmStart.f
-      g = warmStart.g
-    } else {
-      for e in schedule(options) {
-        let k = kernel(e, options.backend)
-        for _ in 0..<options.iterationsPerStage {
-          k.softmin(logWeights: logA, potential: f, into: &g, workspace: workspace)
-          k.softmin(logWeights: logB, potential: g, into: &f, workspace: workspace)
-          iterations += 1
-        }
-      }
+      try _checkWarmStart(
+        [warmStart.f.count, warmStart.g.count], [warmStart.f, warmStart.g], expected: [cells, cells],
+        described: "the grid has \(cells) cells", epsilon: options.epsilon, what: "grid Sinkhorn")
     }
-    let epsilon = options.epsilon
-    let k = kernel(epsilon, options.backend)
-    var relaxation = _RelaxationController(options.relaxation)
-    var omega = relaxation.omega
-    var fTilde = [Double](repeating: 0, count: n)
-    var gTilde = [Double](repeating: 0, count: n)
-    var error = Double.infinity
-    var mass = 1.0
-    var converged = false
-    var finalIterations = 0
-    var stagnation = _Stagnation(
-      tolerance: options.tolerance, maxIterations: options.maxIterations,
-      allowsUnconverged: options.allowsUnconverged)
-    while true {
-      k.softmin(logWeights: logA, potential: f, into: &gTilde, workspace: workspace)
-      var columnError = 0.0
-      for j in 0..<n {
-        let updated = g[j] + omega * (gTilde[j] - g[j])
-        g[j] = updated
-        if b[j] > 0 { columnError += b[j] * abs(_exp((updated - gTilde[j]) / epsilon) - 1) }
-      }
-      k.softmin(logWeights: logB, potential: g, into: &fTilde, workspace: workspace)
-      try requireFinite(fTilde, epsilon)
-      var rowError = 0.0
-      mass = 0
-      for j in 0..<n where a[j] > 0 {
-        let ratio = _exp((f[j] - fTilde[j]) / epsilon)
-        mass += a[j] * ratio
-        rowError += a[j] * abs(ratio - 1)
-      }
-      error = rowError + columnError
-      iterations += 1
-      finalIterations += 1
-      if error <= options.tolerance {
-        converged = true
-        break
-      }
-      if finalIterations >= options.maxIterations { break }
-      if stagnation.isHopeless(error: error, iteration: finalIterations) { break }
-      omega = relaxation.next(error: error)
-      for j in 0..<n { f[j] += omega * (fTilde[j] - f[j]) }
+    let shared = try loopOptions(options)
+    let loop = _SinkhornLoop(
+      options: shared, schedule: _annealingSchedule(from: squaredDiameter, shared), newton: nil)
+    let kernel = _GridSoftmin(self, backend: options.backend)
+    let run = try loop.solve(warmStart: warmStart) { start, epsilon in
+      _LogScheme(kernel, a: a, b: b, start: start, epsilon: epsilon, what: "grid Sinkhorn")
     }
-    if !converged, warmStart != nil {
-      let cold = try transport(a, b, options, nil)
-      return EntropicTransport(
-        epsilon: cold.epsilon, value: cold.value, f: cold.f, g: cold.g,
-        iterations: iterations + cold.iterations,
-        newtonSteps: 0, marginalError: cold.marginalError, converged: cold.converged)
-    }
-    if !converged, !options.allowsUnconverged,
-      let dense = try denseTransport(a, b, options, iterations: iterations)
+    if !run.converged, !options.allowsUnconverged,
+      let dense = try denseTransport(a, b, options, iterations: run.iterations)
     {
       return dense
     }
-    guard converged || options.allowsUnconverged else {
-      throw _notConverged(
-        "grid Sinkhorn", tolerance: options.tolerance, maxIterations: options.maxIterations,
-        epsilon: epsilon, error: error, advice: true, stagnation: stagnation)
-    }
-    let value = _dualValue(epsilon: epsilon, mass: mass, a, f, b, g)
-    return EntropicTransport(
-      epsilon: epsilon, value: value, f: f, g: g, iterations: iterations, newtonSteps: 0,
-      marginalError: error,
-      converged: converged)
+    return try run.transport(a, b, shared, what: "grid Sinkhorn")
   }
 
   func selfTransport(_ a: [Double], _ options: GridSinkhornOptions, _ warmStart: [Double]?) throws(DAMError)
     -> SelfTransport
   {
     try _requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
-    let n = cells
-    let logA = a.map(_log)
-    var p = [Double](repeating: 0, count: n)
-    var pTilde = [Double](repeating: 0, count: n)
-    let workspace = _GridKernel.Workspace(cells: n)
-    var iterations = 0
     if let warmStart {
-      guard warmStart.count == n else {
-        throw DAMError.mismatch("warmStart", "has \(warmStart.count) values for \(n) cells")
-      }
-      try requireFinite(warmStart, options.epsilon)
-      p = warmStart
-    } else {
-      for e in schedule(options) {
-        let k = kernel(e, options.backend)
-        for _ in 0..<options.iterationsPerStage {
-          k.softmin(logWeights: logA, potential: p, into: &pTilde, workspace: workspace)
-          for j in 0..<n { p[j] = 0.5 * (p[j] + pTilde[j]) }
-          iterations += 1
-        }
-      }
+      try _checkWarmStart(
+        [warmStart.count], [warmStart], expected: [cells], described: "the grid has \(cells) cells",
+        epsilon: options.epsilon, what: "grid Sinkhorn")
     }
-    let epsilon = options.epsilon
-    let k = kernel(epsilon, options.backend)
-    var error = Double.infinity
-    var mass = 1.0
-    var converged = false
-    var finalIterations = 0
-    var stagnation = _Stagnation(
-      tolerance: options.tolerance, maxIterations: options.maxIterations,
-      allowsUnconverged: options.allowsUnconverged)
-    while true {
-      k.softmin(logWeights: logA, potential: p, into: &pTilde, workspace: workspace)
-      try requireFinite(pTilde, epsilon)
-      var rowError = 0.0
-      mass = 0
-      for j in 0..<n where a[j] > 0 {
-        let ratio = _exp((p[j] - pTilde[j]) / epsilon)
-        mass += a[j] * ratio
-        rowError += a[j] * abs(ratio - 1)
-      }
-      error = 2 * rowError
-      iterations += 1
-      finalIterations += 1
-      if error <= options.tolerance {
-        converged = true
-        break
-      }
-      if finalIterations >= options.maxIterations { break }
-      if stagnation.isHopeless(error: error, iteration: finalIterations) { break }
-      for j in 0..<n { p[j] = 0.5 * (p[j] + pTilde[j]) }
+    let shared = try loopOptions(options)
+    // Unlike the point-cloud self problem, the grid's is annealed.
+    let loop = _SinkhornLoop(
+      options: shared, schedule: _annealingSchedule(from: squaredDiameter, shared), newton: nil)
+    let kernel = _GridSoftmin(self, backend: options.backend)
+    let run = try loop.solve(warmStart: warmStart.map { (f: $0, g: $0) }) { start, epsilon in
+      _LogSelfScheme(kernel, a: a, start: start?.f, epsilon: epsilon, what: "grid Sinkhorn")
     }
-    if !converged, warmStart != nil {
-      let cold = try selfTransport(a, options, nil)
-      return SelfTransport(
-        epsilon: cold.epsilon, value: cold.value, potential: cold.potential,
-        iterations: iterations + cold.iterations,
-        marginalError: cold.marginalError, converged: cold.converged)
-    }
-    if !converged, !options.allowsUnconverged,
-      let dense = try denseSelfTransport(a, options, iterations: iterations)
+    if !run.converged, !options.allowsUnconverged,
+      let dense = try denseSelfTransport(a, options, iterations: run.iterations)
     {
       return dense
     }
-    guard converged || options.allowsUnconverged else {
-      throw _notConverged(
-        "the symmetric grid Sinkhorn problem", tolerance: options.tolerance,
-        maxIterations: options.maxIterations,
-        epsilon: epsilon, error: error, advice: false, stagnation: stagnation)
-    }
-    let value = _selfDualValue(epsilon: epsilon, mass: mass, a, p)
-    return SelfTransport(
-      epsilon: epsilon, value: value, potential: p, iterations: iterations, marginalError: error,
-      converged: converged)
+    return try run.selfTransport(a, shared, what: "grid Sinkhorn")
+  }
+}
+
+/// The grid's soft-minimum by convolution, for the log-domain schemes: the kernel at each ε
+/// (backend resolved per ε, shared through ``_GridKernelCache``) and one solve's scratch. The
+/// cost is symmetric, so rows and columns are updated alike. Not shared between threads.
+final class _GridSoftmin: _SoftminOperator {
+  private let problem: _GridProblem
+  private let backend: GridKernelBackend
+  private let workspace: _GridKernel.Workspace
+  private var current: _GridKernel?
+
+  init(_ problem: _GridProblem, backend: GridKernelBackend) {
+    self.problem = problem
+    self.backend = backend
+    workspace = _GridKernel.Workspace(cells: problem.cells)
+  }
+
+  var rows: Int { problem.cells }
+  var columns: Int { problem.cells }
+
+  private func kernel(_ epsilon: Double) -> _GridKernel {
+    if let current, current.epsilon == epsilon { return current }
+    let kernel = problem.kernel(epsilon, backend)
+    current = kernel
+    return kernel
+  }
+
+  func softminRows(epsilon: Double, logWeights: [Double], potential: [Double], into out: inout [Double]) {
+    kernel(epsilon).softmin(logWeights: logWeights, potential: potential, into: &out, workspace: workspace)
+  }
+
+  func softminColumns(epsilon: Double, logWeights: [Double], potential: [Double], into out: inout [Double]) {
+    softminRows(epsilon: epsilon, logWeights: logWeights, potential: potential, into: &out)
   }
 }
 
