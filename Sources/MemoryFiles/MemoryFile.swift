@@ -287,12 +287,18 @@ public struct MemoryFile: Sendable {
   ///
   /// - Throws: ``MemoryFileError`` if the file holds another kind, or `divergence` is a
   ///   `SinkhornDivergence` whose epsilon is not the recorded one (the patterns were prepared for
-  ///   the file's epsilon: use ``sinkhornDivergence()``, or make a file for the other epsilon);
-  ///   the library's errors for invalid patterns.
+  ///   the file's epsilon: use ``sinkhornDivergence()``, or make a file for the other epsilon)
+  ///   or cost (files record the squared Euclidean cost); the library's errors for invalid
+  ///   patterns.
   public func memory<D: Divergence>(_ divergence: D) throws -> Memory<D> where D.Pattern == PointCloud {
     guard case .pointClouds(let clouds) = patterns else { throw kindError("point clouds") }
     if let sinkhorn = divergence as? SinkhornDivergence {
       try checkPrepared(epsilon: sinkhorn.options.epsilon)
+      guard sinkhorn.cost is SquaredEuclideanCost else {
+        throw MemoryFileError(
+          "cost: the memory file was prepared for the squared-euclidean cost, not \(sinkhorn.cost); memory files record the squared Euclidean cost only"
+        )
+      }
     }
     return try Memory(divergence: divergence, patterns: clouds)
   }

@@ -8,7 +8,12 @@
 ///
 /// The variation at the query's atoms `yⱼ` is the first variation `φ = f - p` (up to a constant)
 /// and its gradient `∇φ(yⱼ) = 2 (T_s(yⱼ) - T(yⱼ))`, with `T` the barycentric map of the coupling
-/// from `μ` to `X` (cost `‖x - y‖²`); see ``MeasureVariation``.
+/// from `μ` to `X`, for the squared Euclidean cost; for another ``Cost``
+/// `∇φ(yⱼ) = E_π[∇ₓc(yⱼ, ·)] - E_{π_s}[∇ₓc(yⱼ, ·)]` over the conditional laws of the cross and
+/// self couplings (``Sinkhorn/potentialGradient(from:to:cost:transport:)``); see
+/// ``MeasureVariation``. Pruning bounds (``lowerBound(_:query:pattern:cache:)``) are proven for
+/// the squared Euclidean cost only: with another cost there are none, and every pattern is
+/// evaluated.
 ///
 /// As in ``Sinkhorn``, ε above 1e6 times the squared diameter of a problem's bounding box (a
 /// pattern's own, in ``prepare(_:)``; the query's and the pattern's together, in the cross
@@ -16,15 +21,21 @@
 public struct SinkhornDivergence: Divergence {
   /// The solver settings, ε included.
   public let options: SinkhornOptions
+  /// The ground cost (``SquaredEuclideanCost`` by default).
+  public let cost: any Cost
+  /// Whether ``cost`` is the squared Euclidean one (maps and pruning bounds are its fast paths).
+  private let squaredEuclidean: Bool
 
-  /// A Sinkhorn divergence with the given solver settings.
-  public init(options: SinkhornOptions) {
+  /// A Sinkhorn divergence with the given solver settings and ground cost.
+  public init(options: SinkhornOptions, cost: any Cost = SquaredEuclideanCost()) {
     self.options = options
+    self.cost = cost
+    squaredEuclidean = cost is SquaredEuclideanCost
   }
 
   /// A Sinkhorn divergence at `epsilon` with default solver settings (marginal tolerance 1e-9).
-  public init(epsilon: Double) throws(DAMError) {
-    options = try SinkhornOptions(epsilon: epsilon)
+  public init(epsilon: Double, cost: any Cost = SquaredEuclideanCost()) throws(DAMError) {
+    self.init(options: try SinkhornOptions(epsilon: epsilon), cost: cost)
   }
 
   /// The query's self problem and its barycentric map.
@@ -33,6 +44,9 @@ public struct SinkhornDivergence: Divergence {
     public let selfTransport: SelfTransport
     /// `T_s(yⱼ)`, one row per atom.
     public let selfMap: Matrix
+    /// `∇p(yⱼ)`, one row per atom, for a cost other than the squared Euclidean one (which uses
+    /// `2 (yⱼ - T_s(yⱼ))` through ``selfMap``).
+    let selfGradient: Matrix?
     /// The mean, spread and (in one or two dimensions) covariance of the query's atoms, for
     /// ``lowerBound(_:query:pattern:cache:)``.
     let mean: [Double]
@@ -50,7 +64,7 @@ public struct SinkhornDivergence: Divergence {
 
   /// Solves the pattern's self problem.
   public func prepare(_ pattern: PointCloud) throws(DAMError) -> SelfTransport {
-    try Sinkhorn.selfTransport(pattern, options: options)
+    try Sinkhorn.selfTransport(pattern, cost: cost, options: options)
   }
 
   /// Checks the dimensions agree.
@@ -60,6 +74,7 @@ public struct SinkhornDivergence: Divergence {
         "pattern",
         "has atoms of dimension \(pattern.dimension), the memory's patterns have \(reference.dimension)")
     }
+    try cost.validate(dimension: pattern.dimension)
   }
 
   /// Checks the query's dimension.
@@ -73,14 +88,18 @@ public struct SinkhornDivergence: Divergence {
 
   /// Solves the query's self problem, warm-started from the previous step's potential.
   public func prepareQuery(_ state: PointCloud, previous: QueryCache?) throws(DAMError) -> QueryCache {
-    let cost = _CostMatrix(state.points, state.points)
+    let matrix = _CostMatrix(state.points, state.points, cost: cost)
     let warm = previous.flatMap {
       $0.selfTransport.potential.count == state.count ? $0.selfTransport.potential : nil
     }
-    let solved = try _selfTransport(cost, state.weights, options, warm)
-    let map = _barycentricMap(cost, state, options.epsilon, state.weights.map(_log), solved.potential)
+    let solved = try _selfTransport(matrix, state.weights, options, warm)
+    let logWeights = state.weights.map(_log)
+    let map = _barycentricMap(matrix, state, options.epsilon, logWeights, solved.potential)
+    let gradient =
+      squaredEuclidean
+      ? nil : _potentialGradient(cost, matrix, state, state, options.epsilon, logWeights, solved.potential)
     return QueryCache(
-      selfTransport: solved, selfMap: map, mean: state.mean, spread: state._spread,
+      selfTransport: solved, selfMap: map, selfGradient: gradient, mean: state.mean, spread: state._spread,
       covariance: state._planarCovariance)
   }
 
@@ -88,14 +107,13 @@ public struct SinkhornDivergence: Divergence {
   public func evaluate(
     _ state: PointCloud, query: QueryCache, pattern: PointCloud, cache: SelfTransport, previous: Evaluation?
   ) throws(DAMError) -> Evaluation {
-    try _requireTrustworthyEpsilon(
-      options.epsilon, squaredDiameter: _boundingBoxSquaredDiameter(state, pattern), scale: _cloudScale)
-    let cost = _CostMatrix(state.points, pattern.points)
+    let matrix = _CostMatrix(state.points, pattern.points, cost: cost)
+    try _requireTrustworthyEpsilon(options.epsilon, state, pattern, matrix)
     var warm: (f: [Double], g: [Double])? = nil
     if let previous, previous.transport.f.count == state.count, previous.transport.g.count == pattern.count {
       warm = (previous.transport.f, previous.transport.g)
     }
-    let transport = try _transport(cost, state.weights, pattern.weights, options, warm)
+    let transport = try _transport(matrix, state.weights, pattern.weights, options, warm)
     let value = transport.value - 0.5 * query.selfTransport.value - 0.5 * cache.value
     return Evaluation(value: value, transport: transport)
   }
@@ -115,6 +133,7 @@ public struct SinkhornDivergence: Divergence {
   public func lowerBound(_ state: PointCloud, query: QueryCache, pattern: PointCloud, cache: SelfTransport)
     -> Double?
   {
+    guard squaredEuclidean else { return nil }
     let d = query.mean.count
     guard pattern.mean.count == d else { return nil }
     var gap = 0.0
@@ -137,6 +156,7 @@ public struct SinkhornDivergence: Divergence {
     _ state: PointCloud, query: QueryCache, patterns: [PointCloud], caches: [SelfTransport],
     indices: Range<Int>
   ) -> [Double]? {
+    guard squaredEuclidean else { return nil }
     let d = query.mean.count
     guard d <= 2 else {
       return _lowerBoundsOneByOne(state, query: query, patterns: patterns, caches: caches, indices: indices)
@@ -205,10 +225,16 @@ public struct SinkhornDivergence: Divergence {
     return variations
   }
 
-  /// The barycentric map `T(yⱼ)` of the cross coupling from the query to the pattern.
+  /// The barycentric map `T(yⱼ)` of the cross coupling from the query to the pattern, or for a
+  /// cost other than the squared Euclidean one the gradient `∇f(yⱼ)` of its first potential.
   private func crossMap(_ evaluation: Evaluation, at state: PointCloud, pattern: PointCloud) -> Matrix {
-    let cost = _CostMatrix(state.points, pattern.points)
-    return _barycentricMap(cost, pattern, options.epsilon, pattern.weights.map(_log), evaluation.transport.g)
+    let matrix = _CostMatrix(state.points, pattern.points, cost: cost)
+    let logWeights = pattern.weights.map(_log)
+    guard squaredEuclidean else {
+      return _potentialGradient(
+        cost, matrix, state, pattern, options.epsilon, logWeights, evaluation.transport.g)
+    }
+    return _barycentricMap(matrix, pattern, options.epsilon, logWeights, evaluation.transport.g)
   }
 
   private func _add(
@@ -219,8 +245,13 @@ public struct SinkhornDivergence: Divergence {
     let count = map.rows
     variation.totalWeight += weight
     for j in 0..<count {
-      for t in 0..<d {
-        variation.velocity[j * d + t] += weight * 2 * (query.selfMap[j, t] - map[j, t])
+      if let selfGradient = query.selfGradient {
+        // ∇φ = ∇f - ∇p, `map` holding ∇f.
+        for t in 0..<d { variation.velocity[j * d + t] += weight * (map[j, t] - selfGradient[j, t]) }
+      } else {
+        for t in 0..<d {
+          variation.velocity[j * d + t] += weight * 2 * (query.selfMap[j, t] - map[j, t])
+        }
       }
       variation.potential[j] += weight * (evaluation.transport.f[j] - query.selfTransport.potential[j])
     }

@@ -9,70 +9,128 @@ public enum Sinkhorn {
   /// - Parameters:
   ///   - x: the source cloud (weights `a`).
   ///   - y: the target cloud (weights `b`), of the same dimension.
+  ///   - cost: the ground cost `c(x, y)` (``SquaredEuclideanCost`` by default).
   ///   - options: ε, the tolerance, the backend and the other solver settings.
   ///   - warmStart: potentials `(f, g)` from a nearby problem (the previous retrieval step, say);
   ///     the solve then starts at the target ε without annealing.
-  /// - Throws: ``DAMError`` if the clouds' dimensions differ, ε is more than 1e6 times the squared
-  ///   diameter of their bounding box (the potentials would carry round-off of about `ε · 1e-16`;
-  ///   ``selfTransport(_:options:warmStart:)`` uses the cloud's own box), a warm start has the
-  ///   wrong size, a non-finite value appears, or the solve does not converge and
-  ///   `allowsUnconverged` is false.
+  /// - Throws: ``DAMError`` if the clouds' dimensions differ or the cost does not apply to them,
+  ///   ε is more than 1e6 times the problem's scale (the squared diameter of the clouds' bounding
+  ///   box for the squared Euclidean cost, the cost's ``Cost/largestCost(_:_:)`` otherwise; the
+  ///   potentials would carry round-off of about `ε · 1e-16`), a warm start has the wrong size,
+  ///   a non-finite value appears, or the solve does not converge and `allowsUnconverged` is
+  ///   false.
   public static func transport(
-    from x: PointCloud, to y: PointCloud, options: SinkhornOptions,
+    from x: PointCloud, to y: PointCloud, cost: any Cost = SquaredEuclideanCost(), options: SinkhornOptions,
     warmStart: (f: [Double], g: [Double])? = nil
   ) throws(DAMError) -> EntropicTransport {
-    try _checkDimensions(x, y)
-    try _requireTrustworthyEpsilon(
-      options.epsilon, squaredDiameter: _boundingBoxSquaredDiameter(x, y), scale: _cloudScale)
-    let cost = _CostMatrix(x.points, y.points)
-    return try _transport(cost, x.weights, y.weights, options, warmStart)
+    try _checkDimensions(x, y, cost)
+    let matrix = _CostMatrix(x.points, y.points, cost: cost)
+    try _requireTrustworthyEpsilon(options.epsilon, x, y, matrix)
+    return try _transport(matrix, x.weights, y.weights, options, warmStart)
   }
 
   /// Solves the symmetric problem `OT_ε(x, x)`.
-  public static func selfTransport(_ x: PointCloud, options: SinkhornOptions, warmStart: [Double]? = nil)
-    throws(DAMError) -> SelfTransport
-  {
-    try _requireTrustworthyEpsilon(
-      options.epsilon, squaredDiameter: _boundingBoxSquaredDiameter(x, x), scale: _cloudScale)
-    return try _selfTransport(_CostMatrix(x.points, x.points), x.weights, options, warmStart)
+  public static func selfTransport(
+    _ x: PointCloud, cost: any Cost = SquaredEuclideanCost(), options: SinkhornOptions,
+    warmStart: [Double]? = nil
+  ) throws(DAMError) -> SelfTransport {
+    try _checkDimensions(x, x, cost)
+    let matrix = _CostMatrix(x.points, x.points, cost: cost)
+    try _requireTrustworthyEpsilon(options.epsilon, x, x, matrix)
+    return try _selfTransport(matrix, x.weights, options, warmStart)
   }
 
   /// The debiased Sinkhorn divergence `S_ε(x, y)`.
   ///
-  /// - Throws: ``DAMError`` as ``transport(from:to:options:warmStart:)`` does; ε above 1e6 times
-  ///   the squared diameter of the two clouds' bounding box is refused (naming `epsilon`): the
-  ///   potentials would carry round-off of about `ε · 1e-16`, while the divergence there is
-  ///   already within `D²/8e6` of its limit for large ε, the squared distance between the means.
-  public static func divergence(_ x: PointCloud, _ y: PointCloud, options: SinkhornOptions)
-    throws(DAMError) -> SinkhornDivergenceValue
-  {
-    try _checkDimensions(x, y)
-    try _requireTrustworthyEpsilon(
-      options.epsilon, squaredDiameter: _boundingBoxSquaredDiameter(x, y), scale: _cloudScale)
+  /// - Throws: ``DAMError`` as ``transport(from:to:cost:options:warmStart:)`` does; ε above 1e6
+  ///   times the problem's scale is refused (naming `epsilon`): the potentials would carry
+  ///   round-off of about `ε · 1e-16`, while the divergence there is already within `D²/8e6` of
+  ///   its limit for large ε.
+  public static func divergence(
+    _ x: PointCloud, _ y: PointCloud, cost: any Cost = SquaredEuclideanCost(), options: SinkhornOptions
+  ) throws(DAMError) -> SinkhornDivergenceValue {
+    try _checkDimensions(x, y, cost)
+    let cross = _CostMatrix(x.points, y.points, cost: cost)
+    try _requireTrustworthyEpsilon(options.epsilon, x, y, cross)
     return SinkhornDivergenceValue(
-      crossTerm: try _transport(_CostMatrix(x.points, y.points), x.weights, y.weights, options, nil),
-      firstSelfTerm: try _selfTransport(_CostMatrix(x.points, x.points), x.weights, options, nil),
-      secondSelfTerm: try _selfTransport(_CostMatrix(y.points, y.points), y.weights, options, nil))
+      crossTerm: try _transport(cross, x.weights, y.weights, options, nil),
+      firstSelfTerm: try _selfTransport(_CostMatrix(x.points, x.points, cost: cost), x.weights, options, nil),
+      secondSelfTerm: try _selfTransport(_CostMatrix(y.points, y.points, cost: cost), y.weights, options, nil)
+    )
   }
 
   /// The barycentric projection of the optimal coupling: `T(xⱼ) = Σₖ πⱼₖ yₖ / Σₖ πⱼₖ`, the
   /// average destination of the mass at `xⱼ` (equal to `Σₖ πⱼₖ yₖ / aⱼ` at convergence). One row
-  /// per atom of `x`.
-  public static func barycentricMap(from x: PointCloud, to y: PointCloud, transport: EntropicTransport)
-    throws(DAMError) -> Matrix
-  {
-    try _checkDimensions(x, y)
-    guard transport.f.count == x.count, transport.g.count == y.count else {
-      throw DAMError.mismatch("transport", "its potentials do not fit these clouds")
+  /// per atom of `x`; `cost` must be the one `transport` was solved with.
+  public static func barycentricMap(
+    from x: PointCloud, to y: PointCloud, cost: any Cost = SquaredEuclideanCost(),
+    transport: EntropicTransport
+  ) throws(DAMError) -> Matrix {
+    let matrix = try _solvedCost(x, y, cost, transport)
+    return _barycentricMap(matrix, y, transport.epsilon, y.weights.map(_log), transport.g)
+  }
+
+  /// The gradient of the first potential, `∇f(xⱼ) = Σₖ πⱼₖ ∇ₓc(xⱼ, yₖ) / Σₖ πⱼₖ` (the envelope
+  /// theorem on `f(x) = -ε log Σₖ bₖ exp((gₖ - c(x, yₖ))/ε)`): the direction in which moving the
+  /// atom `xⱼ` raises `OT_ε` fastest, per unit of its mass. For the squared Euclidean cost it is
+  /// `2 (xⱼ - T(xⱼ))`. One row per atom of `x`; `cost` must be the one `transport` was solved with.
+  public static func potentialGradient(
+    from x: PointCloud, to y: PointCloud, cost: any Cost = SquaredEuclideanCost(),
+    transport: EntropicTransport
+  ) throws(DAMError) -> Matrix {
+    let matrix = try _solvedCost(x, y, cost, transport)
+    return _potentialGradient(cost, matrix, x, y, transport.epsilon, y.weights.map(_log), transport.g)
+  }
+
+  /// The gradient of the symmetric potential of `OT_ε(x, x)`, `∇p(xⱼ)`; with
+  /// ``potentialGradient(from:to:cost:transport:)`` it gives the gradient of the Sinkhorn
+  /// divergence in the atoms: `∂S_ε(x, y)/∂xⱼ = aⱼ (∇f(xⱼ) - ∇p(xⱼ))`.
+  public static func potentialGradient(
+    of x: PointCloud, cost: any Cost = SquaredEuclideanCost(), selfTransport: SelfTransport
+  ) throws(DAMError) -> Matrix {
+    try _checkDimensions(x, x, cost)
+    guard selfTransport.potential.count == x.count else {
+      throw DAMError.mismatch("selfTransport", "its potential does not fit this cloud")
     }
-    let cost = _CostMatrix(x.points, y.points)
-    return _barycentricMap(cost, y, transport.epsilon, y.weights.map(_log), transport.g)
+    let matrix = _CostMatrix(x.points, x.points, cost: cost)
+    return _potentialGradient(
+      cost, matrix, x, x, selfTransport.epsilon, x.weights.map(_log), selfTransport.potential)
   }
 }
 
-func _checkDimensions(_ x: PointCloud, _ y: PointCloud) throws(DAMError) {
+/// The cost matrix of a solved cross problem, after checking that the clouds fit the cost and
+/// the transport's potentials.
+private func _solvedCost(_ x: PointCloud, _ y: PointCloud, _ cost: any Cost, _ transport: EntropicTransport)
+  throws(DAMError) -> _CostMatrix
+{
+  try _checkDimensions(x, y, cost)
+  guard transport.f.count == x.count, transport.g.count == y.count else {
+    throw DAMError.mismatch("transport", "its potentials do not fit these clouds")
+  }
+  return _CostMatrix(x.points, y.points, cost: cost)
+}
+
+func _checkDimensions(_ x: PointCloud, _ y: PointCloud, _ cost: any Cost = SquaredEuclideanCost())
+  throws(DAMError)
+{
   guard x.dimension == y.dimension else {
     throw DAMError.mismatch("y", "has atoms of dimension \(y.dimension), x has \(x.dimension)")
+  }
+  try cost.validate(dimension: x.dimension)
+}
+
+/// ``_requireTrustworthyEpsilon(_:squaredDiameter:scale:)`` for clouds: the scale is the squared
+/// diameter of their bounding box for the squared Euclidean cost, the cost matrix's bound on its
+/// largest entry for any other.
+func _requireTrustworthyEpsilon(_ epsilon: Double, _ x: PointCloud, _ y: PointCloud, _ cost: _CostMatrix)
+  throws(DAMError)
+{
+  if cost.ground == nil, cost.power == 2 {
+    try _requireTrustworthyEpsilon(
+      epsilon, squaredDiameter: _boundingBoxSquaredDiameter(x, y), scale: _cloudScale)
+  } else {
+    try _requireTrustworthyEpsilon(
+      epsilon, squaredDiameter: cost.maximum, scale: "the largest cost between the clouds")
   }
 }
 
@@ -204,11 +262,50 @@ func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptio
 func _barycentricMap(_ cost: _CostMatrix, _ y: PointCloud, _ epsilon: Double, _ logB: [Double], _ g: [Double])
   -> Matrix
 {
+  let d = y.dimension
+  var result = [Double](repeating: 0, count: cost.rows * d)
+  _forEachCouplingRow(cost, epsilon, logB, g) { j, line in
+    for k in 0..<cost.columns where line[k] > 0 {
+      for t in 0..<d { result[j * d + t] += line[k] * y.points[k, t] }
+    }
+  }
+  return Matrix(_rows: cost.rows, columns: d, elements: result)
+}
+
+/// `∇f(xⱼ) = Σₖ softmaxₖ(log bₖ + (gₖ - Cⱼₖ)/ε) ∇ₓc(xⱼ, yₖ)`.
+func _potentialGradient(
+  _ ground: any Cost, _ cost: _CostMatrix, _ x: PointCloud, _ y: PointCloud, _ epsilon: Double,
+  _ logB: [Double],
+  _ g: [Double]
+) -> Matrix {
+  let d = y.dimension
+  var result = [Double](repeating: 0, count: cost.rows * d)
+  var gradient = [Double](repeating: 0, count: d)
+  x.points._elements.withUnsafeBufferPointer { px in
+    y.points._elements.withUnsafeBufferPointer { py in
+      gradient.withUnsafeMutableBufferPointer { gradient in
+        _forEachCouplingRow(cost, epsilon, logB, g) { j, line in
+          let xj = UnsafeBufferPointer(rebasing: px[(j * d)..<((j + 1) * d)])
+          for k in 0..<cost.columns where line[k] > 0 {
+            ground.gradient(xj, UnsafeBufferPointer(rebasing: py[(k * d)..<((k + 1) * d)]), into: gradient)
+            for t in 0..<d { result[j * d + t] += line[k] * gradient[t] }
+          }
+        }
+      }
+    }
+  }
+  return Matrix(_rows: cost.rows, columns: d, elements: result)
+}
+
+/// Calls `body(j, w)` for every row `j` with `w[k] = softmaxₖ(log bₖ + (gₖ - Cⱼₖ)/ε)`, the
+/// conditional distribution of the coupling given `xⱼ` (`m` entries, valid during the call):
+/// rows a block at a time, the cost, the exponents, one vectorised exp over the block.
+func _forEachCouplingRow(
+  _ cost: _CostMatrix, _ epsilon: Double, _ logB: [Double], _ g: [Double],
+  _ body: (Int, UnsafeMutablePointer<Double>) -> Void
+) {
   let n = cost.rows
   let m = cost.columns
-  let d = y.dimension
-  var result = [Double](repeating: 0, count: n * d)
-  // Rows a block at a time: costs, the exponents, one vectorised exp over the block.
   let blockRows = max(1, min(n, 4096 / max(m, 1)))
   var block = [Double](repeating: 0, count: blockRows * m)
   let inverse = 1 / epsilon
@@ -231,17 +328,13 @@ func _barycentricMap(_ cost: _CostMatrix, _ y: PointCloud, _ epsilon: Double, _ 
       _expInPlace(h, count: rows * m)
       for r in 0..<rows {
         let line = h + r * m
-        let j = start + r
         var sum = 0.0
         for k in 0..<m { sum += line[k] }
         let scale = 1 / sum
-        for k in 0..<m where line[k] > 0 {
-          let w = line[k] * scale
-          for t in 0..<d { result[j * d + t] += w * y.points[k, t] }
-        }
+        for k in 0..<m { line[k] *= scale }
+        body(start + r, line)
       }
       start += rows
     }
   }
-  return Matrix(_rows: n, columns: d, elements: result)
 }

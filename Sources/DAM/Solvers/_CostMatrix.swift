@@ -2,14 +2,15 @@ import CDAMKernels
 import CLinearAlgebra
 import Dispatch
 
-/// The squared-distance cost `Cⱼₖ = ‖xⱼ - yₖ‖²` between two sets of points, computed on demand
-/// row block by row block, so that solvers need not hold an `n x m` matrix.
+/// The cost matrix `Cⱼₖ = c(xⱼ, yₖ)` between two sets of points, computed on demand row block by
+/// row block, so that solvers need not hold an `n x m` matrix.
 ///
-/// Up to ``_directCostDimension`` coordinates the differences are formed explicitly (exact to
-/// round-off in each term). Above it, a block is `‖xⱼ‖² + ‖yₖ‖² - 2 xⱼ·yₖ` with the products from
-/// one BLAS `dgemm` (as POT, GeomLoss and OTT-JAX compute it): `O(n m d)` at matrix-product
-/// speed, with an absolute error of a few ulps of `‖xⱼ‖² + ‖yₖ‖²`; negative results of the
-/// cancellation are clamped to 0.
+/// For the squared Euclidean cost (the default) up to ``_directCostDimension`` coordinates the
+/// differences are formed explicitly (exact to round-off in each term). Above it, a block is
+/// `‖xⱼ‖² + ‖yₖ‖² - 2 xⱼ·yₖ` with the products from one BLAS `dgemm` (as POT, GeomLoss and
+/// OTT-JAX compute it): `O(n m d)` at matrix-product speed, with an absolute error of a few ulps
+/// of `‖xⱼ‖² + ‖yₖ‖²`; negative results of the cancellation are clamped to 0. Any other
+/// ``Cost`` fills blocks with its own ``Cost/costs(from:rows:to:into:)``.
 struct _CostMatrix: Sendable {
   let rows: Int
   let columns: Int
@@ -17,6 +18,12 @@ struct _CostMatrix: Sendable {
   /// An upper bound of the largest cost (from the bounding boxes of the two sets), the start of
   /// the ε annealing.
   let maximum: Double
+  /// The ground cost when it is not the squared Euclidean one (whose paths are built in), and
+  /// whether the matrix is its transpose (rows are the cost's second argument).
+  let ground: (cost: any Cost, swapped: Bool)?
+  /// For the built-in paths, the power `p` of `‖x - y‖ᵖ` (2 for the squared Euclidean cost): a
+  /// block's squared distances are raised to `p/2`.
+  let power: Double
   /// `x`, row-major `rows x dimension`.
   private let x: [Double]
   /// `y`, row-major `columns x dimension` (for the products) or coordinate-major
@@ -28,7 +35,19 @@ struct _CostMatrix: Sendable {
   private let xPoints: Matrix
   private let yPoints: Matrix
 
-  init(_ xPoints: Matrix, _ yPoints: Matrix) {
+  /// The cost `cost` from the rows of `xPoints` to those of `yPoints`.
+  init(_ xPoints: Matrix, _ yPoints: Matrix, cost: any Cost = SquaredEuclideanCost()) {
+    if cost is SquaredEuclideanCost {
+      self.init(xPoints, yPoints, ground: nil, power: 2)
+    } else if let power = cost as? PowerCost {
+      self.init(xPoints, yPoints, ground: nil, power: power.power)
+    } else {
+      self.init(xPoints, yPoints, ground: (cost, false), power: 2)
+    }
+  }
+
+  private init(_ xPoints: Matrix, _ yPoints: Matrix, ground: (cost: any Cost, swapped: Bool)?, power: Double)
+  {
     let n = xPoints.rows
     let m = yPoints.rows
     let d = xPoints.columns
@@ -37,25 +56,18 @@ struct _CostMatrix: Sendable {
     dimension = d
     self.xPoints = xPoints
     self.yPoints = yPoints
+    self.ground = ground
+    self.power = power
     x = xPoints.elements
-    var bound = 0.0
-    for t in 0..<d {
-      var xLow = Double.infinity
-      var xHigh = -Double.infinity
-      var yLow = Double.infinity
-      var yHigh = -Double.infinity
-      for j in 0..<n {
-        xLow = min(xLow, xPoints.elements[j * d + t])
-        xHigh = max(xHigh, xPoints.elements[j * d + t])
-      }
-      for k in 0..<m {
-        yLow = min(yLow, yPoints.elements[k * d + t])
-        yHigh = max(yHigh, yPoints.elements[k * d + t])
-      }
-      let reach = max(xHigh - yLow, yHigh - xLow, 0)
-      bound += reach * reach
+    if let ground {
+      maximum =
+        ground.swapped ? ground.cost.largestCost(yPoints, xPoints) : ground.cost.largestCost(xPoints, yPoints)
+      y = []
+      xNorms = []
+      yNorms = []
+      return
     }
-    maximum = bound
+    maximum = Self.raise(_squaredReach(xPoints, yPoints), power: power)
     if d > _directCostDimension {
       y = yPoints.elements
       xNorms = (0..<n).map { j in
@@ -75,11 +87,46 @@ struct _CostMatrix: Sendable {
     }
   }
 
+  /// `s^(p/2)` for a squared distance `s` (exact for `p = 1` and `p = 2`).
+  @inline(__always)
+  static func raise(_ s: Double, power: Double) -> Double {
+    switch power {
+    case 2: s
+    case 1: s.squareRoot()
+    default: _pow(s, power / 2)
+    }
+  }
+
   /// Writes the rows `range` of the cost, row-major (`range.count x columns`), to `out`.
   func fill(rows range: Range<Int>, into out: UnsafeMutablePointer<Double>) {
+    fillSquaredOrGround(rows: range, into: out)
+    guard ground == nil, power != 2 else { return }
+    for i in 0..<(range.count * columns) { out[i] = Self.raise(out[i], power: power) }
+  }
+
+  private func fillSquaredOrGround(rows range: Range<Int>, into out: UnsafeMutablePointer<Double>) {
     let m = columns
     let d = dimension
     guard !range.isEmpty, m > 0 else { return }
+    if let ground {
+      guard ground.swapped else {
+        ground.cost.costs(from: xPoints, rows: range, to: yPoints, into: out)
+        return
+      }
+      // Rows are the cost's second argument: Cᵀ[k, j] = c(y_j, x_k) for the sets as given.
+      xPoints._elements.withUnsafeBufferPointer { px in
+        yPoints._elements.withUnsafeBufferPointer { py in
+          for (row, k) in range.enumerated() {
+            let xk = UnsafeBufferPointer(rebasing: px[(k * d)..<((k + 1) * d)])
+            for j in 0..<m {
+              out[row * m + j] = ground.cost.cost(
+                UnsafeBufferPointer(rebasing: py[(j * d)..<((j + 1) * d)]), xk)
+            }
+          }
+        }
+      }
+      return
+    }
     if d > _directCostDimension {
       x.withUnsafeBufferPointer { px in
         y.withUnsafeBufferPointer { py in
@@ -128,7 +175,7 @@ struct _CostMatrix: Sendable {
       for j in 0..<range.count { out[j] = .infinity }
       return
     }
-    if dimension > _directCostDimension {
+    if ground != nil || power != 2 || dimension > _directCostDimension {
       fill(rows: range, into: scratch)
       dam_softmin_cost(scratch, range.count, columns, logWeights, potential, epsilon, out)
     } else {
@@ -142,8 +189,10 @@ struct _CostMatrix: Sendable {
     }
   }
 
-  /// The cost from `y` to `x`.
-  func transposed() -> _CostMatrix { _CostMatrix(yPoints, xPoints) }
+  /// The transpose, `Cᵀ[k, j] = c(xⱼ, yₖ)`, rows over `y`.
+  func transposed() -> _CostMatrix {
+    _CostMatrix(yPoints, xPoints, ground: ground.map { ($0.cost, !$0.swapped) }, power: power)
+  }
 
   /// The whole cost, row-major `rows x columns`.
   func materialized() -> [Double] {
