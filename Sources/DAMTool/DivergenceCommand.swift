@@ -15,7 +15,8 @@ struct SinkhornCommand: ParsableCommand {
     abstract: "The debiased Sinkhorn divergence between two weighted point clouds.",
     discussion: """
       S_eps(x, y) = OT_eps(x, y) - OT_eps(x, x)/2 - OT_eps(y, y)/2, with cost ||x - y||^2 (not \
-      halved) and OT_eps(a, b) = min <C, pi> + eps KL(pi | a x b), its value the dual objective. \
+      halved; --cost power --power P for ||x - y||^P) and OT_eps(a, b) = min <C, pi> + \
+      eps KL(pi | a x b), its value the dual objective. \
       Each cloud is a .npy array (n, d), or (n) for points on a line; weights are .npy vectors \
       (n) summing to 1 (uniform when omitted). Solved in the log domain with eps-scaling, \
       adaptive over-relaxation and Newton polishing, to the given L1 marginal error.
@@ -27,13 +28,21 @@ struct SinkhornCommand: ParsableCommand {
   @Argument(help: ArgumentHelp("The second cloud: a .npy array (m, d) or (m).", valueName: "y.npy"))
   var y: String
 
-  @Option(parsing: .unconditional, help: "The entropic regularisation eps > 0, in units of squared distance.")
+  @Option(parsing: .unconditional, help: "The entropic regularisation eps > 0, in units of the cost.")
   var epsilon: Double
 
-  @Option(help: ArgumentHelp("Weights of the first cloud: a .npy vector (n) summing to 1.", valueName: "path"))
+  @Option(help: "The ground cost: sqeuclidean (||x - y||^2) or power (||x - y||^p, p given by --power).")
+  var cost: CostChoice = .sqeuclidean
+
+  @Option(parsing: .unconditional, help: "The power p >= 1 of the distance, with --cost power.")
+  var power: Double?
+
+  @Option(
+    help: ArgumentHelp("Weights of the first cloud: a .npy vector (n) summing to 1.", valueName: "path"))
   var xWeights: String?
 
-  @Option(help: ArgumentHelp("Weights of the second cloud: a .npy vector (m) summing to 1.", valueName: "path"))
+  @Option(
+    help: ArgumentHelp("Weights of the second cloud: a .npy vector (m) summing to 1.", valueName: "path"))
   var yWeights: String?
 
   @Option(parsing: .unconditional, help: "The largest accepted L1 marginal error of each solve.")
@@ -54,9 +63,10 @@ struct SinkhornCommand: ParsableCommand {
     var newtonSteps: Int
     var marginalError: Double
     var epsilon: Double
+    var cost: String
 
     enum CodingKeys: String, CodingKey {
-      case value, iterations, epsilon
+      case value, iterations, epsilon, cost
       case otXY = "ot_xy"
       case otXX = "ot_xx"
       case otYY = "ot_yy"
@@ -66,27 +76,46 @@ struct SinkhornCommand: ParsableCommand {
   }
 
   func validate() throws {
-    guard epsilon.isFinite, epsilon > 0 else { throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)") }
+    guard epsilon.isFinite, epsilon > 0 else {
+      throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")
+    }
     guard tolerance.isFinite, tolerance >= 0 else {
       throw CLIError("--tolerance", "must be a finite number >= 0, got \(tolerance)")
     }
     guard maxIterations >= 1 else { throw CLIError("--max-iterations", "must be >= 1, got \(maxIterations)") }
+    _ = try groundCost()
+  }
+
+  /// The cost `--cost` and `--power` name.
+  func groundCost() throws(CLIError) -> any Cost {
+    switch (cost, power) {
+    case (.sqeuclidean, nil): return SquaredEuclideanCost()
+    case (.sqeuclidean, .some): throw CLIError("--power", "applies to --cost power only")
+    case (.power, nil): throw CLIError("--power", "is required with --cost power")
+    case (.power, let p?):
+      do { return try PowerCost(power: p) } catch { throw CLIError("--power", error.message) }
+    }
   }
 
   func run() throws {
     let options = try attributing("--epsilon") {
       try SinkhornOptions(epsilon: epsilon, tolerance: tolerance, maxIterations: maxIterations)
     }
+    let ground = try groundCost()
     let first = try Inputs.cloud(x, weights: xWeights, option: "x.npy", weightsOption: "--x-weights")
     let second = try Inputs.cloud(y, weights: yWeights, option: "y.npy", weightsOption: "--y-weights")
     guard first.dimension == second.dimension else {
-      throw CLIError("y.npy", "\(y): atoms have dimension \(second.dimension), those of \(x) have \(first.dimension)")
+      throw CLIError(
+        "y.npy", "\(y): atoms have dimension \(second.dimension), those of \(x) have \(first.dimension)")
     }
-    let result = try attributingSolve { try Sinkhorn.divergence(first, second, options: options) }
+    let result = try attributingSolve {
+      try Sinkhorn.divergence(first, second, cost: ground, options: options)
+    }
     let report = Report(
       value: result.value, otXY: result.crossTerm.value, otXX: result.firstSelfTerm.value,
-      otYY: result.secondSelfTerm.value, iterations: result.iterations, newtonSteps: result.crossTerm.newtonSteps,
-      marginalError: result.marginalError, epsilon: epsilon)
+      otYY: result.secondSelfTerm.value, iterations: result.iterations,
+      newtonSteps: result.crossTerm.newtonSteps,
+      marginalError: result.marginalError, epsilon: epsilon, cost: ground.description)
     if json {
       try JSONOutput.print(report)
     } else {
@@ -94,7 +123,9 @@ struct SinkhornCommand: ParsableCommand {
       print("OT_eps(x,y) \(report.otXY)")
       print("OT_eps(x,x) \(report.otXX)")
       print("OT_eps(y,y) \(report.otYY)")
-      print("iterations  \(report.iterations) (Newton steps \(report.newtonSteps)), marginal error \(report.marginalError)")
+      print(
+        "iterations  \(report.iterations) (Newton steps \(report.newtonSteps)), marginal error \(report.marginalError)"
+      )
     }
   }
 }
@@ -110,10 +141,14 @@ struct BuresWassersteinCommand: ParsableCommand {
       `covariance` (d, d) or positive variances `variance` (d) for a diagonal covariance.
       """)
 
-  @Argument(help: ArgumentHelp("The first Gaussian: a .npz with `mean` and `covariance` or `variance`.", valueName: "a.npz"))
+  @Argument(
+    help: ArgumentHelp(
+      "The first Gaussian: a .npz with `mean` and `covariance` or `variance`.", valueName: "a.npz"))
   var a: String
 
-  @Argument(help: ArgumentHelp("The second Gaussian: a .npz with `mean` and `covariance` or `variance`.", valueName: "b.npz"))
+  @Argument(
+    help: ArgumentHelp(
+      "The second Gaussian: a .npz with `mean` and `covariance` or `variance`.", valueName: "b.npz"))
   var b: String
 
   @Flag(help: "Print the results as JSON on standard output.")
@@ -144,15 +179,20 @@ struct BuresWassersteinCommand: ParsableCommand {
       do {
         if let covariance {
           guard covariance.shape == [d, d] else {
-            throw CLIError(option, "\(path): `covariance` must have shape [\(d), \(d)] like `mean`, got \(covariance.shape)")
+            throw CLIError(
+              option,
+              "\(path): `covariance` must have shape [\(d), \(d)] like `mean`, got \(covariance.shape)")
           }
-          return try Gaussian(mean: mean.doubles(), covariance: Matrix(rows: d, columns: d, elements: covariance.doubles()))
+          return try Gaussian(
+            mean: mean.doubles(), covariance: Matrix(rows: d, columns: d, elements: covariance.doubles()))
         }
         guard let variance else {
-          throw CLIError(option, "\(path): has neither `covariance` nor `variance` (members: \(archive.names))")
+          throw CLIError(
+            option, "\(path): has neither `covariance` nor `variance` (members: \(archive.names))")
         }
         guard variance.shape == [d] else {
-          throw CLIError(option, "\(path): `variance` must have shape [\(d)] like `mean`, got \(variance.shape)")
+          throw CLIError(
+            option, "\(path): `variance` must have shape [\(d)] like `mean`, got \(variance.shape)")
         }
         return try Gaussian(mean: mean.doubles(), variances: variance.doubles())
       } catch let error as DAMError {
@@ -177,4 +217,10 @@ struct BuresWassersteinCommand: ParsableCommand {
       print("W2   \(report.distance)")
     }
   }
+}
+
+/// The ground costs `dam divergence sinkhorn --cost` offers.
+enum CostChoice: String, ExpressibleByArgument, CaseIterable {
+  case sqeuclidean
+  case power
 }
