@@ -47,11 +47,13 @@ let package = Package(
 
     .target(name: "DAMTestSupport", dependencies: ["DAM"], path: "Tests/DAMTestSupport"),
     .testTarget(
-      name: "DAMTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport", "CDAMKernels"], exclude: ["Fixtures"]),
+      name: "DAMTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport", "CDAMKernels"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "NumPyFilesTests", dependencies: ["NumPyFiles"], exclude: ["Fixtures"]),
     .testTarget(name: "DAMDatasetsTests", dependencies: ["DAMDatasets"]),
     .testTarget(name: "DAMToolTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport"]),
-    .testTarget(name: "MemoryFilesTests", dependencies: ["MemoryFiles", "DAM", "NumPyFiles"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "MemoryFilesTests", dependencies: ["MemoryFiles", "DAM", "NumPyFiles"], exclude: ["Fixtures"]),
     .testTarget(
       name: "DAMPropertyTests",
       dependencies: ["DAM", .product(name: "PropertyBased", package: "swift-property-based")]),
@@ -61,23 +63,32 @@ let package = Package(
       name: "CompareEngines",
       capability: .command(
         intent: .custom(
-          verb: "compare-engines", description: "Build dam (release) and run dam compare: engines side by side"),
-        permissions: [.writeToPackageDirectory(reason: "dam compare writes its report (default reports/compare)")]),
+          verb: "compare-engines",
+          description: "Build dam (release) and run dam compare: engines side by side"),
+        permissions: [
+          .writeToPackageDirectory(reason: "dam compare writes its report (default reports/compare)")
+        ]),
       path: "Plugins/CompareEngines"),
 
     // The worked external divergence of Docs/extending.md: built only against DAM's public API.
     .target(name: "KernelMMD", dependencies: ["DAM"], path: "Examples/KernelMMD/Sources"),
-    .testTarget(name: "KernelMMDTests", dependencies: ["KernelMMD", "DAM"], path: "Examples/KernelMMD/Tests"),
+    .testTarget(
+      name: "KernelMMDTests", dependencies: ["KernelMMD", "DAM"], path: "Examples/KernelMMD/Tests"),
+    .target(name: "PeriodicCost", dependencies: ["DAM"], path: "Examples/PeriodicCost/Sources"),
+    .testTarget(
+      name: "PeriodicCostTests", dependencies: ["PeriodicCost", "DAM"], path: "Examples/PeriodicCost/Tests"),
     // Every Swift sample in Docs/ is compiled here (and checked to appear there verbatim).
     .testTarget(
-      name: "DocsSamplesTests", dependencies: ["DAM", "NumPyFiles", "DAMDatasets", "KernelMMD"],
+      name: "DocsSamplesTests",
+      dependencies: ["DAM", "NumPyFiles", "DAMDatasets", "KernelMMD", "PeriodicCost"],
       path: "Tests/DocsSamplesTests"),
   ]
 )
 
 // Strict settings for every target that has Swift sources, set once (plugin targets accept no
 // settings; CDAMKernels is C).
-for target in package.targets where target.type != .system && target.type != .plugin && target.name != "CDAMKernels" {
+for target in package.targets
+where target.type != .system && target.type != .plugin && target.name != "CDAMKernels" {
   var settings = target.swiftSettings ?? []
   settings.append(contentsOf: [
     .enableUpcomingFeature("ExistentialAny"),

@@ -6,6 +6,7 @@ import DAMDatasets
 import Foundation
 import KernelMMD
 import NumPyFiles
+import PeriodicCost
 import Testing
 
 // MARK: getting-started.md
@@ -234,5 +235,56 @@ func recallMaskedDisc() throws -> Int {
 struct GridSamples {
   @Test func maskedDiscIsRecalled() throws {
     #expect(try recallMaskedDisc() == 1)
+  }
+}
+
+// MARK: costs.md
+
+@Suite struct CostsGuideSamples {
+  @Test func builtInCosts() throws {
+    var generator = SeededGenerator(seed: 7)
+    func cloud(_ count: Int, _ shift: Double) throws -> PointCloud {
+      try PointCloud(
+        points: Matrix(
+          rowArrays: (0..<count).map { _ in [generator.nextGaussian() + shift, generator.nextGaussian()] }))
+    }
+    let x = try cloud(40, 0)
+    let y = try cloud(50, 1)
+    let options = try SinkhornOptions(epsilon: 0.05, tolerance: 1e-9)
+    let squared = try Sinkhorn.divergence(x, y, options: options)  // ‖x - y‖², the default
+    let distance = try Sinkhorn.divergence(x, y, cost: PowerCost(power: 1), options: options)
+    let metric = try MahalanobisCost(metric: Matrix(rowArrays: [[4, 0], [0, 1]]))
+    let stretched = try Sinkhorn.divergence(x, y, cost: metric, options: options)
+    // A retrieval memory with another cost: every pattern is evaluated (no pruning bound).
+    let divergence = try SinkhornDivergence(epsilon: 0.05, cost: PowerCost(power: 1.5))
+    #expect(squared.value > 0 && distance.value > 0 && stretched.value > squared.value)
+    #expect(divergence.cost.description == "power(1.5)")
+  }
+
+  @Test func closureCost() throws {
+    let manhattan = ClosureCost(name: "manhattan") { x, y in
+      var sum = 0.0
+      for t in 0..<x.count { sum += abs(x[t] - y[t]) }
+      return sum
+    } gradient: { x, y, gradient in
+      for t in 0..<x.count { gradient[t] = x[t] > y[t] ? 1 : (x[t] < y[t] ? -1 : 0) }
+    }
+    let x = try PointCloud(points: Matrix(rowArrays: [[0, 0], [1, 0]]))
+    let y = try PointCloud(points: Matrix(rowArrays: [[0, 2], [1, 2]]))
+    let options = try SinkhornOptions(epsilon: 0.01)
+    let transport = try Sinkhorn.transport(from: x, to: y, cost: manhattan, options: options)
+    let gradient = try Sinkhorn.potentialGradient(from: x, to: y, cost: manhattan, transport: transport)
+    #expect(abs(transport.value - 2) < 0.05)
+    #expect(gradient[0, 1] == -1)
+  }
+
+  @Test func torusCostFromAnotherPackage() throws {
+    let torus = try TorusCost(periods: [1, 1])
+    let x = try PointCloud(points: Matrix(rowArrays: [[0.02, 0.5], [0.98, 0.5]]))
+    let y = try PointCloud(points: Matrix(rowArrays: [[0.0, 0.5]]))
+    let options = try SinkhornOptions(epsilon: 0.001)
+    let onTheTorus = try Sinkhorn.divergence(x, y, cost: torus, options: options).value
+    let inThePlane = try Sinkhorn.divergence(x, y, options: options).value
+    #expect(onTheTorus < 0.001 && inThePlane > 0.2)
   }
 }
