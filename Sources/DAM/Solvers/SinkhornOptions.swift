@@ -1,13 +1,15 @@
-/// Settings of the entropic optimal transport solver.
+/// Settings of the entropic optimal-transport solvers: one type for point clouds
+/// (``SinkhornOptions``, with a ``SinkhornBackend``) and grids (``GridSinkhornOptions``, with a
+/// ``GridKernelBackend``), run by the same loop.
 ///
 /// The solver stops when the L1 error of the marginals, `Σⱼ |Σₖ πⱼₖ - aⱼ| + Σₖ |Σⱼ πⱼₖ - bₖ|`, is
 /// at most ``tolerance``, or after ``maxIterations`` iterations at the target ε (an iteration
 /// updates both potentials). ε-scaling first solves a sequence of coarser problems, from the
-/// squared diameter of the clouds down to ε by the factor ``epsilonScaling``, a few iterations each,
-/// so that the final problem starts from nearly optimal potentials; with a warm start it begins
-/// at the target ε.
-public struct SinkhornOptions: Sendable, Hashable {
-  /// The entropic regularisation `ε > 0`, in units of the cost (squared distance).
+/// largest cost (the squared diameter for the squared Euclidean cost) down to ε by the factor
+/// ``epsilonScaling``, ``iterationsPerStage`` iterations each, so that the final problem starts
+/// from nearly optimal potentials; with a warm start it begins at the target ε.
+public struct EntropicOptions<Backend: Sendable & Hashable>: Sendable, Hashable {
+  /// The entropic regularisation `ε > 0`, in units of the cost (squared distance by default).
   public var epsilon: Double
   /// The largest accepted L1 marginal error.
   public var tolerance: Double
@@ -19,25 +21,38 @@ public struct SinkhornOptions: Sendable, Hashable {
   public var iterationsPerStage: Int
   /// The over-relaxation of the potential updates at the target ε (`f ← f + ω (f̃ - f)`).
   public var relaxation: Relaxation
-  /// Whether a solve still above tolerance after 100 Sinkhorn iterations at the target ε switches
-  /// to Newton's method on the dual (for clouds with `n + m <= 8192` and no zero weight). Sinkhorn
+  /// Whether a slow solve is finished by Newton's method on the dual (point clouds with
+  /// `n + m <= 8192` and no zero weight; for grids, the dense fallback at small ε). Sinkhorn
   /// converges sublinearly when ε is small against the gaps between atoms; Newton converges
-  /// quadratically there.
+  /// quadratically there. The switch is decided from the measured rate of the iterations at the
+  /// current over-relaxation against the cost of a Newton step.
   public var newton: Bool
   /// Whether a solve that reaches ``maxIterations`` without meeting ``tolerance`` is returned
   /// (with `converged == false`) instead of throwing.
   public var allowsUnconverged: Bool
-  /// How the iterations are carried out; both backends stop at the same marginal error.
-  public var backend: SinkhornBackend
+  /// How the iterations are carried out; every backend stops at the same marginal error.
+  public var backend: Backend
 
-  /// Solver settings; see the properties for their meaning.
-  ///
-  /// - Throws: ``DAMError`` naming the first argument out of range.
-  public init(
-    epsilon: Double, tolerance: Double = 1e-9, maxIterations: Int = 10_000, epsilonScaling: Double? = 0.5,
-    iterationsPerStage: Int = 2, relaxation: Relaxation = .adaptive, newton: Bool = true,
-    allowsUnconverged: Bool = false, backend: SinkhornBackend = .automatic
+  /// Checks every setting and names the first out of range.
+  init(
+    validating epsilon: Double, tolerance: Double, maxIterations: Int, epsilonScaling: Double?,
+    iterationsPerStage: Int, relaxation: Relaxation, newton: Bool, allowsUnconverged: Bool, backend: Backend
   ) throws(DAMError) {
+    self.epsilon = epsilon
+    self.tolerance = tolerance
+    self.maxIterations = maxIterations
+    self.epsilonScaling = epsilonScaling
+    self.iterationsPerStage = iterationsPerStage
+    self.relaxation = relaxation
+    self.newton = newton
+    self.allowsUnconverged = allowsUnconverged
+    self.backend = backend
+    try check()
+  }
+
+  /// Throws ``DAMError`` naming the first setting out of range. The initialisers check; the
+  /// solvers check again, since the settings are variables a caller may have changed since.
+  func check() throws(DAMError) {
     try _requirePositive(epsilon, "epsilon")
     guard tolerance >= 0, tolerance.isFinite else {
       throw DAMError.invalid("tolerance", "must be a finite number >= 0, got \(tolerance)")
@@ -54,15 +69,43 @@ public struct SinkhornOptions: Sendable, Hashable {
     if case .fixed(let omega) = relaxation, !(omega >= 1 && omega < 2) {
       throw DAMError.invalid("relaxation", "must be in [1, 2), got \(omega)")
     }
-    self.epsilon = epsilon
-    self.tolerance = tolerance
-    self.maxIterations = maxIterations
-    self.epsilonScaling = epsilonScaling
-    self.iterationsPerStage = iterationsPerStage
-    self.relaxation = relaxation
-    self.newton = newton
-    self.allowsUnconverged = allowsUnconverged
+  }
+
+  /// The same settings with another backend type (the grid's dense fallback runs on point
+  /// clouds).
+  func with<Other>(backend: Other) -> EntropicOptions<Other> {
+    EntropicOptions<Other>(copying: self, backend: backend)
+  }
+
+  private init<Other>(copying other: EntropicOptions<Other>, backend: Backend) {
+    epsilon = other.epsilon
+    tolerance = other.tolerance
+    maxIterations = other.maxIterations
+    epsilonScaling = other.epsilonScaling
+    iterationsPerStage = other.iterationsPerStage
+    relaxation = other.relaxation
+    newton = other.newton
+    allowsUnconverged = other.allowsUnconverged
     self.backend = backend
+  }
+}
+
+/// Settings of the point-cloud solver (``Sinkhorn``, ``SinkhornDivergence``).
+public typealias SinkhornOptions = EntropicOptions<SinkhornBackend>
+
+extension EntropicOptions where Backend == SinkhornBackend {
+  /// Solver settings; see the properties for their meaning.
+  ///
+  /// - Throws: ``DAMError`` naming the first argument out of range.
+  public init(
+    epsilon: Double, tolerance: Double = 1e-9, maxIterations: Int = 10_000, epsilonScaling: Double? = 0.5,
+    iterationsPerStage: Int = 2, relaxation: Relaxation = .adaptive, newton: Bool = true,
+    allowsUnconverged: Bool = false, backend: SinkhornBackend = .automatic
+  ) throws(DAMError) {
+    try self.init(
+      validating: epsilon, tolerance: tolerance, maxIterations: maxIterations, epsilonScaling: epsilonScaling,
+      iterationsPerStage: iterationsPerStage, relaxation: relaxation, newton: newton,
+      allowsUnconverged: allowsUnconverged, backend: backend)
   }
 }
 

@@ -111,15 +111,6 @@ struct _GridProblem: Sendable {
       backend: backend.resolved(epsilon: epsilon, squaredDiameter: squaredDiameter))
   }
 
-  /// The loop's settings for the grid's: no Newton's method on the convolutions (the dense
-  /// fallback has it).
-  func loopOptions(_ options: GridSinkhornOptions) throws(DAMError) -> SinkhornOptions {
-    var shared = try denseOptions(options)
-    shared.newton = false
-    shared.allowsUnconverged = options.allowsUnconverged
-    return shared
-  }
-
   func transport(
     _ a: [Double], _ b: [Double], _ options: GridSinkhornOptions, _ warmStart: (f: [Double], g: [Double])?
   ) throws(DAMError) -> EntropicTransport {
@@ -129,9 +120,9 @@ struct _GridProblem: Sendable {
         [warmStart.f.count, warmStart.g.count], [warmStart.f, warmStart.g], expected: [cells, cells],
         described: "the grid has \(cells) cells", epsilon: options.epsilon, what: "grid Sinkhorn")
     }
-    let shared = try loopOptions(options)
+    // No Newton's method on the convolutions: the dense fallback has it.
     let loop = _SinkhornLoop(
-      options: shared, schedule: _annealingSchedule(from: squaredDiameter, shared), newton: nil)
+      options: options, schedule: _annealingSchedule(from: squaredDiameter, options), newton: nil)
     let kernel = _GridSoftmin(self, backend: options.backend)
     let run = try loop.solve(warmStart: warmStart) { start, epsilon in
       _LogScheme(kernel, a: a, b: b, start: start, epsilon: epsilon, what: "grid Sinkhorn")
@@ -141,7 +132,7 @@ struct _GridProblem: Sendable {
     {
       return dense
     }
-    return try run.transport(a, b, shared, what: "grid Sinkhorn")
+    return try run.transport(a, b, options, what: "grid Sinkhorn")
   }
 
   func selfTransport(_ a: [Double], _ options: GridSinkhornOptions, _ warmStart: [Double]?) throws(DAMError)
@@ -153,10 +144,9 @@ struct _GridProblem: Sendable {
         [warmStart.count], [warmStart], expected: [cells], described: "the grid has \(cells) cells",
         epsilon: options.epsilon, what: "grid Sinkhorn")
     }
-    let shared = try loopOptions(options)
     // Unlike the point-cloud self problem, the grid's is annealed.
     let loop = _SinkhornLoop(
-      options: shared, schedule: _annealingSchedule(from: squaredDiameter, shared), newton: nil)
+      options: options, schedule: _annealingSchedule(from: squaredDiameter, options), newton: nil)
     let kernel = _GridSoftmin(self, backend: options.backend)
     let run = try loop.solve(warmStart: warmStart.map { (f: $0, g: $0) }) { start, epsilon in
       _LogSelfScheme(kernel, a: a, start: start?.f, epsilon: epsilon, what: "grid Sinkhorn")
@@ -166,7 +156,7 @@ struct _GridProblem: Sendable {
     {
       return dense
     }
-    return try run.selfTransport(a, shared, what: "grid Sinkhorn")
+    return try run.selfTransport(a, options, what: "grid Sinkhorn")
   }
 }
 
@@ -241,11 +231,8 @@ extension _GridProblem {
   }
 
   /// The dense solver's settings for the grid's.
-  func denseOptions(_ options: GridSinkhornOptions) throws(DAMError) -> SinkhornOptions {
-    try SinkhornOptions(
-      epsilon: options.epsilon, tolerance: options.tolerance, maxIterations: options.maxIterations,
-      epsilonScaling: options.epsilonScaling, iterationsPerStage: options.iterationsPerStage,
-      relaxation: options.relaxation)
+  func denseOptions(_ options: GridSinkhornOptions) -> SinkhornOptions {
+    options.with(backend: SinkhornBackend.automatic)
   }
 
   /// `OT_ε(a, b)` by the dense point-cloud solver (with Newton's method) on the cells of positive

@@ -76,8 +76,8 @@ struct _NewtonProblem {
 /// predicts slow is polished by Newton's method (``_SinkhornNewton``), at most three times. A warm
 /// start that does not converge is retried cold (a distant warm start can leave Newton a badly
 /// conditioned system and Sinkhorn a sublinear tail), iterations added up.
-struct _SinkhornLoop {
-  let options: SinkhornOptions
+struct _SinkhornLoop<Backend: Sendable & Hashable> {
+  let options: EntropicOptions<Backend>
   /// The cold solve's annealing ε's.
   let schedule: [Double]
   /// The problem Newton's method may polish, or nil (symmetric and grid problems).
@@ -89,6 +89,7 @@ struct _SinkhornLoop {
     warmStart: (f: [Double], g: [Double])?,
     _ make: ((f: [Double], g: [Double])?, Double) throws(DAMError) -> S
   ) throws(DAMError) -> _SinkhornRun {
+    try options.check()
     var scheme = try make(warmStart, warmStart == nil ? schedule.first ?? options.epsilon : options.epsilon)
     let run = try iterate(&scheme, schedule: warmStart == nil ? schedule : [])
     guard !run.converged, !run.underflowed, warmStart != nil else { return run }
@@ -180,7 +181,12 @@ struct _SinkhornLoop {
             continue
           }
         }
+        let previousOmega = omega
         omega = relaxation.next(error: error)
+        // The rate Newton's method is judged by is that of the current ω: a new ω's first
+        // iterations raise the error before it falls faster (seen as a stall, it once sent solves
+        // that plain Sinkhorn finished in 40 more iterations to Newton at three times the cost).
+        if omega != previousOmega { errors.removeAll() }
         scheme.advance(omega: omega)
       }
     } catch {
@@ -239,8 +245,10 @@ let _newtonSizeLimit = 8192
 
 /// The ε schedule of a cold solve's annealing: from `start` (a bound on the largest cost) down by
 /// `options.epsilonScaling` to (not including) the target; empty without scaling.
-func _annealingSchedule(from start: Double, _ options: SinkhornOptions) -> [Double] {
-  guard let q = options.epsilonScaling else { return [] }
+func _annealingSchedule<Backend>(from start: Double, _ options: EntropicOptions<Backend>) -> [Double] {
+  // A factor outside (0, 1) is refused by the loop (`EntropicOptions.check`); here it must not
+  // loop forever first.
+  guard let q = options.epsilonScaling, q > 0, q < 1 else { return [] }
   var schedule: [Double] = []
   var e = start
   while e > options.epsilon {
@@ -265,7 +273,8 @@ func _requireFinitePotential(_ values: [Double], _ epsilon: Double, _ what: Stri
 extension _SinkhornRun {
   /// The solution of a cross problem `OT_ε(a, b)`, or the error of one that did not converge
   /// (unless unconverged results are allowed); `what` names the solver in messages.
-  func transport(_ a: [Double], _ b: [Double], _ options: SinkhornOptions, what: String) throws(DAMError)
+  func transport<Backend>(_ a: [Double], _ b: [Double], _ options: EntropicOptions<Backend>, what: String)
+    throws(DAMError)
     -> EntropicTransport
   {
     guard converged || options.allowsUnconverged else {
@@ -283,7 +292,8 @@ extension _SinkhornRun {
 
   /// The solution of a symmetric problem `OT_ε(a, a)` ("the symmetric \(what) problem" in
   /// messages); see ``transport(_:_:_:what:)``.
-  func selfTransport(_ a: [Double], _ options: SinkhornOptions, what: String) throws(DAMError)
+  func selfTransport<Backend>(_ a: [Double], _ options: EntropicOptions<Backend>, what: String)
+    throws(DAMError)
     -> SelfTransport
   {
     guard converged || options.allowsUnconverged else {
