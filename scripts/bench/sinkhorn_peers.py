@@ -2,7 +2,8 @@
 """Time the peers and `dam divergence sinkhorn` on the same Sinkhorn-divergence workloads, in one run.
 
 Workloads (the peer benchmark's conventions): two uniform clouds in [0,1]^d drawn with
-numpy.random.default_rng(n + d), n = m, cost ||x - y||^2 (not halved), debiased S_eps, marginal
+numpy.random.default_rng(n + d), or with --seeds S1,S2,... one pair per seed from
+numpy.random.default_rng(1000 + s); n = m, cost ||x - y||^2 (not halved), debiased S_eps, marginal
 error 1e-6. Timed, median of --repeats runs after one warm-up:
   * dam: the whole `dam divergence sinkhorn X.npy Y.npy --epsilon E --tolerance 1e-6 --json`
     process (start-up, file reading and all three solves), L1 marginal error <= 1e-6;
@@ -36,8 +37,8 @@ os.environ.setdefault("MKL_NUM_THREADS", "2")
 import numpy as np
 
 
-def clouds(n, d):
-    rng = np.random.default_rng(n + d)
+def clouds(n, d, seed=None):
+    rng = np.random.default_rng(n + d if seed is None else 1000 + seed)
     return rng.random((n, d)), rng.random((n, d))
 
 
@@ -63,6 +64,9 @@ def main():
     parser.add_argument("--epsilons", default="0.05,0.005")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--csv", default=None)
+    parser.add_argument("--seeds", default=None,
+                        help="comma-separated seeds s: one pair of clouds per seed from default_rng(1000 + s) "
+                             "(default: one pair from default_rng(n + d))")
     parser.add_argument("--peers", default="pot,geomloss,ott",
                         help="the peers to time, comma-separated, among those installed (OTT-JAX takes minutes "
                              "per case at d = 64)")
@@ -99,10 +103,12 @@ def main():
     peers = [p for p in peers if p in wanted]
     rows = []
     work = tempfile.mkdtemp(prefix="dam-bench-")
-    for n in [int(v) for v in args.sizes.split(",")]:
-        for d in [int(v) for v in args.dims.split(",")]:
-            x, y = clouds(n, d)
-            xp, yp = os.path.join(work, f"x{n}_{d}.npy"), os.path.join(work, f"y{n}_{d}.npy")
+    seeds = [None] if args.seeds is None else [int(v) for v in args.seeds.split(",")]
+    for n, d, seed in [(int(n), int(d), s) for n in args.sizes.split(",") for d in args.dims.split(",")
+                       for s in seeds]:
+        if True:
+            x, y = clouds(n, d, seed)
+            xp, yp = os.path.join(work, f"x{n}_{d}_{seed}.npy"), os.path.join(work, f"y{n}_{d}_{seed}.npy")
             np.save(xp, x)
             np.save(yp, y)
             a = np.full(n, 1.0 / n)
@@ -113,15 +119,15 @@ def main():
                                          check=True, capture_output=True, text=True).stdout
                     return json.loads(out)["value"]
                 seconds, reference = timed(run_dam, args.repeats)
-                rows.append(["dam divergence sinkhorn (process)", n, d, eps, seconds, reference, 0.0])
-                print(f"dam n={n} d={d} eps={eps}: {seconds:.4f} s  S={reference:.12g}", file=sys.stderr, flush=True)
+                rows.append(["dam divergence sinkhorn (process)", n, d, eps, seconds, reference, 0.0, seed])
+                print(f"dam n={n} d={d} eps={eps} seed={seed}: {seconds:.4f} s  S={reference:.12g}", file=sys.stderr, flush=True)
 
                 def add(name, fn):
                     start = time.perf_counter()
                     try:
                         value = fn()
                     except Exception as exc:  # a peer failing is a result too
-                        rows.append([name, n, d, eps, float("nan"), float("nan"), float("nan")])
+                        rows.append([name, n, d, eps, float("nan"), float("nan"), float("nan"), seed])
                         print(f"{name}: failed ({type(exc).__name__})", file=sys.stderr)
                         return
                     warm = time.perf_counter() - start
@@ -131,7 +137,7 @@ def main():
                         slow = warm * args.repeats >= 60 and not args.always_repeat
                         seconds, value = timed(fn, 1 if slow else args.repeats)
                     rel = abs(value - reference) / abs(reference) if np.isfinite(value) else float("nan")
-                    rows.append([name, n, d, eps, seconds, value, rel])
+                    rows.append([name, n, d, eps, seconds, value, rel, seed])
                     print(f"{name} n={n} d={d} eps={eps}: {seconds:.4f} s  value={value:.12g}", file=sys.stderr, flush=True)
 
                 if "pot" in peers:
@@ -167,17 +173,31 @@ def main():
                     float(ott_run(xj, yj))  # compile
                     add("OTT-JAX (jit)", lambda: float(ott_run(xj, yj)))
 
-    header = ["library", "n", "d", "eps", "seconds (median)", "value", "relative difference from dam"]
+    header = ["library", "n", "d", "eps", "seconds (median)", "value", "relative difference from dam", "seed"]
     if args.csv:
         with open(args.csv, "w", newline="") as handle:
             csv.writer(handle).writerows([header] + rows)
     print("| " + " | ".join(header) + " | dam speed-up |")
     print("|" + "---|" * (len(header) + 1))
-    dam_times = {(r[1], r[2], r[3]): r[4] for r in rows if r[0].startswith("dam")}
+    key = lambda r: (r[1], r[2], r[3], r[7])
+    dam_times = {key(r): r[4] for r in rows if r[0].startswith("dam")}
     for r in rows:
-        base = dam_times[(r[1], r[2], r[3])]
+        base = dam_times[key(r)]
         speedup = r[4] / base if np.isfinite(r[4]) else float("nan")
-        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.4g} | {r[5]:.10g} | {r[6]:.1e} | {speedup:.2f} |")
+        seed = "" if r[7] is None else r[7]
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.4g} | {r[5]:.10g} | {r[6]:.1e} | {seed} | {speedup:.2f} |")
+    # Per case: dam against the fastest peer (the issue's bar: at least 2x on every seed).
+    print()
+    print("| n | d | eps | seed | dam (s) | fastest peer | its time (s) | fastest peer / dam |")
+    print("|---|---|---|---|---|---|---|---|")
+    for case, base in dam_times.items():
+        peers_here = [r for r in rows if key(r) == case and not r[0].startswith("dam") and np.isfinite(r[4])]
+        if not peers_here:
+            continue
+        best = min(peers_here, key=lambda r: r[4])
+        seed = "" if case[3] is None else case[3]
+        print(f"| {case[0]} | {case[1]} | {case[2]} | {seed} | {base:.4g} | {best[0]} | {best[4]:.4g} | "
+              f"{best[4] / base:.2f} |")
 
 
 if __name__ == "__main__":
