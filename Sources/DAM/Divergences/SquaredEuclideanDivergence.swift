@@ -36,8 +36,8 @@ public struct SquaredEuclideanDivergence: Divergence {
   /// `‖ξ - X‖²` for the whole block, as `‖ξ‖² - 2⟨ξ, X⟩ + ‖X‖²` with the inner products of all its
   /// states and patterns by one matrix product (BLAS-3). That form loses digits when `ξ` is near
   /// `X` (it subtracts numbers of size `‖ξ‖² + ‖X‖²`), so wherever it gives less than
-  /// ``exactBelow`` times that size the distance is summed directly: every value is within a few
-  /// units of round-off times `1/exactBelow` of the direct sum, relative. Blocks of selected
+  /// `2⁻¹⁰` times that size the distance is summed directly: every value is within a few units of
+  /// round-off times `2¹⁰` of the direct sum, relative. Blocks of selected
   /// patterns go pair by pair.
   public func evaluate(_ block: EvaluationBlock<Self>) throws -> [[Double]] {
     guard block.items.allSatisfy(\.indices.isAll) else { return try block._evaluatePairs(self) }

@@ -167,7 +167,7 @@ where G.State == D.State, G.Variation == D.Variation {
   /// evaluates a block with a matrix product), computed together.
   ///
   /// The queries step in lockstep: each step evaluates the block of queries still moving against
-  /// the memory in one call of the divergence (``Divergence/evaluate(_:)-(EvaluationBlock<D>)``),
+  /// the memory in one call of the divergence (``Divergence/evaluate(_:)-(EvaluationBlock<Self>)``),
   /// and a query leaves the batch when its stopping rule holds. Pruning, if enabled, runs per
   /// query with the same certificates as alone.
   ///

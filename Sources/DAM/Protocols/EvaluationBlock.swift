@@ -1,7 +1,7 @@
 /// The evaluation work of one retrieval step: several query states of a batch, each at some of
 /// the memory's patterns (all of them, or those a pruning round selected).
 ///
-/// The engine builds blocks and hands them to ``Divergence/evaluate(_:)-(EvaluationBlock<D>)``;
+/// The engine builds blocks and hands them to ``Divergence/evaluate(_:)-(EvaluationBlock<Self>)``;
 /// a divergence that shares work across pairs (one matrix product for every score) overrides
 /// that method, and the default evaluates the pairs one by one on ``parallelism`` threads.
 public struct EvaluationBlock<D: Divergence>: Sendable {
