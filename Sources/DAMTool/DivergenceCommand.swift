@@ -31,11 +31,8 @@ struct SinkhornCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "The entropic regularisation eps > 0, in units of the cost.")
   var epsilon: Double
 
-  @Option(help: "The ground cost: sqeuclidean (||x - y||^2) or power (||x - y||^p, p given by --power).")
-  var cost: CostChoice = .sqeuclidean
-
-  @Option(parsing: .unconditional, help: "The power p >= 1 of the distance, with --cost power.")
-  var power: Double?
+  @OptionGroup(title: "Ground cost")
+  var cost: CostOptions
 
   @Option(
     help: ArgumentHelp("Weights of the first cloud: a .npy vector (n) summing to 1.", valueName: "path"))
@@ -83,25 +80,14 @@ struct SinkhornCommand: ParsableCommand {
       throw CLIError("--tolerance", "must be a finite number >= 0, got \(tolerance)")
     }
     guard maxIterations >= 1 else { throw CLIError("--max-iterations", "must be >= 1, got \(maxIterations)") }
-    _ = try groundCost()
-  }
-
-  /// The cost `--cost` and `--power` name.
-  func groundCost() throws(CLIError) -> any Cost {
-    switch (cost, power) {
-    case (.sqeuclidean, nil): return SquaredEuclideanCost()
-    case (.sqeuclidean, .some): throw CLIError("--power", "applies to --cost power only")
-    case (.power, nil): throw CLIError("--power", "is required with --cost power")
-    case (.power, let p?):
-      do { return try PowerCost(power: p) } catch { throw CLIError("--power", error.message) }
-    }
+    _ = try cost.make()
   }
 
   func run() throws {
     let options = try attributing("--epsilon") {
       try SinkhornOptions(epsilon: epsilon, tolerance: tolerance, maxIterations: maxIterations)
     }
-    let ground = try groundCost()
+    let ground = try cost.make()
     let first = try Inputs.cloud(x, weights: xWeights, option: "x.npy", weightsOption: "--x-weights")
     let second = try Inputs.cloud(y, weights: yWeights, option: "y.npy", weightsOption: "--y-weights")
     guard first.dimension == second.dimension else {
@@ -217,10 +203,4 @@ struct BuresWassersteinCommand: ParsableCommand {
       print("W2   \(report.distance)")
     }
   }
-}
-
-/// The ground costs `dam divergence sinkhorn --cost` offers.
-enum CostChoice: String, ExpressibleByArgument, CaseIterable {
-  case sqeuclidean
-  case power
 }

@@ -109,6 +109,9 @@ struct RetrieveCommand: ParsableCommand {
     help: "The Hellinger scale alpha >= 0 of --geometry shk (default eps / (20 step)).")
   var hellingerScale: Double?
 
+  @OptionGroup(title: "Ground cost (point clouds)")
+  var groundCost: CostOptions
+
   @OptionGroup(title: "Stopping")
   var stopping: StoppingOptions
 
@@ -207,6 +210,7 @@ struct RetrieveCommand: ParsableCommand {
     }
     _ = try stopping.rule()
     _ = try separationMap()
+    _ = try groundCost.make()
     if let output { try OutputPath.check(output, option: "--output") }
   }
 
@@ -255,6 +259,7 @@ struct RetrieveCommand: ParsableCommand {
   }
 
   func runVectors(stored: [[Double]]? = nil, storedDivergence: String? = nil) throws {
+    try groundCost.requireAbsent("applies to point-cloud memories only")
     let stoppingRule = try stopping.rule()
     let divergence =
       divergence ?? storedDivergence.flatMap(DivergenceChoice.init(rawValue:)) ?? .squaredEuclidean
@@ -338,10 +343,16 @@ struct RetrieveCommand: ParsableCommand {
     if let k = separationOptions.k, k > patterns.count {
       throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
     }
+    if stored != nil, groundCost.isGiven, !(try groundCost.make() is SquaredEuclideanCost) {
+      throw CLIError(
+        groundCost.cost != nil ? "--cost" : "--power",
+        "\(memory) is a memory file, prepared for the squared-euclidean cost; give the clouds as a .npz to retrieve with another cost"
+      )
+    }
     let retriever = try CloudEngines.make(
       patterns: patterns, geometry: geometry, separation: map, beta: beta, epsilon: epsilon ?? storedEpsilon,
-      step: step,
-      hellingerScale: hellingerScale, stopping: stoppingRule, pruning: pruning.pruning)
+      step: step, hellingerScale: hellingerScale, cost: try groundCost.make(), stopping: stoppingRule,
+      pruning: pruning.pruning)
     let retrieved = try retrieveBatch(queries, row: batch ? { "--query (cloud \($0))" } : nil) {
       try retriever.retrieve(batch: $0)
     }
@@ -355,6 +366,7 @@ struct RetrieveCommand: ParsableCommand {
   }
 
   func runGaussians(stored: [Gaussian]? = nil) throws {
+    try groundCost.requireAbsent("applies to point-cloud memories only")
     let stoppingRule = try stopping.rule()
     if let divergence {
       throw CLIError(

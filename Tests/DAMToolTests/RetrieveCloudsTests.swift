@@ -24,7 +24,8 @@ struct RetrieveCloudsTests {
     }
     try NPZ.write(archive, to: folder.path("memory.npz"))
     var query = NumPyArchive()
-    query["points"] = try NumPyArray(shape: [sizes[2], 2], doubles: clouds[2].map { $0 + 0.3 * g.nextGaussian() })
+    query["points"] = try NumPyArray(
+      shape: [sizes[2], 2], doubles: clouds[2].map { $0 + 0.3 * g.nextGaussian() })
     try NPZ.write(query, to: folder.path("query.npz"))
   }
 
@@ -49,7 +50,49 @@ struct RetrieveCloudsTests {
     #expect(abs(weights.reduce(0, +) - 1) < 1e-12)
   }
 
+  /// `--cost power --power 1.5`: the noisy cloud is recalled, the report names the cost, and the
+  /// final state is the library's retrieval with the same settings.
+  @Test func retrievesWithAPowerCost() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    try Self.write(in: folder)
+    let run = try DamProcess.run([
+      "retrieve", "--memory", folder.path("memory.npz"), "--query", folder.path("query.npz"), "--beta", "20",
+      "--geometry", "wasserstein", "--step", "0.05", "--epsilon", "0.1", "--cost", "power", "--power", "1.5",
+      "--max-steps", "5", "--json", "--output", folder.path("final.npz"),
+    ])
+    #expect(run.status == 0, "stderr: \(run.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    let first = try #require((json["results"] as? [[String: Any]])?.first)
+    #expect(first["pattern_index"] as? Int == 2)
+    #expect((json["geometry"] as? String)?.contains("cost power(1.5)") == true, "\(json)")
+
+    let memory = try NPZ.read(contentsOf: folder.path("memory.npz"))
+    let points = try #require(memory["points"]).doubles()
+    let patterns = try (0..<5).map { i in
+      try PointCloud(points: Matrix(rows: 20, columns: 2, elements: Array(points[(i * 40)..<((i + 1) * 40)])))
+    }
+    let query = try PointCloud(
+      points: Matrix(
+        rows: 20, columns: 2,
+        elements: try #require(try NPZ.read(contentsOf: folder.path("query.npz"))["points"]).doubles()))
+    let divergence = SinkhornDivergence(
+      options: try SinkhornOptions(epsilon: 0.1), cost: try PowerCost(power: 1.5))
+    let engine = try RetrievalEngine(
+      memory: Memory(divergence: divergence, patterns: patterns), separation: .softmax,
+      geometry: SHKGeometry.wasserstein(step: 0.05), beta: 20, stopping: StoppingRule(maxSteps: 5))
+    let expected = try engine.retrieve(query).state
+    let output = try NPZ.read(contentsOf: folder.path("final.npz"))
+    let difference = zip(try #require(output["points"]).doubles(), expected.points.elements).map {
+      abs($0 - $1)
+    }
+    #expect(difference.max()! <= 1e-9, "\(difference.max()!)")
+  }
+
   @Test(arguments: [
+    ("cost-euclidean", "--cost", "Sinkhorn geometries"),
+    ("cost-vectors", "--cost", "point-cloud memories only"),
+    ("cost-memory-file", "--cost", "memory file"),
     ("missing-epsilon", "--epsilon", "required"),
     ("ragged-euclidean", "--geometry", "euclidean stacks"),
     ("bad-offsets", "--memory", "offsets"),
@@ -62,7 +105,23 @@ struct RetrieveCloudsTests {
     defer { folder.remove() }
     try Self.write(in: folder, ragged: kind == "ragged-euclidean")
     var extra = ["--epsilon", "0.1"]
+    var memory = folder.path("memory.npz")
+    var query = folder.path("query.npz")
     switch kind {
+    case "cost-euclidean": extra = ["--geometry", "euclidean", "--cost", "power", "--power", "1.5"]
+    case "cost-vectors":
+      try NPY.write(NumPyArray(shape: [2, 3], doubles: [1, 0, 0, 0, 1, 0]), to: folder.path("vectors.npy"))
+      try NPY.write(NumPyArray(shape: [3], doubles: [0.9, 0.1, 0]), to: folder.path("vector.npy"))
+      (memory, query) = (folder.path("vectors.npy"), folder.path("vector.npy"))
+      extra = ["--cost", "power", "--power", "1.5"]
+    case "cost-memory-file":
+      let created = try DamProcess.run([
+        "memory", "create", folder.path("file.npz"), "--patterns", folder.path("memory.npz"), "--epsilon",
+        "0.1",
+      ])
+      #expect(created.status == 0, "stderr: \(created.stderr)")
+      memory = folder.path("file.npz")
+      extra = ["--cost", "power", "--power", "1.5"]
     case "missing-epsilon": extra = []
     case "ragged-euclidean": extra = ["--geometry", "euclidean"]
     case "bad-offsets", "bad-weights":
@@ -79,12 +138,14 @@ struct RetrieveCloudsTests {
     default: Issue.record("unknown case \(kind)")
     }
     let run = try DamProcess.run(
-      ["retrieve", "--memory", folder.path("memory.npz"), "--query", folder.path("query.npz"), "--beta", "20",
-       "--output", folder.path("final.npz")] + extra)
+      [
+        "retrieve", "--memory", memory, "--query", query, "--beta", "20",
+        "--output", folder.path(kind == "cost-vectors" ? "final.npy" : "final.npz"),
+      ] + extra)
     #expect(run.status != 0)
     #expect(run.stderr.contains(option), "stderr: \(run.stderr)")
     #expect(run.stderr.contains(problem), "stderr: \(run.stderr)")
-    #expect(!folder.exists("final.npz"))
+    #expect(!folder.exists("final.npz") && !folder.exists("final.npy"))
   }
   /// 200 clouds of 10 atoms around the points of a 20 x 10 lattice of spacing 4 and a noisy copy
   /// of cloud 23: most patterns are far from the query, and there are more of them than one

@@ -54,8 +54,8 @@ struct CloudRetriever: Sendable {
 enum CloudEngines {
   static func make(
     patterns: [PointCloud], geometry: GeometryChoice, separation: AnySeparationMap, beta: Double,
-    epsilon: Double?, step: Double?, hellingerScale: Double?, stopping: StoppingRule,
-    sinkhornIterations: Int = 10_000, pruning: Pruning = .none
+    epsilon: Double?, step: Double?, hellingerScale: Double?, cost: any Cost = SquaredEuclideanCost(),
+    stopping: StoppingRule, sinkhornIterations: Int = 10_000, pruning: Pruning = .none
   ) throws(CLIError) -> CloudRetriever {
     switch geometry {
     case .shk, .wasserstein:
@@ -70,7 +70,8 @@ enum CloudEngines {
       // our tests (see SHKGeometry).
       let alpha = geometry == .wasserstein ? 0 : (hellingerScale ?? epsilon / (20 * tau))
       let divergence = try attributing("--epsilon") {
-        SinkhornDivergence(options: try SinkhornOptions(epsilon: epsilon, maxIterations: sinkhornIterations))
+        SinkhornDivergence(
+          options: try SinkhornOptions(epsilon: epsilon, maxIterations: sinkhornIterations), cost: cost)
       }
       let shape = try attributing("--step") { try SHKGeometry(step: tau, hellingerScale: alpha) }
       let memory = try attributingMemory { try Memory(divergence: divergence, patterns: patterns) }
@@ -81,11 +82,15 @@ enum CloudEngines {
       }
       return CloudRetriever(
         run: { try engine.retrieve(batch: $0, recordingTrajectory: $1) },
-        description: "sinkhorn (eps \(epsilon)), \(geometry.rawValue) (step \(tau), hellinger scale \(alpha))"
+        description:
+          "sinkhorn (eps \(epsilon)\(cost is SquaredEuclideanCost ? "" : ", cost \(cost)")), \(geometry.rawValue) (step \(tau), hellinger scale \(alpha))"
       )
     case .euclidean:
       if epsilon != nil {
         throw CLIError("--epsilon", "applies to the Sinkhorn geometries (shk, wasserstein) only")
+      }
+      guard cost is SquaredEuclideanCost else {
+        throw CLIError("--cost", "applies to the Sinkhorn geometries (shk, wasserstein) only")
       }
       let atoms = patterns[0].count
       for (i, pattern) in patterns.enumerated() where pattern.count != atoms {

@@ -63,6 +63,8 @@ enum GridEngines {
 
 extension RetrieveCommand {
   func runGrids(stored: [GridHistogram]? = nil, storedEpsilon: Double? = nil) throws {
+    try groundCost.requireAbsent(
+      "applies to point-cloud memories only (grids use the squared distance between cells)")
     let stoppingRule = try stopping.rule(forClouds: true)
     if let divergence, divergence != .sinkhorn {
       throw CLIError(
