@@ -343,16 +343,17 @@ struct RetrieveCommand: ParsableCommand {
     if let k = separationOptions.k, k > patterns.count {
       throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
     }
-    if stored != nil, groundCost.isGiven, !(try groundCost.make() is SquaredEuclideanCost) {
+    let cost = try groundCost.make()
+    if stored != nil, !(cost is SquaredEuclideanCost) {
       throw CLIError(
-        groundCost.cost != nil ? "--cost" : "--power",
+        "--cost",
         "\(memory) is a memory file, prepared for the squared-euclidean cost; give the clouds as a .npz to retrieve with another cost"
       )
     }
     let retriever = try CloudEngines.make(
       patterns: patterns, geometry: geometry, separation: map, beta: beta, epsilon: epsilon ?? storedEpsilon,
-      step: step, hellingerScale: hellingerScale, cost: try groundCost.make(), stopping: stoppingRule,
-      pruning: pruning.pruning)
+      step: step, hellingerScale: hellingerScale, cost: cost, stopping: stoppingRule, pruning: pruning.pruning
+    )
     let retrieved = try retrieveBatch(queries, row: batch ? { "--query (cloud \($0))" } : nil) {
       try retriever.retrieve(batch: $0)
     }

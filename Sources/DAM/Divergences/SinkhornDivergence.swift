@@ -244,15 +244,17 @@ public struct SinkhornDivergence: Divergence {
     let d = map.columns
     let count = map.rows
     variation.totalWeight += weight
-    for j in 0..<count {
-      if let selfGradient = query.selfGradient {
-        // ∇φ = ∇f - ∇p, `map` holding ∇f.
-        for t in 0..<d { variation.velocity[j * d + t] += weight * (map[j, t] - selfGradient[j, t]) }
-      } else {
-        for t in 0..<d {
-          variation.velocity[j * d + t] += weight * 2 * (query.selfMap[j, t] - map[j, t])
-        }
+    if let selfGradient = query.selfGradient {
+      // ∇φ = ∇f - ∇p, `map` holding ∇f.
+      for i in 0..<(count * d) {
+        variation.velocity[i] += weight * (map.elements[i] - selfGradient.elements[i])
       }
+    } else {
+      for i in 0..<(count * d) {
+        variation.velocity[i] += weight * 2 * (query.selfMap.elements[i] - map.elements[i])
+      }
+    }
+    for j in 0..<count {
       variation.potential[j] += weight * (evaluation.transport.f[j] - query.selfTransport.potential[j])
     }
   }

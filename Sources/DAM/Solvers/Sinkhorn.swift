@@ -203,7 +203,7 @@ func _transport(
   let (n, m) = (cost.rows, cost.columns)
   if let warmStart {
     try _checkWarmStart(
-      [warmStart.f.count, warmStart.g.count], [warmStart.f, warmStart.g], expected: [n, m],
+      [warmStart.f, warmStart.g], expected: [n, m],
       described: "the clouds have \(n) and \(m) atoms", epsilon: options.epsilon, what: "Sinkhorn")
   }
   let loop = _SinkhornLoop(
@@ -215,15 +215,13 @@ func _transport(
       _LogScheme(kernel, a: a, b: b, start: start, epsilon: epsilon, what: "Sinkhorn")
     }
   }
-  var run: _SinkhornRun
-  if _usesKernel(cost, options) {
-    run = try loop.solve(warmStart: warmStart) { start, epsilon throws(DAMError) in
-      try _KernelScheme(cost, a: a, b: b, start: start, epsilon: epsilon)
-    }
-    if run.underflowed { run = try logDomain().adding(run) }
-  } else {
-    run = try logDomain()
-  }
+  let run = try _scalingOrLog(
+    usesKernel: _usesKernel(cost, options),
+    scaling: { () throws(DAMError) in
+      try loop.solve(warmStart: warmStart) { start, epsilon throws(DAMError) in
+        try _KernelScheme(cost, a: a, b: b, start: start, epsilon: epsilon)
+      }
+    }, log: logDomain)
   return try run.transport(a, b, options, what: "Sinkhorn")
 }
 
@@ -235,7 +233,7 @@ func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptio
 {
   if let warmStart {
     try _checkWarmStart(
-      [warmStart.count], [warmStart], expected: [cost.rows], described: "the cloud has \(cost.rows) atoms",
+      [warmStart], expected: [cost.rows], described: "the cloud has \(cost.rows) atoms",
       epsilon: options.epsilon, what: "Sinkhorn")
   }
   let loop = _SinkhornLoop(options: options, schedule: [], newton: nil)
@@ -246,15 +244,13 @@ func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptio
       _LogSelfScheme(kernel, a: a, start: start?.f, epsilon: epsilon, what: "Sinkhorn")
     }
   }
-  var run: _SinkhornRun
-  if _usesKernel(cost, options) {
-    run = try loop.solve(warmStart: start) { start, epsilon throws(DAMError) in
-      try _KernelSelfScheme(cost, a: a, start: start?.f, epsilon: epsilon)
-    }
-    if run.underflowed { run = try logDomain().adding(run) }
-  } else {
-    run = try logDomain()
-  }
+  let run = try _scalingOrLog(
+    usesKernel: _usesKernel(cost, options),
+    scaling: { () throws(DAMError) in
+      try loop.solve(warmStart: start) { start, epsilon throws(DAMError) in
+        try _KernelSelfScheme(cost, a: a, start: start?.f, epsilon: epsilon)
+      }
+    }, log: logDomain)
   return try run.selfTransport(a, options, what: "Sinkhorn")
 }
 

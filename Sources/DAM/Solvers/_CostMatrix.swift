@@ -38,16 +38,21 @@ struct _CostMatrix: Sendable {
   /// The cost `cost` from the rows of `xPoints` to those of `yPoints`.
   init(_ xPoints: Matrix, _ yPoints: Matrix, cost: any Cost = SquaredEuclideanCost()) {
     if cost is SquaredEuclideanCost {
-      self.init(xPoints, yPoints, ground: nil, power: 2)
+      self.init(xPoints, yPoints, ground: nil, power: 2, maximum: nil)
     } else if let power = cost as? PowerCost {
-      self.init(xPoints, yPoints, ground: nil, power: power.power)
+      self.init(xPoints, yPoints, ground: nil, power: power.power, maximum: nil)
     } else {
-      self.init(xPoints, yPoints, ground: (cost, false), power: 2)
+      self.init(xPoints, yPoints, ground: (cost, false), power: 2, maximum: nil)
     }
   }
 
-  private init(_ xPoints: Matrix, _ yPoints: Matrix, ground: (cost: any Cost, swapped: Bool)?, power: Double)
-  {
+  /// `maximum`, when given, is the bound already found for the same pairs (the transpose's): a
+  /// cost without a closed-form bound (``Cost/largestCost(_:_:)``'s default) pays a pass over
+  /// every pair for it.
+  private init(
+    _ xPoints: Matrix, _ yPoints: Matrix, ground: (cost: any Cost, swapped: Bool)?, power: Double,
+    maximum known: Double?
+  ) {
     let n = xPoints.rows
     let m = yPoints.rows
     let d = xPoints.columns
@@ -61,13 +66,15 @@ struct _CostMatrix: Sendable {
     x = xPoints.elements
     if let ground {
       maximum =
-        ground.swapped ? ground.cost.largestCost(yPoints, xPoints) : ground.cost.largestCost(xPoints, yPoints)
+        known
+        ?? (ground.swapped
+          ? ground.cost.largestCost(yPoints, xPoints) : ground.cost.largestCost(xPoints, yPoints))
       y = []
       xNorms = []
       yNorms = []
       return
     }
-    maximum = Self.raise(_squaredReach(xPoints, yPoints), power: power)
+    maximum = known ?? Self.raise(_squaredReach(xPoints, yPoints), power: power)
     if d > _directCostDimension {
       y = yPoints.elements
       xNorms = (0..<n).map { j in
@@ -191,7 +198,8 @@ struct _CostMatrix: Sendable {
 
   /// The transpose, `Cᵀ[k, j] = c(xⱼ, yₖ)`, rows over `y`.
   func transposed() -> _CostMatrix {
-    _CostMatrix(yPoints, xPoints, ground: ground.map { ($0.cost, !$0.swapped) }, power: power)
+    _CostMatrix(
+      yPoints, xPoints, ground: ground.map { ($0.cost, !$0.swapped) }, power: power, maximum: maximum)
   }
 
   /// The whole cost, row-major `rows x columns`.

@@ -212,8 +212,10 @@ enum Inputs {
     throws(CLIError) -> [[Double]]
   {
     let width = columns ?? array.shape[1]
-    let values = try finiteValues(array, path: path, option: option, columns: width)
-    return stride(from: 0, to: values.count, by: width).map { Array(values[$0..<($0 + width)]) }
+    return VectorPatterns.matrix(
+      try finiteValues(array, path: path, option: option, columns: width), columns: width
+    )
+    .rows
   }
 
   /// The array's elements as doubles, after checking that every one is finite.

@@ -117,7 +117,7 @@ struct _GridProblem: Sendable {
     try _requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
     if let warmStart {
       try _checkWarmStart(
-        [warmStart.f.count, warmStart.g.count], [warmStart.f, warmStart.g], expected: [cells, cells],
+        [warmStart.f, warmStart.g], expected: [cells, cells],
         described: "the grid has \(cells) cells", epsilon: options.epsilon, what: "grid Sinkhorn")
     }
     // No Newton's method on the convolutions: the dense fallback has it.
@@ -141,7 +141,7 @@ struct _GridProblem: Sendable {
     try _requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
     if let warmStart {
       try _checkWarmStart(
-        [warmStart.count], [warmStart], expected: [cells], described: "the grid has \(cells) cells",
+        [warmStart], expected: [cells], described: "the grid has \(cells) cells",
         epsilon: options.epsilon, what: "grid Sinkhorn")
     }
     // Unlike the point-cloud self problem, the grid's is annealed.

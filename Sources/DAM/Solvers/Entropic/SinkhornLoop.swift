@@ -129,6 +129,8 @@ struct _SinkhornLoop<Backend: Sendable & Hashable> {
       var finalIterations = 0
       var errors: [Double] = []
       var newtonAttempts = 0
+      // Made on the first polish and kept for the others (the materialised cost is `n m` doubles).
+      var newtonSolver: _SinkhornNewton? = nil
       var newtonAllowed =
         options.newton
         && newton.map {
@@ -159,9 +161,12 @@ struct _SinkhornLoop<Backend: Sendable & Hashable> {
           {
             // Sinkhorn is slow here (small ε): finish with Newton's method on the dual.
             var (f, g) = scheme.potentials()
-            let solver = _SinkhornNewton(
-              cost: newton.cost, values: newton.cost.materialized(), a: newton.a, b: newton.b,
-              logA: newton.a.map(_log), logB: newton.b.map(_log), epsilon: options.epsilon)
+            let solver =
+              newtonSolver
+              ?? _SinkhornNewton(
+                cost: newton.cost, values: newton.cost.materialized(), a: newton.a, b: newton.b,
+                logA: newton.a.map(_log), logB: newton.b.map(_log), epsilon: options.epsilon)
+            newtonSolver = solver
             if let polished = solver.polish(&f, &g, tolerance: options.tolerance, maxSteps: 60) {
               newtonSteps += polished.steps
               if polished.error < error {
@@ -318,17 +323,28 @@ extension _SinkhornRun {
   }
 }
 
-/// Checks a warm start's potentials: `sizes` (one for a symmetric problem, two for a cross one)
-/// against `expected` (which `described` puts in words: "the clouds have 3 and 4 atoms"), and
-/// their values.
+/// Checks a warm start's potentials (one for a symmetric problem, two for a cross one): their
+/// sizes against `expected` (which `described` puts in words: "the clouds have 3 and 4 atoms"),
+/// and their values.
 func _checkWarmStart(
-  _ sizes: [Int], _ potentials: [[Double]], expected: [Int], described: String, epsilon: Double, what: String
+  _ potentials: [[Double]], expected: [Int], described: String, epsilon: Double, what: String
 )
   throws(DAMError)
 {
+  let sizes = potentials.map(\.count)
   guard sizes == expected else {
     let given = sizes.count == 1 ? "\(sizes[0]) values" : "potentials of sizes \(sizes[0]) and \(sizes[1])"
     throw DAMError.mismatch("warmStart", "has \(given), \(described)")
   }
   for values in potentials { try _requireFinitePotential(values, epsilon, what) }
+}
+
+/// The run of the scaling-domain solve when the kernel is used, redone by the log-domain solve
+/// (iterations added up) should it underflow; the log-domain run when the kernel is not used.
+func _scalingOrLog(
+  usesKernel: Bool, scaling: () throws(DAMError) -> _SinkhornRun, log: () throws(DAMError) -> _SinkhornRun
+) throws(DAMError) -> _SinkhornRun {
+  guard usesKernel else { return try log() }
+  let run = try scaling()
+  return run.underflowed ? try log().adding(run) : run
 }

@@ -182,6 +182,13 @@ struct _KernelSelfScheme: _SinkhornScheme {
 
   mutating func move(to epsilon: Double, exact: Bool) { absorb(to: epsilon, exact: exact) }
 
+  /// A product under- or overflowed: absorb the scaling and redo the iteration, once.
+  private mutating func absorbOnce() throws(_SchemeError) {
+    if retriedAfterAbsorbing { throw .underflow }
+    retriedAfterAbsorbing = true
+    absorb(to: kernel.epsilon, exact: true)
+  }
+
   mutating func annealingIteration() throws(_SchemeError) {
     for j in 0..<rows { weighted[j] = a[j] * w[j] }
     kernel.multiply(weighted, into: &rowSum)
@@ -194,9 +201,7 @@ struct _KernelSelfScheme: _SinkhornScheme {
       for j in 0..<rows { weighted[j] = a[j] * w[j] }
       kernel.multiply(weighted, into: &rowSum)
       guard _allPositiveFinite(rowSum) else {
-        if retriedAfterAbsorbing { throw .underflow }
-        retriedAfterAbsorbing = true
-        absorb(to: kernel.epsilon, exact: true)
+        try absorbOnce()
         continue
       }
       retriedAfterAbsorbing = false
