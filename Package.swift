@@ -38,10 +38,17 @@ let package = Package(
     .target(name: "NumPyFiles", dependencies: ["CZlib"]),
     .target(name: "DAMDatasets"),
     .target(name: "MemoryFiles", dependencies: ["DAM", "NumPyFiles", "CZlib"]),
+    // The paper reproductions, `dam compare`'s workloads and reports (tables, SVG plots), and the
+    // readers that turn .npy/.npz files into patterns: what `dam` runs, reachable in-process from
+    // tests. Its API is `package`: shared inside this package, not promised to clients.
+    .target(
+      name: "DAMExperiments",
+      dependencies: ["DAM", "NumPyFiles", "DAMDatasets", "MemoryFiles", "CLinearAlgebra"]),
+    // `dam`: commands and their options only.
     .executableTarget(
       name: "DAMTool",
       dependencies: [
-        "DAM", "NumPyFiles", "DAMDatasets", "CLinearAlgebra", "MemoryFiles",
+        "DAM", "NumPyFiles", "DAMDatasets", "MemoryFiles", "DAMExperiments", "CLinearAlgebra",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DAMExperiments
 
 @main
 struct DAMCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DAMExperiments
 
 /// `dam bench`: timings of the library's hot paths, printed as ratios against a baseline run in
 /// the same process (these machines are noisy; absolute times alone mean little).

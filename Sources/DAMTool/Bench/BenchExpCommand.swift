@@ -1,5 +1,6 @@
 import ArgumentParser
 @_spi(Testing) import DAM
+import DAMExperiments
 
 #if canImport(Glibc)
   import Glibc
@@ -83,7 +84,8 @@ struct BenchExpCommand: ParsableCommand {
     var table = Table(header: ["variant", "ns per value", "ratio to C library exp"])
     for row in rows {
       table.append([
-        row.variant, Table.format(row.nanosecondsPerValue, digits: 4), Table.format(row.ratioToCLibrary, digits: 3),
+        row.variant, Table.format(row.nanosecondsPerValue, digits: 4),
+        Table.format(row.ratioToCLibrary, digits: 3),
       ])
     }
     print(table.markdown)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DAM
+import DAMExperiments
 import Foundation
 import NumPyFiles
 
@@ -208,10 +209,10 @@ struct BenchGridsCommand: ParsableCommand {
     var wall: [Double] = []
     var cpu: [Double] = []
     for _ in 0..<repeats {
-      let (startWall, startCPU) = (Terminal.now(), BenchSinkhornCommand.cpuTime())
+      let (startWall, startCPU) = (Terminal.now(), Terminal.cpuTime())
       result = try body()
       wall.append(Terminal.now() - startWall)
-      cpu.append(BenchSinkhornCommand.cpuTime() - startCPU)
+      cpu.append(Terminal.cpuTime() - startCPU)
     }
     return (BenchSinkhornCommand.median(wall), BenchSinkhornCommand.median(cpu), result)
   }

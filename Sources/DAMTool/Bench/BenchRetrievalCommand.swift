@@ -1,5 +1,6 @@
 import ArgumentParser
 import DAM
+import DAMExperiments
 
 /// `dam bench retrieval`: Sinkhorn-SHK retrieval against memories of growing size, with and
 /// without pruning, in one process.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DAM
+import DAMExperiments
 
 #if canImport(Glibc)
   import Glibc
@@ -114,10 +115,10 @@ struct BenchSinkhornCommand: ParsableCommand {
             var wall: [Double] = []
             var cpu: [Double] = []
             for _ in 0..<repeats {
-              let (startWall, startCPU) = (Terminal.now(), Self.cpuTime())
+              let (startWall, startCPU) = (Terminal.now(), Terminal.cpuTime())
               result = try Sinkhorn.divergence(x, y, options: options)
               wall.append(Terminal.now() - startWall)
-              cpu.append(Self.cpuTime() - startCPU)
+              cpu.append(Terminal.cpuTime() - startCPU)
             }
             let seconds = Self.median(wall)
             if baseline == nil { baseline = seconds }
@@ -168,14 +169,6 @@ struct BenchSinkhornCommand: ParsableCommand {
     var points = [Double](repeating: 0, count: n * d)
     for i in points.indices { points[i] = Double.random(in: 0..<1, using: &generator) }
     return try PointCloud(points: Matrix(rows: n, columns: d, elements: points))
-  }
-
-  static func cpuTime() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
-    let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
-    return user + system
   }
 
   static func median(_ values: [Double]) -> Double {

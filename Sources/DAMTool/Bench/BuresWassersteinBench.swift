@@ -1,5 +1,6 @@
 import ArgumentParser
 import DAM
+import DAMExperiments
 import Foundation
 
 #if canImport(Glibc)
@@ -137,18 +138,6 @@ struct BuresWassersteinBench: ParsableCommand {
     return try Gaussian(mean: mean, covariance: Matrix(rows: d, columns: d, elements: covariance))
   }
 
-  /// The process's CPU time so far (user + system, all threads), in seconds.
-  static func cpuTime() -> Double {
-    var usage = rusage()
-    #if canImport(Glibc)
-      getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    #else
-      getrusage(RUSAGE_SELF, &usage)
-    #endif
-    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-  }
-
   /// The median wall and CPU times of `runs` calls after one warm-up call.
   static func median(_ runs: Int, _ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
     try body()
@@ -156,10 +145,10 @@ struct BuresWassersteinBench: ParsableCommand {
     var cpu: [Double] = []
     for _ in 0..<runs {
       let start = Terminal.now()
-      let startCPU = cpuTime()
+      let startCPU = Terminal.cpuTime()
       try body()
       times.append(Terminal.now() - start)
-      cpu.append(cpuTime() - startCPU)
+      cpu.append(Terminal.cpuTime() - startCPU)
     }
     return (times.sorted()[runs / 2], cpu.sorted()[runs / 2])
   }
@@ -226,13 +215,15 @@ struct BuresWassersteinBench: ParsableCommand {
     var timings: [(wall: Double, cpu: Double, snapshot: Double, steps: Double)] = []
     for run in 0...runs {
       let start = Terminal.now()
-      let startCPU = Self.cpuTime()
+      let startCPU = Terminal.cpuTime()
       snapshots = try engine.snapshots(at: queries)
       let middle = Terminal.now()
       next = try engine.steps(from: snapshots)
       let end = Terminal.now()
       // Run 0 is the warm-up.
-      if run > 0 { timings.append((end - start, Self.cpuTime() - startCPU, middle - start, end - middle)) }
+      if run > 0 {
+        timings.append((end - start, Terminal.cpuTime() - startCPU, middle - start, end - middle))
+      }
     }
     let medianRun = timings.sorted { $0.wall < $1.wall }[runs / 2]
     let batched = Variant(

@@ -1,0 +1,175 @@
+import DAM
+import NumPyFiles
+
+/// `dam compare` on the user's files: a memory, and either queries with the index of the stored
+/// pattern each should recall (`--targets`) or queries made by corrupting stored patterns.
+package enum CompareFiles {
+  package static func comparison(
+    memory: String, queries: String?, targets: String?, settings: CompareSettings
+  ) throws -> AnyComparison? {
+    if queries != nil && targets == nil {
+      throw CLIError(
+        "--targets",
+        "required with --queries: a .npy of integers, the index of the stored pattern each query should recall"
+      )
+    }
+    if queries == nil && targets != nil {
+      throw CLIError(
+        "--targets",
+        "applies with --queries only (without --queries, queries are made from the memory and their targets are known)"
+      )
+    }
+    if queries == nil && settings.noise == nil {
+      throw CLIError(
+        "--noise",
+        "required when --queries is not given: the corruption of the stored patterns that makes the queries (sd of Gaussian noise for vectors and points, the W2 distance for Gaussians)"
+      )
+    }
+    if queries != nil {
+      // These make queries from the memory; with queries given they would be silently ignored.
+      if settings.noise != nil {
+        throw CLIError("--noise", "applies when queries are made from the memory, not with --queries")
+      }
+      if settings.count != nil {
+        throw CLIError("--count", "applies when queries are made from the memory, not with --queries")
+      }
+      if settings.keepAtomOrder {
+        throw CLIError(
+          "--keep-atom-order", "applies when queries are made from the memory, not with --queries")
+      }
+    }
+    if let noise = settings.noise, !(noise.isFinite && noise >= 0) {
+      throw CLIError("--noise", "must be a finite number >= 0, got \(noise)")
+    }
+    let lowercased = memory.lowercased()
+    if lowercased.hasSuffix(".npy") {
+      let patterns = try Inputs.vectors(memory, option: "--memory")
+      let made: (queries: [[Double]], targets: [Int])
+      if let queries, let targets {
+        let rows = try Inputs.queries(queries, option: "--queries").rows
+        for (i, row) in rows.enumerated() where row.count != patterns[0].count {
+          throw CLIError(
+            "--queries", "query \(i) has dimension \(row.count), the memory \(patterns[0].count)")
+        }
+        made = (rows, try targetIndices(targets, queries: rows.count, patterns: patterns.count))
+      } else {
+        var generator = SeededGenerator(seed: settings.seed)
+        let targets = try sampleTargets(patterns.count, settings: settings, generator: &generator)
+        let noise = settings.noise ?? 0
+        made = (targets.map { i in patterns[i].map { $0 + noise * generator.nextGaussian() } }, targets)
+      }
+      return try CompareWorkloads.vectors(
+        patterns: patterns, queries: made.queries, targets: made.targets, imageSide: nil,
+        workload: describe(
+          memory: memory, patterns: patterns.count, queries: queries, count: made.queries.count,
+          settings: settings),
+        settings: settings, defaultBetas: [1, 4, 16])?.erased()
+    }
+    guard lowercased.hasSuffix(".npz") else {
+      throw CLIError("--memory", "\(memory): expected a .npy (vectors) or .npz (point clouds or Gaussians)")
+    }
+    if GaussianInputs.holdsGaussians(memory) {
+      let patterns = try GaussianInputs.gaussians(memory, option: "--memory").gaussians
+      let made: (queries: [Gaussian], targets: [Int])
+      if let queries, let targets {
+        let given = try GaussianInputs.gaussians(queries, option: "--queries").gaussians
+        for (i, g) in given.enumerated() where g.dimension != patterns[0].dimension {
+          throw CLIError(
+            "--queries", "Gaussian \(i) has dimension \(g.dimension), the memory \(patterns[0].dimension)")
+        }
+        made = (given, try targetIndices(targets, queries: given.count, patterns: patterns.count))
+      } else {
+        var generator = SeededGenerator(seed: settings.seed)
+        let targets = try sampleTargets(patterns.count, settings: settings, generator: &generator)
+        let distance = settings.noise ?? 0
+        made = (
+          try attributing("--noise") {
+            try targets.map {
+              distance == 0
+                ? patterns[$0]
+                : try GaussianSampling.perturbation(of: patterns[$0], distance: distance, using: &generator)
+            }
+          }, targets
+        )
+      }
+      return try CompareWorkloads.gaussians(
+        patterns: patterns, queries: made.queries, targets: made.targets,
+        workload: describe(
+          memory: memory, patterns: patterns.count, queries: queries, count: made.queries.count,
+          settings: settings),
+        settings: settings, defaultBetas: [0.1, 2])?.erased()
+    }
+    let patterns = try Inputs.clouds(memory, option: "--memory").clouds
+    let made: (queries: [PointCloud], targets: [Int])
+    if let queries, let targets {
+      let given = try Inputs.clouds(queries, option: "--queries").clouds
+      for (i, cloud) in given.enumerated() where cloud.dimension != patterns[0].dimension {
+        throw CLIError(
+          "--queries",
+          "cloud \(i) has points in dimension \(cloud.dimension), the memory \(patterns[0].dimension)")
+      }
+      made = (given, try targetIndices(targets, queries: given.count, patterns: patterns.count))
+    } else {
+      var generator = SeededGenerator(seed: settings.seed)
+      let targets = try sampleTargets(patterns.count, settings: settings, generator: &generator)
+      made = (
+        try targets.map {
+          try CompareWorkloads.noisyCloud(
+            patterns[$0], noise: settings.noise ?? 0, permuted: !settings.keepAtomOrder, generator: &generator
+          )
+        }, targets
+      )
+    }
+    return try CompareWorkloads.clouds(
+      patterns: patterns, queries: made.queries, targets: made.targets,
+      workload: describe(
+        memory: memory, patterns: patterns.count, queries: queries, count: made.queries.count,
+        settings: settings),
+      settings: settings, defaultEpsilon: nil, defaultBetas: [5, 20])?.erased()
+  }
+
+  package static func describe(
+    memory: String, patterns: Int, queries: String?, count: Int, settings: CompareSettings
+  )
+    -> String
+  {
+    if let queries {
+      return "\(patterns) patterns from \(memory); \(count) queries from \(queries) with their targets"
+    }
+    return
+      "\(patterns) patterns from \(memory); \(count) queries = stored patterns (seed \(settings.seed)) corrupted with noise \(settings.noise ?? 0)"
+  }
+
+  /// Targets for generated queries: a seeded shuffle of the memory, repeated when more queries
+  /// than patterns are asked for.
+  package static func sampleTargets(
+    _ patterns: Int, settings: CompareSettings, generator: inout SeededGenerator
+  )
+    throws -> [Int]
+  {
+    let count = settings.count ?? min(patterns, 50)
+    var targets: [Int] = []
+    while targets.count < count { targets += (0..<patterns).shuffled(using: &generator) }
+    return Array(targets.prefix(count))
+  }
+
+  /// The `--targets` file: one integer in `0..<patterns` per query.
+  package static func targetIndices(_ path: String, queries: Int, patterns: Int) throws -> [Int] {
+    let array = try attributing("--targets") { try NPY.read(contentsOf: path) }
+    guard array.shape == [queries] else {
+      throw CLIError(
+        "--targets", "\(path): expected shape [\(queries)] (one index per query), got \(array.shape)")
+    }
+    let values: [Int]
+    do throws(NumPyError) {
+      values = try array.integers()
+    } catch {
+      throw CLIError("--targets", "\(path): \(error.message)")
+    }
+    for (i, value) in values.enumerated() where !(0..<patterns).contains(value) {
+      throw CLIError(
+        "--targets", "\(path): entry \(i) is \(value), not the index of a stored pattern (0..<\(patterns))")
+    }
+    return values
+  }
+}

@@ -1,0 +1,61 @@
+import DAM
+import NumPyFiles
+
+/// An error for the user: names the option at fault and says what is wrong. ArgumentParser prints
+/// it as `Error: <description>` and exits with status 1.
+package struct CLIError: Error, CustomStringConvertible {
+  package var description: String
+
+  package init(_ option: String, _ message: String) {
+    description = "\(option): \(message)"
+  }
+
+  /// A library error, attributed to a command-line option.
+  package init(_ option: String, _ error: any Error) {
+    switch error {
+    case let error as DAMError: description = "\(option): \(error.description)"
+    case let error as NumPyError: description = "\(option): \(error.message)"
+    case let error as CLIError: description = error.description
+    default: description = "\(option): \(error)"
+    }
+  }
+}
+
+/// Runs `body`, attributing any error it throws to `option`.
+package func attributing<T>(_ option: String, _ body: () throws -> T) throws(CLIError) -> T {
+  do {
+    return try body()
+  } catch let error as CLIError {
+    throw error
+  } catch {
+    throw CLIError(option, error)
+  }
+}
+
+/// Builds a memory, attributing a failure to `--memory`, except when preparing a pattern refused
+/// the epsilon (the library names `epsilon`, renamed by the memory to `patterns[i] (epsilon)`:
+/// too large for the patterns' scale, or a solve hopeless at it): that is `--epsilon`'s fault.
+package func attributingMemory<T>(_ body: () throws -> T) throws(CLIError) -> T {
+  do {
+    return try body()
+  } catch let error as DAMError where error.argument == "epsilon" || error.argument.hasSuffix(" (epsilon)") {
+    let pattern =
+      error.argument == "epsilon" ? "" : " (stored pattern \(error.argument.dropLast(" (epsilon)".count)))"
+    throw CLIError("--epsilon", error.message + pattern)
+  } catch {
+    throw CLIError("--memory", error)
+  }
+}
+
+/// Runs an iterative solve, attributing a failure to the option the library names: `--epsilon`
+/// when the solve cannot reach its tolerance at this epsilon (stopped early), `--tolerance` when
+/// that tolerance is 0, `--max-iterations` when it ran out of iterations (or anything else).
+package func attributingSolve<T>(_ body: () throws -> T) throws(CLIError) -> T {
+  do {
+    return try body()
+  } catch let error as DAMError where error.argument == "epsilon" || error.argument == "tolerance" {
+    throw CLIError("--" + error.argument, error.message)
+  } catch {
+    throw CLIError("--max-iterations", error)
+  }
+}

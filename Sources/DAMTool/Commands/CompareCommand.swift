@@ -1,0 +1,214 @@
+import ArgumentParser
+import DAM
+import DAMExperiments
+
+struct CompareCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "compare",
+    abstract: "Run several retrieval engines side by side on the same memories and queries.",
+    discussion: """
+      Crosses divergence and geometry (per family), separation map and beta, runs every engine on \
+      the same seeded queries, and judges every final state by one reference divergence per family \
+      (squared Euclidean for vectors, the Sinkhorn divergence for point clouds, W2^2 for Gaussians, \
+      the grid Sinkhorn divergence for grid histograms): \
+      a retrieval succeeds when the final state is nearest to the pattern the query was made from. \
+      Reports success (Wilson 95% interval), steps, time per retrieval, the final divergence to the \
+      target and the support size of the final weights, as Markdown, CSV, JSON and SVG (success \
+      against beta, energy per step, one trajectory picture per family) in --report.
+
+      Built-in workloads (the default runs all four): digits (1,797 handwritten digits, pixel noise), \
+      gaussian-clouds (the Sinkhorn-SHK paper's Experiment 2, atoms permuted), wasserstein-sphere \
+      (the BW-DAM paper's synthetic Gaussians), grid-digits (ten digits upsampled to 16 x 16 as grid \
+      histograms, a quarter masked and noisy). Your own data: --memory (the layouts of dam \
+      retrieve) with --queries and --targets, or with --noise to make queries from stored patterns.
+      """)
+
+  @Option(
+    name: .customLong("workload"), parsing: .upToNextOption,
+    help: "Built-in workloads to run (default: all four).")
+  var workloads: [BuiltInWorkload] = []
+
+  @Option(
+    help: ArgumentHelp(
+      "Your stored patterns: .npy (N, D) vectors, or .npz point clouds or Gaussians (as for dam retrieve).",
+      valueName: "path"))
+  var memory: String?
+
+  @Option(help: ArgumentHelp("Your queries, in the memory's format (a batch).", valueName: "path"))
+  var queries: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "A .npy of integers: the index of the stored pattern each query should recall.", valueName: "path"))
+  var targets: String?
+
+  @Option(
+    parsing: .unconditional,
+    help:
+      "Corruption of the queries made from stored patterns: the sd of Gaussian noise on coordinates (vectors, points) or the W2 distance of the perturbation (Gaussians), the noise sd over the largest cell mass (grid-digits, after masking a quarter). Built-in defaults: 0.3, 0.2, sqrt(0.5), 0.25."
+  )
+  var noise: Double?
+
+  @Option(
+    parsing: .unconditional, help: "How many queries per family (built-in workloads, or made with --noise).")
+  var count: Int?
+
+  @Option(
+    name: .customLong("beta"), parsing: .upToNextOption,
+    help: "Inverse temperatures to cross (default per family).")
+  var betas: [Double] = []
+
+  @Option(
+    name: .customLong("separation"), parsing: .upToNextOption,
+    help:
+      "Separation maps to cross (default: softmax sparsemax entmax for vectors, softmax sparsemax for point clouds and Gaussians; entmax is 1.5-entmax unless --alpha)."
+  )
+  var separations: [SeparationChoice] = []
+
+  @OptionGroup(title: "Separation map parameters")
+  var separationOptions: SeparationOptions
+
+  @Option(
+    name: .customLong("geometry"), parsing: .upToNextOption,
+    help:
+      "Keep only these geometries (default: every geometry of each family: fixed-point, gradient; shk, wasserstein, euclidean; bures-wasserstein, euclidean; hellinger, barycentric, euclidean)."
+  )
+  var geometries: [GeometryChoice] = []
+
+  @Option(
+    name: .customLong("vector-divergence"), parsing: .upToNextOption,
+    help: "Vector divergences to cross (default: both).")
+  var vectorDivergences: [VectorDivergenceChoice] = []
+
+  @Option(
+    parsing: .unconditional,
+    help:
+      "The entropic blur eps > 0 of the Sinkhorn divergence (default 0.1 on the built-in clouds, 2 squared pixels on grid-digits; required for your clouds)."
+  )
+  var epsilon: Double?
+
+  @Option(
+    parsing: .unconditional,
+    help:
+      "The largest number of steps per retrieval (default 100; 20 for point clouds, 5 for grid histograms).")
+  var maxSteps: Int?
+
+  @Flag(
+    help:
+      "Keep the atoms of noisy point-cloud queries in the stored order (default: a random order; a cloud is a set)."
+  )
+  var keepAtomOrder = false
+
+  @Option(parsing: .unconditional, help: "The seed of the data and the queries.")
+  var seed: UInt64 = 1
+
+  @Option(help: ArgumentHelp("The folder for the report (created if missing).", valueName: "path"))
+  var report: String = "reports/compare"
+
+  @Flag(help: "A reduced run for smoke tests (fewer queries and temperatures; the same code paths).")
+  var quick = false
+
+  @Option(
+    help: ArgumentHelp(
+      "Which patterns the engines may skip: none, exact (results identical to none) or a softmax dropped-mass bound MASS in [0, 1) (see dam retrieve --help).",
+      valueName: "none|exact|MASS"))
+  var pruning = PruningChoice(.none)
+
+  @Flag(help: "Print the rows as JSON on standard output instead of the summary.")
+  var json = false
+
+  func validate() throws {
+    if memory != nil && !workloads.isEmpty {
+      throw CLIError("--workload", "give either built-in workloads or --memory, not both")
+    }
+    if memory == nil && (queries != nil || targets != nil) {
+      throw CLIError(queries != nil ? "--queries" : "--targets", "applies with --memory only")
+    }
+    if let count, count < 1 { throw CLIError("--count", "must be >= 1, got \(count)") }
+    for beta in betas where !(beta.isFinite && beta > 0) {
+      throw CLIError("--beta", "must be a finite number > 0, got \(beta)")
+    }
+    if let noise, !(noise.isFinite && noise >= 0) {
+      throw CLIError("--noise", "must be a finite number >= 0, got \(noise)")
+    }
+    if let epsilon, !(epsilon.isFinite && epsilon > 0) {
+      throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")
+    }
+    if let maxSteps, maxSteps < 1 { throw CLIError("--max-steps", "must be >= 1, got \(maxSteps)") }
+  }
+
+  func settings() throws -> CompareSettings {
+    var maps: [AnySeparationMap]? = nil
+    if !separations.isEmpty {
+      let o = separationOptions
+      if o.alpha != nil && !separations.contains(where: { $0 == .entmax || $0 == .normmax }) {
+        throw CLIError("--alpha", "applies to entmax and normmax only")
+      }
+      if o.k != nil && !separations.contains(where: { $0 == .ksubsets || $0 == .sequentialKsubsets }) {
+        throw CLIError("--k", "applies to ksubsets and sequential-ksubsets only")
+      }
+      maps = try separations.map { choice in
+        let takesAlpha = choice == .entmax || choice == .normmax
+        let takesK = choice == .ksubsets || choice == .sequentialKsubsets
+        return try choice.map(
+          alpha: takesAlpha ? o.alpha : nil, k: takesK ? o.k : nil,
+          pairwise: choice == .sequentialKsubsets ? o.pairwise : nil, choiceLabel: "--separation ")
+      }
+    } else if separationOptions.alpha != nil || separationOptions.k != nil
+      || separationOptions.pairwise != nil
+    {
+      throw CLIError("--separation", "give the maps that --alpha, --k or --pairwise parametrise")
+    }
+    return CompareSettings(
+      betas: betas.isEmpty ? nil : betas, separations: maps,
+      geometries: geometries.isEmpty ? nil : geometries,
+      vectorDivergences: vectorDivergences.isEmpty ? nil : vectorDivergences, count: count, seed: seed,
+      maxSteps: maxSteps, epsilon: epsilon, noise: noise, keepAtomOrder: keepAtomOrder, quick: quick,
+      pruning: pruning.pruning)
+  }
+
+  func run() throws {
+    let settings = try settings()
+    var comparisons: [AnyComparison] = []
+    if let memory {
+      guard
+        let comparison = try CompareFiles.comparison(
+          memory: memory, queries: queries, targets: targets, settings: settings)
+      else { throw CLIError("--geometry", "none of the given geometries applies to \(memory)") }
+      comparisons.append(comparison)
+    } else {
+      for workload in workloads.isEmpty ? BuiltInWorkload.allCases : workloads {
+        if let comparison = try workload.comparison(settings) { comparisons.append(comparison) }
+      }
+      guard !comparisons.isEmpty else {
+        throw CLIError("--geometry", "none of the given geometries applies to the chosen workloads")
+      }
+    }
+    for comparison in comparisons {
+      guard comparison.queryCount > 0 else {
+        throw CLIError("--count", "no queries for \(comparison.family)")
+      }
+    }
+    let load = CompareReport.loadAverage()
+    let start = Terminal.now()
+    var outcomes: [FamilyOutcome] = []
+    for comparison in comparisons {
+      outcomes.append(try comparison.run { Terminal.progress($0) })
+    }
+    Terminal.endProgress()
+    let seconds = Terminal.now() - start
+    let command = commandLine()
+    try CompareReport.write(outcomes, to: report, command: command, seed: seed, seconds: seconds, load: load)
+    if json {
+      try JSONOutput.print(outcomes.flatMap(\.rows))
+    } else {
+      print(CompareReport.terminalSummary(outcomes, report: report, seconds: seconds))
+    }
+  }
+
+  /// The command as typed, for the report (arguments containing spaces are quoted).
+  func commandLine() -> String {
+    let arguments = CommandLine.arguments.dropFirst().map { $0.contains(" ") ? "'\($0)'" : $0 }
+    return (["dam"] + arguments).joined(separator: " ")
+  }
+}

@@ -1,0 +1,165 @@
+import ArgumentParser
+import DAM
+import DAMExperiments
+import NumPyFiles
+
+struct DivergenceCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "divergence",
+    abstract: "Compute a divergence between two objects stored in NumPy files.",
+    subcommands: [SinkhornCommand.self, BuresWassersteinCommand.self, SinkhornGridCommand.self])
+}
+
+struct SinkhornCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sinkhorn",
+    abstract: "The debiased Sinkhorn divergence between two weighted point clouds.",
+    discussion: """
+      S_eps(x, y) = OT_eps(x, y) - OT_eps(x, x)/2 - OT_eps(y, y)/2, with cost ||x - y||^2 (not \
+      halved; --cost power --power P for ||x - y||^P) and OT_eps(a, b) = min <C, pi> + \
+      eps KL(pi | a x b), its value the dual objective. \
+      Each cloud is a .npy array (n, d), or (n) for points on a line; weights are .npy vectors \
+      (n) summing to 1 (uniform when omitted). Solved in the log domain with eps-scaling, \
+      adaptive over-relaxation and Newton polishing, to the given L1 marginal error.
+      """)
+
+  @Argument(help: ArgumentHelp("The first cloud: a .npy array (n, d) or (n).", valueName: "x.npy"))
+  var x: String
+
+  @Argument(help: ArgumentHelp("The second cloud: a .npy array (m, d) or (m).", valueName: "y.npy"))
+  var y: String
+
+  @Option(parsing: .unconditional, help: "The entropic regularisation eps > 0, in units of the cost.")
+  var epsilon: Double
+
+  @OptionGroup(title: "Ground cost")
+  var cost: CostOptions
+
+  @Option(
+    help: ArgumentHelp("Weights of the first cloud: a .npy vector (n) summing to 1.", valueName: "path"))
+  var xWeights: String?
+
+  @Option(
+    help: ArgumentHelp("Weights of the second cloud: a .npy vector (m) summing to 1.", valueName: "path"))
+  var yWeights: String?
+
+  @Option(parsing: .unconditional, help: "The largest accepted L1 marginal error of each solve.")
+  var tolerance: Double = 1e-9
+
+  @Option(parsing: .unconditional, help: "The iteration cap of each solve at the target eps.")
+  var maxIterations: Int = 10_000
+
+  @Flag(help: "Print the results as JSON on standard output.")
+  var json = false
+
+  struct Report: Encodable {
+    var value: Double
+    var otXY: Double
+    var otXX: Double
+    var otYY: Double
+    var iterations: Int
+    var newtonSteps: Int
+    var marginalError: Double
+    var epsilon: Double
+    var cost: String
+
+    enum CodingKeys: String, CodingKey {
+      case value, iterations, epsilon, cost
+      case otXY = "ot_xy"
+      case otXX = "ot_xx"
+      case otYY = "ot_yy"
+      case newtonSteps = "newton_steps"
+      case marginalError = "marginal_error"
+    }
+  }
+
+  func validate() throws {
+    guard epsilon.isFinite, epsilon > 0 else {
+      throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")
+    }
+    guard tolerance.isFinite, tolerance >= 0 else {
+      throw CLIError("--tolerance", "must be a finite number >= 0, got \(tolerance)")
+    }
+    guard maxIterations >= 1 else { throw CLIError("--max-iterations", "must be >= 1, got \(maxIterations)") }
+    _ = try cost.make()
+  }
+
+  func run() throws {
+    let options = try attributing("--epsilon") {
+      try SinkhornOptions(epsilon: epsilon, tolerance: tolerance, maxIterations: maxIterations)
+    }
+    let ground = try cost.make()
+    let first = try Inputs.cloud(x, weights: xWeights, option: "x.npy", weightsOption: "--x-weights")
+    let second = try Inputs.cloud(y, weights: yWeights, option: "y.npy", weightsOption: "--y-weights")
+    guard first.dimension == second.dimension else {
+      throw CLIError(
+        "y.npy", "\(y): atoms have dimension \(second.dimension), those of \(x) have \(first.dimension)")
+    }
+    let result = try attributingSolve {
+      try Sinkhorn.divergence(first, second, cost: ground, options: options)
+    }
+    let report = Report(
+      value: result.value, otXY: result.crossTerm.value, otXX: result.firstSelfTerm.value,
+      otYY: result.secondSelfTerm.value, iterations: result.iterations,
+      newtonSteps: result.crossTerm.newtonSteps,
+      marginalError: result.marginalError, epsilon: epsilon, cost: ground.description)
+    if json {
+      try JSONOutput.print(report)
+    } else {
+      print("S_eps       \(report.value)")
+      print("OT_eps(x,y) \(report.otXY)")
+      print("OT_eps(x,x) \(report.otXX)")
+      print("OT_eps(y,y) \(report.otYY)")
+      print(
+        "iterations  \(report.iterations) (Newton steps \(report.newtonSteps)), marginal error \(report.marginalError)"
+      )
+    }
+  }
+}
+
+struct BuresWassersteinCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bures-wasserstein",
+    abstract: "The squared 2-Wasserstein (Bures-Wasserstein) distance between two Gaussians.",
+    discussion: """
+      W2^2(N(m1, S1), N(m2, S2)) = ||m1 - m2||^2 + tr(S1 + S2 - 2 (S2^1/2 S1 S2^1/2)^1/2), in closed \
+      form (one symmetric eigendecomposition; O(d) when both covariances are diagonal). Each \
+      Gaussian is a .npz archive with a vector `mean` (d) and either a symmetric positive definite \
+      `covariance` (d, d) or positive variances `variance` (d) for a diagonal covariance.
+      """)
+
+  @Argument(
+    help: ArgumentHelp(
+      "The first Gaussian: a .npz with `mean` and `covariance` or `variance`.", valueName: "a.npz"))
+  var a: String
+
+  @Argument(
+    help: ArgumentHelp(
+      "The second Gaussian: a .npz with `mean` and `covariance` or `variance`.", valueName: "b.npz"))
+  var b: String
+
+  @Flag(help: "Print the results as JSON on standard output.")
+  var json = false
+
+  struct Report: Encodable {
+    var value: Double
+    var distance: Double
+    var dimension: Int
+  }
+
+  func run() throws {
+    let first = try GaussianInputs.gaussian(a, option: "a.npz")
+    let second = try GaussianInputs.gaussian(b, option: "b.npz")
+    guard first.dimension == second.dimension else {
+      throw CLIError("b.npz", "\(b): has dimension \(second.dimension), \(a) has \(first.dimension)")
+    }
+    let value = try attributing("b.npz") { try BuresWasserstein.distanceSquared(first, second) }
+    let report = Report(value: value, distance: value.squareRoot(), dimension: first.dimension)
+    if json {
+      try JSONOutput.print(report)
+    } else {
+      print("W2^2 \(report.value)")
+      print("W2   \(report.distance)")
+    }
+  }
+}
