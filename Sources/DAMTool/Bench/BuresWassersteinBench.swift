@@ -28,33 +28,39 @@ struct BuresWassersteinBench: ParsableCommand {
 
   @Option(parsing: .unconditional, help: "Stored Gaussians N when drawing the workload (default 1000).")
   var memories: Int?
+
   @Option(parsing: .unconditional, help: "Dimension d when drawing the workload (default 50).") var dimension:
     Int?
+
   @Option(parsing: .unconditional, help: "Queries B when drawing the workload (default 1).") var batch: Int?
+
   @Option(parsing: .unconditional, help: "Inverse temperature (softmax).") var beta = 2.0
+
   @Option(parsing: .unconditional, help: "Timed runs per variant (the median is reported), at least 5.")
   var runs = 7
+
   @Option(help: "Seed of the random workload (default 50).") var seed: UInt64?
+
   @Option(
     name: .customLong("memory"),
     help:
       "Stored Gaussians from .npz (`means` (N, d), `covariances` (N, d, d)); with --queries, instead of drawing."
   )
   var memoryPath: String?
+
   @Option(
     name: .customLong("queries"),
     help:
       "Queries from .npz (`means` (B, d), `covariances` (B, d, d), or one `mean`/`covariance`); with --memory."
   )
   var queriesPath: String?
+
   @Option(
     name: .customLong("output"),
     help: "Write the B next states of the timed step here (.npz: `means` (B, d), `covariances` (B, d, d)).")
   var outputPath: String?
-  @Flag(help: "Print the results as JSON.") var json = false
 
-  /// Whether the workload comes from files (`--memory` and `--queries`) rather than being drawn.
-  var fromFiles: Bool { memoryPath != nil }
+  @Flag(help: "Print the results as JSON.") var json = false
 
   func validate() throws {
     switch (memoryPath, queriesPath) {
@@ -79,220 +85,10 @@ struct BuresWassersteinBench: ParsableCommand {
     if let outputPath { try OutputPath.check(outputPath, option: "--output") }
   }
 
-  struct Variant: Encodable {
-    var name: String
-    /// Median wall time.
-    var seconds: Double
-    /// Median CPU time of the process (all threads): on a shared machine the work done, which
-    /// other jobs do not inflate the way they inflate wall time.
-    var cpuSeconds: Double
-    var ratio: Double
-    /// For the batched step: the wall time of its snapshots (distances, weights) and of its steps
-    /// (maps, new states), in the run of median wall time.
-    var snapshotSeconds: Double? = nil
-    var stepsSeconds: Double? = nil
-
-    enum CodingKeys: String, CodingKey {
-      case name, seconds, ratio
-      case cpuSeconds = "cpu_seconds"
-      case snapshotSeconds = "snapshot_seconds"
-      case stepsSeconds = "steps_seconds"
-    }
-  }
-
-  struct Output: Encodable {
-    var memories: Int
-    var dimension: Int
-    /// The number of queries B stepped together.
-    var queries: Int
-    /// `drawn (seed S)` or `files`.
-    var workload: String
-    var beta: Double
-    var runs: Int
-    /// The mean of W₂² over all B x N (query, pattern) pairs.
-    var meanW2Squared: Double
-    var largestWeight: Double
-    var variants: [Variant]
-    /// The largest difference between the first query's next covariance from the batched step and
-    /// from the per-pattern path.
-    var maxCovarianceDifference: Double
-    /// Sums of all entries of the next means and of the next covariances (a checksum of the step).
-    var nextMeanSum: Double
-    var nextCovarianceSum: Double
-
-    enum CodingKeys: String, CodingKey {
-      case memories, dimension, queries, workload, beta, runs, variants
-      case meanW2Squared = "mean_w2_squared"
-      case largestWeight = "largest_weight"
-      case maxCovarianceDifference = "max_covariance_difference"
-      case nextMeanSum = "next_mean_sum"
-      case nextCovarianceSum = "next_covariance_sum"
-    }
-  }
-
-  static func randomGaussian(_ d: Int, using g: inout SeededGenerator) throws -> Gaussian {
-    let mean = g.gaussians(d)
-    let b = try Matrix(rows: d, columns: d, elements: g.gaussians(d * d))
-    var covariance = try b.multiplied(by: b.transposed()).elements.map { $0 / Double(d) }
-    for k in 0..<d { covariance[k * d + k] += 0.1 }
-    return try Gaussian(mean: mean, covariance: Matrix(rows: d, columns: d, elements: covariance))
-  }
-
-  /// The median wall and CPU times of `runs` calls after one warm-up call.
-  static func median(_ runs: Int, _ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
-    try body()
-    var times: [Double] = []
-    var cpu: [Double] = []
-    for _ in 0..<runs {
-      let start = Terminal.now()
-      let startCPU = Terminal.cpuTime()
-      try body()
-      times.append(Terminal.now() - start)
-      cpu.append(Terminal.cpuTime() - startCPU)
-    }
-    return (times.sorted()[runs / 2], cpu.sorted()[runs / 2])
-  }
-
-  /// The stored Gaussians and the queries: read from `--memory` and `--queries`, or drawn.
-  func workload() throws -> (patterns: [Gaussian], queries: [Gaussian], description: String) {
-    guard let memoryPath, let queriesPath else {
-      var g = SeededGenerator(seed: seed ?? 50)
-      let d = dimension ?? 50
-      let queries = try (0..<(batch ?? 1)).map { _ in try Self.randomGaussian(d, using: &g) }
-      let patterns = try (0..<(memories ?? 1000)).map { _ in try Self.randomGaussian(d, using: &g) }
-      return (patterns, queries, "drawn (seed \(seed ?? 50))")
-    }
-    let patterns = try GaussianInputs.gaussians(memoryPath, option: "--memory").gaussians
-    let queries = try GaussianInputs.gaussians(queriesPath, option: "--queries").gaussians
-    let d = patterns[0].dimension
-    if let k = queries.firstIndex(where: { $0.dimension != d }) {
-      throw CLIError(
-        "--queries",
-        "\(queriesPath): query \(k) has dimension \(queries[k].dimension), the Gaussians of --memory (\(memoryPath)) have \(d)"
-      )
-    }
-    return (patterns, queries, "files")
-  }
-
   func run() throws {
-    let (patterns, queries, description) = try workload()
-    let d = patterns[0].dimension
-    let n = patterns.count
-    let b = queries.count
-    let divergence = BuresWassersteinDivergence()
-    let memory = try attributing("--memory") { try Memory(divergence: divergence, patterns: patterns) }
-    let geometry = try BuresWassersteinGeometry()
-    let engine = try RetrievalEngine(memory: memory, separation: .softmax, geometry: geometry, beta: beta)
-    let serialEngine = try RetrievalEngine(
-      memory: memory, separation: .softmax, geometry: geometry, beta: beta, parallelism: 1)
-
-    // The per-pattern path (what every step did before the batched evaluation): value and map by
-    // a full eigendecomposition at every pattern, in order, then every nonzero weight accumulated.
-    func perPattern(_ query: Gaussian) throws -> Gaussian {
-      let cache = try divergence.prepareQuery(query)
-      var evaluations: [BuresWassersteinDivergence.Evaluation] = []
-      for i in 0..<memory.count {
-        evaluations.append(
-          try divergence.evaluate(query, query: cache, pattern: patterns[i], cache: memory.caches[i]))
-      }
-      let weights = try Softmax().separate(evaluations.map { -beta * $0.value }).weights
-      var variation = divergence.zeroVariation(at: query)
-      for i in 0..<memory.count where weights[i] != 0 {
-        try divergence.accumulate(
-          weights[i], of: evaluations[i], at: query, query: cache, pattern: patterns[i],
-          cache: memory.caches[i],
-          into: &variation)
-      }
-      return try geometry.step(from: query, along: variation)
-    }
-
-    Terminal.progress("bures-wasserstein: timing (B = \(b), N = \(n), d = \(d))")
-    // The batched step: the snapshots of all B queries (one block evaluation), then one step from
-    // each (one block accumulation), as one step of `retrieve(batch:)`.
-    var next: [Gaussian] = []
-    var snapshots: [RetrievalEngine<BuresWassersteinDivergence, Softmax, BuresWassersteinGeometry>.Snapshot] =
-      []
-    var timings: [(wall: Double, cpu: Double, snapshot: Double, steps: Double)] = []
-    for run in 0...runs {
-      let start = Terminal.now()
-      let startCPU = Terminal.cpuTime()
-      snapshots = try engine.snapshots(at: queries)
-      let middle = Terminal.now()
-      next = try engine.steps(from: snapshots)
-      let end = Terminal.now()
-      // Run 0 is the warm-up.
-      if run > 0 {
-        timings.append((end - start, Terminal.cpuTime() - startCPU, middle - start, end - middle))
-      }
-    }
-    let medianRun = timings.sorted { $0.wall < $1.wall }[runs / 2]
-    let batched = Variant(
-      name: b == 1 ? "batched step, all cores" : "batched step of \(b) queries, all cores",
-      seconds: medianRun.wall,
-      cpuSeconds: timings.map(\.cpu).sorted()[runs / 2], ratio: 1, snapshotSeconds: medianRun.snapshot,
-      stepsSeconds: medianRun.steps)
-    var variants: [Variant] = []
-    var reference: Gaussian? = nil
-    if b == 1 {
-      // One query: the earlier variants beside the batched step, ratios against the per-pattern path.
-      let query = queries[0]
-      let baseline = try Self.median(runs) { reference = try perPattern(query) }
-      let serial = try Self.median(runs) {
-        _ = try serialEngine.step(from: query, snapshot: serialEngine.snapshot(at: query))
-      }
-      let distances = try Self.median(runs) { _ = try engine.snapshot(at: query) }
-      variants = [
-        Variant(
-          name: "per-pattern path (full eigendecomposition at every pattern, serial)", seconds: baseline.wall,
-          cpuSeconds: baseline.cpu, ratio: 1),
-        Variant(
-          name: "batched step, 1 thread", seconds: serial.wall, cpuSeconds: serial.cpu,
-          ratio: baseline.wall / serial.wall),
-        batched,
-        Variant(
-          name: "distances and weights only, all cores", seconds: distances.wall, cpuSeconds: distances.cpu,
-          ratio: baseline.wall / distances.wall),
-      ]
-      variants[2].ratio = baseline.wall / batched.seconds
-    } else {
-      variants = [batched]
-      reference = try perPattern(queries[0])
-    }
-    Terminal.endProgress()
-    let difference = zip(reference!.covarianceMatrix.elements, next[0].covarianceMatrix.elements).reduce(0.0)
-    {
-      max($0, abs($1.0 - $1.1))
-    }
-    var sum = 0.0
-    for snapshot in snapshots { for value in snapshot.divergences { sum += value } }
-    let output = Output(
-      memories: n, dimension: d, queries: b, workload: description, beta: beta, runs: runs,
-      meanW2Squared: sum / Double(b * n),
-      largestWeight: snapshots.map { $0.weights.max() ?? 0 }.max() ?? 0,
-      variants: variants, maxCovarianceDifference: difference,
-      nextMeanSum: next.reduce(0.0) { $0 + $1.mean.reduce(0, +) },
-      nextCovarianceSum: next.reduce(0.0) { $0 + $1.covarianceMatrix.elements.reduce(0, +) })
-    if let outputPath { try GaussianInputs.write(next, to: outputPath, option: "--output") }
-    if json {
-      try JSONOutput.print(output)
-      return
-    }
-    print(
-      "One BW-DAM step, B = \(b) queries, N = \(n) full Gaussians (\(description)), d = \(d), softmax beta = \(beta), median of \(runs)"
-    )
-    print(
-      "mean W2^2 over the B x N pairs = \(output.meanW2Squared), largest weight = \(output.largestWeight)")
-    var table = Table(header: ["variant", "wall seconds", "CPU seconds", "wall speed-up vs per-pattern"])
-    for v in output.variants {
-      table.append([
-        v.name, _snprintf("%.4f", v.seconds), _snprintf("%.4f", v.cpuSeconds),
-        b == 1 ? _snprintf("%.2fx", v.ratio) : "-",
-      ])
-    }
-    print(table.markdown)
-    print(
-      "batched step: snapshots \(_snprintf("%.4f", batched.snapshotSeconds!)) s, steps \(_snprintf("%.4f", batched.stepsSeconds!)) s (median run)"
-    )
-    print("max |W' batched - W' per-pattern| (first query) = \(difference)")
+    try BuresWassersteinBenchmark(
+      memories: memories, dimension: dimension, batch: batch, beta: beta, runs: runs, seed: seed,
+      memoryPath: memoryPath, queriesPath: queriesPath, outputPath: outputPath, json: json
+    ).run()
   }
 }

@@ -3,31 +3,6 @@ import DAM
 import DAMExperiments
 
 /// The grid kernel backends, as command-line values.
-enum GridBackendChoice: String, CaseIterable, ExpressibleByArgument {
-  case automatic
-  case fft
-  case log
-  case separable
-
-  var backend: GridKernelBackend {
-    switch self {
-    case .automatic: return .automatic
-    case .fft: return .fft
-    case .log: return .logDomain
-    case .separable: return .separableKernel
-    }
-  }
-
-  /// The command-line name of a resolved backend.
-  static func name(_ backend: GridKernelBackend) -> String {
-    switch backend {
-    case .fft: return "fft"
-    case .separableKernel: return "separable"
-    default: return "log"
-    }
-  }
-}
-
 struct SinkhornGridCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sinkhorn-grid",

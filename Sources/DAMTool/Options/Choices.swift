@@ -8,3 +8,4 @@ extension SeparationChoice: ExpressibleByArgument {}
 extension DivergenceChoice: ExpressibleByArgument {}
 extension GeometryChoice: ExpressibleByArgument {}
 extension BuiltInWorkload: ExpressibleByArgument {}
+extension GridBackendChoice: ExpressibleByArgument {}

@@ -2,8 +2,8 @@ import DAMExperiments
 import Foundation
 
 /// Writes a value as JSON on standard output (keys sorted, so output is stable).
-enum JSONOutput {
-  static func print<T: Encodable>(_ value: T) throws(CLIError) {
+package enum JSONOutput {
+  package static func print<T: Encodable>(_ value: T) throws(CLIError) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     do {
