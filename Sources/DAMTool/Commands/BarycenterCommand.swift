@@ -26,8 +26,7 @@ struct BarycenterCommand: ParsableCommand {
       "The histograms: a .npy (N, H[, W[, D]]) or a .npz with 'histograms'.", valueName: "histograms"))
   var histograms: String
 
-  @Option(parsing: .unconditional, help: "The entropic regularisation eps > 0, in squared grid units.")
-  var epsilon: Double
+  @OptionGroup var solve: EntropicSolveOptions
 
   @Option(
     help: ArgumentHelp(
@@ -45,14 +44,6 @@ struct BarycenterCommand: ParsableCommand {
 
   @Flag(help: "The debiased barycenter (Janati et al. 2020) instead of the classic one.")
   var debiased = false
-
-  @Option(
-    parsing: .unconditional,
-    help: "The largest accepted weighted L1 marginal error and barycenter-side spread.")
-  var tolerance: Double = 1e-9
-
-  @Option(parsing: .unconditional, help: "The iteration cap.")
-  var maxIterations: Int = 10_000
 
   @Option(
     help: ArgumentHelp("Write the barycenter here as a .npy array of the grid's shape.", valueName: "path"))
@@ -80,21 +71,11 @@ struct BarycenterCommand: ParsableCommand {
   }
 
   func validate() throws {
-    guard epsilon.isFinite, epsilon > 0 else {
-      throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")
-    }
-    guard tolerance.isFinite, tolerance >= 0 else {
-      throw CLIError("--tolerance", "must be a finite number >= 0, got \(tolerance)")
-    }
-    guard maxIterations >= 1 else { throw CLIError("--max-iterations", "must be >= 1, got \(maxIterations)") }
     if let output { try OutputPath.check(output, option: "--output") }
   }
 
   func run() throws {
-    let options = try attributing("--epsilon") {
-      try GridSinkhornOptions(
-        epsilon: epsilon, tolerance: tolerance, maxIterations: maxIterations, backend: backend.backend)
-    }
+    let options = try solve.grid(backend: backend.backend)
     var inputs = try GridInputs.histograms(histograms, option: "histograms").histograms
     if let text = spacing {
       let h = try GridInputs.spacing(text, axes: inputs[0].shape.count)!
@@ -133,7 +114,7 @@ struct BarycenterCommand: ParsableCommand {
     if let output { try GridInputs.write([bar], batch: false, to: output, option: "--output") }
     let report = Report(
       iterations: result.iterations, marginalError: result.marginalError, spread: result.spread,
-      debiased: debiased, backend: GridBackendChoice.name(result.backend), epsilon: epsilon,
+      debiased: debiased, backend: GridBackendChoice.name(result.backend), epsilon: solve.epsilon,
       shape: bar.shape, weights: lambda ?? [Double](repeating: 1 / Double(inputs.count), count: inputs.count),
       centreOfMass: centre)
     if json {

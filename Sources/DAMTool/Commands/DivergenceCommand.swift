@@ -29,8 +29,7 @@ struct SinkhornCommand: ParsableCommand {
   @Argument(help: ArgumentHelp("The second cloud: a .npy array (m, d) or (m).", valueName: "y.npy"))
   var y: String
 
-  @Option(parsing: .unconditional, help: "The entropic regularisation eps > 0, in units of the cost.")
-  var epsilon: Double
+  @OptionGroup var solve: EntropicSolveOptions
 
   @OptionGroup(title: "Ground cost")
   var cost: CostOptions
@@ -42,12 +41,6 @@ struct SinkhornCommand: ParsableCommand {
   @Option(
     help: ArgumentHelp("Weights of the second cloud: a .npy vector (m) summing to 1.", valueName: "path"))
   var yWeights: String?
-
-  @Option(parsing: .unconditional, help: "The largest accepted L1 marginal error of each solve.")
-  var tolerance: Double = 1e-9
-
-  @Option(parsing: .unconditional, help: "The iteration cap of each solve at the target eps.")
-  var maxIterations: Int = 10_000
 
   @Flag(help: "Print the results as JSON on standard output.")
   var json = false
@@ -74,20 +67,11 @@ struct SinkhornCommand: ParsableCommand {
   }
 
   func validate() throws {
-    guard epsilon.isFinite, epsilon > 0 else {
-      throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")
-    }
-    guard tolerance.isFinite, tolerance >= 0 else {
-      throw CLIError("--tolerance", "must be a finite number >= 0, got \(tolerance)")
-    }
-    guard maxIterations >= 1 else { throw CLIError("--max-iterations", "must be >= 1, got \(maxIterations)") }
     _ = try cost.make()
   }
 
   func run() throws {
-    let options = try attributing("--epsilon") {
-      try SinkhornOptions(epsilon: epsilon, tolerance: tolerance, maxIterations: maxIterations)
-    }
+    let options = try solve.sinkhorn()
     let ground = try cost.make()
     let first = try Inputs.cloud(x, weights: xWeights, option: "x.npy", weightsOption: "--x-weights")
     let second = try Inputs.cloud(y, weights: yWeights, option: "y.npy", weightsOption: "--y-weights")
@@ -102,7 +86,7 @@ struct SinkhornCommand: ParsableCommand {
       value: result.value, otXY: result.crossTerm.value, otXX: result.firstSelfTerm.value,
       otYY: result.secondSelfTerm.value, iterations: result.iterations,
       newtonSteps: result.crossTerm.newtonSteps,
-      marginalError: result.marginalError, epsilon: epsilon, cost: ground.description)
+      marginalError: result.marginalError, epsilon: solve.epsilon, cost: ground.description)
     if json {
       try JSONOutput.print(report)
     } else {

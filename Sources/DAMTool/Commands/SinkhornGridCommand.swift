@@ -25,8 +25,7 @@ struct SinkhornGridCommand: ParsableCommand {
   @Argument(help: ArgumentHelp("The second histogram, on the same grid.", valueName: "b.npy"))
   var b: String
 
-  @Option(parsing: .unconditional, help: "The entropic regularisation eps > 0, in squared grid units.")
-  var epsilon: Double
+  @OptionGroup var solve: EntropicSolveOptions
 
   @Option(
     help: ArgumentHelp(
@@ -36,12 +35,6 @@ struct SinkhornGridCommand: ParsableCommand {
 
   @Option(help: "How the kernel is applied: automatic, fft or log.")
   var backend: GridBackendChoice = .automatic
-
-  @Option(parsing: .unconditional, help: "The largest accepted L1 marginal error of each solve.")
-  var tolerance: Double = 1e-9
-
-  @Option(parsing: .unconditional, help: "The iteration cap of each solve at the target eps.")
-  var maxIterations: Int = 10_000
 
   @Flag(help: "Print the results as JSON on standard output.")
   var json = false
@@ -67,21 +60,8 @@ struct SinkhornGridCommand: ParsableCommand {
     }
   }
 
-  func validate() throws {
-    guard epsilon.isFinite, epsilon > 0 else {
-      throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")
-    }
-    guard tolerance.isFinite, tolerance >= 0 else {
-      throw CLIError("--tolerance", "must be a finite number >= 0, got \(tolerance)")
-    }
-    guard maxIterations >= 1 else { throw CLIError("--max-iterations", "must be >= 1, got \(maxIterations)") }
-  }
-
   func run() throws {
-    let options = try attributing("--epsilon") {
-      try GridSinkhornOptions(
-        epsilon: epsilon, tolerance: tolerance, maxIterations: maxIterations, backend: backend.backend)
-    }
+    let options = try solve.grid(backend: backend.backend)
     let first = try GridInputs.histogram(a, spacing: spacing, option: "a.npy")
     let second = try GridInputs.histogram(b, spacing: spacing, option: "b.npy")
     guard first.shape == second.shape else {
@@ -94,7 +74,8 @@ struct SinkhornGridCommand: ParsableCommand {
     let report = Report(
       value: result.value, otAB: result.crossTerm.value, otAA: result.firstSelfTerm.value,
       otBB: result.secondSelfTerm.value, iterations: result.iterations, marginalError: result.marginalError,
-      epsilon: epsilon, shape: first.shape, spacing: first.spacing, backend: GridBackendChoice.name(used))
+      epsilon: solve.epsilon, shape: first.shape, spacing: first.spacing,
+      backend: GridBackendChoice.name(used))
     if json {
       try JSONOutput.print(report)
     } else {
