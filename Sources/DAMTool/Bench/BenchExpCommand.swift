@@ -30,8 +30,7 @@ struct BenchExpCommand: ParsableCommand {
   @Option(help: "Timed runs per variant (after one warm-up run).")
   var repeats: Int = 5
 
-  @Flag(help: "Print the results as JSON on standard output.")
-  var json = false
+  @OptionGroup var format: OutputFormat
 
   func validate() throws {
     guard count >= 8 else { throw CLIError("--count", "must be >= 8, got \(count)") }
@@ -39,6 +38,6 @@ struct BenchExpCommand: ParsableCommand {
   }
 
   func run() throws {
-    try ExpBenchmark(count: count, repeats: repeats, json: json).run()
+    try ExpBenchmark(count: count, repeats: repeats, json: format.json).run()
   }
 }

@@ -45,8 +45,7 @@ struct BenchGridsCommand: ParsableCommand {
   @Option(help: "Write results (JSON) and barycenters (.npy) into this folder.", completion: .directory)
   var output: String?
 
-  @Flag(help: "Print the results as JSON on standard output.")
-  var json = false
+  @OptionGroup var format: OutputFormat
 
   func validate() throws {
     guard repeats >= 1 else { throw CLIError("--repeats", "must be >= 1, got \(repeats)") }
@@ -63,7 +62,7 @@ struct BenchGridsCommand: ParsableCommand {
   func run() throws {
     try GridBenchmarks(
       sections: sections, repeats: repeats, iterations: iterations, tolerance: tolerance,
-      logBarycenterWidth: logBarycenterWidth, output: output, json: json
+      logBarycenterWidth: logBarycenterWidth, output: output, json: format.json
     ).run()
   }
 }

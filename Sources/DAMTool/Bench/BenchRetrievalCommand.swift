@@ -62,8 +62,7 @@ struct BenchRetrievalCommand: ParsableCommand {
   @Flag(help: "Also retrieve the queries as one batch and compare with one by one.")
   var batch = false
 
-  @Flag(help: "Print the results as JSON on standard output.")
-  var json = false
+  @OptionGroup var format: OutputFormat
 
   func validate() throws {
     guard RetrievalBenchmark.Layout(rawValue: layout) != nil else {
@@ -89,7 +88,8 @@ struct BenchRetrievalCommand: ParsableCommand {
   func run() throws {
     try RetrievalBenchmark(
       sizes: sizes, layout: layout, atoms: atoms, epsilon: epsilon, beta: beta, maps: maps,
-      massBound: massBound, queries: queries, verifyUpTo: verifyUpTo, seed: seed, batch: batch, json: json
+      massBound: massBound, queries: queries, verifyUpTo: verifyUpTo, seed: seed, batch: batch,
+      json: format.json
     ).run()
   }
 }

@@ -55,8 +55,7 @@ struct BenchSinkhornCommand: ParsableCommand {
   @Option(help: "The seed of the clouds.")
   var seed: UInt64 = 1
 
-  @Flag(help: "Print the results as JSON on standard output.")
-  var json = false
+  @OptionGroup var format: OutputFormat
 
   func validate() throws {
     guard repeats >= 1 else { throw CLIError("--repeats", "must be >= 1, got \(repeats)") }
@@ -69,7 +68,7 @@ struct BenchSinkhornCommand: ParsableCommand {
   func run() throws {
     try SinkhornBenchmark(
       sizes: sizes, dimensions: dimensions, epsilons: epsilons, backends: backends, tolerance: tolerance,
-      newton: newton, repeats: repeats, epsilonScaling: epsilonScaling, seed: seed, json: json
+      newton: newton, repeats: repeats, epsilonScaling: epsilonScaling, seed: seed, json: format.json
     ).run()
   }
 }

@@ -49,8 +49,7 @@ struct BarycenterCommand: ParsableCommand {
     help: ArgumentHelp("Write the barycenter here as a .npy array of the grid's shape.", valueName: "path"))
   var output: String?
 
-  @Flag(help: "Print the results as JSON on standard output.")
-  var json = false
+  @OptionGroup var format: OutputFormat
 
   struct Report: Encodable {
     var iterations: Int
@@ -117,7 +116,7 @@ struct BarycenterCommand: ParsableCommand {
       debiased: debiased, backend: GridBackendChoice.name(result.backend), epsilon: solve.epsilon,
       shape: bar.shape, weights: lambda ?? [Double](repeating: 1 / Double(inputs.count), count: inputs.count),
       centreOfMass: centre)
-    if json {
+    if format.json {
       try JSONOutput.print(report)
     } else {
       print("barycenter of \(inputs.count) histograms on \(bar.shape)")

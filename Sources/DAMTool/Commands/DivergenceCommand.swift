@@ -42,8 +42,7 @@ struct SinkhornCommand: ParsableCommand {
     help: ArgumentHelp("Weights of the second cloud: a .npy vector (m) summing to 1.", valueName: "path"))
   var yWeights: String?
 
-  @Flag(help: "Print the results as JSON on standard output.")
-  var json = false
+  @OptionGroup var format: OutputFormat
 
   struct Report: Encodable {
     var value: Double
@@ -87,7 +86,7 @@ struct SinkhornCommand: ParsableCommand {
       otYY: result.secondSelfTerm.value, iterations: result.iterations,
       newtonSteps: result.crossTerm.newtonSteps,
       marginalError: result.marginalError, epsilon: solve.epsilon, cost: ground.description)
-    if json {
+    if format.json {
       try JSONOutput.print(report)
     } else {
       print("S_eps       \(report.value)")
@@ -122,8 +121,7 @@ struct BuresWassersteinCommand: ParsableCommand {
       "The second Gaussian: a .npz with `mean` and `covariance` or `variance`.", valueName: "b.npz"))
   var b: String
 
-  @Flag(help: "Print the results as JSON on standard output.")
-  var json = false
+  @OptionGroup var format: OutputFormat
 
   struct Report: Encodable {
     var value: Double
@@ -139,7 +137,7 @@ struct BuresWassersteinCommand: ParsableCommand {
     }
     let value = try attributing("b.npz") { try BuresWasserstein.distanceSquared(first, second) }
     let report = Report(value: value, distance: value.squareRoot(), dimension: first.dimension)
-    if json {
+    if format.json {
       try JSONOutput.print(report)
     } else {
       print("W2^2 \(report.value)")

@@ -35,7 +35,9 @@ extension RetrieveCommand {
     let retrieved = try retrieveBatch(aligned, row: batch ? { "--query (histogram \($0))" } : nil) {
       try retriever.retrieve($0)
     }
-    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions, json: json) }
+    let results = retrieved.enumerated().map {
+      QueryResult($0, $1, options: weightOptions, json: format.json)
+    }
     let finals = retrieved.map(\.state)
     if let output { try GridInputs.write(finals, batch: batch, to: output, option: "--output") }
     try report(

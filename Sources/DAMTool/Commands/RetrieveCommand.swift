@@ -126,8 +126,7 @@ struct RetrieveCommand: ParsableCommand {
       """, valueName: "none|exact|MASS"))
   var pruning = PruningChoice(.none)
 
-  @Flag(help: "Print the results as JSON on standard output.")
-  var json = false
+  @OptionGroup var format: OutputFormat
 
   @OptionGroup(title: "JSON weights")
   var weightOptions: WeightOutputOptions
@@ -304,7 +303,9 @@ struct RetrieveCommand: ParsableCommand {
     let retrieved = try retrieveBatch(queries, row: batch ? { "--query (row \($0))" } : nil) {
       try engine.retrieve(batch: $0)
     }
-    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions, json: json) }
+    let results = retrieved.enumerated().map {
+      QueryResult($0, $1, options: weightOptions, json: format.json)
+    }
     var states: [Double] = []
     states.reserveCapacity(queries.count * dimension)
     for result in retrieved { states += result.state }
@@ -358,7 +359,9 @@ struct RetrieveCommand: ParsableCommand {
     let retrieved = try retrieveBatch(queries, row: batch ? { "--query (cloud \($0))" } : nil) {
       try retriever.retrieve(batch: $0)
     }
-    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions, json: json) }
+    let results = retrieved.enumerated().map {
+      QueryResult($0, $1, options: weightOptions, json: format.json)
+    }
     let finals = retrieved.map(\.state)
     if let output { try Inputs.writeClouds(finals, batch: batch, to: output, option: "--output") }
     try report(
@@ -399,7 +402,9 @@ struct RetrieveCommand: ParsableCommand {
     let retrieved = try retrieveBatch(queries, row: batch ? { "--query (Gaussian \($0))" } : nil) {
       try retriever.retrieve($0)
     }
-    let results = retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions, json: json) }
+    let results = retrieved.enumerated().map {
+      QueryResult($0, $1, options: weightOptions, json: format.json)
+    }
     let finals = retrieved.map(\.state)
     if let output { try GaussianInputs.write(finals, to: output, option: "--output") }
     try report(
@@ -440,7 +445,7 @@ struct RetrieveCommand: ParsableCommand {
     geometry: String,
     separationName: String
   ) throws {
-    if json {
+    if format.json {
       try JSONOutput.print(
         Report(
           memory: memory, patterns: patterns, dimension: dimension, divergence: divergence,

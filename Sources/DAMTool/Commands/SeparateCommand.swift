@@ -32,8 +32,7 @@ struct SeparateCommand: ParsableCommand {
   @OptionGroup(title: "Map parameters")
   var separationOptions: SeparationOptions
 
-  @Flag(help: "Print the results as JSON on standard output.")
-  var json = false
+  @OptionGroup var format: OutputFormat
 
   struct Report: Encodable {
     var map: String
@@ -73,7 +72,7 @@ struct SeparateCommand: ParsableCommand {
     let report = Report(
       map: map.rawValue, name: separationMap.name, beta: beta, weights: result.weights, support: support,
       conjugate: result.conjugate)
-    if json {
+    if format.json {
       try JSONOutput.print(report)
     } else {
       print("\(separationMap.name), beta = \(beta): \(support.count) of \(theta.count) weights nonzero")

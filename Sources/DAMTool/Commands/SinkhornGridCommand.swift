@@ -36,8 +36,7 @@ struct SinkhornGridCommand: ParsableCommand {
   @Option(help: "How the kernel is applied: automatic, fft or log.")
   var backend: GridBackendChoice = .automatic
 
-  @Flag(help: "Print the results as JSON on standard output.")
-  var json = false
+  @OptionGroup var format: OutputFormat
 
   struct Report: Encodable {
     var value: Double
@@ -76,7 +75,7 @@ struct SinkhornGridCommand: ParsableCommand {
       otBB: result.secondSelfTerm.value, iterations: result.iterations, marginalError: result.marginalError,
       epsilon: solve.epsilon, shape: first.shape, spacing: first.spacing,
       backend: GridBackendChoice.name(used))
-    if json {
+    if format.json {
       try JSONOutput.print(report)
     } else {
       print("S_eps       \(report.value)")
