@@ -61,3 +61,16 @@ public struct RetrievalResult<State: Sendable>: Sendable {
   /// The indices of the patterns with nonzero weight.
   public var support: [Int] { weights.indices.filter { weights[$0] != 0 } }
 }
+
+extension RetrievalResult {
+  /// The same result with its states (the final one and the trajectory) mapped by `transform`.
+  public func mapStates<Other: Sendable>(_ transform: (State) throws -> Other) rethrows
+    -> RetrievalResult<Other>
+  {
+    RetrievalResult<Other>(
+      state: try transform(state), weights: weights, divergences: divergences, energies: energies,
+      steps: steps,
+      stopReason: stopReason, lastChange: lastChange, trajectory: try trajectory?.map(transform),
+      evaluated: evaluated, evaluationCount: evaluationCount, droppedWeightBound: droppedWeightBound)
+  }
+}

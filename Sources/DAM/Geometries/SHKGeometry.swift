@@ -37,6 +37,23 @@ public struct SHKGeometry: Geometry {
     self.hellingerScale = hellingerScale
   }
 
+  /// An SHK geometry whose Hellinger scale suits the Sinkhorn divergence at `epsilon`:
+  /// `α = ``hellingerScale(epsilon:step:)```, so that `τ α = ε / 20`.
+  ///
+  /// - Throws: ``DAMError`` naming `step` or `epsilon` when not finite and positive.
+  public init(step: Double = 0.5, epsilon: Double) throws(DAMError) {
+    try _requirePositive(step, "step")
+    try _requirePositive(epsilon, "epsilon")
+    try self.init(step: step, hellingerScale: Self.hellingerScale(epsilon: epsilon, step: step))
+  }
+
+  /// The default Hellinger scale for the Sinkhorn divergence at `epsilon` and step `τ`:
+  /// `α = ε / (20 τ)`, the largest `τ α` at which the energy did not increase in the tests (see
+  /// the type's discussion). Larger scales reweight faster but can make the energy oscillate.
+  public static func hellingerScale(epsilon: Double, step: Double) -> Double {
+    epsilon / (20 * step)
+  }
+
   /// The Wasserstein (transport-only) geometry with step `τ`.
   public static func wasserstein(step: Double = 0.5) throws(DAMError) -> SHKGeometry {
     try SHKGeometry(step: step, hellingerScale: 0)
@@ -69,7 +86,8 @@ public struct SHKGeometry: Geometry {
       for j in 0..<n { weights[j] /= total }
     }
     for value in points where !value.isFinite {
-      throw DAMError(.numericalFailure, argument: "step", "the transport step produced a non-finite atom; reduce the step")
+      throw DAMError(
+        .numericalFailure, argument: "step", "the transport step produced a non-finite atom; reduce the step")
     }
     return try PointCloud(points: Matrix(rows: n, columns: d, elements: points), weights: weights)
   }

@@ -76,7 +76,7 @@ extension CompareWorkloads {
             let engine = try attributing("--beta") {
               try RetrievalEngine(
                 memory: memory, separation: separation,
-                geometry: try TruncatedBarycentricGeometry(epsilon: epsilon),
+                geometry: try TruncatedBarycenter.geometry(epsilon: epsilon),
                 beta: beta, stopping: stopping, pruning: settings.pruning)
             }
             label = EngineLabel(

@@ -68,9 +68,9 @@ package enum CloudEngines {
       if geometry == .wasserstein, let hellingerScale, hellingerScale != 0 {
         throw CLIError("--hellinger-scale", "applies to --geometry shk only (wasserstein is alpha = 0)")
       }
-      // Default alpha: tau alpha = eps / 20, the largest value at which the energy was monotone in
-      // our tests (see SHKGeometry).
-      let alpha = geometry == .wasserstein ? 0 : (hellingerScale ?? epsilon / (20 * tau))
+      let alpha =
+        geometry == .wasserstein
+        ? 0 : (hellingerScale ?? SHKGeometry.hellingerScale(epsilon: epsilon, step: tau))
       let divergence = try attributing("--epsilon") {
         SinkhornDivergence(
           options: try SinkhornOptions(epsilon: epsilon, maxIterations: sinkhornIterations), cost: cost)
@@ -101,16 +101,16 @@ package enum CloudEngines {
           "euclidean stacks the atoms into vectors: every cloud needs \(atoms) atoms, pattern \(i) has \(pattern.count)"
         )
       }
+      let stacking = Stacking<PointCloud>.atoms(count: atoms, dimension: patterns[0].dimension)
       let memory = try attributing("--memory") {
-        try Memory(divergence: .dotProduct, patterns: patterns.map(\.points.elements))
+        try Memory(divergence: .dotProduct, patterns: try patterns.map(stacking.stack))
       }
       let engine = try attributing("--beta") {
         try RetrievalEngine(
           memory: memory, separation: separation, geometry: EuclideanGeometry(), beta: beta,
-          stopping: stopping,
-          pruning: pruning)
+          stopping: stopping, pruning: pruning)
       }
-      let d = patterns[0].dimension
+      let baseline = StackedRetrievalEngine(AnyRetrievalEngine(engine), stacking: stacking)
       return CloudRetriever(
         run: { queries, recordingTrajectory in
           for (i, query) in queries.enumerated() where query.count != atoms {
@@ -119,19 +119,7 @@ package enum CloudEngines {
               "euclidean stacks the atoms into vectors: the query has \(query.count) atoms, the patterns \(atoms)"
             )
           }
-          let results = try engine.retrieve(
-            batch: queries.map(\.points.elements), recordingTrajectory: recordingTrajectory)
-          return try zip(queries, results).map { query, result in
-            func cloud(_ v: [Double]) throws -> PointCloud {
-              try PointCloud(points: Matrix(rows: atoms, columns: d, elements: v), weights: query.weights)
-            }
-            return RetrievalResult(
-              state: try cloud(result.state), weights: result.weights, divergences: result.divergences,
-              energies: result.energies, steps: result.steps, stopReason: result.stopReason,
-              lastChange: result.lastChange, trajectory: try result.trajectory?.map(cloud),
-              evaluated: result.evaluated, evaluationCount: result.evaluationCount,
-              droppedWeightBound: result.droppedWeightBound)
-          }
+          return try baseline.retrieve(batch: queries, recordingTrajectory: recordingTrajectory)
         },
         description: "euclidean baseline (atoms stacked in stored order, dot product, fixed point)")
     case .fixedPoint, .gradient, .buresWasserstein, .hellinger, .barycentric:

@@ -26,8 +26,7 @@ package enum GridEngines {
     switch geometry {
     case .hellinger:
       let tau = step ?? 0.5
-      // Default alpha: tau alpha = eps / 20, as for the point-cloud SHK geometry.
-      let alpha = hellingerScale ?? epsilon / (20 * tau)
+      let alpha = hellingerScale ?? SHKGeometry.hellingerScale(epsilon: epsilon, step: tau)
       let shape = try attributing("--hellinger-scale") {
         try GridHellingerGeometry(step: tau, hellingerScale: alpha)
       }

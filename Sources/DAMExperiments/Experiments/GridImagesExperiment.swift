@@ -141,7 +141,7 @@ package enum GridImagesExperiment {
       }
       let engine = try RetrievalEngine(
         memory: dataset.grid, separation: map,
-        geometry: try TruncatedBarycentricGeometry(epsilon: dataset.options.epsilon),
+        geometry: try TruncatedBarycenter.geometry(epsilon: dataset.options.epsilon),
         beta: beta, stopping: stopping, parallelism: 1)
       return { query in
         let result = try engine.retrieve(query)
@@ -706,8 +706,8 @@ package enum GridImagesExperiment {
       (reweighting on the fixed grid, tau alpha eps = \(hellingerRate): the potentials are in squared pixels, so the
       rate is scaled by 1/eps; it cannot put mass back into masked cells) or the barycentric geometry (the query
       becomes the entropic barycenter of the patterns with the separation weights; patterns with under
-      \(TruncatedBarycentricGeometry.threshold) of the weight are left out and the barycenter iterations stop at an L1 marginal
-      error of \(TruncatedBarycentricGeometry.tolerance) or after \(TruncatedBarycentricGeometry.maxIterations) iterations, so that softmax costs about what sparsemax does), each with softmax and
+      \(TruncatedBarycenter.threshold) of the weight are left out and the barycenter iterations stop at an L1 marginal
+      error of \(TruncatedBarycenter.tolerance) or after \(TruncatedBarycenter.maxIterations) iterations, so that softmax costs about what sparsemax does), each with softmax and
       sparsemax; against the classic modern Hopfield network on the flattened mass vectors (CCCP fixed point, at
       most \(euclideanMaxSteps) steps) with the squared Euclidean energy (softmax, sparsemax) and with the dot-product
       energy of Ramsauer et al. (softmax).
@@ -764,31 +764,15 @@ package enum GridImagesExperiment {
 /// solver's tolerance), and the barycenter iterations stop at an L1 marginal error of
 /// ``tolerance`` or after ``maxIterations`` (the approximate barycenter is still a histogram; the
 /// geometry is a step rule, not a reported value).
-package struct TruncatedBarycentricGeometry: Geometry {
+package enum TruncatedBarycenter {
   package static let threshold = 1e-3
   package static let tolerance = 1e-4
   package static let maxIterations = 200
-  package let inner: GridBarycentricGeometry
 
-  package init(epsilon: Double) throws {
-    inner = GridBarycentricGeometry(
+  package static func geometry(epsilon: Double) throws -> GridBarycentricGeometry {
+    try GridBarycentricGeometry(
       options: try GridSinkhornOptions(
-        epsilon: epsilon, tolerance: Self.tolerance, maxIterations: Self.maxIterations,
-        allowsUnconverged: true))
-  }
-
-  package func step(from state: GridHistogram, along variation: GridVariation) throws -> GridHistogram {
-    var kept = GridVariation(cells: state.cellCount)
-    for (w, p) in zip(variation.patternWeights, variation.patterns)
-    where w >= Self.threshold * variation.totalWeight {
-      kept.patternWeights.append(w)
-      kept.patterns.append(p)
-      kept.totalWeight += w
-    }
-    return try inner.step(from: state, along: kept)
-  }
-
-  package func change(from old: GridHistogram, to new: GridHistogram) -> StateChange {
-    inner.change(from: old, to: new)
+        epsilon: epsilon, tolerance: tolerance, maxIterations: maxIterations, allowsUnconverged: true),
+      weightThreshold: threshold)
   }
 }

@@ -154,27 +154,22 @@ package enum GaussianEngines {
     case .euclidean:
       let update: EuclideanGeometry.Update = step.map { .gradient(step: $0) } ?? .fixedPoint
       let shape = try attributing("--step") { try EuclideanGeometry(update: update) }
+      let stacking = Stacking<Gaussian>.meanAndCovariance
       let memory = try attributing("--memory") {
-        try Memory(divergence: .squaredEuclidean, patterns: patterns.map(GaussianSampling.stacked))
+        try Memory(divergence: .squaredEuclidean, patterns: try patterns.map(stacking.stack))
       }
       let engine = try attributing("--beta") {
         try RetrievalEngine(
           memory: memory, separation: separation, geometry: shape, beta: beta, stopping: stopping,
           pruning: pruning)
       }
+      let baseline = StackedRetrievalEngine(AnyRetrievalEngine(engine), stacking: stacking)
       return (
         { queries in
-          try engine.retrieve(batch: queries.map(GaussianSampling.stacked)).map { result in
-            let state: Gaussian
-            do { state = try GaussianSampling.unstacked(result.state) } catch {
-              throw CLIError("--geometry", "euclidean: the final state is not a Gaussian (\(error))")
-            }
-            return RetrievalResult(
-              state: state, weights: result.weights, divergences: result.divergences,
-              energies: result.energies,
-              steps: result.steps, stopReason: result.stopReason, lastChange: result.lastChange,
-              trajectory: try result.trajectory?.map(GaussianSampling.unstacked), evaluated: result.evaluated,
-              evaluationCount: result.evaluationCount, droppedWeightBound: result.droppedWeightBound)
+          do {
+            return try baseline.retrieve(batch: queries)
+          } catch let error as DAMError where error.argument == "vector" {
+            throw CLIError("--geometry", "euclidean: the final state is not a Gaussian (\(error))")
           }
         },
         step.map { "euclidean baseline (stacked (m, vec S), squared euclidean, gradient step \($0))" }
