@@ -86,7 +86,7 @@ struct BarycenterCommand: ParsableCommand {
       throw CLIError("--tolerance", "must be a finite number >= 0, got \(tolerance)")
     }
     guard maxIterations >= 1 else { throw CLIError("--max-iterations", "must be >= 1, got \(maxIterations)") }
-    if let output { try OutputPath.check(output, option: "--output") }
+    if let output { try OutputPath.check(output, option: "--output", inputs: [("histograms", histograms)]) }
   }
 
   func run() throws {

@@ -73,6 +73,7 @@ struct ExperimentCommand: ParsableCommand {
         throw CLIError(
           "name", "unknown experiment '\(name)'; available: \(Self.experiments.map(\.name).joined(separator: ", "))")
       }
+      try OutputPath.checkFolder(report ?? "reports/\(name)", option: "--report")
     }
   }
 
