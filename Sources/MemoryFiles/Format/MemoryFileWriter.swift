@@ -146,7 +146,8 @@ enum MemoryFileWriter {
   /// file's read-only mode (rename needs only the directory to be writable).
   static func checkTarget(_ path: String) throws(MemoryFileError) {
     var info = stat()
-    guard path.withCString({ stat($0, &info) }) == 0 else { return }  // absent (or unreachable: the write says why)
+    // Absent, or unreachable (the write then says why).
+    guard path.withCString({ stat($0, &info) }) == 0 else { return }
     switch info.st_mode & fileTypeMask {
     case regularType: break
     case directoryType: throw MemoryFileError("\(path): is a directory")
