@@ -235,9 +235,10 @@ public struct MemoryFile: Sendable {
       kind: kind, divergence: divergence, epsilon: epsilon, parameters: parameters, arrays: arrays)
   }
 
-  /// Writes the file to `path` atomically (see ``MemoryFileContents/write(to:)``).
-  public func write(to path: String) throws(MemoryFileError) {
-    try contents().write(to: path)
+  /// Writes the file to `path` atomically, as the only writer of `path`; without `overwrite`,
+  /// only if `path` does not exist (see ``MemoryFileContents/write(to:overwrite:)``).
+  public func write(to path: String, overwrite: Bool = true) throws(MemoryFileError) {
+    try contents().write(to: path, overwrite: overwrite)
   }
 
   /// Appends `newPatterns` to the memory file at `path`, all or nothing.
@@ -247,32 +248,42 @@ public struct MemoryFile: Sendable {
   /// fails or the process is killed at any moment, `path` keeps its previous, loadable contents.
   /// The recorded divergence and parameters are kept (a version 1 file gets the library's
   /// defaults, as it was prepared with them, and is written as version 2).
+  ///
+  /// The read, the checks and the write happen under the lock of `path` (see
+  /// ``MemoryFileContents/write(to:overwrite:)``), so concurrent appends from processes or threads
+  /// take turns and each one lands: none reads a file that another is about to replace.
+  ///
   /// - Returns: the memory file as written.
+  /// - Throws: ``MemoryFileError``: the file's, starting with `path` (missing, damaged, read-only,
+  ///   not a regular file, cannot be locked or written), or, starting with `new patterns: `, what
+  ///   is wrong with `newPatterns`.
   @discardableResult
   public static func append(_ newPatterns: Patterns, to path: String) throws(MemoryFileError) -> MemoryFile {
-    let existing = try MemoryFileContents.read(contentsOf: path)
-    let current = try MemoryFile(contents: existing)
-    let combined: Patterns
-    switch (current.patterns, newPatterns) {
-    case (.vectors(let a), .vectors(let b)): combined = .vectors(a + b)
-    case (.pointClouds(let a), .pointClouds(let b)): combined = .pointClouds(a + b)
-    case (.gaussians(let a), .gaussians(let b)): combined = .gaussians(a + b)
-    case (.histograms(let a), .histograms(let b)): combined = .histograms(a + b)
-    default:
-      throw MemoryFileError(
-        "\(path): holds \(current.kind.rawValue); cannot append \(newPatterns.kind.rawValue)")
+    try MemoryFileWriter.locked(path) { () throws(MemoryFileError) -> MemoryFile in
+      let existing = try MemoryFileContents.read(contentsOf: path)
+      let current = try MemoryFile(contents: existing)
+      let combined: Patterns
+      switch (current.patterns, newPatterns) {
+      case (.vectors(let a), .vectors(let b)): combined = .vectors(a + b)
+      case (.pointClouds(let a), .pointClouds(let b)): combined = .pointClouds(a + b)
+      case (.gaussians(let a), .gaussians(let b)): combined = .gaussians(a + b)
+      case (.histograms(let a), .histograms(let b)): combined = .histograms(a + b)
+      default:
+        throw MemoryFileError(
+          "\(path): holds \(current.kind.rawValue); cannot append \(newPatterns.kind.rawValue)")
+      }
+      let result: MemoryFile
+      do throws(MemoryFileError) {
+        guard newPatterns.count > 0 else { throw MemoryFileError("no patterns to append") }
+        result = try MemoryFile(
+          patterns: combined, divergence: current.divergence, epsilon: current.epsilon,
+          parameters: current.parameters.map { .recorded($0) } ?? .default)
+      } catch {
+        throw MemoryFileError("new patterns: \(error.message)")
+      }
+      try MemoryFileWriter.writeFile(try result.contents().encode(), to: path, overwrite: true)
+      return result
     }
-    let result: MemoryFile
-    do throws(MemoryFileError) {
-      guard newPatterns.count > 0 else { throw MemoryFileError("no patterns to append") }
-      result = try MemoryFile(
-        patterns: combined, divergence: current.divergence, epsilon: current.epsilon,
-        parameters: current.parameters.map { .recorded($0) } ?? .default)
-    } catch {
-      throw MemoryFileError("new patterns: \(error.message)")
-    }
-    try result.write(to: path)
-    return result
   }
 
   // MARK: Memories

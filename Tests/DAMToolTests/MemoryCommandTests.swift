@@ -143,5 +143,13 @@ struct MemoryCommandTests {
       let count = try Self.json(verify.stdout)["count"] as? Int
       #expect(count == 300 || count == 600, "trial \(trial): \(count ?? -1) patterns")
     }
+    // The next successful write removes the temporary files that killed appends left, and the
+    // lock file of a writer killed holding the lock.
+    let next = try DamProcess.run(["memory", "append", m, "--patterns", folder.path("base.npy")])
+    #expect(next.status == 0, "\(next.stderr)")
+    let left = try FileManager.default.contentsOfDirectory(atPath: folder.url.path).filter {
+      $0.hasPrefix(".")
+    }
+    #expect(left.isEmpty, "\(left)")
   }
 }

@@ -9,8 +9,10 @@
 # reads, encodes, writes or syncs. Odd trials kill at a time uniform over [0.4, 1.3] x the measured
 # duration of an uninterrupted append; even trials wait until the temporary file appears and kill
 # 0 to duration/10 later, so that half the kills target the write, sync and rename. Needs a release build (`swift build -c release`) and perl (for test data).
+# Temporary files of killed appends are left in place; one uninterrupted append at the end must
+# remove them all (and a lock file left by a writer killed holding the lock).
 # Prints a summary line per outcome; exits non-zero if any trial leaves a file that fails to verify
-# or lost patterns.
+# or lost patterns, or if the final append leaves a temporary or lock file.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 trials="${1:-60}"
@@ -70,14 +72,14 @@ for trial in $(seq 1 "$trials"); do
   else
     # Even trials: wait for the temporary file to appear (the write has begun), then a random
     # 0-${write_window} ms more, so that kills land while the bytes are written, synced or renamed.
-    while kill -0 "$pid" 2> /dev/null && ! ls -A | grep -q '^\.m\.npz\.tmp-'; do sleep 0.002; done
+    while kill -0 "$pid" 2> /dev/null && ! ls -A | grep -q "^\.m\.npz\.tmp-$pid-"; do sleep 0.002; done
     delay_ms=$(( RANDOM % (write_window + 1) ))
     when="${delay_ms} ms into the write"
     sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
   fi
   kill -KILL "$pid" 2> /dev/null || true
   wait "$pid" 2> /dev/null || true
-  leftovers=$(ls -A | grep -c '^\.m\.npz\.tmp-' || true)
+  leftovers=$(ls -A | grep -c "^\.m\.npz\.tmp-$pid-" || true)
   if ! "$dam" memory verify m.npz --starts-with base.npz --json > verify.json 2> verify.err; then
     echo "trial $trial (kill $when): FAILED: $(cat verify.err)"
     failures=$((failures + 1))
@@ -96,7 +98,16 @@ for trial in $(seq 1 "$trials"); do
     cp base.npz m.npz
   fi
   [ -n "${VERBOSE:-}" ] && echo "trial $trial: kill $when, $count patterns, $leftovers temporary file(s)"
-  if [ "$leftovers" -gt 0 ]; then stale=$((stale + 1)); rm -f .m.npz.tmp-*; fi
+  if [ "$leftovers" -gt 0 ]; then stale=$((stale + 1)); fi
 done
+# The next successful write removes what killed writers left.
+before=$(ls -A | grep -c '^\.m\.npz\.' || true)
+"$dam" memory append m.npz --patterns more.npy > /dev/null
+after=$(ls -A | grep -c '^\.m\.npz\.' || true)
+if [ "$after" -ne 0 ]; then
+  echo "the final append left $after temporary or lock file(s): $(ls -A | grep '^\.m\.npz\.' | tr '\n' ' ')"
+  failures=$((failures + 1))
+fi
 echo "trials: $trials; previous file intact: $intact; append had completed: $completed; killed mid-write (stale temporary file left): $stale; failures: $failures"
+echo "temporary or lock files before the final append: $before; after it: $after"
 [ "$failures" -eq 0 ]

@@ -57,6 +57,7 @@ struct BenchGridsCommand: ParsableCommand {
     for name in sections.split(separator: ",") where !known.contains(String(name)) {
       throw CLIError("--sections", "unknown section '\(name)'; use \(known.joined(separator: ", "))")
     }
+    if let output { try OutputPath.checkFolder(output, option: "--output") }
   }
 
   func run() throws {

@@ -82,7 +82,10 @@ struct BuresWassersteinBench: ParsableCommand {
       throw CLIError("--beta", "must be a finite number > 0, got \(beta)")
     }
     guard runs >= 5 else { throw CLIError("--runs", "must be >= 5, got \(runs)") }
-    if let outputPath { try OutputPath.check(outputPath, option: "--output") }
+    if let outputPath {
+      try OutputPath.check(
+        outputPath, option: "--output", inputs: [("--memory", memoryPath), ("--queries", queriesPath)])
+    }
   }
 
   func run() throws {

@@ -70,7 +70,7 @@ struct BarycenterCommand: ParsableCommand {
   }
 
   func validate() throws {
-    if let output { try OutputPath.check(output, option: "--output") }
+    if let output { try OutputPath.check(output, option: "--output", inputs: [("histograms", histograms)]) }
   }
 
   func run() throws {

@@ -135,6 +135,7 @@ struct CompareCommand: ParsableCommand {
       throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")
     }
     if let maxSteps, maxSteps < 1 { throw CLIError("--max-steps", "must be >= 1, got \(maxSteps)") }
+    try OutputPath.checkFolder(report, option: "--report")
   }
 
   func settings() throws -> CompareSettings {

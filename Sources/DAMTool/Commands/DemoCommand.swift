@@ -41,6 +41,7 @@ struct DemoCommand: ParsableCommand {
     guard noise.isFinite, noise >= 0 else {
       throw ValidationError("--noise: must be a finite number >= 0, got \(noise)")
     }
+    try OutputPath.checkFolder(report, option: "--report")
   }
 
   func run() throws {

@@ -34,6 +34,7 @@ struct ExperimentCommand: ParsableCommand {
           "name",
           "unknown experiment '\(name)'; available: \(Experiment.all.map(\.name).joined(separator: ", "))")
       }
+      try OutputPath.checkFolder(report ?? "reports/\(name)", option: "--report")
     }
   }
 

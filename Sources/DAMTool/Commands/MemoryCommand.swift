@@ -99,7 +99,7 @@ struct MemoryCommand: ParsableCommand {
       guard file.lowercased().hasSuffix(".npz") else {
         throw CLIError("memory.npz", "\(file): must end in .npz")
       }
-      try OutputPath.check(file, option: "memory.npz")
+      try OutputPath.check(file, option: "memory.npz", inputs: [("--patterns", patterns)])
       if !force, FileManager.default.fileExists(atPath: file) {
         throw CLIError(
           "memory.npz", "\(file): exists; use --force to replace it or `dam memory append` to extend it")
@@ -118,8 +118,12 @@ struct MemoryCommand: ParsableCommand {
         throw CLIError("--patterns", error.message)
       }
       do throws(MemoryFileError) {
-        try memoryFile.write(to: file)
+        try memoryFile.write(to: file, overwrite: force)
       } catch {
+        if error == .fileExists(file) {  // created by another writer since validate()
+          throw CLIError(
+            "memory.npz", "\(file): exists; use --force to replace it or `dam memory append` to extend it")
+        }
         throw CLIError("memory.npz", error.message)
       }
       let summary = Summary(file, try attributing("memory.npz") { try memoryFile.contents() })
@@ -144,6 +148,8 @@ struct MemoryCommand: ParsableCommand {
 
     @Flag(help: "Print a summary as JSON.")
     var json = false
+
+    func validate() throws { try OutputPath.check(file, option: "memory.npz") }
 
     func run() throws {
       let stored = try MemoryInputs.patterns(patterns, option: "--patterns")

@@ -211,7 +211,9 @@ struct RetrieveCommand: ParsableCommand {
     _ = try stopping.rule()
     _ = try separationMap()
     _ = try groundCost.make()
-    if let output { try OutputPath.check(output, option: "--output") }
+    if let output {
+      try OutputPath.check(output, option: "--output", inputs: [("--memory", memory), ("--query", query)])
+    }
   }
 
   var isCloudMemory: Bool { memory.lowercased().hasSuffix(".npz") }

@@ -33,6 +33,10 @@ public struct MemoryFileError: Error, Sendable, Hashable, CustomStringConvertibl
   public var description: String { message }
 
   func prefixed(_ prefix: String) -> MemoryFileError { MemoryFileError("\(prefix): \(message)") }
+
+  /// The error of a write without overwrite (``MemoryFileContents/write(to:overwrite:)``) to a
+  /// `path` that exists: `"<path>: exists; not replaced"`.
+  public static func fileExists(_ path: String) -> MemoryFileError { MemoryFileWriter.existsError(path) }
 }
 
 /// The manifest of a memory file, stored as UTF-8 JSON in the `manifest` member.
@@ -280,16 +284,31 @@ public struct MemoryFileContents: Sendable {
     }
   }
 
-  /// Writes the file to `path` atomically: a temporary file in the same directory is written,
-  /// synced and renamed over `path`, and the directory is synced. If anything fails, or the
-  /// process is killed, `path` still holds its previous contents (a killed process may leave a
-  /// hidden `.<name>.tmp-<pid>-<random>` file behind, which readers ignore).
-  public func write(to path: String) throws(MemoryFileError) {
+  /// Writes the file to `path` atomically, as the only writer of `path`.
+  ///
+  /// The bytes go to a temporary file in the same directory, which is synced and renamed over
+  /// `path` (or, without `overwrite`, hard-linked to it), and the directory is synced: readers see
+  /// the previous file or the new one, whole. If anything fails, or the process is killed, `path`
+  /// still holds its previous contents (a killed process may leave a hidden
+  /// `.<name>.tmp-<pid>-<random>` file behind, which readers ignore and the next successful write
+  /// of `path` removes).
+  ///
+  /// Writers of one path take turns: an exclusive advisory lock (`flock`) on the lock file
+  /// `.<name>.lock` beside `path` is held from the checks to the rename, and the lock file is
+  /// removed after. Readers take no lock.
+  ///
+  /// - Parameter overwrite: Whether an existing file at `path` is replaced (the default). When
+  ///   `false`, the file is created only if `path` does not exist, atomically: of several
+  ///   processes or threads creating `path` at once, exactly one succeeds and the others get
+  ///   ``MemoryFileError/fileExists(_:)``.
+  /// - Throws: ``MemoryFileError`` whose message starts with `path` if `path` exists and
+  ///   `overwrite` is `false`, is a directory or not a regular file (a device, a FIFO, a socket),
+  ///   is read-only (its mode has no write permission, or this process may not write it: a
+  ///   read-only file is not replaced), or cannot be locked or written.
+  public func write(to path: String, overwrite: Bool = true) throws(MemoryFileError) {
     let bytes = try encode()
-    do throws(NumPyError) {
-      try FileBytes.writeAtomically(bytes, to: path)
-    } catch {
-      throw MemoryFileError(error.message)
+    try MemoryFileWriter.locked(path) { () throws(MemoryFileError) in
+      try MemoryFileWriter.writeFile(bytes, to: path, overwrite: overwrite)
     }
   }
 
