@@ -59,6 +59,8 @@ let package = Package(
     .testTarget(name: "NumPyFilesTests", dependencies: ["NumPyFiles"], exclude: ["Fixtures"]),
     .testTarget(name: "DAMDatasetsTests", dependencies: ["DAMDatasets"]),
     .testTarget(name: "DAMToolTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport"]),
+    // The reproductions and `dam compare`'s workloads, run in-process (no subprocess).
+    .testTarget(name: "DAMExperimentsTests", dependencies: ["DAMExperiments", "DAM"]),
     .testTarget(
       name: "MemoryFilesTests", dependencies: ["MemoryFiles", "DAM", "NumPyFiles"], exclude: ["Fixtures"]),
     .testTarget(

@@ -95,6 +95,16 @@ struct WilsonIntervalTests {
     let z2 = 1.959963984540054 * 1.959963984540054
     #expect(none.lower == 0)
     #expect(abs(none.upper - z2 / (10 + z2)) < 1e-15)
+    // For every n: the interval holds the proportion, and the ends are exact at 0 and n
+    // successes (the formula cancels there only to rounding: 5.6e-17 at 0 of 3).
+    for n in 1...200 {
+      for s in 0...n {
+        let interval = try WilsonInterval(successes: s, trials: n)
+        #expect(interval.lower <= interval.proportion && interval.proportion <= interval.upper)
+      }
+      #expect(try WilsonInterval(successes: 0, trials: n).lower == 0)
+      #expect(try WilsonInterval(successes: n, trials: n).upper == 1)
+    }
     #expect(throws: DAMError.self) { try WilsonInterval(successes: 3, trials: 2) }
     #expect(throws: DAMError.self) { try WilsonInterval(successes: 0, trials: 0) }
   }

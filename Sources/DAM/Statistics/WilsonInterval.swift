@@ -25,7 +25,9 @@ public struct WilsonInterval: Sendable, Hashable {
     let center = (p + z2 / (2 * n)) / denominator
     let half = z * (p * (1 - p) / n + z2 / (4 * n * n)).squareRoot() / denominator
     proportion = p
-    lower = max(0, center - half)
-    upper = min(1, center + half)
+    // The interval contains p; clamping to it keeps the ends exact at 0 and n successes, where
+    // the formula's two terms cancel only to rounding (5.6e-17 at 0 of 3).
+    lower = min(p, max(0, center - half))
+    upper = max(p, min(1, center + half))
   }
 }
