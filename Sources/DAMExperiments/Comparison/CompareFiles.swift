@@ -44,20 +44,17 @@ package enum CompareFiles {
     let lowercased = memory.lowercased()
     if lowercased.hasSuffix(".npy") {
       let patterns = try Inputs.vectors(memory, option: "--memory")
-      let made: (queries: [[Double]], targets: [Int])
-      if let queries, let targets {
-        let rows = try Inputs.queries(queries, option: "--queries").rows
-        for (i, row) in rows.enumerated() where row.count != patterns[0].count {
-          throw CLIError(
-            "--queries", "query \(i) has dimension \(row.count), the memory \(patterns[0].count)")
-        }
-        made = (rows, try targetIndices(targets, queries: rows.count, patterns: patterns.count))
-      } else {
-        var generator = SeededGenerator(seed: settings.seed)
-        let targets = try sampleTargets(patterns.count, settings: settings, generator: &generator)
-        let noise = settings.noise ?? 0
-        made = (targets.map { i in patterns[i].map { $0 + noise * generator.nextGaussian() } }, targets)
-      }
+      let made = try queriesAndTargets(
+        patterns: patterns, queries: queries, targets: targets, settings: settings,
+        read: { try Inputs.queries($0, option: "--queries").rows },
+        mismatch: { i, row in
+          row.count == patterns[0].count
+            ? nil : "query \(i) has dimension \(row.count), the memory \(patterns[0].count)"
+        },
+        corrupt: { pattern, generator in
+          let noise = settings.noise ?? 0
+          return pattern.map { $0 + noise * generator.nextGaussian() }
+        })
       return try CompareWorkloads.vectors(
         patterns: patterns, queries: made.queries, targets: made.targets, imageSide: nil,
         workload: describe(
@@ -70,28 +67,20 @@ package enum CompareFiles {
     }
     if GaussianInputs.holdsGaussians(memory) {
       let patterns = try GaussianInputs.gaussians(memory, option: "--memory").gaussians
-      let made: (queries: [Gaussian], targets: [Int])
-      if let queries, let targets {
-        let given = try GaussianInputs.gaussians(queries, option: "--queries").gaussians
-        for (i, g) in given.enumerated() where g.dimension != patterns[0].dimension {
-          throw CLIError(
-            "--queries", "Gaussian \(i) has dimension \(g.dimension), the memory \(patterns[0].dimension)")
-        }
-        made = (given, try targetIndices(targets, queries: given.count, patterns: patterns.count))
-      } else {
-        var generator = SeededGenerator(seed: settings.seed)
-        let targets = try sampleTargets(patterns.count, settings: settings, generator: &generator)
-        let distance = settings.noise ?? 0
-        made = (
-          try attributing("--noise") {
-            try targets.map {
-              distance == 0
-                ? patterns[$0]
-                : try GaussianSampling.perturbation(of: patterns[$0], distance: distance, using: &generator)
-            }
-          }, targets
-        )
-      }
+      let made = try queriesAndTargets(
+        patterns: patterns, queries: queries, targets: targets, settings: settings,
+        read: { try GaussianInputs.gaussians($0, option: "--queries").gaussians },
+        mismatch: { i, g in
+          g.dimension == patterns[0].dimension
+            ? nil : "Gaussian \(i) has dimension \(g.dimension), the memory \(patterns[0].dimension)"
+        },
+        corrupt: { pattern, generator in
+          let distance = settings.noise ?? 0
+          guard distance != 0 else { return pattern }
+          return try attributing("--noise") {
+            try GaussianSampling.perturbation(of: pattern, distance: distance, using: &generator)
+          }
+        })
       return try CompareWorkloads.gaussians(
         patterns: patterns, queries: made.queries, targets: made.targets,
         workload: describe(
@@ -100,32 +89,45 @@ package enum CompareFiles {
         settings: settings, defaultBetas: [0.1, 2])?.erased()
     }
     let patterns = try Inputs.clouds(memory, option: "--memory").clouds
-    let made: (queries: [PointCloud], targets: [Int])
-    if let queries, let targets {
-      let given = try Inputs.clouds(queries, option: "--queries").clouds
-      for (i, cloud) in given.enumerated() where cloud.dimension != patterns[0].dimension {
-        throw CLIError(
-          "--queries",
-          "cloud \(i) has points in dimension \(cloud.dimension), the memory \(patterns[0].dimension)")
-      }
-      made = (given, try targetIndices(targets, queries: given.count, patterns: patterns.count))
-    } else {
-      var generator = SeededGenerator(seed: settings.seed)
-      let targets = try sampleTargets(patterns.count, settings: settings, generator: &generator)
-      made = (
-        try targets.map {
-          try CompareWorkloads.noisyCloud(
-            patterns[$0], noise: settings.noise ?? 0, permuted: !settings.keepAtomOrder, generator: &generator
-          )
-        }, targets
-      )
-    }
+    let made = try queriesAndTargets(
+      patterns: patterns, queries: queries, targets: targets, settings: settings,
+      read: { try Inputs.clouds($0, option: "--queries").clouds },
+      mismatch: { i, cloud in
+        cloud.dimension == patterns[0].dimension
+          ? nil : "cloud \(i) has points in dimension \(cloud.dimension), the memory \(patterns[0].dimension)"
+      },
+      corrupt: { pattern, generator in
+        try CompareWorkloads.noisyCloud(
+          pattern, noise: settings.noise ?? 0, permuted: !settings.keepAtomOrder, generator: &generator)
+      })
     return try CompareWorkloads.clouds(
       patterns: patterns, queries: made.queries, targets: made.targets,
       workload: describe(
         memory: memory, patterns: patterns.count, queries: queries, count: made.queries.count,
         settings: settings),
       settings: settings, defaultEpsilon: nil, defaultBetas: [5, 20])?.erased()
+  }
+
+  /// The queries and their targets: read from the user's files when both are given (each query
+  /// checked against the memory by `mismatch`, which returns what is wrong or nil), else the
+  /// memory's patterns at seeded targets, corrupted by `corrupt` in target order.
+  static func queriesAndTargets<State>(
+    patterns: [State], queries: String?, targets: String?, settings: CompareSettings,
+    read: (String) throws -> [State], mismatch: (Int, State) -> String?,
+    corrupt: (State, inout SeededGenerator) throws -> State
+  ) throws -> (queries: [State], targets: [Int]) {
+    if let queries, let targets {
+      let given = try read(queries)
+      for (i, query) in given.enumerated() {
+        if let problem = mismatch(i, query) { throw CLIError("--queries", problem) }
+      }
+      return (given, try targetIndices(targets, queries: given.count, patterns: patterns.count))
+    }
+    var generator = SeededGenerator(seed: settings.seed)
+    let targets = try sampleTargets(patterns.count, settings: settings, generator: &generator)
+    var made: [State] = []
+    for target in targets { made.append(try corrupt(patterns[target], &generator)) }
+    return (made, targets)
   }
 
   package static func describe(

@@ -167,6 +167,23 @@ struct MemoryCommand: ParsableCommand {
     }
   }
 
+  /// The contents of the memory file at `path`, read and checked completely (checksums, shapes,
+  /// every pattern), a failure attributed to the `memory.npz` argument.
+  static func verified(_ path: String) throws(CLIError) -> MemoryFileContents {
+    let contents: MemoryFileContents
+    do throws(MemoryFileError) {
+      contents = try MemoryFileContents.read(contentsOf: path)
+    } catch {
+      throw CLIError("memory.npz", error.message)
+    }
+    do throws(MemoryFileError) {
+      _ = try MemoryFile(contents: contents)
+    } catch {
+      throw CLIError("memory.npz", "\(path): \(error.message)")
+    }
+    return contents
+  }
+
   struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Show what a memory file holds (after verifying it).")
@@ -178,17 +195,7 @@ struct MemoryCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-      let contents: MemoryFileContents
-      do throws(MemoryFileError) {
-        contents = try MemoryFileContents.read(contentsOf: file)
-      } catch {
-        throw CLIError("memory.npz", error.message)
-      }
-      do throws(MemoryFileError) {
-        _ = try MemoryFile(contents: contents)
-      } catch {
-        throw CLIError("memory.npz", "\(file): \(error.message)")
-      }
+      let contents = try MemoryCommand.verified(file)
       let summary = Summary(file, contents)
       if json { try JSONOutput.print(summary) } else { summary.printText() }
     }
@@ -215,17 +222,7 @@ struct MemoryCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-      let contents: MemoryFileContents
-      do throws(MemoryFileError) {
-        contents = try MemoryFileContents.read(contentsOf: file)
-      } catch {
-        throw CLIError("memory.npz", error.message)
-      }
-      do throws(MemoryFileError) {
-        _ = try MemoryFile(contents: contents)
-      } catch {
-        throw CLIError("memory.npz", "\(file): \(error.message)")
-      }
+      let contents = try MemoryCommand.verified(file)
       if let startsWith {
         let prefix: MemoryFileContents
         do throws(MemoryFileError) {

@@ -24,10 +24,7 @@ extension RetrieveCommand {
       try GridInputs.make(
         q.shape, q.masses, patterns[0].spacing, path: query, option: "--query", label: "histogram \(i): ")
     }
-    let map = try separationMap()
-    if let k = separationOptions.k, k > patterns.count {
-      throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
-    }
+    let map = try separationMap(patternCount: patterns.count)
     let retriever = try GridEngines.make(
       patterns: patterns, geometry: geometry, separation: map, beta: beta, epsilon: epsilon ?? storedEpsilon,
       step: step,
@@ -35,9 +32,7 @@ extension RetrieveCommand {
     let retrieved = try retrieveBatch(aligned, row: batch ? { "--query (histogram \($0))" } : nil) {
       try retriever.retrieve($0)
     }
-    let results = retrieved.enumerated().map {
-      QueryResult($0, $1, options: weightOptions, json: format.json)
-    }
+    let results = queryResults(retrieved)
     let finals = retrieved.map(\.state)
     if let output { try GridInputs.write(finals, batch: batch, to: output, option: "--output") }
     try report(

@@ -209,7 +209,7 @@ struct RetrieveCommand: ParsableCommand {
       throw CLIError("--hellinger-scale", "must be a finite number >= 0, got \(hellingerScale)")
     }
     _ = try stopping.rule()
-    _ = try separationMap()
+    _ = try separationMap(patternCount: .max)
     _ = try groundCost.make()
     if let output {
       try OutputPath.check(output, option: "--output", inputs: [("--memory", memory), ("--query", query)])
@@ -218,10 +218,21 @@ struct RetrieveCommand: ParsableCommand {
 
   var isCloudMemory: Bool { memory.lowercased().hasSuffix(".npz") }
 
-  func separationMap() throws(CLIError) -> AnySeparationMap {
-    try separation.map(
+  /// The separation map of the options, refused when it retrieves more patterns together (`--k`)
+  /// than the memory's `patternCount`.
+  func separationMap(patternCount: Int) throws(CLIError) -> AnySeparationMap {
+    let map = try separation.map(
       alpha: separationOptions.alpha, k: separationOptions.k, pairwise: separationOptions.pairwise,
       choiceLabel: "--separation ")
+    if let k = separationOptions.k, k > patternCount {
+      throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patternCount) patterns")
+    }
+    return map
+  }
+
+  /// Each query's entry of the report.
+  func queryResults<State>(_ retrieved: [RetrievalResult<State>]) -> [QueryResult] {
+    retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions, json: format.json) }
   }
 
   func run() throws {
@@ -294,10 +305,7 @@ struct RetrieveCommand: ParsableCommand {
         "--query",
         "\(query): queries have dimension \(queries[0].count), the memory's patterns have \(dimension)")
     }
-    let map = try separationMap()
-    if let k = separationOptions.k, k > patterns.count {
-      throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
-    }
+    let map = try separationMap(patternCount: patterns.count)
     let engine = try VectorEngines.make(
       patterns: patterns, divergence: vectorDivergence, separation: map, geometry: vectorGeometry, step: step,
       beta: beta, stopping: stoppingRule, pruning: pruning.pruning)
@@ -305,9 +313,7 @@ struct RetrieveCommand: ParsableCommand {
     let retrieved = try retrieveBatch(queries, row: batch ? { "--query (row \($0))" } : nil) {
       try engine.retrieve(batch: $0)
     }
-    let results = retrieved.enumerated().map {
-      QueryResult($0, $1, options: weightOptions, json: format.json)
-    }
+    let results = queryResults(retrieved)
     var states: [Double] = []
     states.reserveCapacity(queries.count * dimension)
     for result in retrieved { states += result.state }
@@ -343,10 +349,7 @@ struct RetrieveCommand: ParsableCommand {
       throw CLIError(
         "--query", "\(query): atoms have dimension \(queries[0].dimension), the memory's have \(dimension)")
     }
-    let map = try separationMap()
-    if let k = separationOptions.k, k > patterns.count {
-      throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
-    }
+    let map = try separationMap(patternCount: patterns.count)
     let cost = try groundCost.make()
     if stored != nil, !(cost is SquaredEuclideanCost) {
       throw CLIError(
@@ -361,9 +364,7 @@ struct RetrieveCommand: ParsableCommand {
     let retrieved = try retrieveBatch(queries, row: batch ? { "--query (cloud \($0))" } : nil) {
       try retriever.retrieve(batch: $0)
     }
-    let results = retrieved.enumerated().map {
-      QueryResult($0, $1, options: weightOptions, json: format.json)
-    }
+    let results = queryResults(retrieved)
     let finals = retrieved.map(\.state)
     if let output { try Inputs.writeClouds(finals, batch: batch, to: output, option: "--output") }
     try report(
@@ -394,19 +395,14 @@ struct RetrieveCommand: ParsableCommand {
         "--query",
         "\(query): Gaussians have dimension \(queries[0].dimension), the memory's have \(dimension)")
     }
-    let map = try separationMap()
-    if let k = separationOptions.k, k > patterns.count {
-      throw CLIError("--k", "is \(k), but the memory \(memory) holds only \(patterns.count) patterns")
-    }
+    let map = try separationMap(patternCount: patterns.count)
     let retriever = try GaussianEngines.make(
       patterns: patterns, geometry: geometry, separation: map, beta: beta, step: step, stopping: stoppingRule,
       pruning: pruning.pruning)
     let retrieved = try retrieveBatch(queries, row: batch ? { "--query (Gaussian \($0))" } : nil) {
       try retriever.retrieve($0)
     }
-    let results = retrieved.enumerated().map {
-      QueryResult($0, $1, options: weightOptions, json: format.json)
-    }
+    let results = queryResults(retrieved)
     let finals = retrieved.map(\.state)
     if let output { try GaussianInputs.write(finals, to: output, option: "--output") }
     try report(
