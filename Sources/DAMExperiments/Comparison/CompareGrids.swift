@@ -99,10 +99,7 @@ extension CompareWorkloads {
                   throw RetrievalFailure(reason: "the Euclidean state is not a histogram (\(error.message))")
                 }
               }
-              return RetrievalResult(
-                state: try histogram(result.state), weights: result.weights, divergences: result.divergences,
-                energies: result.energies, steps: result.steps, stopReason: result.stopReason,
-                lastChange: result.lastChange, trajectory: try result.trajectory?.map(histogram))
+              return try result.mapStates(histogram)
             }
           }
           engines.append(ComparedEngine(label: label, retrieve: retrieve, retrieveBatch: retrieveBatch))

@@ -377,10 +377,7 @@ package enum CompareWorkloads {
                   throw RetrievalFailure(reason: "the stacked state is not a Gaussian (\(error.message))")
                 }
               }
-              return RetrievalResult(
-                state: try gaussian(result.state), weights: result.weights, divergences: result.divergences,
-                energies: result.energies, steps: result.steps, stopReason: result.stopReason,
-                lastChange: result.lastChange, trajectory: try result.trajectory?.map(gaussian))
+              return try result.mapStates(gaussian)
             }
           }
           engines.append(ComparedEngine(label: label, retrieve: retrieve, retrieveBatch: retrieveBatch))
