@@ -36,7 +36,7 @@ let package = Package(
     .target(name: "CDAMKernels"),
     .target(name: "DAM", dependencies: ["CLinearAlgebra", "CFFTW", "CDAMKernels"]),
     .target(name: "NumPyFiles", dependencies: ["CZlib"]),
-    .target(name: "DAMDatasets"),
+    .target(name: "DAMDatasets", dependencies: ["DAM"]),
     .target(name: "MemoryFiles", dependencies: ["DAM", "NumPyFiles", "CZlib"]),
     // The paper reproductions, `dam compare`'s workloads and reports (tables, SVG plots), and the
     // readers that turn .npy/.npz files into patterns: what `dam` runs, reachable in-process from
@@ -57,7 +57,7 @@ let package = Package(
       name: "DAMTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport", "CDAMKernels"],
       exclude: ["Fixtures"]),
     .testTarget(name: "NumPyFilesTests", dependencies: ["NumPyFiles"], exclude: ["Fixtures"]),
-    .testTarget(name: "DAMDatasetsTests", dependencies: ["DAMDatasets"]),
+    .testTarget(name: "DAMDatasetsTests", dependencies: ["DAMDatasets", "DAM"]),
     .testTarget(name: "DAMToolTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport"]),
     // The reproductions and `dam compare`'s workloads, run in-process (no subprocess).
     .testTarget(name: "DAMExperimentsTests", dependencies: ["DAMExperiments", "DAM"]),

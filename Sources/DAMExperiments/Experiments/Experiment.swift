@@ -11,16 +11,35 @@ package struct Experiment: Sendable {
 
   /// Every reproduction, in the order `--list` shows them.
   package static let all: [Experiment] = [
-    Experiment(name: GaussianCloudsExperiment.name, summary: GaussianCloudsExperiment.summary, run: GaussianCloudsExperiment.run),
-    Experiment(name: RandomPatternsExperiment.name, summary: RandomPatternsExperiment.summary, run: RandomPatternsExperiment.run),
-    Experiment(name: WeightedDigitsExperiment.name, summary: WeightedDigitsExperiment.summary, run: WeightedDigitsExperiment.run),
-    Experiment(name: HopfieldBasinsExperiment.name, summary: HopfieldBasinsExperiment.summary, run: HopfieldBasinsExperiment.run),
-    Experiment(name: BWDAMSyntheticExperiment.name, summary: BWDAMSyntheticExperiment.summary, run: BWDAMSyntheticExperiment.run),
-    Experiment(name: BWDAMOneStepExperiment.name, summary: BWDAMOneStepExperiment.summary, run: BWDAMOneStepExperiment.run),
-    Experiment(name: BWDAMCapacityExperiment.name, summary: BWDAMCapacityExperiment.summary, run: BWDAMCapacityExperiment.run),
-    Experiment(name: BWDAMEllipsesExperiment.name, summary: BWDAMEllipsesExperiment.summary, run: BWDAMEllipsesExperiment.run),
-    Experiment(name: MetastableStatesExperiment.name, summary: MetastableStatesExperiment.summary, run: MetastableStatesExperiment.run),
-    Experiment(name: GridImagesExperiment.name, summary: GridImagesExperiment.summary, run: GridImagesExperiment.run),
+    Experiment(
+      name: GaussianCloudsExperiment.name, summary: GaussianCloudsExperiment.summary,
+      run: GaussianCloudsExperiment.run),
+    Experiment(
+      name: RandomPatternsExperiment.name, summary: RandomPatternsExperiment.summary,
+      run: RandomPatternsExperiment.run),
+    Experiment(
+      name: WeightedDigitsExperiment.name, summary: WeightedDigitsExperiment.summary,
+      run: WeightedDigitsExperiment.run),
+    Experiment(
+      name: HopfieldBasinsExperiment.name, summary: HopfieldBasinsExperiment.summary,
+      run: HopfieldBasinsExperiment.run),
+    Experiment(
+      name: BWDAMSyntheticExperiment.name, summary: BWDAMSyntheticExperiment.summary,
+      run: BWDAMSyntheticExperiment.run),
+    Experiment(
+      name: BWDAMOneStepExperiment.name, summary: BWDAMOneStepExperiment.summary,
+      run: BWDAMOneStepExperiment.run),
+    Experiment(
+      name: BWDAMCapacityExperiment.name, summary: BWDAMCapacityExperiment.summary,
+      run: BWDAMCapacityExperiment.run),
+    Experiment(
+      name: BWDAMEllipsesExperiment.name, summary: BWDAMEllipsesExperiment.summary,
+      run: BWDAMEllipsesExperiment.run),
+    Experiment(
+      name: MetastableStatesExperiment.name, summary: MetastableStatesExperiment.summary,
+      run: MetastableStatesExperiment.run),
+    Experiment(
+      name: GridImagesExperiment.name, summary: GridImagesExperiment.summary, run: GridImagesExperiment.run),
   ]
 
   /// The reproduction called `name`, if any.

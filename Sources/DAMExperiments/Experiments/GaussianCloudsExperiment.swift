@@ -1,4 +1,5 @@
 import DAM
+import DAMDatasets
 import Dispatch
 import Foundation
 
@@ -60,37 +61,11 @@ package enum GaussianCloudsExperiment {
     }
   }
 
-  /// The stored clouds of one trial.
+  /// The stored clouds of one trial of Experiment 1 (distinct means) or 2 (equal means).
   package static func patterns(experiment: Int, generator: inout SeededGenerator) throws -> [PointCloud] {
-    try (0..<patternCount).map { i in
-      let mean: [Double]
-      let covariance: [Double]  // 2 x 2 row-major
-      if experiment == 1 {
-        // Distinct means on a circle of radius 3, isotropic covariance 0.5 I.
-        let angle = 2 * Double.pi * Double(i) / Double(patternCount)
-        mean = [3 * cos(angle), 3 * sin(angle)]
-        covariance = [0.5, 0, 0, 0.5]
-      } else {
-        // Equal means; covariance R diag(l1, l2) Rᵀ, R a random rotation, l uniform in [0.15, 1.75].
-        mean = [0, 0]
-        let theta = Double.random(in: 0..<(2 * Double.pi), using: &generator)
-        let l1 = Double.random(in: 0.15...1.75, using: &generator)
-        let l2 = Double.random(in: 0.15...1.75, using: &generator)
-        let (c, s) = (cos(theta), sin(theta))
-        covariance = [c * c * l1 + s * s * l2, c * s * (l1 - l2), c * s * (l1 - l2), s * s * l1 + c * c * l2]
-      }
-      // Cholesky factor of the 2 x 2 covariance.
-      let a = covariance[0].squareRoot()
-      let b = covariance[2] / a
-      let d = (covariance[3] - b * b).squareRoot()
-      var points: [Double] = []
-      for _ in 0..<atoms {
-        let z1 = generator.nextGaussian()
-        let z2 = generator.nextGaussian()
-        points += [mean[0] + a * z1, mean[1] + b * z1 + d * z2]
-      }
-      return try PointCloud(points: Matrix(rows: atoms, columns: 2, elements: points))
-    }
+    try GaussianCloudsModel(
+      layout: experiment == 1 ? .distinctMeans : .equalMeans, count: patternCount, atoms: atoms
+    ).sample(using: &generator)
   }
 
   /// A noisy copy of a cloud, its atoms optionally in a random order.

@@ -190,11 +190,12 @@ package enum GridImagesExperiment {
       patterns = try indices.map { try GridImageData.digit(digits, $0, side: settings.side) }
       labels = indices.map { "\(digits.labels[$0])" }
     } else {
-      let shapes = GridImageData.shapes(
+      let shapes = try GridImageData.shapes(
         count: settings.patternCount, side: settings.side, generator: &generator)
       patterns = try shapes.map {
         try GridHistogram(
-          shape: [settings.side, settings.side], intensities: GridImageData.render($0, side: settings.side))
+          shape: [settings.side, settings.side],
+          intensities: try GridImageData.render($0, side: settings.side))
       }
       labels = shapes.map(\.kind.rawValue)
     }
@@ -524,7 +525,7 @@ package enum GridImagesExperiment {
       let b = GridImageData.Shape(
         kind: .cross, x: 0.72 * s, y: 0.65 * s, size: 0.18 * s, thickness: 0.05 * s, angle: 0.3)
       let pair = try [a, b].map {
-        try GridHistogram(shape: [side, side], intensities: GridImageData.render($0, side: side))
+        try GridHistogram(shape: [side, side], intensities: try GridImageData.render($0, side: side))
       }
       let ts = [0, 0.25, 0.5, 0.75, 1.0]
       var wasserstein: [SVG.CaptionedImage] = []

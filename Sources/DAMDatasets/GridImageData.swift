@@ -1,5 +1,5 @@
 import DAM
-import DAMDatasets
+import Foundation
 
 #if canImport(Glibc)
   import Glibc
@@ -9,18 +9,29 @@ import DAMDatasets
   import Darwin
 #endif
 
-/// Images as histograms on a grid, for `dam experiment grid-images` and the `grid-digits` workload
-/// of `dam compare`: the built-in digits upsampled, seeded synthetic shapes, and the corruptions of
-/// queries (masks, additive noise, salt and pepper). Images are row-major (row 0 at the top), one
+/// Images as histograms on a grid, as the grid-memory reproduction (`dam experiment grid-images`)
+/// and the `grid-digits` workload of `dam compare` use them: the built-in digits upsampled, seeded
+/// synthetic shapes, and the corruptions of queries (masks, additive noise, salt and pepper). Images are row-major (row 0 at the top), one
 /// grid cell per pixel (spacing 1, so ε is in squared pixels).
-package enum GridImageData {
+public enum GridImageData {
   // MARK: Digits
 
   /// Bilinear upsampling of a `side x side` image to `target x target`, pixel-centre aligned: output
   /// pixel `(r, c)` reads the input at `((r + ½) s / t - ½, (c + ½) s / t - ½)`, clamped to the
   /// input's border pixels (the convention of OpenCV's `INTER_LINEAR` and PIL's bilinear resize
   /// when enlarging). Values stay within the input's range, zeros stay zeros away from ink.
-  package static func upsample(_ image: [Double], side: Int, to target: Int) -> [Double] {
+  ///
+  /// - Throws: ``DAMError`` naming `image` unless it holds `side × side` values (`side ≥ 1`), or
+  ///   `target` unless it is at least 1.
+  public static func upsample(_ image: [Double], side: Int, to target: Int) throws(DAMError) -> [Double] {
+    guard side >= 1, image.count == side * side else {
+      throw DAMError(
+        .dimensionMismatch, argument: "image",
+        "has \(image.count) values, not side x side = \(side) x \(side)")
+    }
+    guard target >= 1 else {
+      throw DAMError(.invalidArgument, argument: "target", "must be >= 1, got \(target)")
+    }
     let scale = Double(side) / Double(target)
     func sample(_ t: Int) -> (Int, Int, Double) {
       let x = min(max((Double(t) + 0.5) * scale - 0.5, 0), Double(side - 1))
@@ -44,13 +55,19 @@ package enum GridImageData {
 
   /// Digit `index` of the built-in set upsampled to `side x side` and normalised to mass 1 (no
   /// floor: blank pixels are empty cells).
-  package static func digit(_ digits: Digits, _ index: Int, side: Int) throws -> GridHistogram {
-    let image = upsample(digits.image(index), side: Digits.side, to: side)
+  ///
+  /// - Throws: ``DAMError`` naming `index` when it is not a digit's, or `side` when it is below 1.
+  public static func digit(_ digits: Digits, _ index: Int, side: Int) throws(DAMError) -> GridHistogram {
+    guard (0..<digits.count).contains(index) else {
+      throw DAMError(.invalidArgument, argument: "index", "must be in 0..<\(digits.count), got \(index)")
+    }
+    guard side >= 1 else { throw DAMError(.invalidArgument, argument: "side", "must be >= 1, got \(side)") }
+    let image = try upsample(digits.image(index), side: Digits.side, to: side)
     return try GridHistogram(shape: [side, side], intensities: image)
   }
 
   /// `perClass` seeded digits of each class (classes in order 0...9), as indices into `digits`.
-  package static func digitIndices(_ digits: Digits, perClass: Int, generator: inout SeededGenerator) -> [Int]
+  public static func digitIndices(_ digits: Digits, perClass: Int, generator: inout SeededGenerator) -> [Int]
   {
     let order = Array(0..<digits.count).shuffled(using: &generator)
     var chosen: [Int] = []
@@ -61,22 +78,41 @@ package enum GridImageData {
   // MARK: Shapes
 
   /// The kinds of synthetic shapes.
-  package enum ShapeKind: String, CaseIterable, Sendable {
-    case disc, ring, square, cross, bar
+  public enum ShapeKind: String, CaseIterable, Sendable {
+    /// A filled disc of radius `size`.
+    case disc
+    /// An annulus of outer radius `size` and width `thickness`.
+    case ring
+    /// A filled square of half side `size`, rotated by `angle`.
+    case square
+    /// Two bars of half length `size` and half width `thickness`, crossing at right angles.
+    case cross
+    /// A bar of half length `size` and half width `thickness`, rotated by `angle`.
+    case bar
   }
 
   /// A shape on the grid: its kind, centre (column, row, in pixels), size (radius, half side or
   /// half length), thickness (ring width, cross arm half-width, bar half-width) and angle.
-  package struct Shape: Sendable {
-    package var kind: ShapeKind
-    package var x: Double
-    package var y: Double
-    package var size: Double
-    package var thickness: Double
-    package var angle: Double
+  public struct Shape: Sendable {
+    public var kind: ShapeKind
+    public var x: Double
+    public var y: Double
+    public var size: Double
+    public var thickness: Double
+    public var angle: Double
+
+    /// A shape; `x` and `y` are the centre's column and row in pixels, `angle` in radians.
+    public init(kind: ShapeKind, x: Double, y: Double, size: Double, thickness: Double, angle: Double) {
+      self.kind = kind
+      self.x = x
+      self.y = y
+      self.size = size
+      self.thickness = thickness
+      self.angle = angle
+    }
 
     /// Whether the point `(px, py)` (column, row) is inside the shape.
-    package func contains(_ px: Double, _ py: Double) -> Bool {
+    public func contains(_ px: Double, _ py: Double) -> Bool {
       let dx = px - x
       let dy = py - y
       // Coordinates in the shape's frame (rotated by -angle).
@@ -94,13 +130,16 @@ package enum GridImageData {
     }
 
     /// A one-line description, e.g. `ring r 14.2 at (40.1, 77.0)`.
-    package var description: String {
-      "\(kind.rawValue) \(_snprintf("%.1f", size)) at (\(_snprintf("%.0f", x)), \(_snprintf("%.0f", y)))"
+    public var description: String {
+      "\(kind.rawValue) \(String(format: "%.1f", size)) at (\(String(format: "%.0f", x)), \(String(format: "%.0f", y)))"
     }
   }
 
   /// The shape's coverage of each pixel (a 4 x 4 supersampling of the pixel square), row-major.
-  package static func render(_ shape: Shape, side: Int) -> [Double] {
+  ///
+  /// - Throws: ``DAMError`` naming `side` when it is below 1.
+  public static func render(_ shape: Shape, side: Int) throws(DAMError) -> [Double] {
+    guard side >= 1 else { throw DAMError(.invalidArgument, argument: "side", "must be >= 1, got \(side)") }
     let samples = 4
     var out = [Double](repeating: 0, count: side * side)
     // Only pixels near the shape's bounding circle can be covered.
@@ -128,7 +167,12 @@ package enum GridImageData {
   /// 4 to 10 % of the side and resized by up to ±20 % (an odd count ends with a single shape).
   /// Sizes: radius or half side 6 to 22 % of the side; every shape lies inside the image with a
   /// margin of 3 % of the side.
-  package static func shapes(count: Int, side: Int, generator: inout SeededGenerator) -> [Shape] {
+  ///
+  /// - Throws: ``DAMError`` naming `side` when it is below 1.
+  public static func shapes(count: Int, side: Int, generator: inout SeededGenerator) throws(DAMError)
+    -> [Shape]
+  {
+    guard side >= 1 else { throw DAMError(.invalidArgument, argument: "side", "must be >= 1, got \(side)") }
     let s = Double(side)
     let margin = 0.03 * s
     func place(_ kind: ShapeKind, size: Double, near: (Double, Double)?) -> Shape {
@@ -176,7 +220,7 @@ package enum GridImageData {
   // MARK: Corruptions
 
   /// How a query is corrupted.
-  package enum Corruption: String, CaseIterable, Sendable {
+  public enum Corruption: String, CaseIterable, Sendable {
     /// A random axis-parallel rectangle of the given fraction of the image's area removed; at
     /// level 0.5, a random half (left, right, top or bottom).
     case mask
@@ -187,7 +231,7 @@ package enum GridImageData {
     case saltPepper = "salt-pepper"
 
     /// The axis label of the level.
-    package var levelName: String {
+    public var levelName: String {
       switch self {
       case .mask: "fraction of the image masked"
       case .noise: "noise sd / largest cell mass"
@@ -196,12 +240,25 @@ package enum GridImageData {
     }
   }
 
-  /// A corrupted copy of `pattern`, renormalised to mass 1. Masks that would remove all of the
+  /// A corrupted copy of `pattern` (an image: a histogram on a 2-D grid), renormalised to mass 1. Masks that would remove all of the
   /// mass are redrawn (at most 100 times; then the query is the uncorrupted pattern, which the
   /// report counts).
-  package static func corrupt(
+  ///
+  /// - Throws: ``DAMError`` naming `pattern` unless it is on a 2-D grid, or `level` unless it is
+  ///   finite, non-negative and, for masks and salt and pepper, at most 1.
+  public static func corrupt(
     _ pattern: GridHistogram, _ corruption: Corruption, level: Double, generator: inout SeededGenerator
-  ) throws -> (histogram: GridHistogram, redrawn: Bool) {
+  ) throws(DAMError) -> (histogram: GridHistogram, redrawn: Bool) {
+    guard pattern.shape.count == 2 else {
+      throw DAMError(
+        .dimensionMismatch, argument: "pattern",
+        "must be an image on a 2-D grid, got grid shape \(pattern.shape)")
+    }
+    guard level.isFinite, level >= 0, corruption == .noise || level <= 1 else {
+      throw DAMError(
+        .invalidArgument, argument: "level",
+        "must be finite and >= 0\(corruption == .noise ? "" : " and <= 1 (a fraction)"), got \(level)")
+    }
     let h = pattern.shape[0]
     let w = pattern.shape[1]
     var cells = pattern.masses
@@ -248,25 +305,5 @@ package enum GridImageData {
     }
     if !cells.contains(where: { $0 > 0 }) { return (pattern, true) }
     return (try GridHistogram(shape: pattern.shape, intensities: cells, spacing: pattern.spacing), false)
-  }
-
-  // MARK: Pictures
-
-  /// Masses scaled so that the image's largest cell is 1 (for `SVG.imageGrid`).
-  package static func shade(_ histogram: GridHistogram) -> [Double] {
-    let peak = histogram.masses.max() ?? 0
-    return peak > 0 ? histogram.masses.map { $0 / peak } : histogram.masses
-  }
-
-  /// A `side x side` image averaged over `factor x factor` blocks (to draw 128 x 128 images as
-  /// 64 x 64 SVG rectangles).
-  package static func downsample(_ image: [Double], side: Int, factor: Int) -> [Double] {
-    guard factor > 1 else { return image }
-    let out = side / factor
-    var result = [Double](repeating: 0, count: out * out)
-    for r in 0..<(out * factor) {
-      for c in 0..<(out * factor) { result[(r / factor) * out + c / factor] += image[r * side + c] }
-    }
-    return result.map { $0 / Double(factor * factor) }
   }
 }
