@@ -67,7 +67,7 @@ struct CustomMemorySamples {
     let memory = try Memory(divergence: SinkhornDivergence(epsilon: 0.05), patterns: clouds)
     let engine = try RetrievalEngine(
       memory: memory, separation: .softmax,
-      geometry: SHKGeometry(step: 0.5, hellingerScale: 0.005),  // tau * alpha <= eps / 20
+      geometry: SHKGeometry(step: 0.5, epsilon: 0.05),  // Hellinger scale: tau * alpha = eps / 20
       beta: 20,
       stopping: StoppingRule(
         maxSteps: 50, energyTolerance: 1e-7, positionTolerance: nil, massTolerance: nil, patience: 3))
@@ -76,6 +76,23 @@ struct CustomMemorySamples {
     print(recalled.nearestPattern, recalled.state.weights)  // 1, weights moving toward (0.5, 0.25, 0.25)
     #expect(recalled.nearestPattern == 1)
     #expect(recalled.divergences[1] < (try engine.snapshot(at: noisy).divergences[1]))
+  }
+
+  @Test func stackedBaseline() throws {
+    let clouds = try [
+      PointCloud(points: Matrix(rowArrays: [[0, 0], [1, 0], [0, 1]])),
+      PointCloud(points: Matrix(rowArrays: [[4, 4], [5, 4], [4, 5]]), weights: [0.5, 0.25, 0.25]),
+    ]
+    let noisy = try PointCloud(points: Matrix(rowArrays: [[4.2, 3.9], [3.9, 4.1], [5.1, 4.0]]))
+    let stacking = Stacking<PointCloud>.atoms(count: 3, dimension: 2)
+    let vectors = try RetrievalEngine(
+      memory: Memory(divergence: .dotProduct, patterns: try clouds.map(stacking.stack)),
+      separation: Softmax(), geometry: EuclideanGeometry(), beta: 20)
+    let baseline = StackedRetrievalEngine(AnyRetrievalEngine(vectors), stacking: stacking)
+    let stacked = try baseline.retrieve(noisy)
+    print(stacked.nearestPattern, stacked.state.points)  // 1; the atoms stay in the query's order
+    #expect(stacked.nearestPattern == 1)
+    #expect(stacked.state.weights == noisy.weights)
   }
 
   @Test func gaussians() throws {
