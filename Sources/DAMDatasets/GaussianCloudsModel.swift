@@ -28,7 +28,7 @@ public struct GaussianCloudsModel: Sendable, Hashable {
 
   /// A model of `count` clouds of `atoms` atoms.
   ///
-  /// - Throws: ``DAMError`` naming `count` or `atoms` when below 1.
+  /// - Throws: `DAMError` (of DAM) naming `count` or `atoms` when below 1.
   public init(layout: Layout, count: Int = 5, atoms: Int = 40) throws(DAMError) {
     guard count >= 1 else {
       throw DAMError(.invalidArgument, argument: "count", "must be >= 1, got \(count)")

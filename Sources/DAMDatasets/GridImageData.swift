@@ -21,7 +21,7 @@ public enum GridImageData {
   /// input's border pixels (the convention of OpenCV's `INTER_LINEAR` and PIL's bilinear resize
   /// when enlarging). Values stay within the input's range, zeros stay zeros away from ink.
   ///
-  /// - Throws: ``DAMError`` naming `image` unless it holds `side × side` values (`side ≥ 1`), or
+  /// - Throws: `DAMError` (of DAM) naming `image` unless it holds `side × side` values (`side ≥ 1`), or
   ///   `target` unless it is at least 1.
   public static func upsample(_ image: [Double], side: Int, to target: Int) throws(DAMError) -> [Double] {
     guard side >= 1, image.count == side * side else {
@@ -56,7 +56,7 @@ public enum GridImageData {
   /// Digit `index` of the built-in set upsampled to `side x side` and normalised to mass 1 (no
   /// floor: blank pixels are empty cells).
   ///
-  /// - Throws: ``DAMError`` naming `index` when it is not a digit's, or `side` when it is below 1.
+  /// - Throws: `DAMError` (of DAM) naming `index` when it is not a digit's, or `side` when it is below 1.
   public static func digit(_ digits: Digits, _ index: Int, side: Int) throws(DAMError) -> GridHistogram {
     guard (0..<digits.count).contains(index) else {
       throw DAMError(.invalidArgument, argument: "index", "must be in 0..<\(digits.count), got \(index)")
@@ -137,7 +137,7 @@ public enum GridImageData {
 
   /// The shape's coverage of each pixel (a 4 x 4 supersampling of the pixel square), row-major.
   ///
-  /// - Throws: ``DAMError`` naming `side` when it is below 1.
+  /// - Throws: `DAMError` (of DAM) naming `side` when it is below 1.
   public static func render(_ shape: Shape, side: Int) throws(DAMError) -> [Double] {
     guard side >= 1 else { throw DAMError(.invalidArgument, argument: "side", "must be >= 1, got \(side)") }
     let samples = 4
@@ -168,7 +168,7 @@ public enum GridImageData {
   /// Sizes: radius or half side 6 to 22 % of the side; every shape lies inside the image with a
   /// margin of 3 % of the side.
   ///
-  /// - Throws: ``DAMError`` naming `side` when it is below 1.
+  /// - Throws: `DAMError` (of DAM) naming `side` when it is below 1.
   public static func shapes(count: Int, side: Int, generator: inout SeededGenerator) throws(DAMError)
     -> [Shape]
   {
@@ -244,7 +244,7 @@ public enum GridImageData {
   /// mass are redrawn (at most 100 times; then the query is the uncorrupted pattern, which the
   /// report counts).
   ///
-  /// - Throws: ``DAMError`` naming `pattern` unless it is on a 2-D grid, or `level` unless it is
+  /// - Throws: `DAMError` (of DAM) naming `pattern` unless it is on a 2-D grid, or `level` unless it is
   ///   finite, non-negative and, for masks and salt and pepper, at most 1.
   public static func corrupt(
     _ pattern: GridHistogram, _ corruption: Corruption, level: Double, generator: inout SeededGenerator
