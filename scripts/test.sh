@@ -18,13 +18,16 @@
 # took 17.5 s. On a quiet 2-core machine that keeps CI (3 min before) well under 25 minutes.
 # DAM_SKIP_SANITIZER=1 skips this stage.
 #
-# Also only without arguments, before the sanitizer: the package without its FFTW trait
-# (Docs/grids.md, "Building without FFTW"), a release build in .build-nofftw, checked to link no
-# FFTW, where the grid suites run (the FFT-only tests skip themselves; GridFFTTraitTests and
-# GridCommandTests check that .fft and --backend fft are refused with the clear error).
+# Also only without arguments, before the sanitizer:
+#   - the package without its FFTW trait (Docs/grids.md, "Building without FFTW"): a release build
+#     in .build-nofftw, checked to link no FFTW, where the grid suites run (the FFT-only tests skip
+#     themselves; GridFFTTraitTests and GridCommandTests check that .fft and --backend fft are
+#     refused with the clear error). DAM_SKIP_NOFFTW=1 skips it.
+#   - Examples/Client, a package that depends on this one as the README shows, built (debug: it
+#     checks resolution and linking, not speed) and run.
 # Measured: the trait-off build took 6.5 min at load 5-14 on the 2 shared cores (about as long as
-# the main release build, which took 5.5 min at the same load), its grid suites 100 s.
-# DAM_SKIP_NOFFTW=1 skips it.
+# the main release build, which took 5.5 min at the same load), its grid suites 100 s; the client
+# 50 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -44,4 +47,6 @@ if [ "${DAM_SKIP_NOFFTW:-0}" != 1 ]; then
   swift test "${nofftw[@]}" --skip-build --disable-xctest \
     --filter 'DAMTests\.Grid|DAMToolTests\.GridCommandTests|DocsSamplesTests\.GridSamples|largeEpsilonGrid'
 fi
+swift build --package-path Examples/Client --scratch-path .build-client
+.build-client/debug/Client
 bash scripts/sanitize.sh thread "ConcurrencyTests|MemoryFile|MemoryCommandTests|BadInput|EngineSeamTests"
