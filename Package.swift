@@ -15,6 +15,17 @@ let package = Package(
     .executable(name: "dam", targets: ["DAMTool"]),
     .plugin(name: "CompareEngines", targets: ["CompareEngines"]),
   ],
+  traits: [
+    .trait(
+      name: "FFTW",
+      description: """
+        The FFT backend of grid Sinkhorn (GridKernelBackend.fft), linked against FFTW3. FFTW is \
+        GPL-2.0-or-later, so binaries built with this trait are bound by the GPL; without it (swift build \
+        --disable-default-traits, or traits: [] on the dependency) the package links only permissively \
+        licensed libraries and .fft throws, naming the other backends.
+        """),
+    .default(enabledTraits: ["FFTW"]),
+  ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     // Test-only: property-based tests of separation maps and divergences (DAMPropertyTests).
@@ -28,13 +39,18 @@ let package = Package(
     .systemLibrary(
       name: "CLinearAlgebra", pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+    // Only linked with the FFTW trait (the default).
     .systemLibrary(name: "CFFTW", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
     // The solvers' inner loops (exp, matrix-vector products) in C, compiled per x86-64 vector
     // extension and chosen at load time: no compiler flags needed.
     .target(name: "CDAMKernels"),
-    .target(name: "DAM", dependencies: ["CLinearAlgebra", "CFFTW", "CDAMKernels"]),
+    .target(
+      name: "DAM",
+      dependencies: [
+        "CLinearAlgebra", "CDAMKernels", .target(name: "CFFTW", condition: .when(traits: ["FFTW"])),
+      ]),
     .target(name: "NumPyFiles", dependencies: ["CZlib"]),
     .target(name: "DAMDatasets", dependencies: ["DAM"]),
     .target(name: "MemoryFiles", dependencies: ["DAM", "NumPyFiles", "CZlib"]),

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system libraries the package links against, only when they are missing:
 # FFTW3, OpenBLAS (CBLAS), LAPACKE, zlib and pkg-config, from Debian's packages.
-# Does nothing when pkg-config already finds all of them.
+# Does nothing when pkg-config already finds all of them. FFTW3 (libfftw3-dev) is needed only with
+# the package's FFTW trait, which is on by default and which scripts/test.sh builds both with and
+# without, so it is always installed here.
 set -euo pipefail
 
 modules=(fftw3 openblas lapacke zlib)

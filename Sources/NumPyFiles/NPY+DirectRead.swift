@@ -16,6 +16,8 @@ extension NPY {
   /// three (file to bytes, bytes to elements), which for a memory of 20,000 x 256 vectors was a
   /// fifth of `dam retrieve`'s time.
   ///
+  /// Fortran-order data is read the same way and then rearranged into C order (one more copy).
+  ///
   /// Returns nil for anything else, including every malformed or changing file (a size that does
   /// not match the header, a short read, bytes beyond the data): the caller then reads the file
   /// through the general path, which reports the problem exactly as it always has. Nothing is
@@ -73,7 +75,8 @@ extension NPY {
       }
       // The file must also end where the data does (it may have grown since fstat).
       guard complete, let beyond = readBytes(fd, count: 1, at: size), beyond.isEmpty else { return nil }
-      return try? NumPyArray(shape: header.shape, storage: .float64(values))
+      let ordered = header.fortranOrder ? _FortranOrder.toC(values, shape: header.shape) : values
+      return try? NumPyArray(shape: header.shape, storage: .float64(ordered))
     #else
       return nil
     #endif

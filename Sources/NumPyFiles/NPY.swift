@@ -6,9 +6,11 @@
 /// C order, little-endian. This is what `np.save` writes and `np.load` reads.
 ///
 /// Supported: versions 1.0, 2.0 and 3.0; the dtypes of ``NumPyDType``; any shape, including 0-d
-/// and empty arrays. Not supported, each with an error that says so: Fortran-order data,
-/// big-endian data, object (pickled) arrays, structured dtypes and other dtypes such as complex
-/// or strings.
+/// and empty arrays; C-order and Fortran-order data (`'fortran_order': True`, which `np.save`
+/// writes for transposed and other column-major arrays): Fortran-order data is rearranged on
+/// reading, so every ``NumPyArray`` is in C order. Writing always produces C order. Not
+/// supported, each with an error that says so: big-endian data, object (pickled) arrays,
+/// structured dtypes and other dtypes such as complex or strings.
 ///
 /// Decoding is safe on untrusted input: malformed bytes produce a `NumPyError`, never a crash,
 /// and the declared shape is checked against the bytes present before anything is allocated.
@@ -139,7 +141,9 @@ public enum NPY {
     case .uint8: storage = .uint8(Array(data))
     case .bool: storage = .bool(data.map { $0 != 0 })
     }
-    return try NumPyArray(shape: header.shape, storage: storage)
+    return try NumPyArray(
+      shape: header.shape,
+      storage: header.fortranOrder ? _FortranOrder.toC(storage, shape: header.shape) : storage)
   }
 
   /// Converts `count` little-endian values of type `Raw` starting at the beginning of `data`.

@@ -2,7 +2,7 @@
 ///
 /// The message is meant to be shown to a person as it is: it says what is wrong and, where it
 /// helps, how to fix it on the NumPy side (for example
-/// `"x.npy: Fortran-order arrays are not supported; save with np.ascontiguousarray"`).
+/// `"x.npy: big-endian dtype '>f8' is not supported; convert with arr.astype('<f8')"`).
 /// Errors raised while reading or writing a file start with that file's path, and errors about
 /// one member of an `.npz` archive name the member (`"member 'w.npy': ..."`).
 public struct NumPyError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -11,6 +11,9 @@
 struct _NPYHeader: Sendable, Equatable {
   var dtype: NumPyDType
   var shape: [Int]
+  /// Whether the data is stored in Fortran order (first index fastest), as `'fortran_order':
+  /// True` says; readers rearrange it into C order (``_FortranOrder``).
+  var fortranOrder: Bool = false
 
   static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
   static let alignment = 64
@@ -75,11 +78,7 @@ struct _NPYHeader: Sendable, Equatable {
       throw NumPyError(
         "malformed header: 'fortran_order' is \(fortranValue.kindName), expected True or False")
     }
-    // Fortran and C order coincide when at most one dimension exceeds 1 (or there is no data).
-    if fortranOrder && shape.filter({ $0 > 1 }).count > 1 && !shape.contains(0) {
-      throw NumPyError("Fortran-order arrays are not supported; save with np.ascontiguousarray")
-    }
-    return _NPYHeader(dtype: dtype, shape: shape)
+    return _NPYHeader(dtype: dtype, shape: shape, fortranOrder: fortranOrder)
   }
 
   /// Maps a `descr` string to a supported dtype, or throws a message saying why it is not one.

@@ -407,7 +407,7 @@ struct BadInputTests {
   /// within 1e-9 D² of the two-term expansion above (round-off grows like ε · 1e-16), and
   /// everywhere within the rigorous D⁴/(8ε) of the limit. Just above 1e6 D² they are refused,
   /// naming epsilon. Every backend of both solvers.
-  @Test(arguments: [GridKernelBackend.separableKernel, .fft, .logDomain])
+  @Test(arguments: GridCases.runnable([GridKernelBackend.separableKernel, .fft, .logDomain]) { $0 })
   func largeEpsilonGridDivergenceApproachesTheMeanGap(backend: GridKernelBackend) throws {
     // An 8 x 8 grid with spacing (0.5, 2): D^2 = (3.5)^2 + 14^2.
     let spacing = [0.5, 2.0]

@@ -1,3 +1,4 @@
+import DAM
 import Foundation
 import NumPyFiles
 import Testing
@@ -25,6 +26,43 @@ struct GridCommandTests {
     #expect(abs(value - 58) < 1e-10 * 58)
     // D² = 202 on this 10 x 12 grid: eps / D² = 0.0025 and 2.5, both above 0.001.
     #expect(json["backend"] as? String == "separable")
+  }
+
+  /// `--backend fft` of sinkhorn-grid and barycenter: solved by FFT with the package's FFTW
+  /// trait; without it refused before any work, naming `--backend`, the trait and the other
+  /// choices (scripts/test.sh runs this in both configurations).
+  @Test func fftBackendFollowsTheTrait() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    var a = [Double](repeating: 0, count: 120)
+    var b = a
+    a[1 * 12 + 2] = 1
+    b[4 * 12 + 9] = 1
+    try NPY.write(NumPyArray(shape: [10, 12], doubles: a), to: folder.path("a.npy"))
+    try NPY.write(NumPyArray(shape: [10, 12], doubles: b), to: folder.path("b.npy"))
+    try NPY.write(NumPyArray(shape: [2, 10, 12], doubles: a + b), to: folder.path("h.npy"))
+    let divergence = try DamProcess.run([
+      "divergence", "sinkhorn-grid", folder.path("a.npy"), folder.path("b.npy"), "--epsilon", "500",
+      "--backend", "fft", "--json",
+    ])
+    let barycenter = try DamProcess.run([
+      "barycenter", folder.path("h.npy"), "--epsilon", "500", "--backend", "fft", "--json",
+    ])
+    if GridKernelBackend.isFFTAvailable {
+      #expect(divergence.status == 0, "stderr: \(divergence.stderr)")
+      let json = try #require(
+        try JSONSerialization.jsonObject(with: Data(divergence.stdout.utf8)) as? [String: Any])
+      #expect(json["backend"] as? String == "fft")
+      #expect(abs((json["value"] as? Double ?? 0) - 58) < 1e-8 * 58)
+      #expect(barycenter.status == 0, "stderr: \(barycenter.stderr)")
+    } else {
+      for run in [divergence, barycenter] {
+        #expect(run.status != 0)
+        for part in ["--backend", "fft is not available", "FFTW trait", "automatic, separable or log"] {
+          #expect(run.stderr.contains(part), "stderr: \(run.stderr)")
+        }
+      }
+    }
   }
 
   /// Spacing scales the cost: spacing 0.5 on both axes quarters it.

@@ -20,7 +20,10 @@ struct DocsCoverageTests {
     guard let enumerator = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else {
       return []
     }
-    return enumerator.compactMap { $0 as? URL }.filter { $0.path.hasSuffix(suffix) }.sorted {
+    // Build folders (an example package built in place) hold other packages' sources.
+    return enumerator.compactMap { $0 as? URL }.filter {
+      $0.path.hasSuffix(suffix) && !$0.path.dropFirst(base.path.count).contains("/.build")
+    }.sorted {
       $0.path < $1.path
     }
   }
@@ -76,6 +79,31 @@ struct DocsCoverageTests {
       }
     }
     #expect(blockCount >= 10, "the guides show code")
+  }
+
+  /// The install snippets of README.md and Docs/getting-started.md are the manifest of
+  /// Examples/Client line for line, which scripts/test.sh builds and runs as a package depending on
+  /// this one; and every `package:` there names the dependency's `name:`, this package's name.
+  @Test func installSnippetsAreTheExampleClientsManifest() throws {
+    let manifestText = try String(
+      contentsOf: Self.root.appendingPathComponent("Examples/Client/Package.swift"), encoding: .utf8)
+    let manifest = Self.normalised(manifestText)
+    for document in ["README.md", "Docs/getting-started.md"] {
+      let markdown = try String(contentsOf: Self.root.appendingPathComponent(document), encoding: .utf8)
+      let snippets = Self.swiftBlocks(markdown).filter { $0.text.contains(".package(") }
+      #expect(snippets.count == 1, "\(document): one install snippet")
+      for snippet in snippets {
+        #expect(
+          Self.contains(manifest, Self.normalised(snippet.text)),
+          "\(document):\(snippet.line): the install snippet differs from Examples/Client/Package.swift")
+      }
+    }
+    let name = try #require(manifestText.firstMatch(of: /\.package\(name: "([^"]+)", path:/)?.1)
+    let rootManifest = try String(
+      contentsOf: Self.root.appendingPathComponent("Package.swift"), encoding: .utf8)
+    #expect(rootManifest.contains("name: \"\(name)\""))
+    let products = manifestText.matches(of: /package: "([^"]+)"/).map { String($0.1) }
+    #expect(products.count == 2 && products.allSatisfy { $0 == name })
   }
 
   /// The checker itself: a block that is in no compiled file is reported.

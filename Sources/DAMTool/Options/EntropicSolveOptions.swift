@@ -36,9 +36,19 @@ struct EntropicSolveOptions: ParsableArguments {
     }
   }
 
-  /// The grid solver's options, a library refusal attributed to `--epsilon`.
+  /// The grid solver's options, a library refusal attributed to `--epsilon`, except `--backend fft`
+  /// in a build without the package's FFTW trait, which is refused naming `--backend` (the library
+  /// would refuse it naming `backend`).
   func grid(backend: GridKernelBackend) throws(CLIError) -> GridSinkhornOptions {
-    try attributing("--epsilon") {
+    do {
+      try backend.checkAvailable()
+    } catch {
+      throw CLIError(
+        "--backend",
+        "fft is not available: this dam was built without the package's FFTW trait (swift build --disable-default-traits); use automatic, separable or log, or build with the trait (the default)"
+      )
+    }
+    return try attributing("--epsilon") {
       try GridSinkhornOptions(
         epsilon: epsilon, tolerance: tolerance, maxIterations: maxIterations, backend: backend)
     }

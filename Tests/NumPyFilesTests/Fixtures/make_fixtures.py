@@ -41,9 +41,11 @@ def main():
     np.save(path("empty_2x0x4.npy"), EMPTY3)
     np.save(path("int64_2x3x4.npy"), CUBE)
 
-    # Unsupported layouts and dtypes.
+    # Fortran order: read in C order (more in scripts/fixtures/make_fortran_fixtures.py).
     np.save(path("fortran_2x3.npy"), np.asfortranarray(np.arange(6.0).reshape(2, 3)))
     np.save(path("fortran_1d.npy"), np.asfortranarray(np.arange(3.0)))  # same layout as C order
+
+    # Unsupported dtypes.
     np.save(path("bigendian.npy"), np.arange(3, dtype=">f8"))
     np.save(path("object.npy"), np.array([1, "a", None], dtype=object), allow_pickle=True)
     np.save(path("complex.npy"), np.array([1 + 2j, 3 - 4j]))

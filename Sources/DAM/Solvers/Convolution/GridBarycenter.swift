@@ -75,11 +75,13 @@ extension GridSinkhorn {
   ///   count, negative, not summing to 1), `epsilon` (above 1e6 times the grid's squared
   ///   diameter, as for ``GridSinkhorn``; a non-finite value, or stopped early as
   ///   hopeless; `tolerance` when the tolerance is 0) or `maxIterations` (not converged within
-  ///   them), unless unconverged results are allowed.
+  ///   them), unless unconverged results are allowed; `backend` when it is
+  ///   ``GridKernelBackend/fft`` in a build without the `FFTW` trait.
   public static func barycenter(
     of histograms: [GridHistogram], weights: [Double]? = nil, options: GridSinkhornOptions,
     debiased: Bool = false
   ) throws(DAMError) -> GridBarycenter {
+    try options.backend.checkAvailable()
     guard let first = histograms.first else { throw DAMError.invalid("histograms", "is empty") }
     for (i, h) in histograms.enumerated().dropFirst() {
       try _checkSameGrid(first, h, argument: "histograms[\(i)]")

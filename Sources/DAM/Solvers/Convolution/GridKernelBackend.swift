@@ -9,6 +9,9 @@ public enum GridKernelBackend: Sendable, Hashable {
   /// A Gaussian convolution by zero-padded real-to-complex FFTs (FFTW), `O(N log N)` per
   /// application, on exponentially scaled potentials. Its round-off is relative to the largest
   /// output, so it loses accuracy once the potentials vary by many multiples of ε over the grid.
+  ///
+  /// Needs the package's `FFTW` trait (on by default); without it ``GridSinkhornOptions`` and the
+  /// grid solvers refuse this backend (see ``isFFTAvailable``).
   case fft
   /// Separable 1-D passes in the log domain, exact up to round-off at every ε (`O(N Σ nₐ)` per
   /// application, `nₐ` the axis lengths).
@@ -38,6 +41,31 @@ public enum GridKernelBackend: Sendable, Hashable {
   /// ε / D² ≥ 0.0167 and failed to converge (tolerance 1e-9) at ε / D² = 0.0083 for every pair.
   /// The threshold 0.05 keeps a factor 3 above the last ε that agreed.
   public static let fftThreshold = 0.05
+
+  /// Whether ``fft`` can run: true when the package was built with its `FFTW` trait (the
+  /// default), false when built without it (`swift build --disable-default-traits`, or a
+  /// dependency declared with `traits: []`), which links no GPL code.
+  public static var isFFTAvailable: Bool {
+    #if FFTW
+      return true
+    #else
+      return false
+    #endif
+  }
+
+  /// Throws when this backend cannot run in this build of the package: ``fft`` without the
+  /// `FFTW` trait. Every other backend always runs. ``GridSinkhornOptions``' initialiser, the grid
+  /// solvers (``GridSinkhorn`` with its barycenters, ``GridSinkhornDivergence``) check it.
+  ///
+  /// - Throws: ``DAMError`` naming `backend`, saying that the package was built without the
+  ///   `FFTW` trait and naming the backends that remain.
+  public func checkAvailable() throws(DAMError) {
+    guard self == .fft, !Self.isFFTAvailable else { return }
+    throw DAMError.invalid(
+      "backend",
+      "the FFT backend is not available: this build of swift-dense-associative-memory was made without its FFTW trait (swift build --disable-default-traits, or traits: [] on the package dependency); use .automatic, .separableKernel or .logDomain, or build with the FFTW trait (the default)"
+    )
+  }
 
   /// The backend used at `epsilon` on a grid of squared diameter `squaredDiameter`.
   public func resolved(epsilon: Double, squaredDiameter: Double) -> GridKernelBackend {

@@ -31,7 +31,8 @@ public enum GridSinkhorn {
   ///   - options: ε, the tolerance, the backend and the other solver settings.
   ///   - warmStart: potentials `(f, g)` from a nearby problem; the solve then starts at the target ε.
   /// - Throws: ``DAMError`` if the grids differ, a warm start has the wrong size or is not finite,
-  ///   or the solve does not converge and `allowsUnconverged` is false.
+  ///   the backend is ``GridKernelBackend/fft`` in a build without the `FFTW` trait, or the solve
+  ///   does not converge and `allowsUnconverged` is false.
   public static func transport(
     from a: GridHistogram, to b: GridHistogram, options: GridSinkhornOptions,
     warmStart: (f: [Double], g: [Double])? = nil
@@ -114,6 +115,8 @@ struct _GridProblem: Sendable {
   func transport(
     _ a: [Double], _ b: [Double], _ options: GridSinkhornOptions, _ warmStart: (f: [Double], g: [Double])?
   ) throws(DAMError) -> EntropicTransport {
+    // `backend` is a variable: options made with another backend may have been changed since.
+    try options.backend.checkAvailable()
     try _requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
     if let warmStart {
       try _checkWarmStart(
@@ -138,6 +141,7 @@ struct _GridProblem: Sendable {
   func selfTransport(_ a: [Double], _ options: GridSinkhornOptions, _ warmStart: [Double]?) throws(DAMError)
     -> SelfTransport
   {
+    try options.backend.checkAvailable()
     try _requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
     if let warmStart {
       try _checkWarmStart(

@@ -8,7 +8,9 @@ public typealias GridSinkhornOptions = EntropicOptions<GridKernelBackend>
 extension EntropicOptions where Backend == GridKernelBackend {
   /// Solver settings; see the properties for their meaning.
   ///
-  /// - Throws: ``DAMError`` naming the first argument out of range.
+  /// - Throws: ``DAMError`` naming the first argument out of range, or `backend` when it is
+  ///   ``GridKernelBackend/fft`` and the package was built without its `FFTW` trait
+  ///   (``GridKernelBackend/checkAvailable()``).
   public init(
     epsilon: Double, tolerance: Double = 1e-9, maxIterations: Int = 10_000, epsilonScaling: Double? = 0.5,
     iterationsPerStage: Int = 2, relaxation: Relaxation = .adaptive, backend: GridKernelBackend = .automatic,
@@ -18,5 +20,6 @@ extension EntropicOptions where Backend == GridKernelBackend {
       validating: epsilon, tolerance: tolerance, maxIterations: maxIterations, epsilonScaling: epsilonScaling,
       iterationsPerStage: iterationsPerStage, relaxation: relaxation, newton: true,
       allowsUnconverged: allowsUnconverged, backend: backend)
+    try backend.checkAvailable()
   }
 }

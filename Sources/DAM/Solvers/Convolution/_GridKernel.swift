@@ -1,11 +1,12 @@
-
 /// The grid's Gibbs kernel at one ε, with the backend chosen for it: the softmin
 /// `out_j = -ε log Σₖ exp(log wₖ + (gₖ - C_jk)/ε)` that both Sinkhorn updates need.
 final class _GridKernel: @unchecked Sendable {
   let epsilon: Double
   let backend: GridKernelBackend
   let cellCount: Int
-  private let fft: _FFTGaussianConvolution?
+  #if FFTW
+    private let fft: _FFTGaussianConvolution?
+  #endif
   private let log: _SeparableLogConvolution?
   /// The BLAS backend (``GridKernelBackend/separableKernel``); `log` is then its fall-back.
   let separable: _SeparableKernelConvolution?
@@ -14,17 +15,21 @@ final class _GridKernel: @unchecked Sendable {
     self.epsilon = epsilon
     self.backend = backend
     cellCount = shape3.reduce(1, *)
+    #if FFTW
+      fft =
+        backend == .fft ? _FFTGaussianConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon) : nil
+    #else
+      // The solvers refuse `.fft` in this build before asking for a kernel (`checkAvailable`).
+      precondition(backend != .fft, "the FFT backend needs the FFTW trait")
+    #endif
     switch backend {
     case .fft:
-      fft = _FFTGaussianConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
       log = nil
       separable = nil
     case .separableKernel:
-      fft = nil
       log = _SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
       separable = _SeparableKernelConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
     default:
-      fft = nil
       log = _SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
       separable = nil
     }
@@ -36,7 +41,9 @@ final class _GridKernel: @unchecked Sendable {
     var output: [Double]
     var buffer: [Double]
     var scaled: [Double]
-    var fftWorkspaces: [ObjectIdentifier: _FFTWorkspace] = [:]
+    #if FFTW
+      var fftWorkspaces: [ObjectIdentifier: _FFTWorkspace] = [:]
+    #endif
 
     init(cells: Int) {
       input = [Double](repeating: 0, count: cells)
@@ -66,40 +73,49 @@ final class _GridKernel: @unchecked Sendable {
 
   /// `workspace.output = log K exp(workspace.input)`.
   private func logConvolve(workspace: Workspace) {
-    let n = cellCount
     if let separable, scaledConvolve(separable, workspace: workspace) { return }
     if let log {
       log.apply(workspace.input, into: &workspace.output, buffer: &workspace.buffer)
       return
     }
-    let fft = fft!
-    var largest = -Double.infinity
-    for k in 0..<n { largest = max(largest, workspace.input[k]) }
-    guard largest > -.infinity else {
-      for j in 0..<n { workspace.output[j] = -.infinity }
-      return
-    }
-    for k in 0..<n { workspace.input[k] = _exp(workspace.input[k] - largest) }
-    let key = ObjectIdentifier(fft.plans)
-    let scratch: _FFTWorkspace
-    if let existing = workspace.fftWorkspaces[key] {
-      scratch = existing
-    } else {
-      scratch = fft.makeWorkspace()
-      workspace.fftWorkspaces[key] = scratch
-    }
-    workspace.input.withUnsafeBufferPointer { input in
-      workspace.output.withUnsafeMutableBufferPointer { output in
-        fft.apply(input.baseAddress!, into: output.baseAddress!, workspace: scratch)
+    #if FFTW
+      fftConvolve(fft!, workspace: workspace)
+    #endif
+  }
+
+  #if FFTW
+    /// `workspace.output = log K exp(workspace.input)` by the FFT backend, on inputs shifted by
+    /// their maximum.
+    private func fftConvolve(_ fft: _FFTGaussianConvolution, workspace: Workspace) {
+      let n = cellCount
+      var largest = -Double.infinity
+      for k in 0..<n { largest = max(largest, workspace.input[k]) }
+      guard largest > -.infinity else {
+        for j in 0..<n { workspace.output[j] = -.infinity }
+        return
+      }
+      for k in 0..<n { workspace.input[k] = _exp(workspace.input[k] - largest) }
+      let key = ObjectIdentifier(fft.plans)
+      let scratch: _FFTWorkspace
+      if let existing = workspace.fftWorkspaces[key] {
+        scratch = existing
+      } else {
+        scratch = fft.makeWorkspace()
+        workspace.fftWorkspaces[key] = scratch
+      }
+      workspace.input.withUnsafeBufferPointer { input in
+        workspace.output.withUnsafeMutableBufferPointer { output in
+          fft.apply(input.baseAddress!, into: output.baseAddress!, workspace: scratch)
+        }
+      }
+      for j in 0..<n {
+        // Round-off can leave outputs far below the maximum at or below zero; they are clamped to
+        // the smallest normal double, which keeps potentials finite (see GridKernelBackend for the
+        // ε range where this never matters).
+        workspace.output[j] = _log(max(workspace.output[j], Double.leastNormalMagnitude)) + largest
       }
     }
-    for j in 0..<n {
-      // Round-off can leave outputs far below the maximum at or below zero; they are clamped to
-      // the smallest normal double, which keeps potentials finite (see GridKernelBackend for the
-      // ε range where this never matters).
-      workspace.output[j] = _log(max(workspace.output[j], Double.leastNormalMagnitude)) + largest
-    }
-  }
+  #endif
 }
 
 extension _GridKernel {
