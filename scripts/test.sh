@@ -25,9 +25,11 @@
 #     refused with the clear error). DAM_SKIP_NOFFTW=1 skips it.
 #   - Examples/Client, a package that depends on this one as the README shows, built (debug: it
 #     checks resolution and linking, not speed) and run.
-# Measured on the 2 shared cores: the trait-off build 6.5 min at load 5-14 (about as long as the
-# main release build, 5.5 min at the same load), its grid suites 100 s at load 3-5 and 210 s at
-# load 7, the client 44 s at load 6: about 8.5 to 11 minutes added at these loads.
+# Measured on the 2 shared cores, from empty build folders at load 3.5-7: the trait-off build
+# 8.6 min (the main release build took 6.7 min at about the same load), its grid suites 2.9 min
+# (1.7 min at load 3-5), the client 1 min: 12.4 minutes added. The build is most of it and cannot
+# share the main build's products (the trait's condition changes every module's flags); a debug
+# build was not cheaper (7 min at load 6-10) and runs the grid suites about 10 times slower.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
