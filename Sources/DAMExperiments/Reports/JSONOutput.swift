@@ -1,4 +1,3 @@
-import DAMExperiments
 import Foundation
 
 /// Writes a value as JSON on standard output (keys sorted, so output is stable).
