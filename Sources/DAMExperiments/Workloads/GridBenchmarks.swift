@@ -185,9 +185,10 @@ package struct GridBenchmarks {
     return (SinkhornBenchmark.median(wall), SinkhornBenchmark.median(cpu), result)
   }
 
-  package static let gridBackends: [(String, GridKernelBackend)] = [
-    ("grid separable (BLAS)", .separableKernel), ("grid log-domain", .logDomain), ("grid FFT", .fft),
-  ]
+  /// The grid backends this build has (the FFT one only with the FFTW trait).
+  package static let gridBackends: [(String, GridKernelBackend)] =
+    [("grid separable (BLAS)", .separableKernel), ("grid log-domain", .logDomain)]
+    + (GridKernelBackend.isFFTAvailable ? [("grid FFT", .fft)] : [])
 
   package func iterationRows() throws -> [IterationRow] {
     var rows: [IterationRow] = []
@@ -363,7 +364,7 @@ package struct GridBenchmarks {
           ).value
           for (label, backend) in [
             ("separable", GridKernelBackend.separableKernel), ("log", .logDomain), ("fft", .fft),
-          ] {
+          ] where backend != .fft || GridKernelBackend.isFFTAvailable {
             let options = try GridSinkhornOptions(
               epsilon: epsilon, tolerance: backend == .fft ? 1e-9 : 1e-11,
               maxIterations: backend == .fft ? 5_000 : 20_000, backend: backend)
