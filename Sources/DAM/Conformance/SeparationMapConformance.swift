@@ -10,6 +10,10 @@ public enum SeparationMapConformance {
   /// Checks, at each score vector:
   /// - the weights are finite, non-negative, at most 1 and sum to `weightSum` (1 on the simplex;
   ///   `k` for k-subsets), and masked (`-∞`) scores get weight 0;
+  /// - the ``SeparationMap/zeroWeightRule`` (if any) holds: every score at most `gap` below the
+  ///   `rank`-th largest has weight exactly 0, at the given scores and with each score outside
+  ///   the `rank` largest lowered to just below that threshold (pruned retrieval drops the
+  ///   patterns the rule certifies, so a rule that is wrong changes retrievals);
   /// - shift invariance: `ŷ(θ + c) = ŷ(θ)` and `Ω*(θ + c) = Ω*(θ) + c · weightSum`;
   /// - the Fenchel-Young equality `Ω*(θ) = ⟨θ, ŷ⟩ - Ω(ŷ)`;
   /// - `ŷ = ∇Ω*`: a central difference of `Ω*` along a direction equals `⟨ŷ, v⟩`;
@@ -52,6 +56,9 @@ public enum SeparationMapConformance {
       }
       for (i, score) in theta.enumerated() where score == -.infinity && y[i] != 0 {
         fail("masking", "masked score \(i) has weight \(y[i])")
+      }
+      if let rule = map.zeroWeightRule {
+        checkZeroWeightRule(rule, map: map, scores: theta, weights: y, label: label, fail: fail)
       }
       let finite = theta.allSatisfy(\.isFinite)
       let c = 0.75
@@ -99,6 +106,45 @@ public enum SeparationMapConformance {
       }
     }
     return failures + checkConjugate(map, scores: scores, tolerance: tolerance, seed: seed)
+  }
+
+  /// The zero-weight rule at `scores`, whose weights are `weights`, and at the scores with each
+  /// one outside the `rank` largest lowered to just below the rule's threshold (the largest `rank`
+  /// stay where they are, so the threshold does not move). Just below, by 1e-9 of the scores'
+  /// size: exactly at the threshold, round-off leaves weights like 1e-32 (1.5-entmax squares a
+  /// difference of one ulp), which pruning drops harmlessly.
+  static func checkZeroWeightRule(
+    _ rule: ZeroWeightRule, map: some SeparationMap, scores theta: [Double], weights y: [Double],
+    label: String,
+    fail: (String, String) -> Void
+  ) {
+    guard rule.rank >= 1, rule.gap > 0, rule.gap.isFinite else {
+      fail("zero-weight rule", "rank \(rule.rank) and gap \(rule.gap): needs rank >= 1 and a finite gap > 0")
+      return
+    }
+    let order = theta.indices.filter { theta[$0].isFinite }.sorted { theta[$0] > theta[$1] }
+    guard rule.rank < order.count else { return }
+    let threshold = theta[order[rule.rank - 1]] - rule.gap
+    for i in order where theta[i] <= threshold && y[i] != 0 {
+      fail(
+        "zero-weight rule",
+        "score \(i) is at least \(rule.gap) below the score of rank \(rule.rank) but has weight \(y[i]) \(label)"
+      )
+    }
+    for j in order[rule.rank...] where theta[j] > threshold {
+      var lowered = theta
+      lowered[j] = threshold - 1e-9 * (rule.gap + abs(threshold))
+      guard let weights = try? map.separate(lowered).weights, weights.count == theta.count else {
+        fail("separate", "threw with score \(j) lowered to \(lowered[j]) \(label)")
+        continue
+      }
+      if weights[j] != 0 {
+        fail(
+          "zero-weight rule",
+          "score \(j) lowered to \(lowered[j]), more than \(rule.gap) below the score of rank \(rule.rank), has weight \(weights[j]) \(label)"
+        )
+      }
+    }
   }
 
   /// Checks that the weights are the gradient of a *convex* conjugate `Ω*`, which the pointwise
