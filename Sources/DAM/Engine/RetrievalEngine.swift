@@ -52,38 +52,6 @@ where G.State == D.State, G.Variation == D.Variation {
     self.parallelism = parallelism
   }
 
-  /// Everything the engine knows at one state.
-  public struct Snapshot: Sendable {
-    /// The state the snapshot was taken at.
-    public let state: D.State
-    /// The divergences to every pattern: exact for evaluated patterns, the divergence's lower
-    /// bound for patterns skipped by pruning.
-    public var divergences: [Double]
-    /// The separation weights (zero on skipped patterns).
-    public var weights: [Double]
-    /// The energy.
-    public var energy: Double
-    /// The number of exact evaluations.
-    public var evaluationCount: Int
-    /// A bound on the total weight the skipped patterns would have had: 0 unless
-    /// ``Pruning/softmaxMass(_:)`` skipped patterns.
-    public var droppedWeightBound: Double
-    /// The query-only cache of this state.
-    var query: D.QueryCache
-    /// The evaluations, by pattern index.
-    var evaluations: _Evaluations<D.Evaluation>
-    /// The patterns with nonzero weight, by increasing index.
-    var support: PatternIndices
-
-    /// Which patterns were evaluated exactly (all of them without pruning).
-    public var evaluated: [Bool] {
-      guard !evaluations.isAll else { return [Bool](repeating: true, count: weights.count) }
-      var evaluated = [Bool](repeating: false, count: weights.count)
-      for k in 0..<evaluations.count { evaluated[evaluations.index(at: k)] = true }
-      return evaluated
-    }
-  }
-
   /// Evaluates divergences, weights and energy at a state; `previous` (the snapshot of the
   /// previous step) lets iterative divergences warm-start.
   public func snapshot(at state: D.State, previous: Snapshot? = nil) throws -> Snapshot {
@@ -493,52 +461,6 @@ where G.State == D.State, G.Variation == D.Variation {
       }
     }
     return values
-  }
-
-  /// The pruning of one state's snapshot, or nil when every pattern is to be evaluated.
-  private func pruningRun(_ state: D.State, query: D.QueryCache) -> _PruningRun? {
-    let rule: _PruningRun.Rule
-    switch pruning {
-    case .none: return nil
-    case .exact:
-      guard let zeroWeight = separation.zeroWeightRule else { return nil }
-      rule = .zeroWeight(zeroWeight)
-    case .softmaxMass(let allowed):
-      if let zeroWeight = separation.zeroWeightRule {
-        rule = .zeroWeight(zeroWeight)
-      } else if separation.unevaluatedWeightBound(evaluatedLogMass: 0, otherLogMass: 0) != nil {
-        rule = .massBound(allowed)
-      } else {
-        return nil
-      }
-    }
-    guard let bounds = _lowerBounds(state, query: query) else { return nil }
-    return _PruningRun(rule: rule, bounds: bounds, beta: beta)
-  }
-
-  /// The lower bound of every pattern, or nil when the divergence has none (or one is NaN).
-  /// The divergence's ``Divergence/lowerBounds(_:query:patterns:caches:indices:)`` on fixed
-  /// blocks, up to `parallelism` at a time (each bound depends on its pattern only). That
-  /// method is compiled for the divergence itself, so the patterns are read in place.
-  private func _lowerBounds(_ state: D.State, query: D.QueryCache) -> [Double]? {
-    let count = memory.count
-    let blocks = min(parallelism, max(1, count / _boundBlock))
-    let divergence = memory.divergence
-    let memory = memory
-    let patterns = memory.patterns
-    let results = _Slots<[Double]?>(count: blocks, initial: nil)
-    _forEachChunk(blocks, workers: blocks) { block in
-      results[block] = divergence.lowerBounds(
-        state, query: query, patterns: patterns, caches: memory.caches,
-        indices: _blockRange(block, of: blocks, count: count))
-    }
-    var bounds: [Double] = []
-    bounds.reserveCapacity(count)
-    for block in 0..<blocks {
-      guard let part = results[block], !part.contains(where: \.isNaN) else { return nil }
-      bounds += part
-    }
-    return bounds
   }
 }
 
