@@ -1,14 +1,8 @@
 import CLinearAlgebra
-import Dispatch
-
-#if canImport(Synchronization)
-  import Synchronization
-#endif
 
 // Kernels of the batched Bures-Wasserstein evaluation (`BuresWassersteinDivergence.evaluate(_:)`
 // and `accumulate(_:)` over blocks): the middle matrix `M = S^½ W S^½` from a Cholesky factor of `W`,
-// eigenvalues without eigenvectors, and a chunked parallel loop whose results do not depend on
-// the number of threads.
+// and eigenvalues without eigenvectors.
 
 /// The eigenvalues (ascending) of a symmetric `n x n` matrix of which only the upper triangle of
 /// the row-major storage is read; `matrix` is overwritten.
@@ -300,86 +294,6 @@ func _choleskyFactor(_ matrix: Matrix, argument: String) throws(DAMError) -> [Do
   }
   for i in 0..<n { for j in (i + 1)..<max(i + 1, n) { factor[i * n + j] = 0 } }
   return factor
-}
-
-/// Slots written by concurrent chunks, each slot by exactly one chunk, and read after they all
-/// finished.
-///
-/// The slots are one allocation written through a pointer. They were a Swift array property
-/// written as `values[c] = ...` from every chunk: each such write is a modifying access of the
-/// one array (uniqueness check, then the element), so two chunks writing different slots at once
-/// were overlapping accesses, a data race in Swift's memory model that the thread sanitizer
-/// reported ("Swift access race" in what is now `accumulate(_:)`, BuresWassersteinBatchTests).
-final class _Slots<Value>: @unchecked Sendable {
-  private let storage: UnsafeMutablePointer<Value>
-  let count: Int
-
-  init(count: Int, initial: Value) {
-    self.count = count
-    storage = .allocate(capacity: count)
-    storage.initialize(repeating: initial, count: count)
-  }
-
-  deinit {
-    storage.deinitialize(count: count)
-    storage.deallocate()
-  }
-
-  /// Slot `index`; concurrent writers must write different slots.
-  subscript(index: Int) -> Value {
-    get { storage[index] }
-    set { storage[index] = newValue }
-  }
-
-  /// Every slot, in order.
-  var values: [Value] { Array(UnsafeBufferPointer(start: storage, count: count)) }
-}
-
-/// Runs `body(chunk)` once for every chunk in `0..<chunks`: serially when `workers <= 1`,
-/// otherwise on up to `workers` threads, each taking the next chunk not yet taken. Callers write
-/// each chunk's results into their own slots and reduce them in chunk order afterwards, so results
-/// do not depend on `workers` or on scheduling.
-///
-/// The chunks are handed out one at a time rather than in fixed strides (worker `k` taking chunks
-/// `k, k + workers, …`): on a machine shared with other jobs a worker whose core is busy with them
-/// would otherwise hold up the whole loop with its fixed share.
-func _forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
-  let width = min(workers, chunks)
-  if width <= 1 {
-    for c in 0..<chunks { body(c) }
-    return
-  }
-  #if canImport(Synchronization)
-    if #available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *) {
-      let next = Atomic<Int>(0)
-      DispatchQueue.concurrentPerform(iterations: width) { _ in
-        while true {
-          let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
-          guard c < chunks else { return }
-          body(c)
-        }
-      }
-      return
-    }
-  #endif
-  DispatchQueue.concurrentPerform(iterations: width) { k in
-    var c = k
-    while c < chunks {
-      body(c)
-      c += width
-    }
-  }
-}
-
-/// `[body(0), body(1), …, body(count - 1)]`, computed on up to `workers` threads in runs of `run`
-/// consecutive indices (`run` > 1 for cheap bodies, so that threads take work in pieces worth the
-/// hand-out); the result does not depend on `workers`.
-func _concurrentMap<T>(_ count: Int, workers: Int, run: Int = 1, _ body: @Sendable (Int) -> T) -> [T] {
-  let slots = _Slots<T?>(count: count, initial: nil)
-  _forEachChunk((count + run - 1) / run, workers: workers) { c in
-    for i in (c * run)..<min(count, (c + 1) * run) { slots[i] = body(i) }
-  }
-  return slots.values.map { $0! }
 }
 
 // MARK: - Maps of the batched step in the state's frame

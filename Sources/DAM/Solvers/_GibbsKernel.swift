@@ -205,34 +205,3 @@ func _matrixVectorProduct(
     }
   }
 }
-
-/// A read-only pointer handed to `concurrentPerform` workers.
-struct _SendablePointer: @unchecked Sendable {
-  let base: UnsafePointer<Double>
-  init(_ base: UnsafePointer<Double>) { self.base = base }
-}
-
-/// A mutable buffer handed to `concurrentPerform` workers that write disjoint ranges.
-struct _SendableBuffer: @unchecked Sendable {
-  let base: UnsafeMutableBufferPointer<Double>
-  init(_ base: UnsafeMutableBufferPointer<Double>) { self.base = base }
-}
-
-/// The number of blocks to split `rows` rows into for `work` elementary operations: one per core
-/// when the work is large enough to pay for the threads, else 1.
-func _blockCount(rows: Int, work: Int) -> Int {
-  guard work >= 1 << 16 else { return 1 }
-  return max(1, min(rows, _coreCount))
-}
-
-/// The rows of block `block` of `blocks` over `count` rows (contiguous, as even as possible).
-func _blockRange(_ block: Int, of blocks: Int, count: Int) -> Range<Int> {
-  let lower = count * block / blocks
-  let upper = count * (block + 1) / blocks
-  return lower..<upper
-}
-
-/// The number of active processors.
-let _coreCount: Int = {
-  max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-}()

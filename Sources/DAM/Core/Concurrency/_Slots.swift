@@ -1,0 +1,32 @@
+/// Slots written by concurrent chunks, each slot by exactly one chunk, and read after they all
+/// finished.
+///
+/// The slots are one allocation written through a pointer. They were a Swift array property
+/// written as `values[c] = ...` from every chunk: each such write is a modifying access of the
+/// one array (uniqueness check, then the element), so two chunks writing different slots at once
+/// were overlapping accesses, a data race in Swift's memory model that the thread sanitizer
+/// reported ("Swift access race" in what is now `accumulate(_:)`, BuresWassersteinBatchTests).
+final class _Slots<Value>: @unchecked Sendable {
+  private let storage: UnsafeMutablePointer<Value>
+  let count: Int
+
+  init(count: Int, initial: Value) {
+    self.count = count
+    storage = .allocate(capacity: count)
+    storage.initialize(repeating: initial, count: count)
+  }
+
+  deinit {
+    storage.deinitialize(count: count)
+    storage.deallocate()
+  }
+
+  /// Slot `index`; concurrent writers must write different slots.
+  subscript(index: Int) -> Value {
+    get { storage[index] }
+    set { storage[index] = newValue }
+  }
+
+  /// Every slot, in order.
+  var values: [Value] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+}
