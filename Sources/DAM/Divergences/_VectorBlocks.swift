@@ -61,7 +61,7 @@ enum _VectorBlocks {
     ldb: Int,
     transposeB: Bool, c: UnsafeMutablePointer<Double>, ldc: Int, slices: Int
   ) {
-    let operands = _SendableOperands(a: a, b: b, c: c)
+    let (a, b, c) = (_SendablePointer(a), _SendablePointer(b), _SendablePointer(c))
     _forEachChunk(slices, workers: slices) { s in
       let first = s * n / slices
       let width = (s + 1) * n / slices - first
@@ -69,8 +69,8 @@ enum _VectorBlocks {
       cblas_dgemm(
         CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, Int32(m), Int32(width), Int32(k),
         alpha,
-        operands.a, Int32(lda), operands.b + (transposeB ? first * ldb : first), Int32(ldb), 0,
-        operands.c + first,
+        a.base, Int32(lda), b.base + (transposeB ? first * ldb : first), Int32(ldb), 0,
+        c.base + first,
         Int32(ldc))
     }
   }
@@ -90,7 +90,7 @@ enum _VectorBlocks {
     let products = UnsafeMutableBufferPointer<Double>.allocate(
       capacity: min(rowsPerProduct, states.count) * n)
     defer { products.deallocate() }
-    let g = _SendableBuffer(products)
+    let g = _SendablePointer(products)
     var start = 0
     while start < states.count {
       let chunk = min(rowsPerProduct, states.count - start)
@@ -147,7 +147,7 @@ enum _VectorBlocks {
     let weights = UnsafeMutableBufferPointer<Double>.allocate(
       capacity: min(rowsPerProduct, max(dense.count, 1)) * n)
     defer { weights.deallocate() }
-    let target = _SendableBuffer(weights)
+    let target = _SendablePointer(weights)
     var start = 0
     while start < dense.count {
       let chunk = min(rowsPerProduct, dense.count - start)
@@ -181,12 +181,4 @@ enum _VectorBlocks {
     }
     return variations
   }
-}
-
-/// The operands of a sliced product, handed to the threads that compute its slices; each thread
-/// writes its own columns of `c`.
-private struct _SendableOperands: @unchecked Sendable {
-  let a: UnsafePointer<Double>
-  let b: UnsafePointer<Double>
-  let c: UnsafeMutablePointer<Double>
 }

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// A retrieval engine: a memory, a separation map and a geometry composed into the dynamics that
 /// descend the energy `E(ξ) = -(1/β) Ω*(-β D(ξ, X·))`.
 ///

@@ -1,6 +1,5 @@
 import CDAMKernels
 import CLinearAlgebra
-import Dispatch
 
 /// The cost matrix `Cⱼₖ = c(xⱼ, yₖ)` between two sets of points, computed on demand row block by
 /// row block, so that solvers need not hold an `n x m` matrix.
@@ -227,8 +226,8 @@ func _softmin(
   let blockCount = (n + blockRows - 1) / blockRows
   let workers = _blockCount(rows: blockCount, work: n * m)
   out.withUnsafeMutableBufferPointer { result in
-    let result = _SendableBuffer(result)
-    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+    let result = _SendablePointer(result)
+    _forEachChunk(workers, workers: workers) { worker in
       var scratch = [Double](repeating: 0, count: blockRows * max(m, 1))
       scratch.withUnsafeMutableBufferPointer { scratch in
         var block = worker

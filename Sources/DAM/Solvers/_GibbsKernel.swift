@@ -1,13 +1,4 @@
 import CDAMKernels
-import Dispatch
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 
 /// A stabilised Gibbs kernel `K̂ⱼₖ = exp((f̂ⱼ + ĝₖ - Cⱼₖ) / ε)`, materialised row-major, for
 /// Sinkhorn in the scaling domain (Schmitzer 2019, "Stabilized sparse scaling algorithms for
@@ -77,8 +68,8 @@ struct _GibbsKernel {
     let g = columnPotential
     let ranges = blocks()
     do {
-      let k = _SendableBuffer(entries)
-      DispatchQueue.concurrentPerform(iterations: ranges.count) { block in
+      let k = _SendablePointer(entries)
+      _forEachChunk(ranges.count, workers: ranges.count) { block in
         // The cost rows of a block are formed in place, then exponentiated.
         let range = ranges[block]
         guard !range.isEmpty else { return }
@@ -116,8 +107,8 @@ struct _GibbsKernel {
       let uu = u
       let vv = v
       do {
-        let k = _SendableBuffer(entries)
-        DispatchQueue.concurrentPerform(iterations: ranges.count) { block in
+        let k = _SendablePointer(entries)
+        _forEachChunk(ranges.count, workers: ranges.count) { block in
           uu.withUnsafeBufferPointer { u in
             vv.withUnsafeBufferPointer { v in
               let v = v.baseAddress!
@@ -191,8 +182,8 @@ func _matrixVectorProduct(
     out.withUnsafeMutableBufferPointer { out in
       let k = _SendablePointer(matrix)
       let x = _SendablePointer(x.baseAddress!)
-      let out = _SendableBuffer(out)
-      DispatchQueue.concurrentPerform(iterations: count) { block in
+      let out = _SendablePointer(out)
+      _forEachChunk(count, workers: count) { block in
         let range = _blockRange(block, of: count, count: outputs)
         guard !range.isEmpty else { return }
         let target = out.base.baseAddress! + range.lowerBound

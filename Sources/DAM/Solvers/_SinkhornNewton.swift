@@ -1,5 +1,4 @@
 import CLinearAlgebra
-import Dispatch
 
 /// Newton's method on the entropic dual, to finish a solve that plain Sinkhorn only approaches
 /// sublinearly (small ε, nearly deterministic couplings).
@@ -30,8 +29,8 @@ struct _SinkhornNewton {
     let inverse = 1 / epsilon
     let count = _blockCount(rows: n, work: n * m)
     pi.withUnsafeMutableBufferPointer { pi in
-      let pi = _SendableBuffer(pi)
-      DispatchQueue.concurrentPerform(iterations: count) { block in
+      let pi = _SendablePointer(pi)
+      _forEachChunk(count, workers: count) { block in
         values.withUnsafeBufferPointer { values in
           for j in _blockRange(block, of: count, count: n) {
             let line = pi.base.baseAddress! + j * m
@@ -49,8 +48,10 @@ struct _SinkhornNewton {
     var c = [Double](repeating: 0, count: m)
     let ones = [Double](repeating: 1, count: max(n, m))
     pi.withUnsafeBufferPointer { pi in
-      _matrixVectorProduct(pi.baseAddress!, rows: n, columns: m, Array(ones.prefix(m)), into: &r, transposed: false)
-      _matrixVectorProduct(pi.baseAddress!, rows: n, columns: m, Array(ones.prefix(n)), into: &c, transposed: true)
+      _matrixVectorProduct(
+        pi.baseAddress!, rows: n, columns: m, Array(ones.prefix(m)), into: &r, transposed: false)
+      _matrixVectorProduct(
+        pi.baseAddress!, rows: n, columns: m, Array(ones.prefix(n)), into: &c, transposed: true)
     }
     var error = 0.0
     var mass = 0.0
@@ -157,7 +158,8 @@ struct _SinkhornNewton {
       var factor = reduced
       if ridge > 0 { for i in 0..<size { factor[i * size + i] += ridge * trace / Double(size) } }
       let info = factor.withUnsafeMutableBufferPointer { pf in
-        LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(size), pf.baseAddress, Int32(size))
+        LAPACKE_dpotrf_work(
+          LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(size), pf.baseAddress, Int32(size))
       }
       guard info == 0 else { continue }
       solution = _choleskySolve(factor, size, target)
@@ -173,7 +175,8 @@ struct _SinkhornNewton {
             solution.withUnsafeBufferPointer { px in
               residual.withUnsafeMutableBufferPointer { pr in
                 cblas_dsymv(
-                  CblasColMajor, CblasLower, Int32(size), -1, ps.baseAddress, Int32(size), px.baseAddress, 1, 1,
+                  CblasColMajor, CblasLower, Int32(size), -1, ps.baseAddress, Int32(size), px.baseAddress, 1,
+                  1,
                   pr.baseAddress, 1)
               }
             }

@@ -1,11 +1,6 @@
-/// A read-only pointer handed to `concurrentPerform` workers.
-struct _SendablePointer: @unchecked Sendable {
-  let base: UnsafePointer<Double>
-  init(_ base: UnsafePointer<Double>) { self.base = base }
-}
-
-/// A mutable buffer handed to `concurrentPerform` workers that write disjoint ranges.
-struct _SendableBuffer: @unchecked Sendable {
-  let base: UnsafeMutableBufferPointer<Double>
-  init(_ base: UnsafeMutableBufferPointer<Double>) { self.base = base }
+/// A pointer or buffer pointer handed to the workers of a parallel loop, which read it or write
+/// disjoint parts of it.
+struct _SendablePointer<Pointer>: @unchecked Sendable {
+  let base: Pointer
+  init(_ base: Pointer) { self.base = base }
 }
