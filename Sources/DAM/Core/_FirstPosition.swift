@@ -1,6 +1,6 @@
 /// The first position `p` in `start..<end` where `holds(p)` is true, or `end`; `holds` must be
 /// false then true along the range (a binary search).
-func _firstPosition(from start: Int, to end: Int, where holds: (Int) -> Bool) -> Int {
+func firstPosition(from start: Int, to end: Int, where holds: (Int) -> Bool) -> Int {
   var low = start
   var high = end
   while low < high {

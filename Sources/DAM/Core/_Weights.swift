@@ -8,7 +8,7 @@ public let probabilitySumTolerance = 1e-6
 /// Weights whose computed sum is already within `n` units in the last place of 1 (summation
 /// round-off of weights that were normalised before) are returned unchanged, so normalising twice
 /// changes nothing: a memory file read back holds bit for bit the weights that were written.
-func _probabilityWeights(_ weights: [Double], _ argument: String, normalize: Bool) throws(DAMError)
+func probabilityWeights(_ weights: [Double], _ argument: String, normalize: Bool) throws(DAMError)
   -> [Double]
 {
   guard !weights.isEmpty else { throw DAMError.invalid(argument, "is empty") }

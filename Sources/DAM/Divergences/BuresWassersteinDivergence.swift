@@ -75,7 +75,7 @@ public struct BuresWassersteinDivergence: Divergence {
         factor: nil)
     case .full(let matrix):
       let eigen = try SymmetricEigendecomposition(matrix, argument: "pattern")
-      _ = try _checkSemidefinite(eigen, .default, "pattern")
+      _ = try checkSemidefinite(eigen, .default, "pattern")
       return PatternCache(
         root: .full(eigen.reconstructed { $0 > 0 ? $0.squareRoot() : 0 }),
         largestEigenvalue: eigen.eigenvalues.last ?? 0,
@@ -128,7 +128,7 @@ public struct BuresWassersteinDivergence: Divergence {
     _ state: Gaussian, query: QueryCache, pattern: Gaussian, cache: PatternCache, previous: Evaluation?
   ) throws(DAMError) -> Evaluation {
     try checkQuery(state, against: pattern)
-    let result = try BuresWasserstein._evaluate(state: state, pattern: pattern, root: cache.root)
+    let result = try BuresWasserstein.evaluate(state: state, pattern: pattern, root: cache.root)
     return Evaluation(value: result.value, map: result.map)
   }
 
@@ -162,10 +162,10 @@ public struct BuresWassersteinDivergence: Divergence {
         start += Self.chunkSize
       }
     }
-    let slots = _Slots<[Evaluation]?>(count: units.count, initial: nil)
-    let errors = _Slots<DAMError?>(count: units.count, initial: nil)
+    let slots = Slots<[Evaluation]?>(count: units.count, initial: nil)
+    let errors = Slots<DAMError?>(count: units.count, initial: nil)
     let allUnits = units
-    _forEachChunk(units.count, workers: block.parallelism) { u in
+    forEachChunk(units.count, workers: block.parallelism) { u in
       do throws(DAMError) {
         let item = items[allUnits[u].item]
         slots[u] = try evaluateChunk(
@@ -215,7 +215,7 @@ public struct BuresWassersteinDivergence: Divergence {
     for (position, i) in indices.enumerated() {
       let pattern = patterns[i]
       if case .diagonal = state.covariance, case .diagonal = pattern.covariance {
-        let result = try BuresWasserstein._evaluate(state: state, pattern: pattern, root: caches[i].root)
+        let result = try BuresWasserstein.evaluate(state: state, pattern: pattern, root: caches[i].root)
         results[position] = Evaluation(value: result.value, map: result.map)
         continue
       }
@@ -301,7 +301,7 @@ public struct BuresWassersteinDivergence: Divergence {
     if let map = evaluation.map {
       try variation.add(weight, mean: pattern.mean, map: map)
     } else {
-      let map = try BuresWasserstein._evaluate(state: state, pattern: pattern, root: cache.root).map
+      let map = try BuresWasserstein.evaluate(state: state, pattern: pattern, root: cache.root).map
       try variation.add(weight, mean: pattern.mean, map: map)
     }
   }
@@ -317,7 +317,8 @@ public struct BuresWassersteinDivergence: Divergence {
   /// ``accumulate(_:of:at:query:pattern:cache:into:)``. Means and weights are summed in pattern
   /// order either way.
   private func accumulateChunk(
-    _ item: AccumulationBlock<Self>.Item, stateFactor: [Double]?, indices: ArraySlice<Int>, patterns: [Gaussian],
+    _ item: AccumulationBlock<Self>.Item, stateFactor: [Double]?, indices: ArraySlice<Int>,
+    patterns: [Gaussian],
     caches: [PatternCache]
   ) throws(DAMError) -> GaussianVariation {
     let d = item.state.dimension
@@ -376,7 +377,8 @@ public struct BuresWassersteinDivergence: Divergence {
         try sum._addMeanOnly(item.weights[i], mean: patterns[i].mean)
       } else {
         try accumulate(
-          item.weights[i], of: item.evaluation(at: i), at: item.state, query: item.query, pattern: patterns[i],
+          item.weights[i], of: item.evaluation(at: i), at: item.state, query: item.query,
+          pattern: patterns[i],
           cache: caches[i], into: &sum)
       }
     }
@@ -442,21 +444,24 @@ public struct BuresWassersteinDivergence: Divergence {
         start += Self.chunkSize
       }
     }
-    let sums = _Slots<GaussianVariation?>(count: units.count, initial: nil)
-    let errors = _Slots<DAMError?>(count: units.count, initial: nil)
+    let sums = Slots<GaussianVariation?>(count: units.count, initial: nil)
+    let errors = Slots<DAMError?>(count: units.count, initial: nil)
     let allUnits = units
     let allKept = kept
     // The state's factor `Uᵀ` (`W = U Uᵀ`), packed, per item: once per item, not per chunk.
     let stateFactors: [[Double]?] = items.map { item in
       if let factor = item.query.reversedFactor { return factor }
-      if case .diagonal(let w) = item.state.covariance, w.allSatisfy({ $0 > 0 }) { return _packedDiagonalFactor(w) }
+      if case .diagonal(let w) = item.state.covariance, w.allSatisfy({ $0 > 0 }) {
+        return _packedDiagonalFactor(w)
+      }
       return nil
     }
-    _forEachChunk(units.count, workers: block.parallelism) { u in
+    forEachChunk(units.count, workers: block.parallelism) { u in
       do throws(DAMError) {
         let item = items[allUnits[u].item]
         sums[u] = try accumulateChunk(
-          item, stateFactor: stateFactors[allUnits[u].item], indices: allKept[allUnits[u].item][allUnits[u].range],
+          item, stateFactor: stateFactors[allUnits[u].item],
+          indices: allKept[allUnits[u].item][allUnits[u].range],
           patterns: patterns, caches: caches)
       } catch {
         errors[u] = error

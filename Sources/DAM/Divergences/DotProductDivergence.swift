@@ -45,7 +45,7 @@ public struct DotProductDivergence: Divergence {
   /// `½‖ξ‖² - ⟨ξ, X⟩` for the whole block: the inner products of all its states with all patterns by
   /// one matrix product (BLAS-3), in chunks of states. Blocks of selected patterns go pair by pair.
   public func evaluate(_ block: EvaluationBlock<Self>) throws -> [[Double]] {
-    guard block.items.allSatisfy(\.indices.isAll) else { return try block._evaluatePairs(self) }
+    guard block.items.allSatisfy(\.indices.isAll) else { return try block.evaluatePairs(self) }
     let items = block.items
     return _VectorBlocks.evaluate(
       states: items.map(\.state), packed: block.memory.memoryCache, parallelism: block.parallelism

@@ -99,8 +99,8 @@ public struct SinkhornDivergence: Divergence {
       squaredEuclidean
       ? nil : _potentialGradient(cost, matrix, state, state, options.epsilon, logWeights, solved.potential)
     return QueryCache(
-      selfTransport: solved, selfMap: map, selfGradient: gradient, mean: state.mean, spread: state._spread,
-      covariance: state._planarCovariance)
+      selfTransport: solved, selfMap: map, selfGradient: gradient, mean: state.mean, spread: state.spread,
+      covariance: state.planarCovariance)
   }
 
   /// Solves the cross problem, warm-started from the previous step's potentials.
@@ -139,7 +139,7 @@ public struct SinkhornDivergence: Divergence {
     var gap = 0.0
     for t in 0..<d { gap += (pattern.mean[t] - query.mean[t]) * (pattern.mean[t] - query.mean[t]) }
     let shape = _shapeGap(
-      query.covariance, query.spread, pattern._planarCovariance, pattern._spread, planar: d <= 2)
+      query.covariance, query.spread, pattern.planarCovariance, pattern.spread, planar: d <= 2)
     return certified(gap: gap, shape: shape, querySelf: query.selfTransport.value, patternSelf: cache.value)
   }
 
@@ -159,7 +159,7 @@ public struct SinkhornDivergence: Divergence {
     guard squaredEuclidean else { return nil }
     let d = query.mean.count
     guard d <= 2 else {
-      return _lowerBoundsOneByOne(state, query: query, patterns: patterns, caches: caches, indices: indices)
+      return lowerBoundsOneByOne(state, query: query, patterns: patterns, caches: caches, indices: indices)
     }
     let queryMean = d == 1 ? SIMD2(query.mean[0], 0) : SIMD2(query.mean[0], query.mean[1])
     let querySelf = query.selfTransport.value
@@ -169,10 +169,10 @@ public struct SinkhornDivergence: Divergence {
         var bounds = [Double](repeating: 0, count: indices.count)
         for i in indices {
           guard pattern[i].points.columns == d else { return nil }
-          let difference = pattern[i]._planarMean - queryMean
+          let difference = pattern[i].planarMean - queryMean
           let gap = (difference * difference).sum()
           let shape = _shapeGap(
-            query.covariance, query.spread, pattern[i]._planarCovariance, pattern[i]._spread, planar: true)
+            query.covariance, query.spread, pattern[i].planarCovariance, pattern[i].spread, planar: true)
           bounds[i - indices.lowerBound] = certified(
             gap: gap, shape: shape, querySelf: querySelf, patternSelf: cache[i].value)
         }
@@ -207,11 +207,11 @@ public struct SinkhornDivergence: Divergence {
       for i in item.support { pairs.append((k, i)) }
     }
     let chunks = min(pairs.count, block.parallelism == 1 ? 1 : block.parallelism * 8)
-    let maps = _Slots<Matrix?>(count: pairs.count, initial: nil)
+    let maps = Slots<Matrix?>(count: pairs.count, initial: nil)
     let patterns = block.memory.patterns
     let allPairs = pairs
-    _forEachChunk(chunks, workers: block.parallelism) { chunk in
-      for position in _blockRange(chunk, of: chunks, count: allPairs.count) {
+    forEachChunk(chunks, workers: block.parallelism) { chunk in
+      for position in blockRange(chunk, of: chunks, count: allPairs.count) {
         let (k, i) = allPairs[position]
         maps[position] = crossMap(items[k].evaluation(at: i), at: items[k].state, pattern: patterns[i])
       }

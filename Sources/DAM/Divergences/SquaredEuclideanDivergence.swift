@@ -40,7 +40,7 @@ public struct SquaredEuclideanDivergence: Divergence {
   /// round-off times `2¹⁰` of the direct sum, relative. Blocks of selected
   /// patterns go pair by pair.
   public func evaluate(_ block: EvaluationBlock<Self>) throws -> [[Double]] {
-    guard block.items.allSatisfy(\.indices.isAll) else { return try block._evaluatePairs(self) }
+    guard block.items.allSatisfy(\.indices.isAll) else { return try block.evaluatePairs(self) }
     let states = block.items.map(\.state)
     let norms = states.map { state in state.withUnsafeBufferPointer { _dot($0, $0) } }
     let packed = block.memory.memoryCache

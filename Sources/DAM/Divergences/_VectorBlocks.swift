@@ -61,8 +61,8 @@ enum _VectorBlocks {
     ldb: Int,
     transposeB: Bool, c: UnsafeMutablePointer<Double>, ldc: Int, slices: Int
   ) {
-    let (a, b, c) = (_SendablePointer(a), _SendablePointer(b), _SendablePointer(c))
-    _forEachChunk(slices, workers: slices) { s in
+    let (a, b, c) = (SendablePointer(a), SendablePointer(b), SendablePointer(c))
+    forEachChunk(slices, workers: slices) { s in
       let first = s * n / slices
       let width = (s + 1) * n / slices - first
       guard width > 0 else { return }
@@ -85,12 +85,12 @@ enum _VectorBlocks {
   ) -> [[Double]] {
     let n = packed.rows
     let d = packed.columns
-    let rows = _Slots<[Double]>(count: states.count, initial: [])
+    let rows = Slots<[Double]>(count: states.count, initial: [])
     // One buffer for the products of every chunk.
     let products = UnsafeMutableBufferPointer<Double>.allocate(
       capacity: min(rowsPerProduct, states.count) * n)
     defer { products.deallocate() }
-    let g = _SendablePointer(products)
+    let g = SendablePointer(products)
     var start = 0
     while start < states.count {
       let chunk = min(rowsPerProduct, states.count - start)
@@ -108,7 +108,7 @@ enum _VectorBlocks {
       }
       // Each state's row from the products, rows on the block's threads.
       let first = start
-      _forEachChunk(chunk, workers: parallelism) { r in
+      forEachChunk(chunk, workers: parallelism) { r in
         let b = first + r
         rows[b] = [Double](unsafeUninitializedCapacity: n) { row, initialized in
           for i in 0..<n { row[i] = transform(b, i, g.base[r * n + i]) }
@@ -140,21 +140,21 @@ enum _VectorBlocks {
         continue
       }
       for i in item.support {
-        variations[k].addTarget(block.memory._pattern(at: i), weight: item.weights[i], curvature: c)
+        variations[k].addTarget(block.memory.pattern(at: i), weight: item.weights[i], curvature: c)
       }
     }
     // One buffer for the weights of every chunk of dense rows.
     let weights = UnsafeMutableBufferPointer<Double>.allocate(
       capacity: min(rowsPerProduct, max(dense.count, 1)) * n)
     defer { weights.deallocate() }
-    let target = _SendablePointer(weights)
+    let target = SendablePointer(weights)
     var start = 0
     while start < dense.count {
       let chunk = min(rowsPerProduct, dense.count - start)
       // The dense rows' weights (zero outside their support already), copied side by side on the
       // block's threads; the curvature scale goes into the product.
       let rowsHere = dense[start..<(start + chunk)].map { block.items[$0].weights }
-      _forEachChunk(chunk, workers: block.parallelism) { r in
+      forEachChunk(chunk, workers: block.parallelism) { r in
         rowsHere[r].withUnsafeBufferPointer { source in
           _ = UnsafeMutableBufferPointer(rebasing: target.base[(r * n)..<((r + 1) * n)]).initialize(
             from: source)

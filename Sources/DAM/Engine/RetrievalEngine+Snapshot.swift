@@ -18,7 +18,7 @@ extension RetrievalEngine {
     /// The query-only cache of this state.
     var query: D.QueryCache
     /// The evaluations, by pattern index.
-    var evaluations: _Evaluations<D.Evaluation>
+    var evaluations: Evaluations<D.Evaluation>
     /// The patterns with nonzero weight, by increasing index.
     var support: PatternIndices
 

@@ -14,11 +14,11 @@ public struct EvaluationBlock<D: Divergence>: Sendable {
     /// The patterns, by index in the memory, in increasing order.
     public let indices: PatternIndices
     /// The previous step's evaluations of the same query, by pattern index.
-    let previousEvaluations: _Evaluations<D.Evaluation>?
+    let previousEvaluations: Evaluations<D.Evaluation>?
 
     /// An item; `previous` holds the previous step's evaluations of the same query, if any.
     init(
-      state: D.State, query: D.QueryCache, indices: PatternIndices, previous: _Evaluations<D.Evaluation>?
+      state: D.State, query: D.QueryCache, indices: PatternIndices, previous: Evaluations<D.Evaluation>?
     ) {
       self.state = state
       self.query = query
@@ -53,21 +53,21 @@ public struct EvaluationBlock<D: Divergence>: Sendable {
   /// Every pair by the per-pair method, in fixed chunks of the flattened pairs on up to
   /// ``parallelism`` threads (every evaluation is independent, so the result is the same for every
   /// thread count). The first failure in item order, then pattern order, is thrown.
-  func _evaluatePairs(_ divergence: D) throws -> [[D.Evaluation]] {
+  func evaluatePairs(_ divergence: D) throws -> [[D.Evaluation]] {
     var starts = [0]
     for item in items { starts.append(starts.last! + item.indices.count) }
     let total = starts.last!
     guard total > 0 else { return items.map { _ in [] } }
     let chunks = min(total, parallelism == 1 ? 1 : parallelism * 8)
-    let slots = _Slots<D.Evaluation?>(count: total, initial: nil)
-    let failures = _Slots<(any Error)?>(count: chunks, initial: nil)
+    let slots = Slots<D.Evaluation?>(count: total, initial: nil)
+    let failures = Slots<(any Error)?>(count: chunks, initial: nil)
     let items = items
     let memory = memory
     let patterns = memory.patterns
     let starts0 = starts
-    _forEachChunk(chunks, workers: parallelism) { chunk in
+    forEachChunk(chunks, workers: parallelism) { chunk in
       var item = 0
-      for position in _blockRange(chunk, of: chunks, count: total) {
+      for position in blockRange(chunk, of: chunks, count: total) {
         while position >= starts0[item + 1] { item += 1 }
         let entry = items[item]
         let index = entry.indices[position - starts0[item]]
@@ -128,11 +128,11 @@ public struct AccumulationBlock<D: Divergence>: Sendable {
     /// The patterns with nonzero weight, by increasing index.
     public let support: PatternIndices
     /// The evaluations of this state, by pattern index.
-    let evaluations: _Evaluations<D.Evaluation>
+    let evaluations: Evaluations<D.Evaluation>
 
     init(
       state: D.State, query: D.QueryCache, weights: [Double], support: PatternIndices,
-      evaluations: _Evaluations<D.Evaluation>
+      evaluations: Evaluations<D.Evaluation>
     ) {
       self.state = state
       self.query = query
@@ -160,12 +160,12 @@ public struct AccumulationBlock<D: Divergence>: Sendable {
 
   /// Each item from the zero variation, pattern by pattern in index order; items on up to
   /// ``parallelism`` threads. The first failure in item order is thrown.
-  func _accumulatePairs(_ divergence: D) throws -> [D.Variation] {
-    let slots = _Slots<Result<D.Variation, any Error>?>(count: items.count, initial: nil)
+  func accumulatePairs(_ divergence: D) throws -> [D.Variation] {
+    let slots = Slots<Result<D.Variation, any Error>?>(count: items.count, initial: nil)
     let items = items
     let memory = memory
     let patterns = memory.patterns
-    _forEachChunk(items.count, workers: parallelism) { k in
+    forEachChunk(items.count, workers: parallelism) { k in
       let item = items[k]
       slots[k] = Result {
         var variation = divergence.zeroVariation(at: item.state)

@@ -122,7 +122,7 @@ func _cappedSimplexProjection(_ shifted: _ShiftedScores, k: Int) throws(DAMError
   // Binary search for the first breakpoint (in decreasing order) with h ≥ k; h is evaluated term
   // by term, so each probe is accurate to a few ulps whatever the magnitude of the scores.
   // h(breakpoints[0]) = 0 < k and h(breakpoints.last) = #unmasked > k.
-  let lower = _firstPosition(from: 1, to: breakpoints.count - 1) { h(breakpoints[$0]) >= Double(k) }
+  let lower = firstPosition(from: 1, to: breakpoints.count - 1) { h(breakpoints[$0]) >= Double(k) }
   // τ lies in [breakpoints[lower], breakpoints[lower - 1]]; classify every entry in the open
   // piece's midpoint, then solve capped + Σ_free (zᵢ - τ) = k relative to the largest free score
   // so that free weights keep full precision.

@@ -12,9 +12,9 @@ struct _ShiftedScores {
   /// The indices of the unmasked scores, by increasing gap (decreasing score); ties keep index order.
   var order: [Int]
 
-  /// Validates the scores (see ``_validateScores(_:argument:)``) and shifts them.
+  /// Validates the scores (see ``validateScores(_:argument:)``) and shifts them.
   init(_ scores: [Double], sorted: Bool = true) throws(DAMError) {
-    try _validateScores(scores)
+    try validateScores(scores)
     var largest = -Double.infinity
     for score in scores where score > largest { largest = score }
     self.largest = largest

@@ -23,7 +23,7 @@ public enum BuresWasserstein {
   ///   eigendecomposition.
   public static func distanceSquared(_ a: Gaussian, _ b: Gaussian) throws(DAMError) -> Double {
     try _requireSameDimension(a, b, "b")
-    return try _evaluate(state: a, pattern: b, root: _squareRoot(b.covariance, "b")).value
+    return try evaluate(state: a, pattern: b, root: _squareRoot(b.covariance, "b")).value
   }
 
   /// The optimal (Brenier) map `T(x) = linear · x + offset` pushing `source` onto `target`:
@@ -36,9 +36,9 @@ public enum BuresWasserstein {
     -> (linear: Matrix, offset: [Double])
   {
     try _requireSameDimension(source, target, "target")
-    let result = try _evaluate(state: source, pattern: target, root: _squareRoot(target.covariance, "target"))
+    let result = try evaluate(state: source, pattern: target, root: _squareRoot(target.covariance, "target"))
     let linear = _fullMatrix(result.map)
-    let moved = linear._gemv(transpose: false, source.mean)
+    let moved = linear.gemv(transpose: false, source.mean)
     return (linear, zip(target.mean, moved).map { $0 - $1 })
   }
 
@@ -55,7 +55,7 @@ public enum BuresWasserstein {
 
   /// `W₂²(state, pattern)` and the map matrix `A` from `state` to `pattern`, given `root = S^½`
   /// of the pattern's covariance. Dimensions are assumed equal.
-  static func _evaluate(state: Gaussian, pattern: Gaussian, root: Gaussian.Covariance) throws(DAMError)
+  static func evaluate(state: Gaussian, pattern: Gaussian, root: Gaussian.Covariance) throws(DAMError)
     -> (value: Double, map: Gaussian.Covariance)
   {
     var meanPart = 0.0

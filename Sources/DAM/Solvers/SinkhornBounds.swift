@@ -41,7 +41,7 @@ public enum SinkhornBounds {
 @inline(__always)
 func _shapeGap(_ x: PointCloud, _ y: PointCloud) -> Double {
   _shapeGap(
-    x._planarCovariance, x._spread, y._planarCovariance, y._spread, planar: x.points.columns <= 2)
+    x.planarCovariance, x.spread, y.planarCovariance, y.spread, planar: x.points.columns <= 2)
 }
 
 /// ``_shapeGap(_:_:)`` from the clouds' summaries.

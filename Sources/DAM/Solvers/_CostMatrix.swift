@@ -224,10 +224,10 @@ func _softmin(
   let m = cost.columns
   let blockRows = max(1, min(64, (1 << 16) / max(m, 1)))
   let blockCount = (n + blockRows - 1) / blockRows
-  let workers = _blockCount(rows: blockCount, work: n * m)
+  let workers = parallelBlockCount(rows: blockCount, work: n * m)
   out.withUnsafeMutableBufferPointer { result in
-    let result = _SendablePointer(result)
-    _forEachChunk(workers, workers: workers) { worker in
+    let result = SendablePointer(result)
+    forEachChunk(workers, workers: workers) { worker in
       var scratch = [Double](repeating: 0, count: blockRows * max(m, 1))
       scratch.withUnsafeMutableBufferPointer { scratch in
         var block = worker

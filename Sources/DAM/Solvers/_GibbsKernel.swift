@@ -54,8 +54,8 @@ struct _GibbsKernel {
 
   /// The row blocks over which work is spread: one per core when the kernel is large enough.
   private func blocks() -> [Range<Int>] {
-    let count = _blockCount(rows: rows, work: rows * columns)
-    return (0..<count).map { _blockRange($0, of: count, count: rows) }
+    let count = parallelBlockCount(rows: rows, work: rows * columns)
+    return (0..<count).map { blockRange($0, of: count, count: rows) }
   }
 
   /// Recomputes every entry from the cost and the absorbed potentials (`n m` exponentials spread
@@ -68,8 +68,8 @@ struct _GibbsKernel {
     let g = columnPotential
     let ranges = blocks()
     do {
-      let k = _SendablePointer(entries)
-      _forEachChunk(ranges.count, workers: ranges.count) { block in
+      let k = SendablePointer(entries)
+      forEachChunk(ranges.count, workers: ranges.count) { block in
         // The cost rows of a block are formed in place, then exponentiated.
         let range = ranges[block]
         guard !range.isEmpty else { return }
@@ -107,8 +107,8 @@ struct _GibbsKernel {
       let uu = u
       let vv = v
       do {
-        let k = _SendablePointer(entries)
-        _forEachChunk(ranges.count, workers: ranges.count) { block in
+        let k = SendablePointer(entries)
+        forEachChunk(ranges.count, workers: ranges.count) { block in
           uu.withUnsafeBufferPointer { u in
             vv.withUnsafeBufferPointer { v in
               let v = v.baseAddress!
@@ -177,14 +177,14 @@ func _matrixVectorProduct(
   transposed: Bool
 ) {
   let outputs = transposed ? m : n
-  let count = _blockCount(rows: outputs, work: n * m)
+  let count = parallelBlockCount(rows: outputs, work: n * m)
   x.withUnsafeBufferPointer { x in
     out.withUnsafeMutableBufferPointer { out in
-      let k = _SendablePointer(matrix)
-      let x = _SendablePointer(x.baseAddress!)
-      let out = _SendablePointer(out)
-      _forEachChunk(count, workers: count) { block in
-        let range = _blockRange(block, of: count, count: outputs)
+      let k = SendablePointer(matrix)
+      let x = SendablePointer(x.baseAddress!)
+      let out = SendablePointer(out)
+      forEachChunk(count, workers: count) { block in
+        let range = blockRange(block, of: count, count: outputs)
         guard !range.isEmpty else { return }
         let target = out.base.baseAddress! + range.lowerBound
         if transposed {

@@ -1,4 +1,3 @@
-
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -32,7 +31,7 @@ final class _KernelStorage: @unchecked Sendable {
   }
 
   /// The released blocks awaiting reuse, most recent last.
-  private static let pool = _Lock<[_KernelStorage.Block]>([])
+  private static let pool = Lock<[_KernelStorage.Block]>([])
   /// The most blocks the pool keeps.
   static let poolLimit = 4
   /// The most bytes the pool keeps in all (64 MiB: two kernels of n = m = 2048).

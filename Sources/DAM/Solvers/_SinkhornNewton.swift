@@ -27,12 +27,12 @@ struct _SinkhornNewton {
     let m = cost.columns
     var pi = [Double](repeating: 0, count: n * m)
     let inverse = 1 / epsilon
-    let count = _blockCount(rows: n, work: n * m)
+    let count = parallelBlockCount(rows: n, work: n * m)
     pi.withUnsafeMutableBufferPointer { pi in
-      let pi = _SendablePointer(pi)
-      _forEachChunk(count, workers: count) { block in
+      let pi = SendablePointer(pi)
+      forEachChunk(count, workers: count) { block in
         values.withUnsafeBufferPointer { values in
-          for j in _blockRange(block, of: count, count: n) {
+          for j in blockRange(block, of: count, count: n) {
             let line = pi.base.baseAddress! + j * m
             let (logAj, fj) = (logA[j], f[j])
             for k in 0..<m { line[k] = logAj + logB[k] + (fj + g[k] - values[j * m + k]) * inverse }

@@ -20,7 +20,7 @@ import Dispatch
 /// The chunks are handed out one at a time rather than in fixed strides (worker `k` taking chunks
 /// `k, k + workers, …`): on a machine shared with other jobs a worker whose core is busy with them
 /// would otherwise hold up the whole loop with its fixed share.
-func _forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
+func forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
   let width = min(workers, chunks)
   if width <= 1 {
     for c in 0..<chunks { body(c) }
@@ -51,9 +51,9 @@ func _forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -> Void)
 /// `[body(0), body(1), …, body(count - 1)]`, computed on up to `workers` threads in runs of `run`
 /// consecutive indices (`run` > 1 for cheap bodies, so that threads take work in pieces worth the
 /// hand-out); the result does not depend on `workers`.
-func _concurrentMap<T>(_ count: Int, workers: Int, run: Int = 1, _ body: @Sendable (Int) -> T) -> [T] {
-  let slots = _Slots<T?>(count: count, initial: nil)
-  _forEachChunk((count + run - 1) / run, workers: workers) { c in
+func concurrentMap<T>(_ count: Int, workers: Int, run: Int = 1, _ body: @Sendable (Int) -> T) -> [T] {
+  let slots = Slots<T?>(count: count, initial: nil)
+  forEachChunk((count + run - 1) / run, workers: workers) { c in
     for i in (c * run)..<min(count, (c + 1) * run) { slots[i] = body(i) }
   }
   return slots.values.map { $0! }
@@ -61,19 +61,19 @@ func _concurrentMap<T>(_ count: Int, workers: Int, run: Int = 1, _ body: @Sendab
 
 /// The number of blocks to split `rows` rows into for `work` elementary operations: one per core
 /// when the work is large enough to pay for the threads, else 1.
-func _blockCount(rows: Int, work: Int) -> Int {
+func parallelBlockCount(rows: Int, work: Int) -> Int {
   guard work >= 1 << 16 else { return 1 }
-  return max(1, min(rows, _coreCount))
+  return max(1, min(rows, coreCount))
 }
 
 /// The rows of block `block` of `blocks` over `count` rows (contiguous, as even as possible).
-func _blockRange(_ block: Int, of blocks: Int, count: Int) -> Range<Int> {
+func blockRange(_ block: Int, of blocks: Int, count: Int) -> Range<Int> {
   let lower = count * block / blocks
   let upper = count * (block + 1) / blocks
   return lower..<upper
 }
 
 /// The number of active processors.
-let _coreCount: Int = {
+let coreCount: Int = {
   max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 }()

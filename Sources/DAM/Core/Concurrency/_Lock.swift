@@ -16,7 +16,7 @@
 /// themselves (suppressed by name), then memory that one thread wrote, returned to the kernel
 /// pool, and another thread took out and wrote again. The sanitizer intercepts
 /// `pthread_mutex_lock`, so with this lock it sees the ordering and needs no suppression.
-final class _Lock<Value>: @unchecked Sendable {
+final class Lock<Value>: @unchecked Sendable {
   private let mutex: UnsafeMutablePointer<pthread_mutex_t>
   private var value: Value
 

@@ -6,7 +6,7 @@
 /// one array (uniqueness check, then the element), so two chunks writing different slots at once
 /// were overlapping accesses, a data race in Swift's memory model that the thread sanitizer
 /// reported ("Swift access race" in what is now `accumulate(_:)`, BuresWassersteinBatchTests).
-final class _Slots<Value>: @unchecked Sendable {
+final class Slots<Value>: @unchecked Sendable {
   private let storage: UnsafeMutablePointer<Value>
   let count: Int
 

@@ -1,7 +1,7 @@
 /// The patterns by increasing lower bound (ties by index), revealed as far as a pruned snapshot
 /// needs (usually a few hundred of 100,000; see ``_stableArgsortPrefix(_:count:)``), with a
 /// summary of the rest: its smallest bound and, for softmax, `log Σ exp(-β L)` over it.
-struct _BoundOrder {
+struct BoundOrder {
   /// The lower bound of every pattern.
   let bounds: [Double]
   let beta: Double
@@ -14,7 +14,7 @@ struct _BoundOrder {
   /// `log Σ exp(-β Lᵢ)` outside the prefix (`-∞` if there is none).
   private var restLogMass = -Double.infinity
   /// The prefix's suffix masses.
-  private var suffix = _SuffixMass()
+  private var suffix = SuffixMass()
 
   init(_ bounds: [Double], beta: Double, masses: Bool) {
     self.bounds = bounds
@@ -26,7 +26,7 @@ struct _BoundOrder {
   mutating func reveal(through count: Int) {
     let total = bounds.count
     guard count > prefix.count, prefix.count < total else { return }
-    let length = min(total, max(count, 4 * prefix.count, _boundOrderFirstPrefix))
+    let length = min(total, max(count, 4 * prefix.count, boundOrderFirstPrefix))
     // One more than needed gives the smallest bound of the rest.
     var order = _stableArgsortPrefix(bounds, count: min(length + 1, total))
     if order.count > length {
@@ -37,7 +37,7 @@ struct _BoundOrder {
     }
     prefix = order
     guard masses else { return }
-    suffix = _SuffixMass(prefix.map { bounds[$0] }, beta: beta)
+    suffix = SuffixMass(prefix.map { bounds[$0] }, beta: beta)
     restLogMass = -.infinity
     guard length < total, restMinimum != .infinity else { return }
     // The rest's terms relative to its largest, each <= 0: one vector exponential.
@@ -71,14 +71,14 @@ struct _BoundOrder {
 }
 
 /// The length of the first bound order a pruned snapshot reveals.
-let _boundOrderFirstPrefix = 1024
+let boundOrderFirstPrefix = 1024
 
 /// The first `count` patterns in bound order as a pruned softmax snapshot sees them, and
 /// `log Σ_{q ≥ p} exp(-β L_order[q])` at every position `p` up to the prefix's end (for tests).
 @_spi(Testing) public func _boundOrderSuffixLogMasses(_ bounds: [Double], beta: Double, through count: Int)
   -> (prefix: [Int], logMasses: [Double])
 {
-  var order = _BoundOrder(bounds, beta: beta, masses: true)
+  var order = BoundOrder(bounds, beta: beta, masses: true)
   order.reveal(through: count)
   return (order.prefix, (0...order.prefix.count).map { order.logSuffixMass(at: $0) })
 }

@@ -1,9 +1,9 @@
 /// How many patterns a pruned snapshot evaluates before its first pruning test.
-let _pruningFirstBatch = 16
+let pruningFirstBatch = 16
 
 /// How many patterns a pruned snapshot evaluates between two pruning tests while the test cannot
 /// yet say how many are needed (a k-subsets map with fewer than k evaluated).
-let _pruningBatch = 64
+let pruningBatch = 64
 
 /// One query's pruned snapshot in progress: which patterns to evaluate next, in rounds.
 ///
@@ -12,7 +12,7 @@ let _pruningBatch = 64
 /// make that test easier, so the position is sufficient), at most doubling the count evaluated
 /// before testing again. Every choice depends on values alone, so the set evaluated does not
 /// depend on the thread count or on the other queries of a batch.
-struct _PruningRun {
+struct PruningRun {
   enum Rule {
     /// The separation map's zero-weight certificate.
     case zeroWeight(ZeroWeightRule)
@@ -22,7 +22,7 @@ struct _PruningRun {
   let rule: Rule
   let beta: Double
   /// The patterns by increasing bound, revealed as far as needed (with every pattern's bound).
-  private(set) var order: _BoundOrder
+  private(set) var order: BoundOrder
   /// Evaluated (or requested) positions of the order end here.
   private var end: Int
   /// The bound on the weight left out, once the mass test passed.
@@ -33,8 +33,8 @@ struct _PruningRun {
     if case .massBound = rule { masses = true }
     self.rule = rule
     self.beta = beta
-    order = _BoundOrder(bounds, beta: beta, masses: masses)
-    end = min(_pruningFirstBatch, bounds.count)
+    order = BoundOrder(bounds, beta: beta, masses: masses)
+    end = min(pruningFirstBatch, bounds.count)
   }
 
   /// The first patterns to evaluate.
@@ -45,7 +45,7 @@ struct _PruningRun {
 
   /// The next patterns to evaluate, given every evaluation so far (whose last round ended at the
   /// previous request), or nil when the rest is certified negligible or nothing is left.
-  mutating func next(after evaluations: _Evaluations<some Sendable>, separation: some SeparationMap) -> [Int]?
+  mutating func next(after evaluations: Evaluations<some Sendable>, separation: some SeparationMap) -> [Int]?
   {
     let count = order.bounds.count
     let position = end
@@ -57,7 +57,7 @@ struct _PruningRun {
     switch rule {
     case .zeroWeight(let rule):
       guard evaluations.count >= rule.rank else {
-        end = min(position + _pruningBatch, count)
+        end = min(position + pruningBatch, count)
         order.reveal(through: end)
         return Array(order.prefix[position..<end])
       }
@@ -66,7 +66,7 @@ struct _PruningRun {
       let reference = evaluations.values.sorted()[rule.rank - 1]
       let beta = beta
       let order = order
-      sufficient = _firstPosition(from: position, to: known + 1) { p in
+      sufficient = firstPosition(from: position, to: known + 1) { p in
         -beta * order.bound(at: p) <= -beta * reference - rule.gap
       }
     case .massBound(let allowed):
@@ -78,11 +78,11 @@ struct _PruningRun {
           evaluatedLogMass: logEvaluated, otherLogMass: order.logSuffixMass(at: p))
           ?? .infinity
       }
-      sufficient = _firstPosition(from: position, to: known + 1) { bound($0) <= allowed }
+      sufficient = firstPosition(from: position, to: known + 1) { bound($0) <= allowed }
       if sufficient == position { droppedWeightBound = bound(position) }
     }
     if sufficient == position { return nil }
-    let doubled = min(count, position + max(_pruningBatch, position))
+    let doubled = min(count, position + max(pruningBatch, position))
     end = sufficient > known ? doubled : min(sufficient, doubled)
     order.reveal(through: end)
     return Array(order.prefix[position..<end])

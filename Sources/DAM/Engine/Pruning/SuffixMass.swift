@@ -4,7 +4,7 @@
 /// obeys `Sₚ = 1 + S_{p+1} exp(t_{p+1} - tₚ)` with every exponent `<= 0` (nothing overflows;
 /// `1 <= Sₚ <= N`), and the suffix is `tₚ + log Sₚ`: one vectorised exponential per pattern, and
 /// a logarithm only where a suffix is asked for.
-struct _SuffixMass {
+struct SuffixMass {
   /// `tₚ`.
   private var terms: [Double] = []
   /// `Sₚ`.

@@ -91,7 +91,7 @@ extension GridSinkhorn {
       guard weights.count == histograms.count else {
         throw DAMError.mismatch("weights", "has \(weights.count) values for \(histograms.count) histograms")
       }
-      lambda = try _probabilityWeights(weights, "weights", normalize: false)
+      lambda = try probabilityWeights(weights, "weights", normalize: false)
     } else {
       lambda = [Double](repeating: 1 / Double(histograms.count), count: histograms.count)
     }

@@ -15,7 +15,7 @@
   /// The one lock around FFTW's planner, and the cache of plans per padded shape.
   enum _FFTWPlanner {
     /// Guards every call into FFTW's planner and the plan cache; held only while planning.
-    static let lock = _Lock<[[Int]: _FFTPlans]>([:])
+    static let lock = Lock<[[Int]: _FFTPlans]>([:])
 
     /// The plans for a padded 3-D shape, created on first use and kept for the life of the process
     /// (a process uses few distinct grid shapes).

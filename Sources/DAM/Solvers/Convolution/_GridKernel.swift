@@ -162,7 +162,7 @@ enum _GridKernelCache {
   }
 
   static let capacity = 64
-  static let storage = _Lock<(kernels: [Key: _GridKernel], order: [Key])>(([:], []))
+  static let storage = Lock<(kernels: [Key: _GridKernel], order: [Key])>(([:], []))
 
   static func kernel(shape3: [Int], spacing3: [Double], epsilon: Double, backend: GridKernelBackend)
     -> _GridKernel
