@@ -79,7 +79,7 @@ public struct BuresWassersteinDivergence: Divergence {
       return PatternCache(
         root: .full(eigen.reconstructed { $0 > 0 ? $0.squareRoot() : 0 }),
         largestEigenvalue: eigen.eigenvalues.last ?? 0,
-        factor: _packedTriangularFactor(matrix.elements, matrix.rows, reversed: false))
+        factor: packedTriangularFactor(matrix.elements, matrix.rows, reversed: false))
     }
   }
 
@@ -96,10 +96,10 @@ public struct BuresWassersteinDivergence: Divergence {
     case .full(let matrix):
       let n = matrix.rows
       var lower = matrix.elements
-      let eigenvalues = try _symmetricEigenvalues(&lower, n, argument: "query")
+      let eigenvalues = try symmetricEigenvalues(&lower, n, argument: "query")
       return QueryCache(
-        factor: try _choleskyFactor(matrix, argument: "query"),
-        reversedFactor: _packedTriangularFactor(matrix.elements, n, reversed: true),
+        factor: try choleskyFactor(matrix, argument: "query"),
+        reversedFactor: packedTriangularFactor(matrix.elements, n, reversed: true),
         smallestEigenvalue: eigenvalues.first ?? 0, largestEigenvalue: eigenvalues.last ?? 0)
     }
   }
@@ -143,7 +143,7 @@ public struct BuresWassersteinDivergence: Divergence {
   ///
   /// then a Householder reduction to tridiagonal form and the sum of the square roots of its
   /// eigenvalues by the root-free QL iteration of LAPACK `dsterf`, run on the chunk's patterns
-  /// together so that their division chains overlap (`_sumsOfRootEigenvalues`).
+  /// together so that their division chains overlap (`sumsOfRootEigenvalues`).
   ///
   /// - Throws: ``DAMError`` naming `query` if the dimensions differ, or a numerical failure (the
   ///   first in pattern order).
@@ -188,7 +188,7 @@ public struct BuresWassersteinDivergence: Divergence {
     _ state: Gaussian, query: QueryCache, indices: [Int], patterns: [Gaussian], caches: [PatternCache]
   ) throws(DAMError) -> [Evaluation] {
     let d = state.dimension
-    let stateTrace = BuresWasserstein._trace(state.covariance)
+    let stateTrace = BuresWasserstein.trace(state.covariance)
     let factor: [Double]? =
       query.factor
       ?? {
@@ -199,13 +199,13 @@ public struct BuresWassersteinDivergence: Divergence {
       query.reversedFactor
       ?? {
         guard case .diagonal(let w) = state.covariance else { return nil }
-        return _packedDiagonalFactor(w)
+        return packedDiagonalFactor(w)
       }()
     for i in indices where patterns[i].dimension != d {
       throw DAMError.mismatch("query", "has dimension \(d), pattern \(i) has \(patterns[i].dimension)")
     }
     var results = [Evaluation?](repeating: nil, count: indices.count)
-    var scratch = _EigenvalueScratch(d)
+    var scratch = EigenvalueScratch(d)
     var middle = [Double](repeating: 0, count: d * d)
     var product = [Double](repeating: 0, count: d * (d + 1) / 2)
     // The tridiagonal matrices of the chunk's full patterns, solved together at the end.
@@ -225,21 +225,21 @@ public struct BuresWassersteinDivergence: Divergence {
         caches[i].factor
         ?? {
           guard case .diagonal(let s) = pattern.covariance else { return nil }
-          return _packedDiagonalFactor(s)
+          return packedDiagonalFactor(s)
         }()
       if let reversedFactor, let patternFactor {
         reversedFactor.withUnsafeBufferPointer { g in
           patternFactor.withUnsafeBufferPointer { l in
             product.withUnsafeMutableBufferPointer { t in
               middle.withUnsafeMutableBufferPointer { m in
-                _triangularMiddleMatrix(g, l, d, t: t, middle: m)
+                triangularMiddleMatrix(g, l, d, t: t, middle: m)
               }
             }
           }
         }
       } else {
-        middle = _middleMatrix(
-          root: BuresWasserstein._fullMatrix(caches[i].root).elements, factor: factor!, d)
+        middle = middleMatrix(
+          root: BuresWasserstein.fullMatrix(caches[i].root).elements, factor: factor!, d)
       }
       let lane = pending.count
       middle.withUnsafeMutableBufferPointer { a in
@@ -247,7 +247,7 @@ public struct BuresWassersteinDivergence: Divergence {
           offDiagonals.withUnsafeMutableBufferPointer { offDiagonal in
             scratch.v.withUnsafeMutableBufferPointer { v in
               scratch.w.withUnsafeMutableBufferPointer { w in
-                _tridiagonalize(
+                tridiagonalize(
                   a, d,
                   diagonal: UnsafeMutableBufferPointer(rebasing: diagonal[(lane * d)..<((lane + 1) * d)]),
                   offDiagonal: UnsafeMutableBufferPointer(
@@ -265,15 +265,15 @@ public struct BuresWassersteinDivergence: Divergence {
       let info = diagonals.withUnsafeMutableBufferPointer { diagonal in
         offDiagonals.withUnsafeMutableBufferPointer { offDiagonal in
           sums.withUnsafeMutableBufferPointer {
-            _sumsOfRootEigenvalues(
+            sumsOfRootEigenvalues(
               diagonal.baseAddress!, offDiagonal.baseAddress!, d, count: pending.count, sums: $0.baseAddress!)
           }
         }
       }
-      try _checkEigenvalueInfo(info, "state")
+      try checkEigenvalueInfo(info, "state")
       for (lane, item) in pending.enumerated() {
         let bures = max(
-          0, stateTrace + BuresWasserstein._trace(patterns[item.index].covariance) - 2 * sums[lane])
+          0, stateTrace + BuresWasserstein.trace(patterns[item.index].covariance) - 2 * sums[lane])
         results[item.position] = Evaluation(value: item.meanPart + bures, map: nil)
       }
     }
@@ -326,7 +326,7 @@ public struct BuresWassersteinDivergence: Divergence {
     var lanes: [Int: Int] = [:]
     var frame: [Double]? = nil
     if let stateFactor {
-      var scratch = _SquareRootScratch(d, lanes: indices.count)
+      var scratch = SquareRootScratch(d, lanes: indices.count)
       var product = [Double](repeating: 0, count: d * (d + 1) / 2)
       var weights: [Double] = []
       for i in indices where item.evaluation(at: i).map == nil && patterns[i].dimension == d {
@@ -334,7 +334,7 @@ public struct BuresWassersteinDivergence: Divergence {
         if let factor = caches[i].factor {
           patternFactor = factor
         } else if case .diagonal(let s) = patterns[i].covariance {
-          patternFactor = _packedDiagonalFactor(s)
+          patternFactor = packedDiagonalFactor(s)
         } else {
           continue
         }
@@ -343,7 +343,7 @@ public struct BuresWassersteinDivergence: Divergence {
           patternFactor.withUnsafeBufferPointer { l in
             product.withUnsafeMutableBufferPointer { t in
               scratch.matrices.withUnsafeMutableBufferPointer { m in
-                _outerMiddleMatrix(
+                outerMiddleMatrix(
                   g.baseAddress!, l.baseAddress!, d, t: t.baseAddress!, middle: m.baseAddress! + lane * d * d)
               }
             }
@@ -358,7 +358,7 @@ public struct BuresWassersteinDivergence: Divergence {
         weights.withUnsafeBufferPointer { w in
           sum.withUnsafeMutableBufferPointer { f in
             succeeded.withUnsafeMutableBufferPointer { ok in
-              _addWeightedSquareRoots(
+              addWeightedSquareRoots(
                 count: w.count, weights: w.baseAddress!, into: f.baseAddress!, scratch: &scratch,
                 succeeded: ok.baseAddress!)
             }
@@ -366,7 +366,7 @@ public struct BuresWassersteinDivergence: Divergence {
         }
         for (i, lane) in lanes where !succeeded[lane] { lanes[i] = nil }
         frame = stateFactor.withUnsafeBufferPointer { g in
-          sum.withUnsafeBufferPointer { f in _inverseCongruence(g.baseAddress!, d, f.baseAddress!) }
+          sum.withUnsafeBufferPointer { f in inverseCongruence(g.baseAddress!, d, f.baseAddress!) }
         }
       }
     }
@@ -452,7 +452,7 @@ public struct BuresWassersteinDivergence: Divergence {
     let stateFactors: [[Double]?] = items.map { item in
       if let factor = item.query.reversedFactor { return factor }
       if case .diagonal(let w) = item.state.covariance, w.allSatisfy({ $0 > 0 }) {
-        return _packedDiagonalFactor(w)
+        return packedDiagonalFactor(w)
       }
       return nil
     }

@@ -88,16 +88,16 @@ public struct SinkhornDivergence: Divergence {
 
   /// Solves the query's self problem, warm-started from the previous step's potential.
   public func prepareQuery(_ state: PointCloud, previous: QueryCache?) throws(DAMError) -> QueryCache {
-    let matrix = _CostMatrix(state.points, state.points, cost: cost)
+    let matrix = CostMatrix(state.points, state.points, cost: cost)
     let warm = previous.flatMap {
       $0.selfTransport.potential.count == state.count ? $0.selfTransport.potential : nil
     }
-    let solved = try _selfTransport(matrix, state.weights, options, warm)
+    let solved = try solveSelfTransport(matrix, state.weights, options, warm)
     let logWeights = state.weights.map(_log)
-    let map = _barycentricMap(matrix, state, options.epsilon, logWeights, solved.potential)
+    let map = mapFromPotential(matrix, state, options.epsilon, logWeights, solved.potential)
     let gradient =
       squaredEuclidean
-      ? nil : _potentialGradient(cost, matrix, state, state, options.epsilon, logWeights, solved.potential)
+      ? nil : gradientFromPotential(cost, matrix, state, state, options.epsilon, logWeights, solved.potential)
     return QueryCache(
       selfTransport: solved, selfMap: map, selfGradient: gradient, mean: state.mean, spread: state.spread,
       covariance: state.planarCovariance)
@@ -107,13 +107,13 @@ public struct SinkhornDivergence: Divergence {
   public func evaluate(
     _ state: PointCloud, query: QueryCache, pattern: PointCloud, cache: SelfTransport, previous: Evaluation?
   ) throws(DAMError) -> Evaluation {
-    let matrix = _CostMatrix(state.points, pattern.points, cost: cost)
-    try _requireTrustworthyEpsilon(options.epsilon, state, pattern, matrix)
+    let matrix = CostMatrix(state.points, pattern.points, cost: cost)
+    try requireTrustworthyEpsilon(options.epsilon, state, pattern, matrix)
     var warm: (f: [Double], g: [Double])? = nil
     if let previous, previous.transport.f.count == state.count, previous.transport.g.count == pattern.count {
       warm = (previous.transport.f, previous.transport.g)
     }
-    let transport = try _transport(matrix, state.weights, pattern.weights, options, warm)
+    let transport = try solveTransport(matrix, state.weights, pattern.weights, options, warm)
     let value = transport.value - 0.5 * query.selfTransport.value - 0.5 * cache.value
     return Evaluation(value: value, transport: transport)
   }
@@ -138,7 +138,7 @@ public struct SinkhornDivergence: Divergence {
     guard pattern.mean.count == d else { return nil }
     var gap = 0.0
     for t in 0..<d { gap += (pattern.mean[t] - query.mean[t]) * (pattern.mean[t] - query.mean[t]) }
-    let shape = _shapeGap(
+    let shape = shapeGap(
       query.covariance, query.spread, pattern.planarCovariance, pattern.spread, planar: d <= 2)
     return certified(gap: gap, shape: shape, querySelf: query.selfTransport.value, patternSelf: cache.value)
   }
@@ -171,7 +171,7 @@ public struct SinkhornDivergence: Divergence {
           guard pattern[i].points.columns == d else { return nil }
           let difference = pattern[i].planarMean - queryMean
           let gap = (difference * difference).sum()
-          let shape = _shapeGap(
+          let shape = shapeGap(
             query.covariance, query.spread, pattern[i].planarCovariance, pattern[i].spread, planar: true)
           bounds[i - indices.lowerBound] = certified(
             gap: gap, shape: shape, querySelf: querySelf, patternSelf: cache[i].value)
@@ -228,13 +228,13 @@ public struct SinkhornDivergence: Divergence {
   /// The barycentric map `T(yⱼ)` of the cross coupling from the query to the pattern, or for a
   /// cost other than the squared Euclidean one the gradient `∇f(yⱼ)` of its first potential.
   private func crossMap(_ evaluation: Evaluation, at state: PointCloud, pattern: PointCloud) -> Matrix {
-    let matrix = _CostMatrix(state.points, pattern.points, cost: cost)
+    let matrix = CostMatrix(state.points, pattern.points, cost: cost)
     let logWeights = pattern.weights.map(_log)
     guard squaredEuclidean else {
-      return _potentialGradient(
+      return gradientFromPotential(
         cost, matrix, state, pattern, options.epsilon, logWeights, evaluation.transport.g)
     }
-    return _barycentricMap(matrix, pattern, options.epsilon, logWeights, evaluation.transport.g)
+    return mapFromPotential(matrix, pattern, options.epsilon, logWeights, evaluation.transport.g)
   }
 
   private func _add(

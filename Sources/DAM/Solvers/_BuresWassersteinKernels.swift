@@ -14,25 +14,24 @@ import CLinearAlgebra
 /// unblocked reduction makes 2n level-2 BLAS calls per matrix, each paying OpenBLAS's dispatch
 /// and, with OpenBLAS threads, a thread hand-off, which at d = 50 cost more than the arithmetic.
 /// The reduction is backward stable like LAPACK's (the same reflectors, `hypot` against overflow).
-func _symmetricEigenvalues(_ matrix: inout [Double], _ n: Int, argument: String) throws(DAMError) -> [Double]
-{
-  var scratch = _EigenvalueScratch(n)
-  let info = matrix.withUnsafeMutableBufferPointer { _symmetricEigenvalues($0, n, scratch: &scratch) }
-  try _checkEigenvalueInfo(info, argument)
+func symmetricEigenvalues(_ matrix: inout [Double], _ n: Int, argument: String) throws(DAMError) -> [Double] {
+  var scratch = EigenvalueScratch(n)
+  let info = matrix.withUnsafeMutableBufferPointer { symmetricEigenvalues($0, n, scratch: &scratch) }
+  try checkEigenvalueInfo(info, argument)
   return scratch.diagonal
 }
 
-/// Throws the error of a failed ``_symmetricEigenvalues(_:_:scratch:)`` (LAPACK `dsterf`'s `info`).
-func _checkEigenvalueInfo(_ info: Int32, _ argument: String) throws(DAMError) {
+/// Throws the error of a failed ``symmetricEigenvalues(_:_:scratch:)`` (LAPACK `dsterf`'s `info`).
+func checkEigenvalueInfo(_ info: Int32, _ argument: String) throws(DAMError) {
   guard info == 0 else {
     throw DAMError(
       .numericalFailure, argument: argument, "symmetric eigenvalues failed (LAPACK dsterf info = \(info))")
   }
 }
 
-/// Work arrays of ``_symmetricEigenvalues(_:_:scratch:)``, reused across matrices of one size;
+/// Work arrays of ``symmetricEigenvalues(_:_:scratch:)``, reused across matrices of one size;
 /// `diagonal` holds the eigenvalues after a call.
-struct _EigenvalueScratch {
+struct EigenvalueScratch {
   var diagonal: [Double]
   var offDiagonal: [Double]
   var v: [Double]
@@ -48,15 +47,15 @@ struct _EigenvalueScratch {
 /// The eigenvalues (ascending, into `scratch.diagonal`) of the symmetric `n x n` matrix whose
 /// upper triangle is stored row-major in `a`, which is overwritten. Returns LAPACK `dsterf`'s
 /// `info` (0 on success).
-func _symmetricEigenvalues(
-  _ a: UnsafeMutableBufferPointer<Double>, _ n: Int, scratch: inout _EigenvalueScratch
+func symmetricEigenvalues(
+  _ a: UnsafeMutableBufferPointer<Double>, _ n: Int, scratch: inout EigenvalueScratch
 ) -> Int32 {
   guard n > 0 else { return 0 }
   scratch.diagonal.withUnsafeMutableBufferPointer { diagonal in
     scratch.offDiagonal.withUnsafeMutableBufferPointer { offDiagonal in
       scratch.v.withUnsafeMutableBufferPointer { v in
         scratch.w.withUnsafeMutableBufferPointer { w in
-          _tridiagonalize(a, n, diagonal: diagonal, offDiagonal: offDiagonal, v: v, w: w)
+          tridiagonalize(a, n, diagonal: diagonal, offDiagonal: offDiagonal, v: v, w: w)
         }
       }
     }
@@ -69,7 +68,7 @@ func _symmetricEigenvalues(
   }
 }
 
-/// The Householder reduction of ``_symmetricEigenvalues(_:_:scratch:)``: the diagonal and
+/// The Householder reduction of ``symmetricEigenvalues(_:_:scratch:)``: the diagonal and
 /// off-diagonal of a tridiagonal matrix orthogonally similar to the symmetric matrix whose upper
 /// triangle is stored row-major in `a`.
 ///
@@ -77,10 +76,10 @@ func _symmetricEigenvalues(
 /// update; the dot products run on four partial sums so that they do not wait on one another's
 /// additions (a single running sum made this loop latency-bound, a third of a distance at d = 50).
 ///
-/// With `taus`, the reflectors are kept for ``_formTransposedQ(_:_:taus:p:)``: `taus[i]` receives
+/// With `taus`, the reflectors are kept for ``formTransposedQ(_:_:taus:p:)``: `taus[i]` receives
 /// `τ` of the reflector of step `i` (0 when there is none), and row `i` of `a` from column `i + 2`
 /// on receives its vector `u` past its leading 1 (row `i` is not read again by the reduction).
-func _tridiagonalize(
+func tridiagonalize(
   _ buffer: UnsafeMutableBufferPointer<Double>, _ n: Int, diagonal: UnsafeMutableBufferPointer<Double>,
   offDiagonal: UnsafeMutableBufferPointer<Double>, v: UnsafeMutableBufferPointer<Double>,
   w: UnsafeMutableBufferPointer<Double>, taus: UnsafeMutablePointer<Double>? = nil
@@ -101,7 +100,7 @@ func _tridiagonalize(
       taus?[i] = 0
       continue
     }
-    let length = _hypot(alpha, norm.squareRoot())
+    let length = hypotenuse(alpha, norm.squareRoot())
     let beta = alpha >= 0 ? -length : length
     let tau = (beta - alpha) / beta
     let scale = 1 / (alpha - beta)
@@ -168,7 +167,7 @@ func _tridiagonalize(
 
 /// `√(x² + y²)` without overflow.
 @inline(__always)
-private func _hypot(_ x: Double, _ y: Double) -> Double {
+private func hypotenuse(_ x: Double, _ y: Double) -> Double {
   let big = max(abs(x), abs(y))
   guard big > 0 else { return 0 }
   let a = x / big
@@ -180,7 +179,7 @@ private func _hypot(_ x: Double, _ y: Double) -> Double {
 /// rank-k update (`dsyrk`), about `2 n³` flops against `4 n³` for two general products, and
 /// symmetric by construction. `root` is the full symmetric `R`, `factor` the lower triangular
 /// `L`, both row-major. Only the upper triangle of the result is written (the lower is 0).
-func _middleMatrix(root: [Double], factor: [Double], _ n: Int) -> [Double] {
+func middleMatrix(root: [Double], factor: [Double], _ n: Int) -> [Double] {
   var b = root
   var m = [Double](repeating: 0, count: n * n)
   b.withUnsafeMutableBufferPointer { pb in
@@ -207,7 +206,7 @@ func _middleMatrix(root: [Double], factor: [Double], _ n: Int) -> [Double] {
 /// - `reversed == false`: `L` with `S = L Lᵀ` (the Cholesky factor).
 /// - `reversed == true`: `Uᵀ` for the upper triangular `U` with `S = U Uᵀ`, from the Cholesky
 ///   factor `F` of the reversed matrix `J S J` (`J` the exchange matrix): `U = J F J`.
-func _packedTriangularFactor(_ elements: [Double], _ n: Int, reversed: Bool) -> [Double]? {
+func packedTriangularFactor(_ elements: [Double], _ n: Int, reversed: Bool) -> [Double]? {
   var work = [Double](repeating: 0, count: n * n)
   for i in 0..<n {
     for j in 0..<n {
@@ -228,9 +227,9 @@ func _packedTriangularFactor(_ elements: [Double], _ n: Int, reversed: Bool) -> 
   return packed
 }
 
-/// `diag(√v)` packed like ``_packedTriangularFactor(_:_:reversed:)``: both factors of a diagonal
+/// `diag(√v)` packed like ``packedTriangularFactor(_:_:reversed:)``: both factors of a diagonal
 /// covariance.
-func _packedDiagonalFactor(_ variances: [Double]) -> [Double] {
+func packedDiagonalFactor(_ variances: [Double]) -> [Double] {
   let n = variances.count
   var packed = [Double](repeating: 0, count: n * (n + 1) / 2)
   for i in 0..<n { packed[i * (i + 1) / 2 + i] = variances[i].squareRoot() }
@@ -239,7 +238,7 @@ func _packedDiagonalFactor(_ variances: [Double]) -> [Double] {
 
 /// The upper triangle (row-major, into the `n x n` array `middle`, whose lower triangle is set to 0)
 /// of `M = Tᵀ T` with `T = G L`, for `G` and `L` lower triangular and packed as in
-/// ``_packedTriangularFactor(_:_:reversed:)``; `t` (at least `n (n + 1) / 2` values) receives `T`,
+/// ``packedTriangularFactor(_:_:reversed:)``; `t` (at least `n (n + 1) / 2` values) receives `T`,
 /// lower triangular as well.
 ///
 /// With `G = Uᵀ` for `W = U Uᵀ` and `L` the Cholesky factor of `S = L Lᵀ`,
@@ -247,7 +246,7 @@ func _packedDiagonalFactor(_ variances: [Double]) -> [Double] {
 /// Bures term needs. Both products are of triangular matrices: `n³/6` multiply-adds each, against
 /// `n³` each for the general product `S^½ L` and the rank-k update `(S^½ L)(S^½ L)ᵀ`. Every inner
 /// loop is an update of a contiguous row segment (no reductions), which the compiler vectorises.
-func _triangularMiddleMatrix(
+func triangularMiddleMatrix(
   _ g: UnsafeBufferPointer<Double>, _ l: UnsafeBufferPointer<Double>, _ n: Int,
   t: UnsafeMutableBufferPointer<Double>, middle: UnsafeMutableBufferPointer<Double>
 ) {
@@ -281,7 +280,7 @@ func _triangularMiddleMatrix(
 
 /// The lower Cholesky factor `L` of a symmetric positive definite row-major matrix (`W = L Lᵀ`),
 /// zeros above the diagonal.
-func _choleskyFactor(_ matrix: Matrix, argument: String) throws(DAMError) -> [Double] {
+func choleskyFactor(_ matrix: Matrix, argument: String) throws(DAMError) -> [Double] {
   let n = matrix.rows
   var factor = matrix.elements
   let info = factor.withUnsafeMutableBufferPointer {
@@ -299,7 +298,7 @@ func _choleskyFactor(_ matrix: Matrix, argument: String) throws(DAMError) -> [Do
 // MARK: - Maps of the batched step in the state's frame
 
 /// The upper triangle (row-major, into the `n x n` array `middle`) of `N = T Tᵀ` with `T = G L`,
-/// `G` and `L` lower triangular and packed as in ``_packedTriangularFactor(_:_:reversed:)``; `t` (at
+/// `G` and `L` lower triangular and packed as in ``packedTriangularFactor(_:_:reversed:)``; `t` (at
 /// least `n (n + 1) / 2` values) receives `T`.
 ///
 /// With `G = Uᵀ` for `W = U Uᵀ` and `L` the Cholesky factor of `S = L Lᵀ`, `N = Uᵀ S U`, and the
@@ -307,11 +306,11 @@ func _choleskyFactor(_ matrix: Matrix, argument: String) throws(DAMError) -> [Do
 /// = S`, and `A` is symmetric positive definite, so it is the map. The congruence by `U⁻¹` is the
 /// same for every pattern, so a weighted sum of maps needs it once (see
 /// ``_addWeightedSquareRoot(_:_:weight:into:scratch:)``).
-func _outerMiddleMatrix(
+func outerMiddleMatrix(
   _ g: UnsafePointer<Double>, _ l: UnsafePointer<Double>, _ n: Int, t: UnsafeMutablePointer<Double>,
   middle: UnsafeMutablePointer<Double>
 ) {
-  // Row i of T is Σ_{k ≤ i} G[i][k] · (row k of L), as in `_triangularMiddleMatrix`.
+  // Row i of T is Σ_{k ≤ i} G[i][k] · (row k of L), as in `triangularMiddleMatrix`.
   for i in 0..<n {
     let row = t + i * (i + 1) / 2
     row.update(repeating: 0, count: i + 1)
@@ -340,10 +339,10 @@ func _outerMiddleMatrix(
   }
 }
 
-/// Work arrays of ``_addWeightedSquareRoots(_:count:weights:into:scratch:succeeded:)`` for up to
+/// Work arrays of ``addWeightedSquareRoots(_:count:weights:into:scratch:succeeded:)`` for up to
 /// `lanes` matrices of size `n`. Fill lane `k`'s matrix (`matrices`, `n x n` from `k n²`, upper
 /// triangle, row-major) before the call.
-struct _SquareRootScratch {
+struct SquareRootScratch {
   let n: Int
   let lanes: Int
   var matrices: [Double]
@@ -368,13 +367,13 @@ struct _SquareRootScratch {
 }
 
 /// `P = Qᵀ = H(n-2) ⋯ H(0)` (row-major) from the reflectors kept by
-/// ``_tridiagonalize(_:_:diagonal:offDiagonal:v:w:taus:)`` in `a`: then `N = Q T Qᵀ`, so the
+/// ``tridiagonalize(_:_:diagonal:offDiagonal:v:w:taus:)`` in `a`: then `N = Q T Qᵀ`, so the
 /// eigenvectors of `N` are `Q z` for the eigenvectors `z` of the tridiagonal `T`, and rotations of
 /// `z`'s columns are rotations of `P`'s rows, which are contiguous.
 ///
 /// Built backward, `P ← P H(i)` for `i = n-2, …, 0`: before step `i`, `P` differs from the identity
 /// only in rows and columns from `i + 2` on, so each step touches its trailing block only.
-func _formTransposedQ(
+func formTransposedQ(
   _ a: UnsafePointer<Double>, _ n: Int, taus: UnsafePointer<Double>, p: UnsafeMutablePointer<Double>
 ) {
   p.update(repeating: 0, count: n * n)
@@ -398,7 +397,7 @@ func _formTransposedQ(
 
 /// `X = G⁻¹ B` for the lower triangular `G` packed by rows and `B[r][c] = right(r, c)`, by
 /// forward substitution on whole rows: `X[r] = (B[r] - Σ_{k<r} G[r][k] X[k]) / G[r][r]`.
-private func _forwardSubstitute(
+private func forwardSubstitute(
   _ g: UnsafePointer<Double>, _ n: Int, into x: UnsafeMutablePointer<Double>, _ right: (Int, Int) -> Double
 ) {
   for r in 0..<n {
@@ -415,8 +414,8 @@ private func _forwardSubstitute(
   }
 }
 
-/// State of one matrix's QL iteration in ``_tridiagonalQLWithVectors(_:_:_:count:p:)``.
-private struct _VectorQLLane {
+/// State of one matrix's QL iteration in ``tridiagonalQLWithVectors(_:_:_:count:p:)``.
+private struct VectorQLLane {
   /// The row whose eigenvalue is being found; the matrix is done when `l == n`.
   var l = 0
   /// The last row of the unreduced block of the current sweep.
@@ -438,7 +437,7 @@ private struct _VectorQLLane {
 /// Applies the first `count` logged rotations `(row, s, c)` to the rows of `p` (`n` columns), in
 /// order: rows `row` and `row + 1` become `c x - s y` and `s x + c y`.
 @inline(__always)
-private func _applyRotations(
+private func applyRotations(
   _ rows: UnsafePointer<Int>, _ sines: UnsafePointer<Double>, _ cosines: UnsafePointer<Double>, _ count: Int,
   _ p: UnsafeMutablePointer<Double>, _ n: Int
 ) {
@@ -457,30 +456,30 @@ private func _applyRotations(
 }
 
 /// `√(x² + y²)`: the plain formula where the sum of squares is far from overflow and underflow
-/// (one square root on the QL iteration's dependency chain), ``_hypot(_:_:)`` elsewhere.
+/// (one square root on the QL iteration's dependency chain), ``hypotenuse(_:_:)`` elsewhere.
 @inline(__always)
-private func _rotationLength(_ x: Double, _ y: Double) -> Double {
+private func rotationLength(_ x: Double, _ y: Double) -> Double {
   let q = x * x + y * y
   if q > 0x1p-900 && q < 0x1p900 { return q.squareRoot() }
-  return _hypot(x, y)
+  return hypotenuse(x, y)
 }
 
 /// For each of `count` symmetric tridiagonal `n x n` matrices (lane `k`: diagonal `d[k n ..< k n + n]`,
 /// off-diagonal `e[k n ...]` with `e[i]` coupling rows `i` and `i + 1`, `e[k n + n - 1]` scratch),
 /// the eigenvalues (into its diagonal) and eigenvectors (rows of its `p`, `n x n` from `k n²`,
 /// which holds `Qᵀ` on entry): the implicit QL iteration with the shifts of EISPACK `tql2`, each
-/// rotation applied to two contiguous rows of `p`. As in ``_sumsOfRootEigenvalues(_:_:_:count:sums:)``,
+/// rotation applied to two contiguous rows of `p`. As in ``sumsOfRootEigenvalues(_:_:_:count:sums:)``,
 /// the sweeps of the lanes advance one rotation each in turn, so that the processor overlaps their
 /// chains of dependent divisions and square roots; each lane's arithmetic is that of running it
 /// alone. The rotations are logged and applied to the vectors in batches, in order (the same
 /// arithmetic as applying each at once): the vector updates depend on nothing in the chains, and
 /// left inside the loop they filled the processor's window, so that it overlapped fewer lanes.
 /// `failed[k]` is set when lane `k` needed more than 30 sweeps for one eigenvalue.
-func _tridiagonalQLWithVectors(
+func tridiagonalQLWithVectors(
   _ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePointer<Double>, _ n: Int, count: Int,
   p: UnsafeMutablePointer<Double>, failed: UnsafeMutablePointer<Bool>
 ) {
-  var lanes = [_VectorQLLane](repeating: _VectorQLLane(), count: count)
+  var lanes = [VectorQLLane](repeating: VectorQLLane(), count: count)
   for k in 0..<count {
     e[k * n + n - 1] = 0
     failed[k] = false
@@ -507,7 +506,7 @@ func _tridiagonalQLWithVectors(
           let i = lane.i
           let f = lane.s * e[i]
           let b = lane.c * e[i]
-          var r = _rotationLength(f, lane.g)
+          var r = rotationLength(f, lane.g)
           e[i + 1] = r
           if r == 0 {
             // Recovery from underflow (tql2): deflate, and the next sweep starts over.
@@ -533,7 +532,7 @@ func _tridiagonalQLWithVectors(
           cosines[slot] = c
           lane.logged += 1
           if lane.logged == capacity {
-            _applyRotations(
+            applyRotations(
               rows + k * capacity, sines + k * capacity, cosines + k * capacity, capacity, p + k * n * n, n)
             lane.logged = 0
           }
@@ -567,7 +566,7 @@ func _tridiagonalQLWithVectors(
           }
           lane.iterations += 1
           var g = (d[l + 1] - d[l]) / (2 * e[l])
-          let r = abs(g) < 0x1p500 ? (g * g + 1).squareRoot() : _hypot(g, 1)
+          let r = abs(g) < 0x1p500 ? (g * g + 1).squareRoot() : hypotenuse(g, 1)
           g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r))
           lane.g = g
           lane.s = 1
@@ -581,7 +580,7 @@ func _tridiagonalQLWithVectors(
         if !started {
           lane.done = true
           remaining -= 1
-          _applyRotations(
+          applyRotations(
             rows + k * capacity, sines + k * capacity, cosines + k * capacity, lane.logged, p + k * n * n, n)
           lane.logged = 0
         }
@@ -598,9 +597,9 @@ func _tridiagonalQLWithVectors(
 /// 0, round-off of a semidefinite matrix, count as 0). About `4.5 n³` multiply-adds a matrix, no
 /// allocation per matrix, no LAPACK call. `succeeded[k]` is false for a lane whose QL iteration
 /// did not converge; it adds nothing.
-func _addWeightedSquareRoots(
+func addWeightedSquareRoots(
   count: Int, weights: UnsafePointer<Double>, into sum: UnsafeMutablePointer<Double>,
-  scratch: inout _SquareRootScratch, succeeded: UnsafeMutablePointer<Bool>
+  scratch: inout SquareRootScratch, succeeded: UnsafeMutablePointer<Bool>
 ) {
   let n = scratch.n
   scratch.matrices.withUnsafeMutableBufferPointer { matrices in
@@ -615,16 +614,16 @@ func _addWeightedSquareRoots(
                 let p = vectors.baseAddress!
                 for k in 0..<count {
                   let a = matrices.baseAddress! + k * n * n
-                  _tridiagonalize(
+                  tridiagonalize(
                     UnsafeMutableBufferPointer(start: a, count: n * n), n,
                     diagonal: UnsafeMutableBufferPointer(start: d + k * n, count: n),
                     offDiagonal: UnsafeMutableBufferPointer(start: e + k * n, count: n), v: v, w: w,
                     taus: taus.baseAddress! + k * n)
-                  _formTransposedQ(a, n, taus: taus.baseAddress! + k * n, p: p + k * n * n)
+                  formTransposedQ(a, n, taus: taus.baseAddress! + k * n, p: p + k * n * n)
                 }
                 let failed = UnsafeMutablePointer<Bool>.allocate(capacity: count)
                 defer { failed.deallocate() }
-                _tridiagonalQLWithVectors(d, e, n, count: count, p: p, failed: failed)
+                tridiagonalQLWithVectors(d, e, n, count: count, p: p, failed: failed)
                 for k in 0..<count {
                   succeeded[k] = !failed[k]
                   guard !failed[k] else { continue }
@@ -650,11 +649,11 @@ func _addWeightedSquareRoots(
 }
 
 /// `A = G⁻¹ F G⁻ᵀ` (row-major, symmetrised) for the lower triangular `G` packed as in
-/// ``_packedTriangularFactor(_:_:reversed:)`` and the symmetric `F` of which the upper triangle of
+/// ``packedTriangularFactor(_:_:reversed:)`` and the symmetric `F` of which the upper triangle of
 /// the row-major `f` is read: with `G = Uᵀ` (`W = U Uᵀ`) and `F = Σ λ N^½`, the weighted sum of
-/// the maps `Σ λ U⁻ᵀ N^½ U⁻¹` (see ``_outerMiddleMatrix(_:_:_:t:middle:)``). Two triangular solves
+/// the maps `Σ λ U⁻ᵀ N^½ U⁻¹` (see ``outerMiddleMatrix(_:_:_:t:middle:)``). Two triangular solves
 /// with `n` right-hand sides each, row operations only.
-func _inverseCongruence(_ g: UnsafePointer<Double>, _ n: Int, _ f: UnsafePointer<Double>) -> [Double] {
+func inverseCongruence(_ g: UnsafePointer<Double>, _ n: Int, _ f: UnsafePointer<Double>) -> [Double] {
   // X = G⁻¹ F by forward substitution on rows: X[r] = (F[r] - Σ_{k<r} G[r][k] X[k]) / G[r][r].
   var x = [Double](repeating: 0, count: n * n)
   var y = [Double](repeating: 0, count: n * n)
@@ -662,9 +661,9 @@ func _inverseCongruence(_ g: UnsafePointer<Double>, _ n: Int, _ f: UnsafePointer
     y.withUnsafeMutableBufferPointer { yb in
       let x = xb.baseAddress!
       let y = yb.baseAddress!
-      _forwardSubstitute(g, n, into: x) { r, c in c >= r ? f[r * n + c] : f[c * n + r] }
+      forwardSubstitute(g, n, into: x) { r, c in c >= r ? f[r * n + c] : f[c * n + r] }
       // Y = G⁻¹ Xᵀ, and A = Yᵀ = X G⁻ᵀ = G⁻¹ F G⁻ᵀ.
-      _forwardSubstitute(g, n, into: y) { r, c in x[c * n + r] }
+      forwardSubstitute(g, n, into: y) { r, c in x[c * n + r] }
       // Symmetrise: A = (Y + Yᵀ) / 2, into x.
       for r in 0..<n {
         for c in 0..<n { x[r * n + c] = 0.5 * (y[r * n + c] + y[c * n + r]) }

@@ -4,13 +4,13 @@ import CLinearAlgebra
 /// The cost matrix `Cⱼₖ = c(xⱼ, yₖ)` between two sets of points, computed on demand row block by
 /// row block, so that solvers need not hold an `n x m` matrix.
 ///
-/// For the squared Euclidean cost (the default) up to ``_directCostDimension`` coordinates the
+/// For the squared Euclidean cost (the default) up to ``directCostDimension`` coordinates the
 /// differences are formed explicitly (exact to round-off in each term). Above it, a block is
 /// `‖xⱼ‖² + ‖yₖ‖² - 2 xⱼ·yₖ` with the products from one BLAS `dgemm` (as POT, GeomLoss and
 /// OTT-JAX compute it): `O(n m d)` at matrix-product speed, with an absolute error of a few ulps
 /// of `‖xⱼ‖² + ‖yₖ‖²`; negative results of the cancellation are clamped to 0. Any other
 /// ``Cost`` fills blocks with its own ``Cost/costs(from:rows:to:into:)``.
-struct _CostMatrix: Sendable {
+struct CostMatrix: Sendable {
   let rows: Int
   let columns: Int
   let dimension: Int
@@ -73,8 +73,8 @@ struct _CostMatrix: Sendable {
       yNorms = []
       return
     }
-    maximum = known ?? Self.raise(_squaredReach(xPoints, yPoints), power: power)
-    if d > _directCostDimension {
+    maximum = known ?? Self.raise(squaredReach(xPoints, yPoints), power: power)
+    if d > directCostDimension {
       y = yPoints.elements
       xNorms = (0..<n).map { j in
         (0..<d).reduce(0.0) { $0 + xPoints.elements[j * d + $1] * xPoints.elements[j * d + $1] }
@@ -133,7 +133,7 @@ struct _CostMatrix: Sendable {
       }
       return
     }
-    if d > _directCostDimension {
+    if d > directCostDimension {
       x.withUnsafeBufferPointer { px in
         y.withUnsafeBufferPointer { py in
           cblas_dgemm(
@@ -168,8 +168,8 @@ struct _CostMatrix: Sendable {
     }
   }
 
-  /// The soft-minimum of the rows `range` (see ``_softmin(_:epsilon:logWeights:potential:into:)``)
-  /// into `out[0 ..< range.count]`, in the vectorised C kernels: up to ``_directCostDimension``
+  /// The soft-minimum of the rows `range` (see ``cTransform(_:epsilon:logWeights:potential:into:)``)
+  /// into `out[0 ..< range.count]`, in the vectorised C kernels: up to ``directCostDimension``
   /// the cost is formed inside the kernel, above it a block is filled by `dgemm` first. `scratch`
   /// holds `range.count x columns` doubles.
   func softmin(
@@ -181,7 +181,7 @@ struct _CostMatrix: Sendable {
       for j in 0..<range.count { out[j] = .infinity }
       return
     }
-    if ground != nil || power != 2 || dimension > _directCostDimension {
+    if ground != nil || power != 2 || dimension > directCostDimension {
       fill(rows: range, into: scratch)
       dam_softmin_cost(scratch, range.count, columns, logWeights, potential, epsilon, out)
     } else {
@@ -196,8 +196,8 @@ struct _CostMatrix: Sendable {
   }
 
   /// The transpose, `Cᵀ[k, j] = c(xⱼ, yₖ)`, rows over `y`.
-  func transposed() -> _CostMatrix {
-    _CostMatrix(
+  func transposed() -> CostMatrix {
+    CostMatrix(
       yPoints, xPoints, ground: ground.map { ($0.cost, !$0.swapped) }, power: power, maximum: maximum)
   }
 
@@ -210,15 +210,15 @@ struct _CostMatrix: Sendable {
 }
 
 /// Up to this dimension costs are formed from explicit differences; above it through a matrix
-/// product (see ``_CostMatrix``).
-let _directCostDimension = 8
+/// product (see ``CostMatrix``).
+let directCostDimension = 8
 
 /// `out[j] = -ε log Σₖ exp(logWeights[k] + (potential[k] - C[j, k]) / ε)` for every row `j`,
 /// with the cost formed on the fly a block of rows at a time (memory `O(rows + columns)` plus one
 /// block per core), rows spread over the cores. Each row is computed by one thread in a fixed
 /// order, so the result does not depend on the thread count.
-func _softmin(
-  _ cost: _CostMatrix, epsilon: Double, logWeights: [Double], potential: [Double], into out: inout [Double]
+func cTransform(
+  _ cost: CostMatrix, epsilon: Double, logWeights: [Double], potential: [Double], into out: inout [Double]
 ) {
   let n = cost.rows
   let m = cost.columns
@@ -246,7 +246,7 @@ func _softmin(
 
 /// `out[j] = -ε log Σₖ exp(logWeights[k] + (potential[k] - C[j, k]) / ε)` for every row `j` of a
 /// row-major `rows x columns` cost: the soft-minimum (c-transform) of a potential.
-func _softmin(
+func cTransform(
   _ cost: [Double], rows: Int, columns: Int, epsilon: Double, logWeights: [Double], potential: [Double],
   into out: inout [Double]
 ) {

@@ -9,14 +9,14 @@ import CDAMKernels
 /// products instead of `2 n m` exponentials. When a scaling drifts far from 1 it is
 /// absorbed and the kernel rebuilt. Entries that underflow are below `1e-308` relative to the
 /// row's scale, far under double precision of a row sum.
-struct _GibbsKernel {
+struct GibbsKernel {
   let rows: Int
   let columns: Int
   /// Whether the kernel is that of a symmetric problem (`x = y`, `f̂ = ĝ`): then `K̂ᵀ = K̂` and
   /// both products read it by rows.
   let symmetric: Bool
-  /// The entries, row-major; see ``_KernelStorage``.
-  private let storage: _KernelStorage
+  /// The entries, row-major; see ``KernelStorage``.
+  private let storage: KernelStorage
   private(set) var epsilon: Double
   /// The absorbed potentials `f̂` (rows) and `ĝ` (columns).
   private(set) var rowPotential: [Double]
@@ -25,14 +25,14 @@ struct _GibbsKernel {
   /// The kernel of `cost` at `epsilon` with absorbed potentials `f` and `g`.
   ///
   /// - Throws: ``DAMError`` (`backend`) when the `n x m` kernel cannot be allocated.
-  init(cost: _CostMatrix, epsilon: Double, f: [Double], g: [Double], symmetric: Bool = false) throws(DAMError)
+  init(cost: CostMatrix, epsilon: Double, f: [Double], g: [Double], symmetric: Bool = false) throws(DAMError)
   {
     self.rows = cost.rows
     self.columns = cost.columns
     self.symmetric = symmetric
     let (count, overflow) = cost.rows.multipliedReportingOverflow(by: cost.columns)
     let bytes = count.multipliedReportingOverflow(by: MemoryLayout<Double>.stride)
-    guard !overflow, !bytes.overflow, let storage = _KernelStorage.make(bytes: bytes.partialValue) else {
+    guard !overflow, !bytes.overflow, let storage = KernelStorage.make(bytes: bytes.partialValue) else {
       throw DAMError.invalid(
         "backend",
         "the kernel backend needs a \(cost.rows) x \(cost.columns) matrix of doubles, which could not be allocated; use the log-domain backend, whose memory is O(n + m)"
@@ -61,7 +61,7 @@ struct _GibbsKernel {
   /// Recomputes every entry from the cost and the absorbed potentials (`n m` exponentials spread
   /// over the cores; each entry is computed independently, so the result does not depend on the
   /// thread count).
-  private mutating func rebuild(cost: _CostMatrix) {
+  private mutating func rebuild(cost: CostMatrix) {
     let m = columns
     let inverse = 1 / epsilon
     let f = rowPotential
@@ -95,7 +95,7 @@ struct _GibbsKernel {
   /// the new kernel is `(K̂ⱼₖ uⱼ vₖ)²`, products only; otherwise the entries are recomputed from
   /// the cost.
   mutating func absorb(
-    _ u: inout [Double], _ v: inout [Double], newEpsilon: Double, cost: _CostMatrix, exact: Bool
+    _ u: inout [Double], _ v: inout [Double], newEpsilon: Double, cost: CostMatrix, exact: Bool
   ) {
     let previous = epsilon
     for j in 0..<rows { rowPotential[j] += previous * _log(u[j]) }
@@ -133,7 +133,7 @@ struct _GibbsKernel {
   }
 
   /// Replaces the absorbed potentials by `f` and `g` (scalings 1) and rebuilds the kernel.
-  mutating func reset(f: [Double], g: [Double], cost: _CostMatrix) {
+  mutating func reset(f: [Double], g: [Double], cost: CostMatrix) {
     rowPotential = f
     columnPotential = g
     rebuild(cost: cost)
@@ -160,7 +160,7 @@ struct _GibbsKernel {
   }
 
   private func product(_ x: [Double], into out: inout [Double], transposed: Bool) {
-    _matrixVectorProduct(
+    matrixVectorProduct(
       entries.baseAddress!, rows: rows, columns: columns, x, into: &out, transposed: transposed)
     withExtendedLifetime(storage) {}
   }
@@ -172,7 +172,7 @@ struct _GibbsKernel {
 /// thread count. The package's own vectorised loops (`CDAMKernels`), not BLAS: the products are
 /// memory-bound, and BLAS's thread pool, which spins between calls, competes with the solvers'
 /// own workers.
-func _matrixVectorProduct(
+func matrixVectorProduct(
   _ matrix: UnsafePointer<Double>, rows n: Int, columns m: Int, _ x: [Double], into out: inout [Double],
   transposed: Bool
 ) {

@@ -10,8 +10,8 @@ import CLinearAlgebra
 // element each in turn, and the processor overlaps their chains. The arithmetic of every matrix is
 // exactly that of running it alone: the result does not depend on which matrices share a batch.
 
-/// State of one matrix's QL iteration in ``_sumsOfRootEigenvalues(_:_:_:count:sums:)``.
-private struct _QLLane {
+/// State of one matrix's QL iteration in ``sumsOfRootEigenvalues(_:_:_:count:sums:)``.
+private struct QLLane {
   /// The first row not yet converged; the matrix is done when `l == n`.
   var l = 0
   /// The last row of the unreduced block of the current sweep.
@@ -36,7 +36,7 @@ private struct _QLLane {
 /// neither overflow nor underflow, which `dsterf` rescales; or no convergence in `30 n` sweeps)
 /// is solved again from a copy of its input by LAPACK `dsterf`. Returns `dsterf`'s `info` for the
 /// first matrix where it also fails, 0 otherwise.
-func _sumsOfRootEigenvalues(
+func sumsOfRootEigenvalues(
   _ diagonals: UnsafeMutablePointer<Double>, _ offDiagonals: UnsafeMutablePointer<Double>, _ n: Int,
   count: Int, sums: UnsafeMutablePointer<Double>
 ) -> Int32 {
@@ -50,7 +50,7 @@ func _sumsOfRootEigenvalues(
   let safeMinimum = Double.leastNormalMagnitude.squareRoot() / eps2
   let safeMaximum = Double.greatestFiniteMagnitude.squareRoot() / 3
   let maximumIterations = 30 * n
-  var lanes = [_QLLane](repeating: _QLLane(), count: count)
+  var lanes = [QLLane](repeating: QLLane(), count: count)
   var remaining = 0
   for k in 0..<count {
     let d = diagonals + k * n
@@ -96,7 +96,7 @@ func _sumsOfRootEigenvalues(
           continue
         }
         // Between sweeps: deflate converged rows, solve 2 x 2 blocks, or start the next sweep.
-        if _startSweep(&lanes[k], d, e, n, eps2: eps2, maximumIterations: maximumIterations) {
+        if startSweep(&lanes[k], d, e, n, eps2: eps2, maximumIterations: maximumIterations) {
           continue
         }
         remaining -= 1
@@ -131,8 +131,8 @@ func _sumsOfRootEigenvalues(
 /// dsterf's control between two QL sweeps, for one matrix: finds the unreduced block starting at
 /// row `l`, takes converged 1 x 1 and 2 x 2 blocks off it, and sets up the shifted sweep of the
 /// rest. Returns false when the matrix is finished or failed (too many sweeps).
-private func _startSweep(
-  _ lane: inout _QLLane, _ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePointer<Double>, _ n: Int,
+private func startSweep(
+  _ lane: inout QLLane, _ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePointer<Double>, _ n: Int,
   eps2: Double, maximumIterations: Int
 ) -> Bool {
   let last = n - 1
@@ -152,7 +152,7 @@ private func _startSweep(
       continue
     }
     if m == l + 1 {
-      let (first, second) = _symmetric2x2Eigenvalues(p, e[l].squareRoot(), d[l + 1])
+      let (first, second) = symmetric2x2Eigenvalues(p, e[l].squareRoot(), d[l + 1])
       d[l] = first
       d[l + 1] = second
       e[l] = 0
@@ -167,7 +167,7 @@ private func _startSweep(
     // The shift: the eigenvalue of the leading 2 x 2 block closer to d[l].
     let rte = e[l].squareRoot()
     var sigma = (d[l + 1] - p) / (2 * rte)
-    let r = _hypot1(sigma)
+    let r = unitHypotenuse(sigma)
     sigma = p - rte / (sigma + (sigma >= 0 ? r : -r))
     lane.sigma = sigma
     lane.c = 1
@@ -184,7 +184,7 @@ private func _startSweep(
 
 /// `√(x² + 1)` without overflow (LAPACK `dlapy2(x, 1)`).
 @inline(__always)
-private func _hypot1(_ x: Double) -> Double {
+private func unitHypotenuse(_ x: Double) -> Double {
   let magnitude = abs(x)
   if magnitude <= 1 { return (1 + magnitude * magnitude).squareRoot() }
   let ratio = 1 / magnitude
@@ -192,7 +192,7 @@ private func _hypot1(_ x: Double) -> Double {
 }
 
 /// The eigenvalues of `[[a, b], [b, c]]`, larger in absolute value first (LAPACK `dlae2`).
-func _symmetric2x2Eigenvalues(_ a: Double, _ b: Double, _ c: Double) -> (Double, Double) {
+func symmetric2x2Eigenvalues(_ a: Double, _ b: Double, _ c: Double) -> (Double, Double) {
   let sum = a + c
   let difference = a - c
   let absDifference = abs(difference)

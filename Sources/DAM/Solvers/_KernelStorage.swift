@@ -15,11 +15,11 @@
 /// `munmap` at the end (a quarter of the CPU time of a 1024-point divergence, measured with perf).
 /// Blocks of 4 MiB and more are aligned to 2 MiB and advised as huge pages (Linux), so a first
 /// touch faults once per 2 MiB; released blocks are kept in a small pool (at most
-/// ``_KernelStorage/poolLimit`` blocks, ``_KernelStorage/poolBytesLimit`` bytes in all) and
+/// ``KernelStorage/poolLimit`` blocks, ``KernelStorage/poolBytesLimit`` bytes in all) and
 /// handed to the next solve that fits, without clearing them: every user writes all entries
 /// before reading any. Larger kernels (n = m = 4096 takes 128 MiB) are allocated and freed each
 /// time: their solves are long enough for that not to matter, and a process should not keep them.
-final class _KernelStorage: @unchecked Sendable {
+final class KernelStorage: @unchecked Sendable {
   /// The number of bytes the block holds (at least the number asked for).
   let capacity: Int
   /// The block, aligned to at least 64 bytes; callers bind it to the element type they store.
@@ -31,7 +31,7 @@ final class _KernelStorage: @unchecked Sendable {
   }
 
   /// The released blocks awaiting reuse, most recent last.
-  private static let pool = Lock<[_KernelStorage.Block]>([])
+  private static let pool = Lock<[KernelStorage.Block]>([])
   /// The most blocks the pool keeps.
   static let poolLimit = 4
   /// The most bytes the pool keeps in all (64 MiB: two kernels of n = m = 2048).
@@ -44,7 +44,7 @@ final class _KernelStorage: @unchecked Sendable {
 
   /// A block of at least `bytes` bytes, from the pool when one fits, else freshly allocated;
   /// `nil` when the allocation fails.
-  static func make(bytes: Int) -> _KernelStorage? {
+  static func make(bytes: Int) -> KernelStorage? {
     let count = max(bytes, 64)
     let reused = pool.withLock { blocks -> Block? in
       // The smallest block that fits, so that a small solve does not hold on to a large block.
@@ -55,9 +55,9 @@ final class _KernelStorage: @unchecked Sendable {
       guard let best else { return nil }
       return blocks.remove(at: best)
     }
-    if let reused { return _KernelStorage(capacity: reused.capacity, base: reused.base) }
+    if let reused { return KernelStorage(capacity: reused.capacity, base: reused.base) }
     guard let base = allocate(count) else { return nil }
-    return _KernelStorage(capacity: count, base: base)
+    return KernelStorage(capacity: count, base: base)
   }
 
   deinit {

@@ -9,8 +9,8 @@ import CLinearAlgebra
 /// whose null space `1` (the gauge) is removed by fixing the last component of `δg` to 0, then
 /// solved by Cholesky. A backtracking line search keeps only steps that lower the L1 marginal
 /// error. Cost per step: `O(n m²)` for the complement plus `O(m³/3)` for the factorisation.
-struct _SinkhornNewton {
-  let cost: _CostMatrix
+struct SinkhornNewton {
+  let cost: CostMatrix
   /// The materialised cost, row-major.
   let values: [Double]
   let a: [Double]
@@ -39,7 +39,7 @@ struct _SinkhornNewton {
             _expInPlace(line, count: m)
             // Entries this small change no sum of the step; flushing them keeps the Schur
             // complement's products out of the subnormal range, where they run ~40x slower.
-            for k in 0..<m where line[k] < _negligibleCoupling { line[k] = 0 }
+            for k in 0..<m where line[k] < negligibleCoupling { line[k] = 0 }
           }
         }
       }
@@ -48,9 +48,9 @@ struct _SinkhornNewton {
     var c = [Double](repeating: 0, count: m)
     let ones = [Double](repeating: 1, count: max(n, m))
     pi.withUnsafeBufferPointer { pi in
-      _matrixVectorProduct(
+      matrixVectorProduct(
         pi.baseAddress!, rows: n, columns: m, Array(ones.prefix(m)), into: &r, transposed: false)
-      _matrixVectorProduct(
+      matrixVectorProduct(
         pi.baseAddress!, rows: n, columns: m, Array(ones.prefix(n)), into: &c, transposed: true)
     }
     var error = 0.0
@@ -148,7 +148,7 @@ struct _SinkhornNewton {
     var rhs = [Double](repeating: 0, count: m)
     let scaledU = (0..<n).map { u[$0] / rootR[$0] }
     pi.withUnsafeBufferPointer { pp in
-      _matrixVectorProduct(pp.baseAddress!, rows: n, columns: m, scaledU, into: &rhs, transposed: true)
+      matrixVectorProduct(pp.baseAddress!, rows: n, columns: m, scaledU, into: &rhs, transposed: true)
     }
     for k in 0..<m { rhs[k] = v[k] - rhs[k] }
     let target = Array(rhs.prefix(size))
@@ -162,7 +162,7 @@ struct _SinkhornNewton {
           LAPACK_COL_MAJOR, CChar(UInt8(ascii: "L")), Int32(size), pf.baseAddress, Int32(size))
       }
       guard info == 0 else { continue }
-      solution = _choleskySolve(factor, size, target)
+      solution = choleskySolve(factor, size, target)
       if ridge > 0 {
         // Iterative refinement against the unridged matrix recovers the well-determined
         // components that the ridge damped.
@@ -181,7 +181,7 @@ struct _SinkhornNewton {
               }
             }
           }
-          let correction = _choleskySolve(factor, size, residual)
+          let correction = choleskySolve(factor, size, residual)
           for i in 0..<size { solution[i] += correction[i] }
         }
       }
@@ -194,7 +194,7 @@ struct _SinkhornNewton {
     // δf = (u - π δg) / r = (u / √r - P δg) / √r.
     var product = [Double](repeating: 0, count: n)
     pi.withUnsafeBufferPointer { pp in
-      _matrixVectorProduct(pp.baseAddress!, rows: n, columns: m, dg, into: &product, transposed: false)
+      matrixVectorProduct(pp.baseAddress!, rows: n, columns: m, dg, into: &product, transposed: false)
     }
     let df = (0..<n).map { (scaledU[$0] - product[$0]) / rootR[$0] }
     for value in df + dg where !value.isFinite { return nil }
@@ -203,11 +203,11 @@ struct _SinkhornNewton {
 }
 
 /// Coupling entries below this are set to 0 in Newton steps (their products would be subnormal).
-let _negligibleCoupling = 1e-150
+let negligibleCoupling = 1e-150
 
 /// Solves `L Lᵀ x = b` with the column-major lower Cholesky factor from `dpotrf` (the same
 /// memory as a row-major upper factor).
-func _choleskySolve(_ factor: [Double], _ size: Int, _ b: [Double]) -> [Double] {
+func choleskySolve(_ factor: [Double], _ size: Int, _ b: [Double]) -> [Double] {
   var x = b
   _ = x.withUnsafeMutableBufferPointer { px in
     LAPACKE_dpotrs_work(

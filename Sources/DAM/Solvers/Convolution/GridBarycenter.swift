@@ -99,7 +99,7 @@ extension GridSinkhorn {
     // As for grid Sinkhorn: above 1e6 D² nothing is left to compute but round-off (the plain
     // barycenter is uniform to about D²/ε there; the debiased one is not determined and its
     // iterations returned a uniform histogram whose mean is not the inputs' average).
-    try _requireTrustworthyEpsilon(
+    try requireTrustworthyEpsilon(
       options.epsilon, squaredDiameter: problem.squaredDiameter, scale: _gridScale)
     let kernel = problem.kernel(options.epsilon, options.backend)
     var state: _BarycenterState?
@@ -119,7 +119,7 @@ extension GridSinkhorn {
         "the grid barycenter iterations produced a non-finite value at epsilon = \(options.epsilon)")
     }
     guard result.converged || options.allowsUnconverged else {
-      throw _notConverged(
+      throw notConverged(
         "the grid barycenter", tolerance: options.tolerance, maxIterations: options.maxIterations,
         epsilon: options.epsilon, error: max(result.error, result.spread, result.debiasing), advice: false,
         stagnation: result.stagnation, remedy: debiased ? _debiasedStallRemedy : "raise epsilon")
@@ -149,7 +149,7 @@ struct _BarycenterState {
   var debiasing: Double
   var converged: Bool
   /// The early stop's record (why the iterations were found hopeless, if they were).
-  var stagnation: _Stagnation
+  var stagnation: Stagnation
 }
 
 /// `Σⱼ stdᵢ (marginal(i, j))`, the population standard deviation over the inputs, per cell.
@@ -191,7 +191,7 @@ private func _logBarycenter(
   var debiasing = 0.0
   var iterations = 0
   var converged = false
-  var stagnation = _Stagnation(
+  var stagnation = Stagnation(
     tolerance: options.tolerance, maxIterations: options.maxIterations,
     allowsUnconverged: options.allowsUnconverged)
   while true {
@@ -277,7 +277,7 @@ private func _scaledBarycenter(
   var debiasing = 0.0
   var iterations = 0
   var converged = false
-  var stagnation = _Stagnation(
+  var stagnation = Stagnation(
     tolerance: options.tolerance, maxIterations: options.maxIterations,
     allowsUnconverged: options.allowsUnconverged)
 

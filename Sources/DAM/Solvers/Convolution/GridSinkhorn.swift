@@ -117,18 +117,18 @@ struct _GridProblem: Sendable {
   ) throws(DAMError) -> EntropicTransport {
     // `backend` is a variable: options made with another backend may have been changed since.
     try options.backend.checkAvailable()
-    try _requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
+    try requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
     if let warmStart {
-      try _checkWarmStart(
+      try checkWarmStart(
         [warmStart.f, warmStart.g], expected: [cells, cells],
         described: "the grid has \(cells) cells", epsilon: options.epsilon, what: "grid Sinkhorn")
     }
     // No Newton's method on the convolutions: the dense fallback has it.
-    let loop = _SinkhornLoop(
-      options: options, schedule: _annealingSchedule(from: squaredDiameter, options), newton: nil)
+    let loop = SinkhornLoop(
+      options: options, schedule: annealingSchedule(from: squaredDiameter, options), newton: nil)
     let kernel = _GridSoftmin(self, backend: options.backend)
     let run = try loop.solve(warmStart: warmStart) { start, epsilon in
-      _LogScheme(kernel, a: a, b: b, start: start, epsilon: epsilon, what: "grid Sinkhorn")
+      LogScheme(kernel, a: a, b: b, start: start, epsilon: epsilon, what: "grid Sinkhorn")
     }
     if !run.converged, !options.allowsUnconverged,
       let dense = try denseTransport(a, b, options, iterations: run.iterations)
@@ -142,18 +142,18 @@ struct _GridProblem: Sendable {
     -> SelfTransport
   {
     try options.backend.checkAvailable()
-    try _requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
+    try requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
     if let warmStart {
-      try _checkWarmStart(
+      try checkWarmStart(
         [warmStart], expected: [cells], described: "the grid has \(cells) cells",
         epsilon: options.epsilon, what: "grid Sinkhorn")
     }
     // Unlike the point-cloud self problem, the grid's is annealed.
-    let loop = _SinkhornLoop(
-      options: options, schedule: _annealingSchedule(from: squaredDiameter, options), newton: nil)
+    let loop = SinkhornLoop(
+      options: options, schedule: annealingSchedule(from: squaredDiameter, options), newton: nil)
     let kernel = _GridSoftmin(self, backend: options.backend)
     let run = try loop.solve(warmStart: warmStart.map { (f: $0, g: $0) }) { start, epsilon in
-      _LogSelfScheme(kernel, a: a, start: start?.f, epsilon: epsilon, what: "grid Sinkhorn")
+      LogSelfScheme(kernel, a: a, start: start?.f, epsilon: epsilon, what: "grid Sinkhorn")
     }
     if !run.converged, !options.allowsUnconverged,
       let dense = try denseSelfTransport(a, options, iterations: run.iterations)
@@ -167,7 +167,7 @@ struct _GridProblem: Sendable {
 /// The grid's soft-minimum by convolution, for the log-domain schemes: the kernel at each ε
 /// (backend resolved per ε, shared through ``_GridKernelCache``) and one solve's scratch. The
 /// cost is symmetric, so rows and columns are updated alike. Not shared between threads.
-final class _GridSoftmin: _SoftminOperator {
+final class _GridSoftmin: SoftminOperator {
   private let problem: _GridProblem
   private let backend: GridKernelBackend
   private let workspace: _GridKernel.Workspace
@@ -202,7 +202,7 @@ final class _GridSoftmin: _SoftminOperator {
 
 /// The largest support (cells of positive mass, both histograms together) solved densely when
 /// the convolutional iterations cannot reach the tolerance: the dense solver's Newton polish
-/// (``_newtonSizeLimit``) is what converges at small ε. Kept at the 3000 cells the fallback was
+/// (``newtonSizeLimit``) is what converges at small ε. Kept at the 3000 cells the fallback was
 /// measured and documented with (Docs/reliability.md), below the point-cloud limit.
 let _gridDenseSupportLimit = 3000
 
@@ -248,16 +248,16 @@ extension _GridProblem {
   {
     let (x, y) = (support(a), support(b))
     guard x.cells.count + y.cells.count <= _gridDenseSupportLimit else { return nil }
-    let solved = try _transport(
-      _CostMatrix(x.points, y.points), x.weights, y.weights, denseOptions(options), nil)
+    let solved = try solveTransport(
+      CostMatrix(x.points, y.points), x.weights, y.weights, denseOptions(options), nil)
     let all = centres
     var f = [Double](repeating: 0, count: cells)
     var g = [Double](repeating: 0, count: cells)
-    _softmin(
-      _CostMatrix(all, y.points), epsilon: options.epsilon, logWeights: y.weights.map(_log),
+    cTransform(
+      CostMatrix(all, y.points), epsilon: options.epsilon, logWeights: y.weights.map(_log),
       potential: solved.g, into: &f)
-    _softmin(
-      _CostMatrix(all, x.points), epsilon: options.epsilon, logWeights: x.weights.map(_log),
+    cTransform(
+      CostMatrix(all, x.points), epsilon: options.epsilon, logWeights: x.weights.map(_log),
       potential: solved.f, into: &g)
     for (index, cell) in x.cells.enumerated() { f[cell] = solved.f[index] }
     for (index, cell) in y.cells.enumerated() { g[cell] = solved.g[index] }
@@ -273,10 +273,10 @@ extension _GridProblem {
   {
     let x = support(a)
     guard 2 * x.cells.count <= _gridDenseSupportLimit else { return nil }
-    let solved = try _selfTransport(_CostMatrix(x.points, x.points), x.weights, denseOptions(options), nil)
+    let solved = try solveSelfTransport(CostMatrix(x.points, x.points), x.weights, denseOptions(options), nil)
     var p = [Double](repeating: 0, count: cells)
-    _softmin(
-      _CostMatrix(centres, x.points), epsilon: options.epsilon, logWeights: x.weights.map(_log),
+    cTransform(
+      CostMatrix(centres, x.points), epsilon: options.epsilon, logWeights: x.weights.map(_log),
       potential: solved.potential, into: &p)
     for (index, cell) in x.cells.enumerated() { p[cell] = solved.potential[index] }
     return SelfTransport(

@@ -92,12 +92,12 @@ public struct SquaredEuclideanCost: Cost, Hashable {
   }
 
   public func costs(from x: Matrix, rows: Range<Int>, to y: Matrix, into out: UnsafeMutablePointer<Double>) {
-    _CostMatrix(x, y).fill(rows: rows, into: out)
+    CostMatrix(x, y).fill(rows: rows, into: out)
   }
 
   /// The squared diameter of the two clouds' joint bounding box, per axis the farthest reach
   /// between them.
-  public func largestCost(_ x: Matrix, _ y: Matrix) -> Double { _squaredReach(x, y) }
+  public func largestCost(_ x: Matrix, _ y: Matrix) -> Double { squaredReach(x, y) }
 
   public var description: String { "squared-euclidean" }
 }
@@ -121,7 +121,7 @@ public struct PowerCost: Cost, Hashable {
   }
 
   public func cost(_ x: UnsafeBufferPointer<Double>, _ y: UnsafeBufferPointer<Double>) -> Double {
-    _CostMatrix.raise(SquaredEuclideanCost().cost(x, y), power: power)
+    CostMatrix.raise(SquaredEuclideanCost().cost(x, y), power: power)
   }
 
   /// `p ‖x - y‖ᵖ⁻² (x - y)`, and 0 at `x = y`.
@@ -137,12 +137,12 @@ public struct PowerCost: Cost, Hashable {
   /// The squared distances of a block (the fast path of the squared Euclidean cost), each raised
   /// to `p/2`.
   public func costs(from x: Matrix, rows: Range<Int>, to y: Matrix, into out: UnsafeMutablePointer<Double>) {
-    _CostMatrix(x, y, cost: self).fill(rows: rows, into: out)
+    CostMatrix(x, y, cost: self).fill(rows: rows, into: out)
   }
 
   /// The diameter of the joint bounding box to the power `p`.
   public func largestCost(_ x: Matrix, _ y: Matrix) -> Double {
-    _CostMatrix.raise(_squaredReach(x, y), power: power)
+    CostMatrix.raise(squaredReach(x, y), power: power)
   }
 
   public var description: String { "power(\(power))" }
@@ -198,7 +198,7 @@ public struct MahalanobisCost: Cost, Hashable {
   }
 
   /// The largest eigenvalue of `M` times the squared diameter of the joint bounding box.
-  public func largestCost(_ x: Matrix, _ y: Matrix) -> Double { largestEigenvalue * _squaredReach(x, y) }
+  public func largestCost(_ x: Matrix, _ y: Matrix) -> Double { largestEigenvalue * squaredReach(x, y) }
 
   public func validate(dimension: Int) throws(DAMError) {
     guard dimension == metric.rows else {
@@ -261,7 +261,7 @@ extension Cost where Self == SquaredEuclideanCost {
 /// Per axis the farthest reach between two point sets, squared and summed: an upper bound of
 /// `‖xⱼ - yₖ‖²` over the pairs (the squared diameter of the joint bounding box when the sets
 /// overlap).
-func _squaredReach(_ x: Matrix, _ y: Matrix) -> Double {
+func squaredReach(_ x: Matrix, _ y: Matrix) -> Double {
   let (n, m, d) = (x.rows, y.rows, x.columns)
   var bound = 0.0
   for t in 0..<d {

@@ -1,5 +1,5 @@
 /// Chooses ω iteration by iteration; see ``Relaxation``.
-struct _RelaxationController {
+struct RelaxationController {
   private(set) var omega: Double
   private let adaptive: Bool
   private var history: [Double] = []
@@ -54,12 +54,12 @@ struct _RelaxationController {
 /// `stagnation` stopped early; `what` names the problem ("Sinkhorn", "the symmetric Sinkhorn
 /// problem", ...), and `remedy` what to do about a stall (raising ε, for problems that only
 /// stall when ε is small).
-func _notConverged(
+func notConverged(
   _ what: String, tolerance: Double, maxIterations: Int, epsilon: Double, error: Double, advice: Bool,
-  stagnation: _Stagnation? = nil, remedy: String = "raise epsilon"
+  stagnation: Stagnation? = nil, remedy: String = "raise epsilon"
 ) -> DAMError {
   if let stagnation, let stop = stagnation.stop {
-    let span = stagnation.window * _Stagnation.span
+    let span = stagnation.window * Stagnation.span
     let stopped =
       "\(what) cannot reach the marginal tolerance \(tolerance) within \(maxIterations) iterations at epsilon = \(epsilon): stopped after \(stop.iteration), as the error (now \(error))"
     guard tolerance > 0 else {
@@ -70,7 +70,7 @@ func _notConverged(
     }
     let pace =
       stop.needed.map {
-        "fell only from \(stop.earlier) to \(stop.best) over the last \(span) iterations, a pace that needs about \(_roundedForHumans($0)) more"
+        "fell only from \(stop.earlier) to \(stop.best) over the last \(span) iterations, a pace that needs about \(roundedForHumans($0)) more"
       } ?? "did not fall over the last \(span) iterations (best \(stop.best), \(stop.earlier) before)"
     return DAMError(.numericalFailure, argument: "epsilon", "\(stopped) \(pace); \(remedy)")
   }
@@ -94,7 +94,7 @@ func _notConverged(
 /// goes faster than that and is not stopped; the margin of 10 allows for a rate that improves
 /// later. Not used when `allowsUnconverged` is set (the caller wants the budget spent) and, in
 /// the solvers, only once Newton's method will no longer be tried.
-struct _Stagnation {
+struct Stagnation {
   /// The window, in iterations.
   let window: Int
   /// How many windows apart the compared best errors are.
@@ -140,7 +140,7 @@ struct _Stagnation {
 }
 
 /// A positive number to 2 significant digits, for messages.
-func _roundedForHumans(_ x: Double) -> String {
+func roundedForHumans(_ x: Double) -> String {
   guard x.isFinite, x > 0 else { return "\(x)" }
   let digits = Int((_log(x) / _log(10)).rounded(.down))
   let scale = _pow(10, Double(digits - 1))
@@ -150,7 +150,7 @@ func _roundedForHumans(_ x: Double) -> String {
 
 /// The dual objective `⟨a, f⟩ + ⟨b, g⟩ - ε (mass - 1)` at the solution, skipping atoms of weight 0
 /// (their potentials are arbitrary).
-func _dualValue(epsilon: Double, mass: Double, _ a: [Double], _ f: [Double], _ b: [Double], _ g: [Double])
+func dualValue(epsilon: Double, mass: Double, _ a: [Double], _ f: [Double], _ b: [Double], _ g: [Double])
   -> Double
 {
   var value = -epsilon * (mass - 1)
@@ -160,7 +160,7 @@ func _dualValue(epsilon: Double, mass: Double, _ a: [Double], _ f: [Double], _ b
 }
 
 /// The dual objective `2 ⟨a, p⟩ - ε (mass - 1)` of a symmetric problem.
-func _selfDualValue(epsilon: Double, mass: Double, _ a: [Double], _ p: [Double]) -> Double {
+func selfDualValue(epsilon: Double, mass: Double, _ a: [Double], _ p: [Double]) -> Double {
   var value = -epsilon * (mass - 1)
   for j in a.indices where a[j] > 0 { value += 2 * a[j] * p[j] }
   return value

@@ -1,7 +1,7 @@
 /// The soft-minimum (c-transform) of a potential through a cost `C` between `rows` and `columns`
 /// atoms, the operator of the log-domain schemes: implemented by the dense cost formed on the fly
-/// (``_CostMatrix``) and by the grid's convolutions (``_GridSoftmin``).
-protocol _SoftminOperator {
+/// (``CostMatrix``) and by the grid's convolutions (``_GridSoftmin``).
+protocol SoftminOperator {
   var rows: Int { get }
   var columns: Int { get }
   /// `out_j = -ε log Σₖ exp(logWeights_k + (potential_k - C_jk)/ε)` for every row `j`: the row
@@ -13,13 +13,13 @@ protocol _SoftminOperator {
 }
 
 /// The dense cost between two point sets, formed on the fly a block of rows at a time.
-struct _DenseSoftmin: _SoftminOperator {
-  let cost: _CostMatrix
+struct DenseSoftmin: SoftminOperator {
+  let cost: CostMatrix
   /// The cost from the columns to the rows, for the column updates (`nil` for a symmetric problem,
   /// which only updates rows).
-  let transposed: _CostMatrix?
+  let transposed: CostMatrix?
 
-  init(_ cost: _CostMatrix, symmetric: Bool = false) {
+  init(_ cost: CostMatrix, symmetric: Bool = false) {
     self.cost = cost
     transposed = symmetric ? nil : cost.transposed()
   }
@@ -28,17 +28,17 @@ struct _DenseSoftmin: _SoftminOperator {
   var columns: Int { cost.columns }
 
   func softminRows(epsilon: Double, logWeights: [Double], potential: [Double], into out: inout [Double]) {
-    _softmin(cost, epsilon: epsilon, logWeights: logWeights, potential: potential, into: &out)
+    cTransform(cost, epsilon: epsilon, logWeights: logWeights, potential: potential, into: &out)
   }
 
   func softminColumns(epsilon: Double, logWeights: [Double], potential: [Double], into out: inout [Double]) {
-    _softmin(transposed ?? cost, epsilon: epsilon, logWeights: logWeights, potential: potential, into: &out)
+    cTransform(transposed ?? cost, epsilon: epsilon, logWeights: logWeights, potential: potential, into: &out)
   }
 }
 
 /// Sinkhorn in the log domain: every update is a soft-minimum over `-C/ε + potential`, which
-/// cannot under- or overflow; the operator decides how (``_SoftminOperator``).
-struct _LogScheme<Operator: _SoftminOperator>: _SinkhornScheme {
+/// cannot under- or overflow; the operator decides how (``SoftminOperator``).
+struct LogScheme<Operator: SoftminOperator>: SinkhornScheme {
   let kernel: Operator
   let a: [Double]
   let b: [Double]
@@ -75,12 +75,12 @@ struct _LogScheme<Operator: _SoftminOperator>: _SinkhornScheme {
 
   mutating func move(to epsilon: Double, exact: Bool) { self.epsilon = epsilon }
 
-  mutating func annealingIteration() throws(_SchemeError) {
+  mutating func annealingIteration() throws(SchemeError) {
     kernel.softminColumns(epsilon: epsilon, logWeights: logA, potential: f, into: &g)
     kernel.softminRows(epsilon: epsilon, logWeights: logB, potential: g, into: &f)
   }
 
-  mutating func measure(omega: Double) throws(_SchemeError) -> (error: Double, mass: Double) {
+  mutating func measure(omega: Double) throws(SchemeError) -> (error: Double, mass: Double) {
     // g-update from f, relaxed; the column error of (f, g) follows from g̃ - g.
     kernel.softminColumns(epsilon: epsilon, logWeights: logA, potential: f, into: &gTilde)
     var columnError = 0.0
@@ -91,8 +91,8 @@ struct _LogScheme<Operator: _SoftminOperator>: _SinkhornScheme {
     }
     // f̃ from g gives the row marginal of (f, g) without another pass.
     kernel.softminRows(epsilon: epsilon, logWeights: logB, potential: g, into: &fTilde)
-    do throws(DAMError) { try _requireFinitePotential(fTilde, epsilon, what) } catch { throw .failure(error) }
-    let (rowError, mass) = _rowMarginal(a, f, fTilde, epsilon)
+    do throws(DAMError) { try requireFinitePotential(fTilde, epsilon, what) } catch { throw .failure(error) }
+    let (rowError, mass) = rowMarginal(a, f, fTilde, epsilon)
     return (rowError + columnError, mass)
   }
 
@@ -110,7 +110,7 @@ struct _LogScheme<Operator: _SoftminOperator>: _SinkhornScheme {
 
 /// The symmetric problem `OT_ε(a, a)` in the log domain, with averaged updates
 /// `p ← (p + p̃)/2` (Feydy et al. 2019), which converge in a few iterations at every ε.
-struct _LogSelfScheme<Operator: _SoftminOperator>: _SinkhornScheme {
+struct LogSelfScheme<Operator: SoftminOperator>: SinkhornScheme {
   let kernel: Operator
   let a: [Double]
   private let logA: [Double]
@@ -135,15 +135,15 @@ struct _LogSelfScheme<Operator: _SoftminOperator>: _SinkhornScheme {
 
   mutating func move(to epsilon: Double, exact: Bool) { self.epsilon = epsilon }
 
-  mutating func annealingIteration() throws(_SchemeError) {
+  mutating func annealingIteration() throws(SchemeError) {
     kernel.softminRows(epsilon: epsilon, logWeights: logA, potential: p, into: &pTilde)
     for j in 0..<a.count { p[j] = 0.5 * (p[j] + pTilde[j]) }
   }
 
-  mutating func measure(omega: Double) throws(_SchemeError) -> (error: Double, mass: Double) {
+  mutating func measure(omega: Double) throws(SchemeError) -> (error: Double, mass: Double) {
     kernel.softminRows(epsilon: epsilon, logWeights: logA, potential: p, into: &pTilde)
-    do throws(DAMError) { try _requireFinitePotential(pTilde, epsilon, what) } catch { throw .failure(error) }
-    let (rowError, mass) = _rowMarginal(a, p, pTilde, epsilon)
+    do throws(DAMError) { try requireFinitePotential(pTilde, epsilon, what) } catch { throw .failure(error) }
+    let (rowError, mass) = rowMarginal(a, p, pTilde, epsilon)
     return (2 * rowError, mass)  // rows and columns agree by symmetry
   }
 
@@ -159,7 +159,7 @@ struct _LogSelfScheme<Operator: _SoftminOperator>: _SinkhornScheme {
 /// The L1 error `Σⱼ |rⱼ - aⱼ|` of the row marginal `rⱼ = aⱼ exp((fⱼ - f̃ⱼ)/ε)` of the coupling of
 /// `(f, g)`, `f̃` the row update from `g`, and its mass `Σⱼ rⱼ`; atoms of weight 0 are skipped
 /// (their potentials are arbitrary).
-private func _rowMarginal(_ a: [Double], _ f: [Double], _ fTilde: [Double], _ epsilon: Double)
+private func rowMarginal(_ a: [Double], _ f: [Double], _ fTilde: [Double], _ epsilon: Double)
   -> (error: Double, mass: Double)
 {
   var error = 0.0

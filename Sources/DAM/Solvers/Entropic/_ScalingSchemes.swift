@@ -1,6 +1,6 @@
-/// Sinkhorn in the scaling domain on a stabilised Gibbs kernel (see ``_GibbsKernel``).
+/// Sinkhorn in the scaling domain on a stabilised Gibbs kernel (see ``GibbsKernel``).
 ///
-/// The iteration is the log-domain one (``_LogScheme``) written for scalings: with
+/// The iteration is the log-domain one (``LogScheme``) written for scalings: with
 /// `f = f̂ + ε log u` and `g = ĝ + ε log v`, the soft-minimum `g̃ = c-transform(f)` is
 /// `ĝ + ε log ṽ` with `ṽ = 1 / K̂ᵀ(a ∘ u)`, and likewise for `f̃`. The L1 marginal errors and the
 /// over-relaxation (`v ← v (ṽ/v)^ω`) are those of the log domain, so both stop at the same point;
@@ -10,13 +10,13 @@
 /// (`(K̂ⱼₖ uⱼ vₖ)²`, no exponentials).
 ///
 /// A scaling is absorbed into the kernel when `|log u|` or `|log v|` exceeds 200
-/// (``_absorptionBound``), so products never overflow. After a u-update every row sum
+/// (``absorptionBound``), so products never overflow. After a u-update every row sum
 /// `Σₖ bₖ K̂ⱼₖ vₖ uⱼ` is exactly 1, so squaring cannot empty a row (Jensen); should a sum still
-/// underflow after absorbing, the scheme gives up (``_SchemeError/underflow``) and the solve is
+/// underflow after absorbing, the scheme gives up (``SchemeError/underflow``) and the solve is
 /// redone in the log domain, which cannot.
-struct _KernelScheme: _SinkhornScheme {
-  private let cost: _CostMatrix
-  private var kernel: _GibbsKernel
+struct KernelScheme: SinkhornScheme {
+  private let cost: CostMatrix
+  private var kernel: GibbsKernel
   private let a: [Double]
   private let b: [Double]
   private var u: [Double]
@@ -28,7 +28,7 @@ struct _KernelScheme: _SinkhornScheme {
   private var ratio: [Double]
   private var uRatio: [Double]
   private var uTilde: [Double]
-  private var power = _PowerNearOne(1)
+  private var power = PowerNearOne(1)
   private var retriedAfterAbsorbing = false
 
   static var cheapIterations: Bool { true }
@@ -36,12 +36,12 @@ struct _KernelScheme: _SinkhornScheme {
   var columns: Int { b.count }
 
   /// - Throws: ``DAMError`` (`backend`) when the kernel cannot be allocated.
-  init(_ cost: _CostMatrix, a: [Double], b: [Double], start: (f: [Double], g: [Double])?, epsilon: Double)
+  init(_ cost: CostMatrix, a: [Double], b: [Double], start: (f: [Double], g: [Double])?, epsilon: Double)
     throws(DAMError)
   {
     let (n, m) = (cost.rows, cost.columns)
     self.cost = cost
-    kernel = try _GibbsKernel(
+    kernel = try GibbsKernel(
       cost: cost, epsilon: epsilon, f: start?.f ?? [Double](repeating: 0, count: n),
       g: start?.g ?? [Double](repeating: 0, count: m))
     self.a = a
@@ -61,25 +61,25 @@ struct _KernelScheme: _SinkhornScheme {
     kernel.absorb(&u, &v, newEpsilon: epsilon, cost: cost, exact: exact)
   }
 
-  mutating func annealingIteration() throws(_SchemeError) {
+  mutating func annealingIteration() throws(SchemeError) {
     for j in 0..<rows { weightedU[j] = a[j] * u[j] }
     kernel.multiplyTransposed(weightedU, into: &columnSum)
-    guard _allPositiveFinite(columnSum) else { throw .underflow }
+    guard allPositiveFinite(columnSum) else { throw .underflow }
     for k in 0..<columns { v[k] = 1 / columnSum[k] }
     for k in 0..<columns { weightedV[k] = b[k] * v[k] }
     kernel.multiply(weightedV, into: &rowSum)
-    guard _allPositiveFinite(rowSum) else { throw .underflow }
+    guard allPositiveFinite(rowSum) else { throw .underflow }
     for j in 0..<rows { u[j] = 1 / rowSum[j] }
   }
 
-  mutating func measure(omega: Double) throws(_SchemeError) -> (error: Double, mass: Double) {
+  mutating func measure(omega: Double) throws(SchemeError) -> (error: Double, mass: Double) {
     let (n, m) = (rows, columns)
-    if omega != power.exponent { power = _PowerNearOne(omega) }
+    if omega != power.exponent { power = PowerNearOne(omega) }
     while true {
       // v-update from u, relaxed; the column error of (u, v) follows from ṽ / v.
       for j in 0..<n { weightedU[j] = a[j] * u[j] }
       kernel.multiplyTransposed(weightedU, into: &columnSum)
-      guard _allPositiveFinite(columnSum) else {
+      guard allPositiveFinite(columnSum) else {
         try absorbOnce()
         continue
       }
@@ -95,7 +95,7 @@ struct _KernelScheme: _SinkhornScheme {
       for k in 0..<m { columnError += b[k] * abs(v[k] * columnSum[k] - 1) }
       for k in 0..<m { weightedV[k] = b[k] * v[k] }
       kernel.multiply(weightedV, into: &rowSum)
-      guard _allPositiveFinite(rowSum) else {
+      guard allPositiveFinite(rowSum) else {
         try absorbOnce()
         continue
       }
@@ -115,7 +115,7 @@ struct _KernelScheme: _SinkhornScheme {
   }
 
   /// A product under- or overflowed: absorb the scalings and redo the iteration, once.
-  private mutating func absorbOnce() throws(_SchemeError) {
+  private mutating func absorbOnce() throws(SchemeError) {
     if retriedAfterAbsorbing { throw .underflow }
     retriedAfterAbsorbing = true
     kernel.absorb(&u, &v, newEpsilon: kernel.epsilon, cost: cost, exact: true)
@@ -123,7 +123,7 @@ struct _KernelScheme: _SinkhornScheme {
 
   mutating func advance(omega: Double) {
     let n = rows
-    if omega != power.exponent { power = _PowerNearOne(omega) }
+    if omega != power.exponent { power = PowerNearOne(omega) }
     if omega == 1 {
       for j in 0..<n { u[j] = uTilde[j] }
     } else {
@@ -132,8 +132,8 @@ struct _KernelScheme: _SinkhornScheme {
       for j in 0..<n { u[j] *= uRatio[j] }
     }
     var drifted = false
-    for j in 0..<n { drifted = drifted || !(u[j] < _absorptionBound && u[j] > 1 / _absorptionBound) }
-    for k in 0..<columns { drifted = drifted || !(v[k] < _absorptionBound && v[k] > 1 / _absorptionBound) }
+    for j in 0..<n { drifted = drifted || !(u[j] < absorptionBound && u[j] > 1 / absorptionBound) }
+    for k in 0..<columns { drifted = drifted || !(v[k] < absorptionBound && v[k] > 1 / absorptionBound) }
     if drifted { kernel.absorb(&u, &v, newEpsilon: kernel.epsilon, cost: cost, exact: true) }
   }
 
@@ -147,10 +147,10 @@ struct _KernelScheme: _SinkhornScheme {
 }
 
 /// The symmetric problem `OT_ε(x, x)` in the scaling domain, with the averaged update
-/// `p ← (p + p̃)/2`, i.e. `w ← √(w w̃)`; see ``_KernelScheme``.
-struct _KernelSelfScheme: _SinkhornScheme {
-  private let cost: _CostMatrix
-  private var kernel: _GibbsKernel
+/// `p ← (p + p̃)/2`, i.e. `w ← √(w w̃)`; see ``KernelScheme``.
+struct KernelSelfScheme: SinkhornScheme {
+  private let cost: CostMatrix
+  private var kernel: GibbsKernel
   private let a: [Double]
   private var w: [Double]
   private var other: [Double]
@@ -163,10 +163,10 @@ struct _KernelSelfScheme: _SinkhornScheme {
   var columns: Int { a.count }
 
   /// - Throws: ``DAMError`` (`backend`) when the kernel cannot be allocated.
-  init(_ cost: _CostMatrix, a: [Double], start: [Double]?, epsilon: Double) throws(DAMError) {
+  init(_ cost: CostMatrix, a: [Double], start: [Double]?, epsilon: Double) throws(DAMError) {
     let p0 = start ?? [Double](repeating: 0, count: cost.rows)
     self.cost = cost
-    kernel = try _GibbsKernel(cost: cost, epsilon: epsilon, f: p0, g: p0, symmetric: true)
+    kernel = try GibbsKernel(cost: cost, epsilon: epsilon, f: p0, g: p0, symmetric: true)
     self.a = a
     w = [Double](repeating: 1, count: cost.rows)
     other = w
@@ -183,24 +183,24 @@ struct _KernelSelfScheme: _SinkhornScheme {
   mutating func move(to epsilon: Double, exact: Bool) { absorb(to: epsilon, exact: exact) }
 
   /// A product under- or overflowed: absorb the scaling and redo the iteration, once.
-  private mutating func absorbOnce() throws(_SchemeError) {
+  private mutating func absorbOnce() throws(SchemeError) {
     if retriedAfterAbsorbing { throw .underflow }
     retriedAfterAbsorbing = true
     absorb(to: kernel.epsilon, exact: true)
   }
 
-  mutating func annealingIteration() throws(_SchemeError) {
+  mutating func annealingIteration() throws(SchemeError) {
     for j in 0..<rows { weighted[j] = a[j] * w[j] }
     kernel.multiply(weighted, into: &rowSum)
-    guard _allPositiveFinite(rowSum) else { throw .underflow }
+    guard allPositiveFinite(rowSum) else { throw .underflow }
     for j in 0..<rows { w[j] = (w[j] / rowSum[j]).squareRoot() }
   }
 
-  mutating func measure(omega: Double) throws(_SchemeError) -> (error: Double, mass: Double) {
+  mutating func measure(omega: Double) throws(SchemeError) -> (error: Double, mass: Double) {
     while true {
       for j in 0..<rows { weighted[j] = a[j] * w[j] }
       kernel.multiply(weighted, into: &rowSum)
-      guard _allPositiveFinite(rowSum) else {
+      guard allPositiveFinite(rowSum) else {
         try absorbOnce()
         continue
       }
@@ -223,7 +223,7 @@ struct _KernelSelfScheme: _SinkhornScheme {
     for j in 0..<rows {
       let updated = (w[j] / rowSum[j]).squareRoot()
       w[j] = updated
-      drifted = drifted || !(updated < _absorptionBound && updated > 1 / _absorptionBound)
+      drifted = drifted || !(updated < absorptionBound && updated > 1 / absorptionBound)
     }
     if drifted { absorb(to: kernel.epsilon, exact: true) }
   }
@@ -241,9 +241,9 @@ struct _KernelSelfScheme: _SinkhornScheme {
 
 /// The largest scaling `e^200 ≈ 7e86` (and smallest, its inverse) kept before it is absorbed into
 /// the kernel, so that products of kernel entries and scalings stay far from overflow.
-let _absorptionBound = 7.225973768125749e86
+let absorptionBound = 7.225973768125749e86
 
-func _allPositiveFinite(_ values: [Double]) -> Bool {
+func allPositiveFinite(_ values: [Double]) -> Bool {
   for value in values where !(value > 0 && value < .infinity) { return false }
   return true
 }
@@ -255,7 +255,7 @@ func _allPositiveFinite(_ values: [Double]) -> Bool {
 ///
 /// For `|x - 1| <= 1/32` and `0 <= ω <= 2` every omitted coefficient has `|C(ω, k)| <= 1`, so
 /// the series is truncated below `2 (1/32)¹¹ < 6e-17` relative, under half an ulp of the result.
-struct _PowerNearOne {
+struct PowerNearOne {
   let exponent: Double
   private let coefficients: [Double]
   private let usable: Bool
@@ -316,14 +316,14 @@ struct _PowerNearOne {
   }
 }
 
-/// `x^ω` as the over-relaxed kernel updates compute it (``_PowerNearOne``), for tests.
+/// `x^ω` as the over-relaxed kernel updates compute it (``PowerNearOne``), for tests.
 @_spi(Testing) public func _relaxedPower(_ x: Double, _ omega: Double) -> Double {
-  _PowerNearOne(omega).of(x)
+  PowerNearOne(omega).of(x)
 }
 
 /// `x^ω` for every entry, as the kernel updates compute a whole scaling vector, for tests.
 @_spi(Testing) public func _relaxedPowers(_ x: [Double], _ omega: Double) -> [Double] {
   var values = x
-  _PowerNearOne(omega).apply(&values)
+  PowerNearOne(omega).apply(&values)
   return values
 }
