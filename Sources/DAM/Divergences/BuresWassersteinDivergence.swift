@@ -374,7 +374,7 @@ public struct BuresWassersteinDivergence: Divergence {
     var sum = GaussianVariation(dimension: d)
     for i in indices {
       if lanes[i] != nil {
-        try sum._addMeanOnly(item.weights[i], mean: patterns[i].mean)
+        try sum.addMeanOnly(item.weights[i], mean: patterns[i].mean)
       } else {
         try accumulate(
           item.weights[i], of: item.evaluation(at: i), at: item.state, query: item.query,
@@ -387,8 +387,8 @@ public struct BuresWassersteinDivergence: Divergence {
       var maps = GaussianVariation(dimension: d)
       let zero = [Double](repeating: 0, count: d)
       try maps.add(1, mean: zero, map: .full(try Matrix(rows: d, columns: d, elements: frame)))
-      try maps._addMeanOnly(-1, mean: zero)
-      try sum._add(maps)
+      try maps.addMeanOnly(-1, mean: zero)
+      try sum.add(maps)
     }
     return sum
   }
@@ -469,10 +469,10 @@ public struct BuresWassersteinDivergence: Divergence {
     }
     if let error = errors.values.lazy.compactMap({ $0 }).first { throw error }
     var variations = items.map { GaussianVariation(dimension: $0.state.dimension) }
-    for (u, unit) in units.enumerated() { try variations[unit.item]._add(sums[u]!) }
+    for (u, unit) in units.enumerated() { try variations[unit.item].add(sums[u]!) }
     // The means and weights of the patterns whose maps were left out, in pattern order.
     for (k, item) in items.enumerated() {
-      for i in droppedPerItem[k] { try variations[k]._addMeanOnly(item.weights[i], mean: patterns[i].mean) }
+      for i in droppedPerItem[k] { try variations[k].addMeanOnly(item.weights[i], mean: patterns[i].mean) }
     }
     return variations
   }

@@ -191,7 +191,7 @@ public struct SinkhornDivergence: Divergence {
     _ weight: Double, of evaluation: Evaluation, at state: PointCloud, query: QueryCache, pattern: PointCloud,
     cache: SelfTransport, into variation: inout MeasureVariation
   ) {
-    _add(
+    add(
       weight, evaluation, crossMap(evaluation, at: state, pattern: pattern), query: query, into: &variation)
   }
 
@@ -218,7 +218,7 @@ public struct SinkhornDivergence: Divergence {
     }
     var variations = items.map { zeroVariation(at: $0.state) }
     for (position, (k, i)) in pairs.enumerated() {
-      _add(
+      add(
         items[k].weights[i], items[k].evaluation(at: i), maps[position]!, query: items[k].query,
         into: &variations[k])
     }
@@ -237,7 +237,7 @@ public struct SinkhornDivergence: Divergence {
     return mapFromPotential(matrix, pattern, options.epsilon, logWeights, evaluation.transport.g)
   }
 
-  private func _add(
+  private func add(
     _ weight: Double, _ evaluation: Evaluation, _ map: Matrix, query: QueryCache,
     into variation: inout MeasureVariation
   ) {

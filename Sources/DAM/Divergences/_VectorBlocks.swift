@@ -38,7 +38,7 @@ public struct _PackedVectors: Sendable {
 /// block's states with every pattern by one matrix product (`Q Xᵀ`, BLAS-3), and the weighted
 /// sums of patterns of the dense rows by another (`W X`); rows whose support is small sum their
 /// patterns directly.
-enum _VectorBlocks {
+enum VectorBlocks {
   /// How many states one matrix product takes at most: enough that BLAS's packing of the
   /// patterns (once per product) is small against the product, few enough to bound the buffer.
   static let rowsPerProduct = 256

@@ -50,7 +50,7 @@ func _squaredDistance(_ a: UnsafeBufferPointer<Double>, _ b: UnsafeBufferPointer
 }
 
 /// Shared validation of the vector divergences.
-enum _VectorChecks {
+enum VectorChecks {
   static func pattern(_ pattern: [Double]) throws(DAMError) {
     guard !pattern.isEmpty else {
       throw DAMError.invalid("pattern", "is empty; vectors need at least one coordinate")

@@ -65,7 +65,7 @@ public struct GaussianVariation: Sendable, Hashable {
   }
 
   /// Adds another variation of the same dimension (its sums of means, maps and weights).
-  mutating func _add(_ other: GaussianVariation) throws(DAMError) {
+  mutating func add(_ other: GaussianVariation) throws(DAMError) {
     guard other.dimension == dimension else {
       throw DAMError.mismatch("variation", "has dimension \(other.dimension), this one has \(dimension)")
     }
@@ -80,7 +80,7 @@ public struct GaussianVariation: Sendable, Hashable {
   /// Adds `weight × μ` to the means and `weight` to the total, leaving the maps alone: for a
   /// pattern whose map contribution is below round-off (see
   /// ``BuresWassersteinDivergence/accumulate(_:)``).
-  mutating func _addMeanOnly(_ weight: Double, mean: [Double]) throws(DAMError) {
+  mutating func addMeanOnly(_ weight: Double, mean: [Double]) throws(DAMError) {
     guard mean.count == dimension else {
       throw DAMError.mismatch("mean", "has \(mean.count) values, the variation has dimension \(dimension)")
     }

@@ -61,7 +61,7 @@ public struct GridHellingerGeometry: Geometry {
 
   /// No position change; the largest change of a cell's mass.
   public func change(from old: GridHistogram, to new: GridHistogram) -> StateChange {
-    _gridChange(old, new)
+    gridChange(old, new)
   }
 }
 
@@ -132,11 +132,11 @@ public struct GridBarycentricGeometry: Geometry {
 
   /// No position change; the largest change of a cell's mass.
   public func change(from old: GridHistogram, to new: GridHistogram) -> StateChange {
-    _gridChange(old, new)
+    gridChange(old, new)
   }
 }
 
-func _gridChange(_ old: GridHistogram, _ new: GridHistogram) -> StateChange {
+func gridChange(_ old: GridHistogram, _ new: GridHistogram) -> StateChange {
   var mass = 0.0
   for j in 0..<min(old.cellCount, new.cellCount) { mass = max(mass, abs(new.masses[j] - old.masses[j])) }
   return StateChange(position: 0, mass: mass)

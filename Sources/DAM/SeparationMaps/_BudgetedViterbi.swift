@@ -6,7 +6,7 @@
 /// score of `-∞` forbids `yᵢ = 1`. Returns the indices of the ones (increasing) and the optimal
 /// value, or `nil` if fewer than `k` positions are allowed. Ties go to the structure whose bits,
 /// read from the end, prefer 0. Cost O(N k) time and O(N k) bytes of back-pointers.
-func _budgetedViterbi(unary u: [Double], pairwise p: Double, k: Int) -> (indices: [Int], value: Double)? {
+func budgetedViterbi(unary u: [Double], pairwise p: Double, k: Int) -> (indices: [Int], value: Double)? {
   let n = u.count
   guard k >= 0, k <= n else { return nil }
   let width = k + 1

@@ -7,7 +7,7 @@
 /// `evaluate` returns `f(x)` and `f'(x)` (a one-sided derivative at kinks is fine). Cost: a few
 /// evaluations when Newton converges, at most `maxEvaluations` (about 60 halvings of an O(1)
 /// bracket suffice) otherwise.
-func _decreasingRoot(
+func decreasingRoot(
   lo: Double, hi: Double, maxEvaluations: Int = 400, _ evaluate: (Double) -> (value: Double, slope: Double)
 ) -> Double {
   var lo = lo

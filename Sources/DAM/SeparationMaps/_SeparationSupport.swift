@@ -4,7 +4,7 @@
 /// score. Every map here is invariant to adding a constant to the scores, so they work on the gaps
 /// and add `largest` (times the weight sum) back to the conjugate; this keeps scores of magnitude
 /// `1e6` from losing the digits that decide the weights.
-struct _ShiftedScores {
+struct ShiftedScores {
   /// The largest (finite) score.
   var largest: Double
   /// `largest - θᵢ`, `+∞` where `θᵢ = -∞`.
@@ -31,7 +31,7 @@ struct _ShiftedScores {
 
 /// Checks a Jacobian-vector product's arguments: as many scores, weights and directions, and a
 /// finite direction.
-func _checkJVPArguments(scores: [Double], weights: [Double], direction: [Double]) throws(DAMError) {
+func checkJVPArguments(scores: [Double], weights: [Double], direction: [Double]) throws(DAMError) {
   guard weights.count == scores.count else {
     throw DAMError.mismatch("weights", "has \(weights.count) values, scores have \(scores.count)")
   }
@@ -44,7 +44,7 @@ func _checkJVPArguments(scores: [Double], weights: [Double], direction: [Double]
 /// Checks that `weights` lie in `{0 ≤ y ≤ cap, Σ y = total}` up to round-off: every value finite
 /// and non-negative, at most `cap` (relative tolerance ``probabilitySumTolerance``), and a sum
 /// within ``probabilitySumTolerance`` of `total` (relative to `max(1, total)`).
-func _checkPolytopeWeights(_ weights: [Double], total: Double, cap: Double = 1) throws(DAMError) {
+func checkPolytopeWeights(_ weights: [Double], total: Double, cap: Double = 1) throws(DAMError) {
   guard !weights.isEmpty else { throw DAMError.invalid("weights", "is empty") }
   var sum = 0.0
   for (i, y) in weights.enumerated() {
@@ -70,7 +70,7 @@ func _checkPolytopeWeights(_ weights: [Double], total: Double, cap: Double = 1) 
 /// overflows near the edge of the support although the product stays finite (the dominant `g`
 /// cancels), so it is summed pairwise in the log domain, `(J v)ᵢ = Σⱼ wᵢⱼ (vᵢ - vⱼ)` with
 /// `wᵢⱼ = gᵢ gⱼ / Σ g ≤ min(gᵢ, gⱼ)`, in O(s²) for a support of size s.
-func _tsallisJVP(weights: [Double], alpha: Double, direction: [Double]) -> [Double] {
+func tsallisJVP(weights: [Double], alpha: Double, direction: [Double]) -> [Double] {
   let support = weights.indices.filter { weights[$0] > 0 }
   var result = [Double](repeating: 0, count: weights.count)
   guard !support.isEmpty else { return result }
@@ -102,7 +102,7 @@ func _tsallisJVP(weights: [Double], alpha: Double, direction: [Double]) -> [Doub
 /// The Tsallis α-negentropy `(Σ yᵢ^α - 1)/(α(α-1))` on the simplex, computed as
 /// `Σ yᵢ expm1((α-1) log yᵢ) / (α(α-1))`: equal when `Σ y = 1`, and accurate as α → 1, where it
 /// tends to the Shannon negentropy `Σ yᵢ log yᵢ`.
-func _tsallisNegentropy(_ weights: [Double], alpha: Double) -> Double {
+func tsallisNegentropy(_ weights: [Double], alpha: Double) -> Double {
   let t = alpha - 1
   var sum = 0.0
   for y in weights where y > 0 { sum += y * _expm1(t * _log(y)) }
@@ -111,14 +111,14 @@ func _tsallisNegentropy(_ weights: [Double], alpha: Double) -> Double {
 
 /// The part of a score the shifted scores lost: `⟨θ, y⟩ = largest · Σ y - ⟨gaps, y⟩`, without
 /// the `-∞ · 0` of masked entries.
-func _innerWithGaps(_ gaps: [Double], _ weights: [Double]) -> Double {
+func innerWithGaps(_ gaps: [Double], _ weights: [Double]) -> Double {
   var sum = 0.0
   for (d, y) in zip(gaps, weights) where y != 0 { sum += d * y }
   return -sum
 }
 
 /// A readable number for map names: `2` rather than `2.0`, `1.5` as is.
-func _formatParameter(_ value: Double) -> String {
+func formatParameter(_ value: Double) -> String {
   if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
   return "\(value)"
 }

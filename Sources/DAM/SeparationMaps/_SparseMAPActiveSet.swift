@@ -4,7 +4,7 @@
 ///     ⟨θ_V, μ_V⟩ + p ⟨1, μ_F⟩ - ½‖μ_V‖²,
 ///
 /// where a structure `s` is a k-subset of the positions, `μ = Σ_s α_s s` a convex combination, and
-/// `μ_F` counts adjacent pairs both in the subset. Only the MAP oracle (``_budgetedViterbi``) sees
+/// `μ_F` counts adjacent pairs both in the subset. Only the MAP oracle (``budgetedViterbi``) sees
 /// the pairwise structure.
 ///
 /// Each iteration solves the equality-constrained QP `max Σ α_s c_s - ½‖Σ α_s s‖²`, `Σ α_s = 1`,
@@ -15,7 +15,7 @@
 /// The active structures are kept affinely independent; as they all lie on the hyperplane
 /// `Σ sᵢ = k`, which misses the origin, they are then linearly independent and their Gram matrix
 /// `G` (integer overlap counts) is positive definite. Its Cholesky factor is updated as
-/// structures come and go (``_GrowingCholesky``), so an iteration costs one O(N k) oracle call
+/// structures come and go (``GrowingCholesky``), so an iteration costs one O(N k) oracle call
 /// plus O(|A|² + |A| k) for `|A|` active structures. A new structure in the affine hull of the
 /// active ones (possible because the pairwise bits are a non-linear function of the unary ones)
 /// is swapped in by a ratio test that keeps `μ_V` and strictly raises the objective.
@@ -27,7 +27,7 @@
 /// iteration): measured 0.4 s at N = 60, k = 30 and 1 s at N = 200, k = 20 with scores of size
 /// 1e-3, and about one random problem in 3,000 with N ≈ 50 and scores of size 1e-4 exceeds the
 /// cap of 1000 + 200 N iterations (a ``DAMError`` of kind `numericalFailure`, after about 1 s).
-struct _SparseMAPActiveSet {
+struct SparseMAPActiveSet {
   /// Unary scores, shifted (finite or `-∞` for masked entries).
   let unary: [Double]
   /// The score of two neighbours both in the subset.
@@ -61,9 +61,9 @@ struct _SparseMAPActiveSet {
     var active: [[Int]] = []
     var alpha: [Double] = []
     var scores: [Double] = []
-    var factor = _GrowingCholesky()
+    var factor = GrowingCholesky()
     func append(_ structure: [Int], weight: Double) -> Bool {
-      let overlaps = active.map { _overlap($0, structure) }
+      let overlaps = active.map { overlap($0, structure) }
       guard factor.append(column: overlaps, diagonal: Double(k)) else { return false }
       active.append(structure)
       alpha.append(weight)
@@ -89,12 +89,12 @@ struct _SparseMAPActiveSet {
       // affinely independent set (Carathéodory). When the pairwise scores matter little this
       // is nearly optimal, and it saves the hundreds of add/drop iterations that near-uniform
       // solutions otherwise need from a single MAP structure.
-      let projection = try _cappedSimplexProjection(try _ShiftedScores(unary, sorted: false), k: k)
-      for (structure, weight) in _systematicDecomposition(projection, k: k) {
+      let projection = try cappedSimplexProjection(try ShiftedScores(unary, sorted: false), k: k)
+      for (structure, weight) in systematicDecomposition(projection, k: k) {
         if append(structure, weight: weight) { continue }
         // structure = Σ λⱼ sⱼ: move weight along (λ, -1), which keeps the point, until the new
         // structure's weight or an active one reaches 0.
-        let lambda = factor.solve(active.map { _overlap($0, structure) })
+        let lambda = factor.solve(active.map { overlap($0, structure) })
         var step = weight
         var blocking = -1
         for j in lambda.indices where lambda[j] < -1e-12 {
@@ -118,7 +118,7 @@ struct _SparseMAPActiveSet {
     }
     let maxIterations = 1000 + 200 * n
     for _ in 0..<maxIterations {
-      let target = _equalityQP(factor, scores)
+      let target = equalityQP(factor, scores)
       if target.contains(where: { $0 <= 0 }) {
         // Step from α towards the target until the first coefficient reaches 0; drop it.
         // (A coefficient already at 0 blocks at once; one whose target is exactly 0 at step 1.)
@@ -137,7 +137,7 @@ struct _SparseMAPActiveSet {
         continue
       }
       alpha = target
-      let marginals = _marginals(active, alpha, n)
+      let marginals = weightedMarginals(active, alpha, n)
       // Linearised score of each active structure, c_s - ⟨μ_V, s⟩: equal (to τ) at the QP solution.
       var tau = -Double.infinity
       for (j, s) in active.enumerated() {
@@ -146,7 +146,7 @@ struct _SparseMAPActiveSet {
         tau = max(tau, scores[j] - inner)
       }
       let linearised = zip(unary, marginals).map { $0 - $1 }
-      guard let best = _budgetedViterbi(unary: linearised, pairwise: pairwise, k: k) else {
+      guard let best = budgetedViterbi(unary: linearised, pairwise: pairwise, k: k) else {
         throw DAMError(.numericalFailure, argument: "scores", "the MAP oracle found no k-subset")
       }
       let tolerance = 1e-12 * (1 + abs(tau))
@@ -161,7 +161,7 @@ struct _SparseMAPActiveSet {
           alpha = keep.map { alpha[$0] / total }
           scores = keep.map { scores[$0] }
         }
-        let marginals = _marginals(active, alpha, n)
+        let marginals = weightedMarginals(active, alpha, n)
         var value = 0.0
         for (a, c) in zip(alpha, scores) { value += a * c }
         var squares = 0.0
@@ -173,7 +173,7 @@ struct _SparseMAPActiveSet {
       // The oracle's structure is in the affine hull of the active ones: best = Σ λⱼ sⱼ with
       // Σ λⱼ = 1. Moving weight onto it keeps μ_V and gains c_best - Σ λⱼ cⱼ > 0 per unit;
       // move until an active coefficient hits 0, drop that one, and add the new structure.
-      let lambda = factor.solve(active.map { _overlap($0, best.indices) })
+      let lambda = factor.solve(active.map { overlap($0, best.indices) })
       var step = Double.infinity
       var blocking = -1
       for j in lambda.indices where lambda[j] > 1e-12 {
@@ -205,10 +205,10 @@ struct _SparseMAPActiveSet {
   /// (true away from ties): `J v = Σ dα_s s` with `dα` the equality QP's response to scores
   /// moving by `⟨v, s⟩` (Niculae et al. 2018, §3.2).
   func jacobianVectorProduct(at solution: Solution, direction: [Double]) -> [Double] {
-    var factor = _GrowingCholesky()
+    var factor = GrowingCholesky()
     var active: [[Int]] = []
     for s in solution.structures {
-      guard factor.append(column: active.map { _overlap($0, s) }, diagonal: Double(k)) else { break }
+      guard factor.append(column: active.map { overlap($0, s) }, diagonal: Double(k)) else { break }
       active.append(s)
     }
     var result = [Double](repeating: 0, count: unary.count)
@@ -227,7 +227,7 @@ struct _SparseMAPActiveSet {
   // MARK: Helpers
 
   /// `|a ∩ b|` for sorted index lists.
-  func _overlap(_ a: [Int], _ b: [Int]) -> Double {
+  func overlap(_ a: [Int], _ b: [Int]) -> Double {
     var i = 0
     var j = 0
     var count = 0
@@ -245,7 +245,7 @@ struct _SparseMAPActiveSet {
     return Double(count)
   }
 
-  func _marginals(_ structures: [[Int]], _ alpha: [Double], _ n: Int) -> [Double] {
+  func weightedMarginals(_ structures: [[Int]], _ alpha: [Double], _ n: Int) -> [Double] {
     var marginals = [Double](repeating: 0, count: n)
     for (s, a) in zip(structures, alpha) {
       for i in s { marginals[i] += a }
@@ -258,7 +258,7 @@ struct _SparseMAPActiveSet {
   /// and `w = G⁻¹ 1`, `α = u - τ w` with `τ = (Σ u - 1)/Σ w`. The scores are first shifted by
   /// their maximum (which changes only τ), so that large scores (β = 1e4) do not swamp the
   /// O(1) coefficients; the result is renormalised to sum to 1, and one structure gets exactly 1.
-  func _equalityQP(_ factor: _GrowingCholesky, _ scores: [Double]) -> [Double] {
+  func equalityQP(_ factor: GrowingCholesky, _ scores: [Double]) -> [Double] {
     if scores.count == 1 { return [1] }
     let largest = scores.max() ?? 0
     let u = factor.solve(scores.map { $0 - largest })
@@ -275,7 +275,7 @@ struct _SparseMAPActiveSet {
 /// intervals that hold one of `u, u + 1, …, u + k - 1` has exactly `k` members, and it changes
 /// only where `u` crosses the fractional part of a partial sum. At most N + 1 subsets, O(N²).
 /// Pieces whose subset does not have k members (round-off at a boundary) are skipped.
-func _systematicDecomposition(_ y: [Double], k: Int) -> [(structure: [Int], weight: Double)] {
+func systematicDecomposition(_ y: [Double], k: Int) -> [(structure: [Int], weight: Double)] {
   var starts: [Double] = []
   var ends: [Double] = []
   var indices: [Int] = []
@@ -304,7 +304,7 @@ func _systematicDecomposition(_ y: [Double], k: Int) -> [(structure: [Int], weig
 
 /// The Cholesky factor `G = L Lᵀ` of a symmetric positive definite matrix that grows by one row
 /// and column at a time (O(m²)) and loses any one of them (O(m²) Givens rotations).
-struct _GrowingCholesky {
+struct GrowingCholesky {
   /// `rows[i]` holds `L[i][0...i]`.
   private var rows: [[Double]] = []
 
@@ -316,7 +316,7 @@ struct _GrowingCholesky {
   /// `diagonal`, far below the smallest pivot of a Gram matrix of distinct 0/1 structures and far
   /// above round-off); returns whether it did.
   mutating func append(column: [Double], diagonal: Double) -> Bool {
-    let l = _forward(column)
+    let l = forwardSolve(column)
     var pivot = diagonal
     for x in l { pivot -= x * x }
     guard pivot > 1e-9 * diagonal else { return false }
@@ -345,7 +345,7 @@ struct _GrowingCholesky {
 
   /// `G⁻¹ b`.
   func solve(_ b: [Double]) -> [Double] {
-    var x = _forward(b)
+    var x = forwardSolve(b)
     for i in stride(from: rows.count - 1, through: 0, by: -1) {
       for p in (i + 1)..<max(i + 1, rows.count) { x[i] -= rows[p][i] * x[p] }
       x[i] /= rows[i][i]
@@ -354,7 +354,7 @@ struct _GrowingCholesky {
   }
 
   /// `L⁻¹ b`.
-  private func _forward(_ b: [Double]) -> [Double] {
+  private func forwardSolve(_ b: [Double]) -> [Double] {
     var y = b
     for i in 0..<rows.count {
       for p in 0..<i { y[i] -= rows[i][p] * y[p] }
