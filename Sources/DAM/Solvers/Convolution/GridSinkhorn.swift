@@ -37,8 +37,8 @@ public enum GridSinkhorn {
     from a: GridHistogram, to b: GridHistogram, options: GridSinkhornOptions,
     warmStart: (f: [Double], g: [Double])? = nil
   ) throws(DAMError) -> EntropicTransport {
-    try _checkSameGrid(a, b)
-    return try _GridProblem(a).transport(a.masses, b.masses, options, warmStart)
+    try checkSameGrid(a, b)
+    return try GridProblem(a).transport(a.masses, b.masses, options, warmStart)
   }
 
   /// Solves the symmetric problem `OT_ε(a, a)` (averaged iterations, potential `f = g = p`).
@@ -47,15 +47,15 @@ public enum GridSinkhorn {
   )
     throws(DAMError) -> SelfTransport
   {
-    try _GridProblem(a).selfTransport(a.masses, options, warmStart)
+    try GridProblem(a).selfTransport(a.masses, options, warmStart)
   }
 
   /// The debiased Sinkhorn divergence `S_ε(a, b) = OT_ε(a, b) - OT_ε(a, a)/2 - OT_ε(b, b)/2`.
   public static func divergence(_ a: GridHistogram, _ b: GridHistogram, options: GridSinkhornOptions)
     throws(DAMError) -> SinkhornDivergenceValue
   {
-    try _checkSameGrid(a, b)
-    let problem = _GridProblem(a)
+    try checkSameGrid(a, b)
+    let problem = GridProblem(a)
     return SinkhornDivergenceValue(
       crossTerm: try problem.transport(a.masses, b.masses, options, nil),
       firstSelfTerm: try problem.selfTransport(a.masses, options, nil),
@@ -66,11 +66,11 @@ public enum GridSinkhorn {
   public static func backend(for histogram: GridHistogram, options: GridSinkhornOptions) -> GridKernelBackend
   {
     options.backend.resolved(
-      epsilon: options.epsilon, squaredDiameter: _GridProblem(histogram).squaredDiameter)
+      epsilon: options.epsilon, squaredDiameter: GridProblem(histogram).squaredDiameter)
   }
 }
 
-func _checkSameGrid(_ a: GridHistogram, _ b: GridHistogram, argument: String = "b") throws(DAMError) {
+func checkSameGrid(_ a: GridHistogram, _ b: GridHistogram, argument: String = "b") throws(DAMError) {
   guard a.shape == b.shape else {
     throw DAMError.mismatch(argument, "has grid shape \(b.shape), the other histogram has \(a.shape)")
   }
@@ -79,10 +79,10 @@ func _checkSameGrid(_ a: GridHistogram, _ b: GridHistogram, argument: String = "
   }
 }
 
-let _gridScale = "the grid's squared diameter"
+let gridScale = "the grid's squared diameter"
 
 /// A grid (as 3-D, leading axes of size 1 added) and its kernels.
-struct _GridProblem: Sendable {
+struct GridProblem: Sendable {
   let shape3: [Int]
   let spacing3: [Double]
   let cells: Int
@@ -106,8 +106,8 @@ struct _GridProblem: Sendable {
     squaredDiameter = d2
   }
 
-  func kernel(_ epsilon: Double, _ backend: GridKernelBackend) -> _GridKernel {
-    _GridKernelCache.kernel(
+  func kernel(_ epsilon: Double, _ backend: GridKernelBackend) -> GridKernel {
+    GridKernelCache.kernel(
       shape3: shape3, spacing3: spacing3, epsilon: epsilon,
       backend: backend.resolved(epsilon: epsilon, squaredDiameter: squaredDiameter))
   }
@@ -117,7 +117,7 @@ struct _GridProblem: Sendable {
   ) throws(DAMError) -> EntropicTransport {
     // `backend` is a variable: options made with another backend may have been changed since.
     try options.backend.checkAvailable()
-    try requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
+    try requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: gridScale)
     if let warmStart {
       try checkWarmStart(
         [warmStart.f, warmStart.g], expected: [cells, cells],
@@ -126,7 +126,7 @@ struct _GridProblem: Sendable {
     // No Newton's method on the convolutions: the dense fallback has it.
     let loop = SinkhornLoop(
       options: options, schedule: annealingSchedule(from: squaredDiameter, options), newton: nil)
-    let kernel = _GridSoftmin(self, backend: options.backend)
+    let kernel = GridSoftmin(self, backend: options.backend)
     let run = try loop.solve(warmStart: warmStart) { start, epsilon in
       LogScheme(kernel, a: a, b: b, start: start, epsilon: epsilon, what: "grid Sinkhorn")
     }
@@ -142,7 +142,7 @@ struct _GridProblem: Sendable {
     -> SelfTransport
   {
     try options.backend.checkAvailable()
-    try requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
+    try requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: gridScale)
     if let warmStart {
       try checkWarmStart(
         [warmStart], expected: [cells], described: "the grid has \(cells) cells",
@@ -151,7 +151,7 @@ struct _GridProblem: Sendable {
     // Unlike the point-cloud self problem, the grid's is annealed.
     let loop = SinkhornLoop(
       options: options, schedule: annealingSchedule(from: squaredDiameter, options), newton: nil)
-    let kernel = _GridSoftmin(self, backend: options.backend)
+    let kernel = GridSoftmin(self, backend: options.backend)
     let run = try loop.solve(warmStart: warmStart.map { (f: $0, g: $0) }) { start, epsilon in
       LogSelfScheme(kernel, a: a, start: start?.f, epsilon: epsilon, what: "grid Sinkhorn")
     }
@@ -165,24 +165,24 @@ struct _GridProblem: Sendable {
 }
 
 /// The grid's soft-minimum by convolution, for the log-domain schemes: the kernel at each ε
-/// (backend resolved per ε, shared through ``_GridKernelCache``) and one solve's scratch. The
+/// (backend resolved per ε, shared through ``GridKernelCache``) and one solve's scratch. The
 /// cost is symmetric, so rows and columns are updated alike. Not shared between threads.
-final class _GridSoftmin: SoftminOperator {
-  private let problem: _GridProblem
+final class GridSoftmin: SoftminOperator {
+  private let problem: GridProblem
   private let backend: GridKernelBackend
-  private let workspace: _GridKernel.Workspace
-  private var current: _GridKernel?
+  private let workspace: GridKernel.Workspace
+  private var current: GridKernel?
 
-  init(_ problem: _GridProblem, backend: GridKernelBackend) {
+  init(_ problem: GridProblem, backend: GridKernelBackend) {
     self.problem = problem
     self.backend = backend
-    workspace = _GridKernel.Workspace(cells: problem.cells)
+    workspace = GridKernel.Workspace(cells: problem.cells)
   }
 
   var rows: Int { problem.cells }
   var columns: Int { problem.cells }
 
-  private func kernel(_ epsilon: Double) -> _GridKernel {
+  private func kernel(_ epsilon: Double) -> GridKernel {
     if let current, current.epsilon == epsilon { return current }
     let kernel = problem.kernel(epsilon, backend)
     current = kernel
@@ -204,9 +204,9 @@ final class _GridSoftmin: SoftminOperator {
 /// the convolutional iterations cannot reach the tolerance: the dense solver's Newton polish
 /// (``newtonSizeLimit``) is what converges at small ε. Kept at the 3000 cells the fallback was
 /// measured and documented with (Docs/reliability.md), below the point-cloud limit.
-let _gridDenseSupportLimit = 3000
+let gridDenseSupportLimit = 3000
 
-extension _GridProblem {
+extension GridProblem {
   /// The cells of positive mass, their centres (row-major, spacing applied) and masses.
   func support(_ masses: [Double]) -> (cells: [Int], points: Matrix, weights: [Double]) {
     var cells: [Int] = []
@@ -240,14 +240,14 @@ extension _GridProblem {
   }
 
   /// `OT_ε(a, b)` by the dense point-cloud solver (with Newton's method) on the cells of positive
-  /// mass, when the supports are small enough (``_gridDenseSupportLimit``); `nil` otherwise. The
+  /// mass, when the supports are small enough (``gridDenseSupportLimit``); `nil` otherwise. The
   /// potentials on the other cells are the soft-minimum formulas of the solution (`f` from `g`,
   /// `g` from `f`), as the convolutional iterations define them.
   func denseTransport(_ a: [Double], _ b: [Double], _ options: GridSinkhornOptions, iterations: Int)
     throws(DAMError) -> EntropicTransport?
   {
     let (x, y) = (support(a), support(b))
-    guard x.cells.count + y.cells.count <= _gridDenseSupportLimit else { return nil }
+    guard x.cells.count + y.cells.count <= gridDenseSupportLimit else { return nil }
     let solved = try solveTransport(
       CostMatrix(x.points, y.points), x.weights, y.weights, denseOptions(options), nil)
     let all = centres
@@ -272,7 +272,7 @@ extension _GridProblem {
     throws(DAMError) -> SelfTransport?
   {
     let x = support(a)
-    guard 2 * x.cells.count <= _gridDenseSupportLimit else { return nil }
+    guard 2 * x.cells.count <= gridDenseSupportLimit else { return nil }
     let solved = try solveSelfTransport(CostMatrix(x.points, x.points), x.weights, denseOptions(options), nil)
     var p = [Double](repeating: 0, count: cells)
     cTransform(

@@ -8,21 +8,21 @@
   // once per padded shape and reused, the kernel spectrum computed once per (grid, ε).
   //
   // Thread safety: FFTW's planner (plan creation and destruction) is not thread-safe; every planner
-  // call goes through `_FFTWPlanner.lock`, the one lock of this file. Executing a plan on new arrays
+  // call goes through `FFTWPlanner.lock`, the one lock of this file. Executing a plan on new arrays
   // (`fftw_execute_dft_r2c`/`_c2r`) is thread-safe, so convolutions run concurrently, each with its
-  // own `_FFTWorkspace`.
+  // own `FFTWorkspace`.
 
   /// The one lock around FFTW's planner, and the cache of plans per padded shape.
-  enum _FFTWPlanner {
+  enum FFTWPlanner {
     /// Guards every call into FFTW's planner and the plan cache; held only while planning.
-    static let lock = Lock<[[Int]: _FFTPlans]>([:])
+    static let lock = Lock<[[Int]: FFTPlans]>([:])
 
     /// The plans for a padded 3-D shape, created on first use and kept for the life of the process
     /// (a process uses few distinct grid shapes).
-    static func plans(for padded: [Int]) -> _FFTPlans {
+    static func plans(for padded: [Int]) -> FFTPlans {
       lock.withLock { cache in
         if let plans = cache[padded] { return plans }
-        let plans = _FFTPlans(padded: padded)
+        let plans = FFTPlans(padded: padded)
         cache[padded] = plans
         return plans
       }
@@ -30,15 +30,15 @@
   }
 
   /// A forward (r2c) and a backward (c2r) plan for one padded shape. Created only by
-  /// ``_FFTWPlanner/plans(for:)`` under its lock; immutable afterwards, so shared by all threads.
-  final class _FFTPlans: @unchecked Sendable {
+  /// ``FFTWPlanner/plans(for:)`` under its lock; immutable afterwards, so shared by all threads.
+  final class FFTPlans: @unchecked Sendable {
     let padded: [Int]
     let realCount: Int
     let complexCount: Int
     let forward: fftw_plan
     let backward: fftw_plan
 
-    /// Must be called with `_FFTWPlanner.lock` held.
+    /// Must be called with `FFTWPlanner.lock` held.
     fileprivate init(padded: [Int]) {
       self.padded = padded
       realCount = padded[0] * padded[1] * padded[2]
@@ -61,12 +61,12 @@
   /// Buffers for one convolution at a time, allocated with `fftw_malloc` so that their alignment
   /// matches the plans' (a requirement of FFTW's new-array execute functions). Not shared between
   /// threads: each solve makes its own.
-  final class _FFTWorkspace {
+  final class FFTWorkspace {
     let real: UnsafeMutablePointer<Double>
     let complex: UnsafeMutablePointer<fftw_complex>
     let realCount: Int
 
-    init(_ plans: _FFTPlans) {
+    init(_ plans: FFTPlans) {
       realCount = plans.realCount
       real = fftw_alloc_real(plans.realCount)!
       complex = fftw_alloc_complex(plans.complexCount)!
@@ -88,9 +88,9 @@
   /// Accuracy: the transform's round-off is relative to the *largest* output value, about
   /// `1e-16 × max(Kv)`, so outputs far below the maximum lose their relative accuracy. That is what
   /// limits this backend at small ε; see ``GridKernelBackend``.
-  final class _FFTGaussianConvolution: @unchecked Sendable {
+  final class FFTGaussianConvolution: @unchecked Sendable {
     let shape: [Int]
-    let plans: _FFTPlans
+    let plans: FFTPlans
     /// Per axis, the spectrum of the 1-D kernel over the padded length (the last axis only up to
     /// `P/2`); the product of the three, divided by the padded size, multiplies the transform.
     let spectra: [[Double]]
@@ -101,7 +101,7 @@
       var spectra: [[Double]] = []
       for axis in 0..<3 {
         let n = shape[axis]
-        let p = n == 1 ? 1 : _fastFFTLength(atLeast: 2 * n - 1)
+        let p = n == 1 ? 1 : fastFFTLength(atLeast: 2 * n - 1)
         padded.append(p)
         let h = spacing[axis]
         let kernel = (0..<n).map { d -> Double in
@@ -124,14 +124,14 @@
       let scale = 1 / Double(padded[0] * padded[1] * padded[2])
       for k in spectra[0].indices { spectra[0][k] *= scale }
       self.spectra = spectra
-      plans = _FFTWPlanner.plans(for: padded)
+      plans = FFTWPlanner.plans(for: padded)
     }
 
-    func makeWorkspace() -> _FFTWorkspace { _FFTWorkspace(plans) }
+    func makeWorkspace() -> FFTWorkspace { FFTWorkspace(plans) }
 
     /// `output = K input` on the grid (row-major, `shape` cells); `input` and `output` may not alias.
     func apply(
-      _ input: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>, workspace: _FFTWorkspace
+      _ input: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>, workspace: FFTWorkspace
     ) {
       let (n0, n1, n2) = (shape[0], shape[1], shape[2])
       let (p1, p2) = (plans.padded[1], plans.padded[2])
@@ -170,7 +170,7 @@
   }
 
   /// The smallest integer `≥ n` whose prime factors are all in {2, 3, 5, 7} (fast FFTW sizes).
-  func _fastFFTLength(atLeast n: Int) -> Int {
+  func fastFFTLength(atLeast n: Int) -> Int {
     var candidate = max(n, 1)
     while true {
       var m = candidate

@@ -1,15 +1,15 @@
 /// The grid's Gibbs kernel at one ε, with the backend chosen for it: the softmin
 /// `out_j = -ε log Σₖ exp(log wₖ + (gₖ - C_jk)/ε)` that both Sinkhorn updates need.
-final class _GridKernel: @unchecked Sendable {
+final class GridKernel: @unchecked Sendable {
   let epsilon: Double
   let backend: GridKernelBackend
   let cellCount: Int
   #if FFTW
-    private let fft: _FFTGaussianConvolution?
+    private let fft: FFTGaussianConvolution?
   #endif
-  private let log: _SeparableLogConvolution?
+  private let log: SeparableLogConvolution?
   /// The BLAS backend (``GridKernelBackend/separableKernel``); `log` is then its fall-back.
-  let separable: _SeparableKernelConvolution?
+  let separable: SeparableKernelConvolution?
 
   init(shape3: [Int], spacing3: [Double], epsilon: Double, backend: GridKernelBackend) {
     self.epsilon = epsilon
@@ -17,7 +17,7 @@ final class _GridKernel: @unchecked Sendable {
     cellCount = shape3.reduce(1, *)
     #if FFTW
       fft =
-        backend == .fft ? _FFTGaussianConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon) : nil
+        backend == .fft ? FFTGaussianConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon) : nil
     #else
       // The solvers refuse `.fft` in this build before asking for a kernel (`checkAvailable`).
       precondition(backend != .fft, "the FFT backend needs the FFTW trait")
@@ -27,10 +27,10 @@ final class _GridKernel: @unchecked Sendable {
       log = nil
       separable = nil
     case .separableKernel:
-      log = _SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
-      separable = _SeparableKernelConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
+      log = SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
+      separable = SeparableKernelConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
     default:
-      log = _SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
+      log = SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
       separable = nil
     }
   }
@@ -42,7 +42,7 @@ final class _GridKernel: @unchecked Sendable {
     var buffer: [Double]
     var scaled: [Double]
     #if FFTW
-      var fftWorkspaces: [ObjectIdentifier: _FFTWorkspace] = [:]
+      var fftWorkspaces: [ObjectIdentifier: FFTWorkspace] = [:]
     #endif
 
     init(cells: Int) {
@@ -86,7 +86,7 @@ final class _GridKernel: @unchecked Sendable {
   #if FFTW
     /// `workspace.output = log K exp(workspace.input)` by the FFT backend, on inputs shifted by
     /// their maximum.
-    private func fftConvolve(_ fft: _FFTGaussianConvolution, workspace: Workspace) {
+    private func fftConvolve(_ fft: FFTGaussianConvolution, workspace: Workspace) {
       let n = cellCount
       var largest = -Double.infinity
       for k in 0..<n { largest = max(largest, workspace.input[k]) }
@@ -96,7 +96,7 @@ final class _GridKernel: @unchecked Sendable {
       }
       for k in 0..<n { workspace.input[k] = _exp(workspace.input[k] - largest) }
       let key = ObjectIdentifier(fft.plans)
-      let scratch: _FFTWorkspace
+      let scratch: FFTWorkspace
       if let existing = workspace.fftWorkspaces[key] {
         scratch = existing
       } else {
@@ -118,12 +118,12 @@ final class _GridKernel: @unchecked Sendable {
   #endif
 }
 
-extension _GridKernel {
+extension GridKernel {
   /// `workspace.output = log K exp(workspace.input)` by the BLAS backend: the input is shifted by
   /// its maximum and exponentiated, convolved, and the logarithm taken. Returns false (output
-  /// unspecified) when an output is at or below ``_scaledFloor`` (or not finite): terms lost to
+  /// unspecified) when an output is at or below ``scaledFloor`` (or not finite): terms lost to
   /// underflow, each below `1e-308`, would then no longer be negligible.
-  fileprivate func scaledConvolve(_ separable: _SeparableKernelConvolution, workspace: Workspace) -> Bool {
+  fileprivate func scaledConvolve(_ separable: SeparableKernelConvolution, workspace: Workspace) -> Bool {
     let n = cellCount
     var largest = -Double.infinity
     for k in 0..<n { largest = max(largest, workspace.input[k]) }
@@ -142,7 +142,7 @@ extension _GridKernel {
         }
       }
     }
-    for j in 0..<n where !(workspace.output[j] > _scaledFloor && workspace.output[j] < .infinity) {
+    for j in 0..<n where !(workspace.output[j] > scaledFloor && workspace.output[j] < .infinity) {
       return false
     }
     for j in 0..<n { workspace.output[j] = _log(workspace.output[j]) + largest }
@@ -153,7 +153,7 @@ extension _GridKernel {
 /// Kernels per (grid, spacing, ε, backend), shared by every solve in the process: the FFT
 /// backend's spectra and the log backend's kernel matrices are computed once. Least recently
 /// used entries beyond ``capacity`` are dropped.
-enum _GridKernelCache {
+enum GridKernelCache {
   struct Key: Hashable {
     var shape: [Int]
     var spacing: [Double]
@@ -162,13 +162,13 @@ enum _GridKernelCache {
   }
 
   static let capacity = 64
-  static let storage = Lock<(kernels: [Key: _GridKernel], order: [Key])>(([:], []))
+  static let storage = Lock<(kernels: [Key: GridKernel], order: [Key])>(([:], []))
 
   static func kernel(shape3: [Int], spacing3: [Double], epsilon: Double, backend: GridKernelBackend)
-    -> _GridKernel
+    -> GridKernel
   {
     let key = Key(shape: shape3, spacing: spacing3, epsilon: epsilon, backend: backend)
-    if let hit = storage.withLock({ state -> _GridKernel? in
+    if let hit = storage.withLock({ state -> GridKernel? in
       guard let kernel = state.kernels[key] else { return nil }
       if let index = state.order.firstIndex(of: key) { state.order.remove(at: index) }
       state.order.append(key)
@@ -178,7 +178,7 @@ enum _GridKernelCache {
     }
     // Built outside the lock (FFT plans take the planner's own lock); two threads may build the
     // same kernel, the results are identical and one is kept.
-    let kernel = _GridKernel(shape3: shape3, spacing3: spacing3, epsilon: epsilon, backend: backend)
+    let kernel = GridKernel(shape3: shape3, spacing3: spacing3, epsilon: epsilon, backend: backend)
     return storage.withLock { state in
       if let existing = state.kernels[key] { return existing }
       state.kernels[key] = kernel

@@ -10,11 +10,11 @@ import CLinearAlgebra
 /// accuracy (about `Σₐ nₐ × 1e-16`) unlike an FFT, whose round-off is relative to the largest
 /// output. What it cannot do is represent values below the smallest double: kernel entries under
 /// `e^-708` are zero, and so are scaled inputs that far below their maximum. Callers check the
-/// outputs against a floor (see ``_GridKernel``) and fall back to the log domain when one is
+/// outputs against a floor (see ``GridKernel``) and fall back to the log domain when one is
 /// too small for those dropped terms to be negligible.
 ///
 /// Several grids stored one after the other (`count` of them) are convolved in the same calls.
-struct _SeparableKernelConvolution: Sendable {
+struct SeparableKernelConvolution: Sendable {
   let shape: [Int]
   let cells: Int
   /// Per axis, the symmetric `n x n` kernel matrix, row-major.

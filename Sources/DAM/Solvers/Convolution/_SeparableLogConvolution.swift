@@ -8,7 +8,7 @@
 ///
 /// Each line (the cells along one axis with the other coordinates fixed) is done in one of two
 /// ways, both exact up to round-off:
-/// - *scaled*: if the finite values of the line span at most ``_scaledRange`` (660), the line is
+/// - *scaled*: if the finite values of the line span at most ``scaledRange`` (660), the line is
 ///   shifted by its maximum, exponentiated once per cell (every value then lies in
 ///   `[e^-660, 1]`, normal doubles) and multiplied by the 1-D kernel matrix. All terms are
 ///   non-negative, so every output keeps its relative accuracy (about `n × 1e-16`); kernel entries
@@ -16,7 +16,7 @@
 ///   at least the diagonal term `e^-660`. Outputs below `e^-650` (cells without mass far from all
 ///   mass) are recomputed exactly.
 /// - *exact*: otherwise, every output is a shifted log-sum-exp over the line (one `exp` per term).
-struct _SeparableLogConvolution: Sendable {
+struct SeparableLogConvolution: Sendable {
   let shape: [Int]
   /// Per axis, `(h d)²/ε` for `d = 0 ..< n`.
   let exponents: [[Double]]
@@ -75,7 +75,7 @@ struct _SeparableLogConvolution: Sendable {
           if v > -.infinity && v < smallest { smallest = v }
         }
         if largest == -.infinity { continue }  // a line without mass stays -inf
-        if largest - smallest <= _scaledRange {
+        if largest - smallest <= scaledRange {
           for i in 0..<n { scaled[i] = _exp(line[i] - largest) }
           kernel.withUnsafeBufferPointer { k in
             for i in 0..<n {
@@ -86,14 +86,14 @@ struct _SeparableLogConvolution: Sendable {
             }
           }
           for i in 0..<n {
-            if result[i] > _scaledFloor {
+            if result[i] > scaledFloor {
               result[i] = largest + _log(result[i])
             } else {
-              result[i] = _exactLine(line, i, exponent)
+              result[i] = exactLine(line, i, exponent)
             }
           }
         } else {
-          for i in 0..<n { result[i] = _exactLine(line, i, exponent) }
+          for i in 0..<n { result[i] = exactLine(line, i, exponent) }
         }
         for i in 0..<n { values[base + i * stride] = result[i] }
       }
@@ -103,15 +103,15 @@ struct _SeparableLogConvolution: Sendable {
 
 /// The largest span of finite log-values in a line for which the scaled (exponentiated) pass is
 /// used: `e^-660` is a normal double with room for the kernel's factors; see
-/// ``_SeparableLogConvolution``.
-let _scaledRange = 660.0
+/// ``SeparableLogConvolution``.
+let scaledRange = 660.0
 
 /// Scaled outputs below this (`e^-650`) are recomputed exactly.
-let _scaledFloor = 1e-282
+let scaledFloor = 1e-282
 
 /// `log Σ_{i'} exp(line[i'] - exponent[|i - i'|])`, shifted by its largest term.
 @inline(__always)
-func _exactLine(_ line: [Double], _ i: Int, _ exponent: [Double]) -> Double {
+func exactLine(_ line: [Double], _ i: Int, _ exponent: [Double]) -> Double {
   let n = line.count
   var largest = -Double.infinity
   for j in 0..<n {

@@ -1,6 +1,6 @@
 /// The soft-minimum (c-transform) of a potential through a cost `C` between `rows` and `columns`
 /// atoms, the operator of the log-domain schemes: implemented by the dense cost formed on the fly
-/// (``CostMatrix``) and by the grid's convolutions (``_GridSoftmin``).
+/// (``CostMatrix``) and by the grid's convolutions (``GridSoftmin``).
 protocol SoftminOperator {
   var rows: Int { get }
   var columns: Int { get }
