@@ -312,7 +312,7 @@ public struct BuresWassersteinDivergence: Divergence {
   /// Cholesky factor `Sᵢ = Lᵢ Lᵢᵀ` (or a diagonal covariance), the map is taken in the state's
   /// frame: `Aᵢ = U⁻ᵀ Nᵢ^½ U⁻¹` with `Nᵢ = Uᵀ Sᵢ U = (Uᵀ Lᵢ)(Uᵀ Lᵢ)ᵀ`, so the chunk sums
   /// `Σ λᵢ Nᵢ^½` (one eigendecomposition of `Nᵢ` each, own code, see
-  /// `_addWeightedSquareRoot`) and applies the congruence by `U⁻¹` once. The other patterns
+  /// `addWeightedSquareRoots`) and applies the congruence by `U⁻¹` once. The other patterns
   /// (singular, or maps that came with the evaluation) go through
   /// ``accumulate(_:of:at:query:pattern:cache:into:)``. Means and weights are summed in pattern
   /// order either way.

@@ -305,7 +305,7 @@ func choleskyFactor(_ matrix: Matrix, argument: String) throws(DAMError) -> [Dou
 /// map from `N(m, W)` to `N(μ, S)` is `A = U⁻ᵀ N^½ U⁻¹`: `A W A = U⁻ᵀ N^½ N^½ U⁻¹ = U⁻ᵀ Uᵀ S U U⁻¹
 /// = S`, and `A` is symmetric positive definite, so it is the map. The congruence by `U⁻¹` is the
 /// same for every pattern, so a weighted sum of maps needs it once (see
-/// ``_addWeightedSquareRoot(_:_:weight:into:scratch:)``).
+/// ``addWeightedSquareRoots(count:weights:into:scratch:succeeded:)``).
 func outerMiddleMatrix(
   _ g: UnsafePointer<Double>, _ l: UnsafePointer<Double>, _ n: Int, t: UnsafeMutablePointer<Double>,
   middle: UnsafeMutablePointer<Double>
