@@ -176,7 +176,7 @@ public struct BuresWassersteinDivergence: Divergence {
         errors[u] = error
       }
     }
-    if let error = errors.values.lazy.compactMap({ $0 }).first { throw error }
+    if let error = errors.firstNonNil() { throw error }
     var results = items.map { _ -> [Evaluation] in [] }
     for (u, unit) in units.enumerated() { results[unit.item] += slots[u]! }
     return results
@@ -467,7 +467,7 @@ public struct BuresWassersteinDivergence: Divergence {
         errors[u] = error
       }
     }
-    if let error = errors.values.lazy.compactMap({ $0 }).first { throw error }
+    if let error = errors.firstNonNil() { throw error }
     var variations = items.map { GaussianVariation(dimension: $0.state.dimension) }
     for (u, unit) in units.enumerated() { try variations[unit.item].add(sums[u]!) }
     // The means and weights of the patterns whose maps were left out, in pattern order.

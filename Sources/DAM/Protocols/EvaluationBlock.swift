@@ -81,7 +81,7 @@ public struct EvaluationBlock<D: Divergence>: Sendable {
         }
       }
     }
-    if let failure = failures.values.lazy.compactMap({ $0 }).first { throw failure }
+    if let failure = failures.firstNonNil() { throw failure }
     let all = slots.values
     return items.indices.map { k in all[starts[k]..<starts[k + 1]].map { $0! } }
   }

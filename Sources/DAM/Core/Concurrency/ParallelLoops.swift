@@ -20,7 +20,7 @@ import Dispatch
 /// The chunks are handed out one at a time rather than in fixed strides (worker `k` taking chunks
 /// `k, k + workers, …`): on a machine shared with other jobs a worker whose core is busy with them
 /// would otherwise hold up the whole loop with its fixed share.
-func forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
+package func forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
   let width = min(workers, chunks)
   if width <= 1 {
     for c in 0..<chunks { body(c) }
@@ -74,6 +74,6 @@ func blockRange(_ block: Int, of blocks: Int, count: Int) -> Range<Int> {
 }
 
 /// The number of active processors.
-let coreCount: Int = {
+package let coreCount: Int = {
   max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 }()

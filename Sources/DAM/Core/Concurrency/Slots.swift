@@ -6,11 +6,11 @@
 /// one array (uniqueness check, then the element), so two chunks writing different slots at once
 /// were overlapping accesses, a data race in Swift's memory model that the thread sanitizer
 /// reported ("Swift access race" in what is now `accumulate(_:)`, BuresWassersteinBatchTests).
-final class Slots<Value>: @unchecked Sendable {
+package final class Slots<Value>: @unchecked Sendable {
   private let storage: UnsafeMutablePointer<Value>
-  let count: Int
+  package let count: Int
 
-  init(count: Int, initial: Value) {
+  package init(count: Int, initial: Value) {
     self.count = count
     storage = .allocate(capacity: count)
     storage.initialize(repeating: initial, count: count)
@@ -22,11 +22,18 @@ final class Slots<Value>: @unchecked Sendable {
   }
 
   /// Slot `index`; concurrent writers must write different slots.
-  subscript(index: Int) -> Value {
+  package subscript(index: Int) -> Value {
     get { storage[index] }
     set { storage[index] = newValue }
   }
 
   /// Every slot, in order.
-  var values: [Value] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+  package var values: [Value] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+
+  /// The value of the lowest slot that holds one, or nil: with a slot per chunk or item for its
+  /// failure, the failure to report, the same whatever order the workers finished in.
+  package func firstNonNil<Wrapped>() -> Wrapped? where Value == Wrapped? {
+    for index in 0..<count { if let value = storage[index] { return value } }
+    return nil
+  }
 }
