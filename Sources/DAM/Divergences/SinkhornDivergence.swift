@@ -94,10 +94,12 @@ public struct SinkhornDivergence: Divergence {
     }
     let solved = try solveSelfTransport(matrix, state.weights, options, warm)
     let logWeights = state.weights.map(_log)
-    let map = mapFromPotential(matrix, state, options.epsilon, logWeights, solved.potential)
+    let map = mapFromPotential(matrix, state, epsilon: options.epsilon, logB: logWeights, g: solved.potential)
     let gradient =
       squaredEuclidean
-      ? nil : gradientFromPotential(cost, matrix, state, state, options.epsilon, logWeights, solved.potential)
+      ? nil
+      : gradientFromPotential(
+        cost, matrix, state, state, epsilon: options.epsilon, logB: logWeights, g: solved.potential)
     return QueryCache(
       selfTransport: solved, selfMap: map, selfGradient: gradient, mean: state.mean, spread: state.spread,
       covariance: state.planarCovariance)
@@ -139,7 +141,8 @@ public struct SinkhornDivergence: Divergence {
     var gap = 0.0
     for t in 0..<d { gap += (pattern.mean[t] - query.mean[t]) * (pattern.mean[t] - query.mean[t]) }
     let shape = shapeGap(
-      query.covariance, query.spread, pattern.planarCovariance, pattern.spread, planar: d <= 2)
+      query.covariance, spread: query.spread, pattern.planarCovariance, spread: pattern.spread, planar: d <= 2
+    )
     return certified(gap: gap, shape: shape, querySelf: query.selfTransport.value, patternSelf: cache.value)
   }
 
@@ -172,7 +175,8 @@ public struct SinkhornDivergence: Divergence {
           let difference = pattern[i].planarMean - queryMean
           let gap = (difference * difference).sum()
           let shape = shapeGap(
-            query.covariance, query.spread, pattern[i].planarCovariance, pattern[i].spread, planar: true)
+            query.covariance, spread: query.spread, pattern[i].planarCovariance, spread: pattern[i].spread,
+            planar: true)
           bounds[i - indices.lowerBound] = certified(
             gap: gap, shape: shape, querySelf: querySelf, patternSelf: cache[i].value)
         }
@@ -232,9 +236,10 @@ public struct SinkhornDivergence: Divergence {
     let logWeights = pattern.weights.map(_log)
     guard squaredEuclidean else {
       return gradientFromPotential(
-        cost, matrix, state, pattern, options.epsilon, logWeights, evaluation.transport.g)
+        cost, matrix, state, pattern, epsilon: options.epsilon, logB: logWeights, g: evaluation.transport.g)
     }
-    return mapFromPotential(matrix, pattern, options.epsilon, logWeights, evaluation.transport.g)
+    return mapFromPotential(
+      matrix, pattern, epsilon: options.epsilon, logB: logWeights, g: evaluation.transport.g)
   }
 
   private func add(

@@ -51,8 +51,8 @@ public enum ExactRetrieval {
     throws(DAMError) -> Condition
   {
     try checkPatterns(patterns)
-    try checkIndex(index, patterns.count, "index")
-    try checkBetaAndMargin(beta, margin)
+    try checkIndex(index, count: patterns.count, argument: "index")
+    try checkBetaAndMargin(beta: beta, margin: margin)
     return Condition(separation: separation(patterns[index], patterns, index), threshold: margin / beta)
   }
 
@@ -77,8 +77,8 @@ public enum ExactRetrieval {
   ) throws(DAMError) -> Condition {
     try checkPatterns(patterns)
     try checkQuery(query, patterns)
-    try checkIndex(index, patterns.count, "index")
-    try checkBetaAndMargin(beta, margin)
+    try checkIndex(index, count: patterns.count, argument: "index")
+    try checkBetaAndMargin(beta: beta, margin: margin)
     return Condition(separation: separation(query, patterns, index), threshold: margin / beta)
   }
 
@@ -95,7 +95,7 @@ public enum ExactRetrieval {
   {
     try checkPatterns(patterns)
     try checkSubset(subset, patterns.count)
-    try checkBetaAndMargin(beta, 1)
+    try checkBetaAndMargin(beta: beta, margin: 1)
     var association = [Double](repeating: 0, count: patterns[0].count)
     for i in subset {
       for d in association.indices { association[d] += patterns[i][d] }
@@ -115,7 +115,7 @@ public enum ExactRetrieval {
     try checkPatterns(patterns)
     try checkQuery(query, patterns)
     try checkSubset(subset, patterns.count)
-    try checkBetaAndMargin(beta, 1)
+    try checkBetaAndMargin(beta: beta, margin: 1)
     return Condition(
       separation: subsetSeparation(query, patterns, subset),
       threshold: Double(min(subset.count, patterns.count - subset.count)) / beta)
@@ -182,7 +182,7 @@ public enum ExactRetrieval {
     try _requireFinite(query, "query")
   }
 
-  static func checkIndex(_ index: Int, _ count: Int, _ argument: String) throws(DAMError) {
+  static func checkIndex(_ index: Int, count: Int, argument: String) throws(DAMError) {
     guard index >= 0, index < count else {
       throw DAMError.invalid(argument, "must be in 0..<\(count), got \(index)")
     }
@@ -192,13 +192,13 @@ public enum ExactRetrieval {
     guard !subset.isEmpty else {
       throw DAMError.invalid("subset", "is empty; it needs 1 to \(count) indices")
     }
-    for i in subset { try checkIndex(i, count, "subset") }
+    for i in subset { try checkIndex(i, count: count, argument: "subset") }
     guard Set(subset).count == subset.count else {
       throw DAMError.invalid("subset", "repeats an index: \(subset)")
     }
   }
 
-  static func checkBetaAndMargin(_ beta: Double, _ margin: Double) throws(DAMError) {
+  static func checkBetaAndMargin(beta: Double, margin: Double) throws(DAMError) {
     try _requirePositive(beta, "beta")
     guard margin.isFinite, margin >= 0 else {
       throw DAMError.invalid("margin", "must be a finite number >= 0, got \(margin)")

@@ -438,8 +438,8 @@ private struct VectorQLLane {
 /// order: rows `row` and `row + 1` become `c x - s y` and `s x + c y`.
 @inline(__always)
 private func applyRotations(
-  _ rows: UnsafePointer<Int>, _ sines: UnsafePointer<Double>, _ cosines: UnsafePointer<Double>, _ count: Int,
-  _ p: UnsafeMutablePointer<Double>, _ n: Int
+  rows: UnsafePointer<Int>, sines: UnsafePointer<Double>, cosines: UnsafePointer<Double>, count: Int,
+  to p: UnsafeMutablePointer<Double>, columns n: Int
 ) {
   for t in 0..<count {
     let s = sines[t]
@@ -533,7 +533,8 @@ func tridiagonalQLWithVectors(
           lane.logged += 1
           if lane.logged == capacity {
             applyRotations(
-              rows + k * capacity, sines + k * capacity, cosines + k * capacity, capacity, p + k * n * n, n)
+              rows: rows + k * capacity, sines: sines + k * capacity, cosines: cosines + k * capacity,
+              count: capacity, to: p + k * n * n, columns: n)
             lane.logged = 0
           }
           lane.i = i - 1
@@ -581,7 +582,8 @@ func tridiagonalQLWithVectors(
           lane.done = true
           remaining -= 1
           applyRotations(
-            rows + k * capacity, sines + k * capacity, cosines + k * capacity, lane.logged, p + k * n * n, n)
+            rows: rows + k * capacity, sines: sines + k * capacity, cosines: cosines + k * capacity,
+            count: lane.logged, to: p + k * n * n, columns: n)
           lane.logged = 0
         }
         lanes[k] = lane

@@ -152,7 +152,7 @@ private func startSweep(
       continue
     }
     if m == l + 1 {
-      let (first, second) = symmetric2x2Eigenvalues(p, e[l].squareRoot(), d[l + 1])
+      let (first, second) = symmetric2x2Eigenvalues(a: p, b: e[l].squareRoot(), c: d[l + 1])
       d[l] = first
       d[l + 1] = second
       e[l] = 0
@@ -192,7 +192,7 @@ private func unitHypotenuse(_ x: Double) -> Double {
 }
 
 /// The eigenvalues of `[[a, b], [b, c]]`, larger in absolute value first (LAPACK `dlae2`).
-func symmetric2x2Eigenvalues(_ a: Double, _ b: Double, _ c: Double) -> (Double, Double) {
+func symmetric2x2Eigenvalues(a: Double, b: Double, c: Double) -> (Double, Double) {
   let sum = a + c
   let difference = a - c
   let absDifference = abs(difference)

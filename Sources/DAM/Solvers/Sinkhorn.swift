@@ -69,7 +69,7 @@ public enum Sinkhorn {
     transport: EntropicTransport
   ) throws(DAMError) -> Matrix {
     let matrix = try solvedCost(x, y, cost, transport)
-    return mapFromPotential(matrix, y, transport.epsilon, y.weights.map(_log), transport.g)
+    return mapFromPotential(matrix, y, epsilon: transport.epsilon, logB: y.weights.map(_log), g: transport.g)
   }
 
   /// The gradient of the first potential, `∇f(xⱼ) = Σₖ πⱼₖ ∇ₓc(xⱼ, yₖ) / Σₖ πⱼₖ` (the envelope
@@ -81,7 +81,8 @@ public enum Sinkhorn {
     transport: EntropicTransport
   ) throws(DAMError) -> Matrix {
     let matrix = try solvedCost(x, y, cost, transport)
-    return gradientFromPotential(cost, matrix, x, y, transport.epsilon, y.weights.map(_log), transport.g)
+    return gradientFromPotential(
+      cost, matrix, x, y, epsilon: transport.epsilon, logB: y.weights.map(_log), g: transport.g)
   }
 
   /// The gradient of the symmetric potential of `OT_ε(x, x)`, `∇p(xⱼ)`; with
@@ -96,7 +97,8 @@ public enum Sinkhorn {
     }
     let matrix = CostMatrix(x.points, x.points, cost: cost)
     return gradientFromPotential(
-      cost, matrix, x, x, selfTransport.epsilon, x.weights.map(_log), selfTransport.potential)
+      cost, matrix, x, x, epsilon: selfTransport.epsilon, logB: x.weights.map(_log),
+      g: selfTransport.potential)
   }
 }
 
@@ -257,12 +259,12 @@ func solveSelfTransport(_ cost: CostMatrix, _ a: [Double], _ options: SinkhornOp
 }
 
 /// `T(xⱼ) = Σₖ softmaxₖ(log bₖ + (gₖ - Cⱼₖ)/ε) yₖ`.
-func mapFromPotential(_ cost: CostMatrix, _ y: PointCloud, _ epsilon: Double, _ logB: [Double], _ g: [Double])
+func mapFromPotential(_ cost: CostMatrix, _ y: PointCloud, epsilon: Double, logB: [Double], g: [Double])
   -> Matrix
 {
   let d = y.dimension
   var result = [Double](repeating: 0, count: cost.rows * d)
-  forEachCouplingRow(cost, epsilon, logB, g) { j, line in
+  forEachCouplingRow(cost, epsilon: epsilon, logB: logB, g: g) { j, line in
     for k in 0..<cost.columns where line[k] > 0 {
       for t in 0..<d { result[j * d + t] += line[k] * y.points[k, t] }
     }
@@ -272,9 +274,8 @@ func mapFromPotential(_ cost: CostMatrix, _ y: PointCloud, _ epsilon: Double, _ 
 
 /// `∇f(xⱼ) = Σₖ softmaxₖ(log bₖ + (gₖ - Cⱼₖ)/ε) ∇ₓc(xⱼ, yₖ)`.
 func gradientFromPotential(
-  _ ground: any Cost, _ cost: CostMatrix, _ x: PointCloud, _ y: PointCloud, _ epsilon: Double,
-  _ logB: [Double],
-  _ g: [Double]
+  _ ground: any Cost, _ cost: CostMatrix, _ x: PointCloud, _ y: PointCloud, epsilon: Double, logB: [Double],
+  g: [Double]
 ) -> Matrix {
   let d = y.dimension
   var result = [Double](repeating: 0, count: cost.rows * d)
@@ -282,7 +283,7 @@ func gradientFromPotential(
   x.points._elements.withUnsafeBufferPointer { px in
     y.points._elements.withUnsafeBufferPointer { py in
       gradient.withUnsafeMutableBufferPointer { gradient in
-        forEachCouplingRow(cost, epsilon, logB, g) { j, line in
+        forEachCouplingRow(cost, epsilon: epsilon, logB: logB, g: g) { j, line in
           let xj = UnsafeBufferPointer(rebasing: px[(j * d)..<((j + 1) * d)])
           for k in 0..<cost.columns where line[k] > 0 {
             ground.gradient(xj, UnsafeBufferPointer(rebasing: py[(k * d)..<((k + 1) * d)]), into: gradient)
@@ -299,7 +300,7 @@ func gradientFromPotential(
 /// conditional distribution of the coupling given `xⱼ` (`m` entries, valid during the call):
 /// rows a block at a time, the cost, the exponents, one vectorised exp over the block.
 func forEachCouplingRow(
-  _ cost: CostMatrix, _ epsilon: Double, _ logB: [Double], _ g: [Double],
+  _ cost: CostMatrix, epsilon: Double, logB: [Double], g: [Double],
   _ body: (Int, UnsafeMutablePointer<Double>) -> Void
 ) {
   let n = cost.rows

@@ -41,13 +41,13 @@ public enum SinkhornBounds {
 @inline(__always)
 func shapeGap(_ x: PointCloud, _ y: PointCloud) -> Double {
   shapeGap(
-    x.planarCovariance, x.spread, y.planarCovariance, y.spread, planar: x.points.columns <= 2)
+    x.planarCovariance, spread: x.spread, y.planarCovariance, spread: y.spread, planar: x.points.columns <= 2)
 }
 
 /// ``shapeGap(_:_:)`` from the clouds' summaries.
 @inline(__always)
 func shapeGap(
-  _ a: SIMD3<Double>, _ spreadA: Double, _ b: SIMD3<Double>, _ spreadB: Double, planar: Bool
+  _ a: SIMD3<Double>, spread spreadA: Double, _ b: SIMD3<Double>, spread spreadB: Double, planar: Bool
 ) -> Double {
   let spreadGap = (spreadA - spreadB) * (spreadA - spreadB)
   guard planar else { return spreadGap }
