@@ -71,7 +71,8 @@
 /// index order (the key's ties in index order too, until `count`), and only those are sorted.
 ///
 /// A pruned retrieval step needs the patterns in bound order only up to where their bounds prove
-/// the rest negligible, usually a few hundred of 100,000; the full sort was a sixth of the step.
+/// the rest negligible, usually a few hundred of 100,000, so only those are sorted (what a full
+/// sort cost a pruned step: Docs/performance.md, "No `O(N)` work that can be avoided").
 @_spi(Testing) public func _stableArgsortPrefix(_ keys: [Double], count: Int) -> [Int] {
   let n = keys.count
   let count = min(max(count, 0), n)

@@ -22,11 +22,10 @@
 ///
 /// It starts from the exact k-subsets solution (no pairwise scores), decomposed into structures.
 /// Sparse solutions (the usual Hopfield regime, scores spread by more than the margin) then take
-/// a few iterations (measured: under 10 ms at N = 1000, k = 10). Near-uniform solutions need
-/// about N active structures, and with many near-ties the method can crawl (gains of 1e-9 per
-/// iteration): measured 0.4 s at N = 60, k = 30 and 1 s at N = 200, k = 20 with scores of size
-/// 1e-3, and about one random problem in 3,000 with N ≈ 50 and scores of size 1e-4 exceeds the
-/// cap of 1000 + 200 N iterations (a ``DAMError`` of kind `numericalFailure`, after about 1 s).
+/// a few iterations. Near-uniform solutions need about N active structures, and with many
+/// near-ties the method can crawl (gains of 1e-9 per iteration) and exceed the cap of
+/// 1000 + 200 N iterations: a ``DAMError`` of kind `numericalFailure` (timings and how often:
+/// Docs/performance.md, "Sequential k-subsets").
 struct SparseMAPActiveSet {
   /// Unary scores, shifted (finite or `-∞` for masked entries).
   let unary: [Double]

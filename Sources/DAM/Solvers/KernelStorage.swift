@@ -12,7 +12,8 @@
 /// A Sinkhorn divergence solves three problems of the same size one after the other, and a
 /// retrieval step many more. Each needs an `n x m` kernel (8 MiB at n = m = 1024). Allocated as a
 /// fresh array, every one costs a zero-fill, a page fault per 4 KiB page on first touch and an
-/// `munmap` at the end (a quarter of the CPU time of a 1024-point divergence, measured with perf).
+/// `munmap` at the end (what that cost a 1024-point divergence: Docs/performance.md, "Start-up,
+/// kernel storage").
 /// Blocks of 4 MiB and more are aligned to 2 MiB and advised as huge pages (Linux), so a first
 /// touch faults once per 2 MiB; released blocks are kept in a small pool (at most
 /// ``KernelStorage/poolLimit`` blocks, ``KernelStorage/poolBytesLimit`` bytes in all) and

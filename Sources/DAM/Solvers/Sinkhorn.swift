@@ -142,8 +142,8 @@ func requireTrustworthyEpsilon(_ epsilon: Double, _ x: PointCloud, _ y: PointClo
 ///
 /// The potentials are `ε` times logarithms of sums of `exp(-C/ε)`-weighted masses, quantities of
 /// size `D²/ε` computed to round-off (about 1e-16), so their absolute error grows like `ε · 1e-16`
-/// (measured on an 8 x 8 grid, D² = 98: 17.1399999965 instead of 17.1400000011 at ε = 1e8, about
-/// `0.2 ε · 2.2e-16` off). At ε = 1e300 the values were `0` or `±1e284`. Nothing is lost by the
+/// and at ε near the largest doubles nothing of the value is left (Docs/reliability.md, "Large
+/// ε"). Nothing is lost by the
 /// limit: `OT_ε(a, b)` lies in `[E_{a⊗b} C - D⁴/(8ε), E_{a⊗b} C]` (the independent coupling above,
 /// Hoeffding's lemma on the unconstrained problem below), so at ε = 1e6 D² the Sinkhorn
 /// divergence is within `D²/8e6` of its limit as ε grows, `‖m(a) - m(b)‖²` (the squared distance

@@ -9,13 +9,12 @@
 /// A value behind a POSIX mutex, with the `withLock` of `Synchronization.Mutex`.
 ///
 /// Used instead of `Mutex` for state that threads hand to each other (the pool of kernel blocks,
-/// the FFT plan and grid kernel caches, the per-chunk results of a retrieval step). On Linux,
-/// `Mutex` hands a contended lock over through the kernel (`FUTEX_LOCK_PI` in the standard
-/// library's uninstrumented slow path), so ThreadSanitizer sees no happens-before edge between
-/// two critical sections and reported the data they protect as racing: first the caches
-/// themselves (suppressed by name), then memory that one thread wrote, returned to the kernel
-/// pool, and another thread took out and wrote again. The sanitizer intercepts
-/// `pthread_mutex_lock`, so with this lock it sees the ordering and needs no suppression.
+/// the FFT plan and grid kernel caches, a memory's patterns and shared cache built on first use).
+/// On Linux, `Mutex` hands a contended lock over through the kernel (`FUTEX_LOCK_PI` in the
+/// standard library's uninstrumented slow path), so ThreadSanitizer sees no happens-before edge
+/// between two critical sections and reports the data they protect as racing. The sanitizer
+/// intercepts `pthread_mutex_lock`, so with this lock it sees the ordering and needs no
+/// suppression (Docs/reliability.md, the thread-sanitizer runs).
 final class Lock<Value>: @unchecked Sendable {
   private let mutex: UnsafeMutablePointer<pthread_mutex_t>
   private var value: Value

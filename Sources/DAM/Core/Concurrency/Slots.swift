@@ -1,11 +1,11 @@
 /// Slots written by concurrent chunks, each slot by exactly one chunk, and read after they all
 /// finished.
 ///
-/// The slots are one allocation written through a pointer. They were a Swift array property
-/// written as `values[c] = ...` from every chunk: each such write is a modifying access of the
-/// one array (uniqueness check, then the element), so two chunks writing different slots at once
-/// were overlapping accesses, a data race in Swift's memory model that the thread sanitizer
-/// reported ("Swift access race" in what is now `accumulate(_:)`, BuresWassersteinBatchTests).
+/// The slots are one allocation written through a pointer, not a Swift array property: writing
+/// `values[c] = ...` to an array from every chunk is a modifying access of the whole array
+/// (uniqueness check, then the element), so two chunks writing different slots at once would be
+/// overlapping accesses, a data race in Swift's memory model (ThreadSanitizer's "Swift access
+/// race").
 package final class Slots<Value>: @unchecked Sendable {
   private let storage: UnsafeMutablePointer<Value>
   package let count: Int

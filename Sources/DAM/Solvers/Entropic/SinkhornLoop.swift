@@ -128,8 +128,8 @@ struct SinkhornLoop<Backend: Sendable & Hashable> {
         let previousOmega = omega
         omega = relaxation.next(error: error)
         // The rate Newton's method is judged by is that of the current ω: a new ω's first
-        // iterations raise the error before it falls faster (seen as a stall, it once sent solves
-        // that plain Sinkhorn finished in 40 more iterations to Newton at three times the cost).
+        // iterations raise the error before it falls faster, which read as a stall would send to
+        // Newton solves that plain Sinkhorn is about to finish.
         if omega != previousOmega { errors.removeAll() }
         scheme.advance(omega: omega)
       }
@@ -156,11 +156,10 @@ let kernelNewtonAfter = 1000
 /// about `1.5 + (m + m²/3n)/20` Sinkhorn iterations (one coupling, a rank-n update of an m x m
 /// matrix, a Cholesky factorisation and a line search). A kernel-backend iteration is two
 /// memory-bound matrix-vector products, far cheaper than `2 n m` exponentials, so there a step
-/// costs about `10 + m/10` iterations while the kernel fits in cache (measured at n = m = 1024:
-/// two Newton steps cost as much as about 220 iterations) and `10 + m/20` beyond `n m = 2^22`,
-/// where each iteration streams the kernel from memory (measured at n = m = 4096, d = 64: a step
-/// took as long as about 215 iterations; Newton from 400 rather than 700 iterations cut the eps =
-/// 0.005 solve from 34 s to 26 s). Looked at from the 10th iteration at the target ε on.
+/// costs about `10 + m/10` iterations while the kernel fits in cache and `10 + m/20` beyond
+/// `n m = 2^22`, where each iteration streams the kernel from memory (the measurements behind
+/// both: Docs/performance.md, "Against the peers: latest run"). Looked at from the 10th iteration
+/// at the target ε on.
 func newtonPays(_ errors: [Double], tolerance: Double, rows n: Int, columns m: Int, kernel: Bool = false)
   -> Bool
 {
@@ -180,11 +179,10 @@ func newtonPays(_ errors: [Double], tolerance: Double, rows n: Int, columns m: I
 }
 
 /// The largest `n + m` for which Newton's method is used. Its dense `m x m` system costs
-/// `O(n m² + m³)` per step (at n = m = 4096 on 2 AVX2 cores: about 1.5 s, 200 kernel-backend
-/// iterations) and holds about five `n x m` arrays (700 MB peak at n = m = 4096); at d = 64 and
-/// n = m = 4096 plain Sinkhorn iterations take minutes to reach a marginal error of 1e-6, Newton
-/// steps seconds. Was 3000 until the dense system's residual used BLAS (see
-/// `SinkhornNewton.direction`).
+/// `O(n m² + m³)` per step and holds about five `n x m` arrays; at d = 64 and n = m = 4096 plain
+/// Sinkhorn iterations take minutes to reach a marginal error of 1e-6, Newton steps seconds; above
+/// this limit a step's time and memory grow too large (Docs/performance.md, "Against the peers:
+/// latest run").
 let newtonSizeLimit = 8192
 
 /// The ε schedule of a cold solve's annealing: from `start` (a bound on the largest cost) down by
