@@ -30,7 +30,9 @@ public struct GridHistogram: Sendable, Hashable {
     }
     var cells = 1
     for (axis, size) in shape.enumerated() {
-      guard size >= 1 else { throw DAMError.invalid("shape", "axis \(axis) has size \(size); sizes must be >= 1") }
+      guard size >= 1 else {
+        throw DAMError.invalid("shape", "axis \(axis) has size \(size); sizes must be >= 1")
+      }
       let (product, overflow) = cells.multipliedReportingOverflow(by: size)
       guard !overflow else { throw DAMError.invalid("shape", "\(shape) has too many cells") }
       cells = product
@@ -43,7 +45,7 @@ public struct GridHistogram: Sendable, Hashable {
       throw DAMError.mismatch("spacing", "has \(spacing.count) values for \(shape.count) axes")
     }
     for (axis, h) in spacing.enumerated() { try _requirePositive(h, "spacing[\(axis)]") }
-    self.masses = try _probabilityWeights(masses, "masses", normalize: normalize)
+    self.masses = try probabilityWeights(masses, "masses", normalize: normalize)
     self.shape = shape
     self.spacing = spacing
   }

@@ -8,12 +8,12 @@ public struct PointCloud: Sendable, Hashable {
   public let mean: [Double]
   /// The spread `√(Σ wⱼ ‖yⱼ - m‖²)` (root of the total variance), computed once at creation for
   /// the pruning bounds.
-  let _spread: Double
+  let spread: Double
   /// The weighted covariance `(c₁₁, c₁₂, c₂₂)` of a cloud in one or two dimensions (`c₁₁` alone in
   /// one; zero above two), computed once at creation for the Gelbrich term of the pruning bounds.
-  let _planarCovariance: SIMD3<Double>
+  let planarCovariance: SIMD3<Double>
   /// The mean in one or two dimensions as a vector (zero above two), for the pruning bounds.
-  let _planarMean: SIMD2<Double>
+  let planarMean: SIMD2<Double>
 
   /// A point cloud with the given atoms and weights (uniform when `nil`).
   ///
@@ -38,7 +38,7 @@ public struct PointCloud: Sendable, Hashable {
       guard weights.count == points.rows else {
         throw DAMError.mismatch("weights", "has \(weights.count) values for \(points.rows) atoms")
       }
-      self.weights = try _probabilityWeights(weights, "weights", normalize: normalize)
+      self.weights = try probabilityWeights(weights, "weights", normalize: normalize)
     } else {
       self.weights = [Double](repeating: 1 / Double(points.rows), count: points.rows)
     }
@@ -54,7 +54,7 @@ public struct PointCloud: Sendable, Hashable {
       for k in 0..<points.columns { squared += (points[j, k] - mean[k]) * (points[j, k] - mean[k]) }
       variance += self.weights[j] * squared
     }
-    self._spread = variance.squareRoot()
+    self.spread = variance.squareRoot()
     var covariance = SIMD3<Double>(0, 0, 0)
     if points.columns <= 2 {
       for j in 0..<points.rows {
@@ -63,8 +63,8 @@ public struct PointCloud: Sendable, Hashable {
         covariance += self.weights[j] * SIMD3(first * first, first * second, second * second)
       }
     }
-    self._planarCovariance = covariance
-    self._planarMean =
+    self.planarCovariance = covariance
+    self.planarMean =
       points.columns == 1 ? SIMD2(mean[0], 0) : points.columns == 2 ? SIMD2(mean[0], mean[1]) : SIMD2(0, 0)
   }
 

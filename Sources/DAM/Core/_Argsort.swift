@@ -71,14 +71,15 @@
 /// index order (the key's ties in index order too, until `count`), and only those are sorted.
 ///
 /// A pruned retrieval step needs the patterns in bound order only up to where their bounds prove
-/// the rest negligible, usually a few hundred of 100,000; the full sort was a sixth of the step.
+/// the rest negligible, usually a few hundred of 100,000, so only those are sorted (what a full
+/// sort cost a pruned step: Docs/performance.md, "No `O(N)` work that can be avoided").
 @_spi(Testing) public func _stableArgsortPrefix(_ keys: [Double], count: Int) -> [Int] {
   let n = keys.count
   let count = min(max(count, 0), n)
   guard count > 0 else { return [] }
   // Sorting everything is as cheap for small inputs or long prefixes.
   guard n >= 4096, count <= n / 8 else { return Array(_stableArgsort(keys).prefix(count)) }
-  let pivot = _smallest(keys, rank: count - 1)
+  let pivot = smallest(keys, rank: count - 1)
   var chosen: [Int] = []
   chosen.reserveCapacity(count)
   var ties = 0
@@ -99,7 +100,7 @@
 /// The key of rank `rank` (0 = the smallest) of `keys`, which must not contain NaN: Hoare's
 /// quickselect with a median-of-three pivot on a copy, falling back to sorting the remaining range
 /// if the partitions shrink too slowly (so it never takes quadratic time).
-func _smallest(_ keys: [Double], rank: Int) -> Double {
+func smallest(_ keys: [Double], rank: Int) -> Double {
   var values = keys
   return values.withUnsafeMutableBufferPointer { a -> Double in
     var low = 0

@@ -12,13 +12,13 @@ extension BuresWassersteinDivergence {
       let difference = state.mean[t] - pattern.mean[t]
       gap += difference * difference
     }
-    let first = Self._trace(state.covariance)
-    let second = Self._trace(pattern.covariance)
+    let first = Self.trace(state.covariance)
+    let second = Self.trace(pattern.covariance)
     let roots = first.squareRoot() - second.squareRoot()
     return gap + roots * roots - 1e-12 * (first + second)
   }
 
-  static func _trace(_ covariance: Gaussian.Covariance) -> Double {
+  static func trace(_ covariance: Gaussian.Covariance) -> Double {
     switch covariance {
     case .diagonal(let variances): return variances.reduce(0, +)
     case .full(let matrix):

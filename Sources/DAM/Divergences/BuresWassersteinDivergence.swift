@@ -75,11 +75,11 @@ public struct BuresWassersteinDivergence: Divergence {
         factor: nil)
     case .full(let matrix):
       let eigen = try SymmetricEigendecomposition(matrix, argument: "pattern")
-      _ = try _checkSemidefinite(eigen, .default, "pattern")
+      _ = try checkSemidefinite(eigen, .default, "pattern")
       return PatternCache(
         root: .full(eigen.reconstructed { $0 > 0 ? $0.squareRoot() : 0 }),
         largestEigenvalue: eigen.eigenvalues.last ?? 0,
-        factor: _packedTriangularFactor(matrix.elements, matrix.rows, reversed: false))
+        factor: packedTriangularFactor(matrix.elements, matrix.rows, reversed: false))
     }
   }
 
@@ -96,10 +96,10 @@ public struct BuresWassersteinDivergence: Divergence {
     case .full(let matrix):
       let n = matrix.rows
       var lower = matrix.elements
-      let eigenvalues = try _symmetricEigenvalues(&lower, n, argument: "query")
+      let eigenvalues = try symmetricEigenvalues(&lower, n, argument: "query")
       return QueryCache(
-        factor: try _choleskyFactor(matrix, argument: "query"),
-        reversedFactor: _packedTriangularFactor(matrix.elements, n, reversed: true),
+        factor: try choleskyFactor(matrix, argument: "query"),
+        reversedFactor: packedTriangularFactor(matrix.elements, n, reversed: true),
         smallestEigenvalue: eigenvalues.first ?? 0, largestEigenvalue: eigenvalues.last ?? 0)
     }
   }
@@ -128,7 +128,7 @@ public struct BuresWassersteinDivergence: Divergence {
     _ state: Gaussian, query: QueryCache, pattern: Gaussian, cache: PatternCache, previous: Evaluation?
   ) throws(DAMError) -> Evaluation {
     try checkQuery(state, against: pattern)
-    let result = try BuresWasserstein._evaluate(state: state, pattern: pattern, root: cache.root)
+    let result = try BuresWasserstein.evaluate(state: state, pattern: pattern, root: cache.root)
     return Evaluation(value: result.value, map: result.map)
   }
 
@@ -143,7 +143,7 @@ public struct BuresWassersteinDivergence: Divergence {
   ///
   /// then a Householder reduction to tridiagonal form and the sum of the square roots of its
   /// eigenvalues by the root-free QL iteration of LAPACK `dsterf`, run on the chunk's patterns
-  /// together so that their division chains overlap (`_sumsOfRootEigenvalues`).
+  /// together so that their division chains overlap (`sumsOfRootEigenvalues`).
   ///
   /// - Throws: ``DAMError`` naming `query` if the dimensions differ, or a numerical failure (the
   ///   first in pattern order).
@@ -162,10 +162,10 @@ public struct BuresWassersteinDivergence: Divergence {
         start += Self.chunkSize
       }
     }
-    let slots = _Slots<[Evaluation]?>(count: units.count, initial: nil)
-    let errors = _Slots<DAMError?>(count: units.count, initial: nil)
+    let slots = Slots<[Evaluation]?>(count: units.count, initial: nil)
+    let errors = Slots<DAMError?>(count: units.count, initial: nil)
     let allUnits = units
-    _forEachChunk(units.count, workers: block.parallelism) { u in
+    forEachChunk(units.count, workers: block.parallelism) { u in
       do throws(DAMError) {
         let item = items[allUnits[u].item]
         slots[u] = try evaluateChunk(
@@ -176,7 +176,7 @@ public struct BuresWassersteinDivergence: Divergence {
         errors[u] = error
       }
     }
-    if let error = errors.values.lazy.compactMap({ $0 }).first { throw error }
+    if let error = errors.firstNonNil() { throw error }
     var results = items.map { _ -> [Evaluation] in [] }
     for (u, unit) in units.enumerated() { results[unit.item] += slots[u]! }
     return results
@@ -188,7 +188,7 @@ public struct BuresWassersteinDivergence: Divergence {
     _ state: Gaussian, query: QueryCache, indices: [Int], patterns: [Gaussian], caches: [PatternCache]
   ) throws(DAMError) -> [Evaluation] {
     let d = state.dimension
-    let stateTrace = BuresWasserstein._trace(state.covariance)
+    let stateTrace = BuresWasserstein.trace(state.covariance)
     let factor: [Double]? =
       query.factor
       ?? {
@@ -199,13 +199,13 @@ public struct BuresWassersteinDivergence: Divergence {
       query.reversedFactor
       ?? {
         guard case .diagonal(let w) = state.covariance else { return nil }
-        return _packedDiagonalFactor(w)
+        return packedDiagonalFactor(w)
       }()
     for i in indices where patterns[i].dimension != d {
       throw DAMError.mismatch("query", "has dimension \(d), pattern \(i) has \(patterns[i].dimension)")
     }
     var results = [Evaluation?](repeating: nil, count: indices.count)
-    var scratch = _EigenvalueScratch(d)
+    var scratch = EigenvalueScratch(d)
     var middle = [Double](repeating: 0, count: d * d)
     var product = [Double](repeating: 0, count: d * (d + 1) / 2)
     // The tridiagonal matrices of the chunk's full patterns, solved together at the end.
@@ -215,7 +215,7 @@ public struct BuresWassersteinDivergence: Divergence {
     for (position, i) in indices.enumerated() {
       let pattern = patterns[i]
       if case .diagonal = state.covariance, case .diagonal = pattern.covariance {
-        let result = try BuresWasserstein._evaluate(state: state, pattern: pattern, root: caches[i].root)
+        let result = try BuresWasserstein.evaluate(state: state, pattern: pattern, root: caches[i].root)
         results[position] = Evaluation(value: result.value, map: result.map)
         continue
       }
@@ -225,21 +225,21 @@ public struct BuresWassersteinDivergence: Divergence {
         caches[i].factor
         ?? {
           guard case .diagonal(let s) = pattern.covariance else { return nil }
-          return _packedDiagonalFactor(s)
+          return packedDiagonalFactor(s)
         }()
       if let reversedFactor, let patternFactor {
         reversedFactor.withUnsafeBufferPointer { g in
           patternFactor.withUnsafeBufferPointer { l in
             product.withUnsafeMutableBufferPointer { t in
               middle.withUnsafeMutableBufferPointer { m in
-                _triangularMiddleMatrix(g, l, d, t: t, middle: m)
+                triangularMiddleMatrix(g, l, d, t: t, middle: m)
               }
             }
           }
         }
       } else {
-        middle = _middleMatrix(
-          root: BuresWasserstein._fullMatrix(caches[i].root).elements, factor: factor!, d)
+        middle = middleMatrix(
+          root: BuresWasserstein.fullMatrix(caches[i].root).elements, factor: factor!, d)
       }
       let lane = pending.count
       middle.withUnsafeMutableBufferPointer { a in
@@ -247,7 +247,7 @@ public struct BuresWassersteinDivergence: Divergence {
           offDiagonals.withUnsafeMutableBufferPointer { offDiagonal in
             scratch.v.withUnsafeMutableBufferPointer { v in
               scratch.w.withUnsafeMutableBufferPointer { w in
-                _tridiagonalize(
+                tridiagonalize(
                   a, d,
                   diagonal: UnsafeMutableBufferPointer(rebasing: diagonal[(lane * d)..<((lane + 1) * d)]),
                   offDiagonal: UnsafeMutableBufferPointer(
@@ -265,15 +265,15 @@ public struct BuresWassersteinDivergence: Divergence {
       let info = diagonals.withUnsafeMutableBufferPointer { diagonal in
         offDiagonals.withUnsafeMutableBufferPointer { offDiagonal in
           sums.withUnsafeMutableBufferPointer {
-            _sumsOfRootEigenvalues(
+            sumsOfRootEigenvalues(
               diagonal.baseAddress!, offDiagonal.baseAddress!, d, count: pending.count, sums: $0.baseAddress!)
           }
         }
       }
-      try _checkEigenvalueInfo(info, "state")
+      try checkEigenvalueInfo(info, "state")
       for (lane, item) in pending.enumerated() {
         let bures = max(
-          0, stateTrace + BuresWasserstein._trace(patterns[item.index].covariance) - 2 * sums[lane])
+          0, stateTrace + BuresWasserstein.trace(patterns[item.index].covariance) - 2 * sums[lane])
         results[item.position] = Evaluation(value: item.meanPart + bures, map: nil)
       }
     }
@@ -301,7 +301,7 @@ public struct BuresWassersteinDivergence: Divergence {
     if let map = evaluation.map {
       try variation.add(weight, mean: pattern.mean, map: map)
     } else {
-      let map = try BuresWasserstein._evaluate(state: state, pattern: pattern, root: cache.root).map
+      let map = try BuresWasserstein.evaluate(state: state, pattern: pattern, root: cache.root).map
       try variation.add(weight, mean: pattern.mean, map: map)
     }
   }
@@ -312,12 +312,13 @@ public struct BuresWassersteinDivergence: Divergence {
   /// Cholesky factor `Sᵢ = Lᵢ Lᵢᵀ` (or a diagonal covariance), the map is taken in the state's
   /// frame: `Aᵢ = U⁻ᵀ Nᵢ^½ U⁻¹` with `Nᵢ = Uᵀ Sᵢ U = (Uᵀ Lᵢ)(Uᵀ Lᵢ)ᵀ`, so the chunk sums
   /// `Σ λᵢ Nᵢ^½` (one eigendecomposition of `Nᵢ` each, own code, see
-  /// `_addWeightedSquareRoot`) and applies the congruence by `U⁻¹` once. The other patterns
+  /// `addWeightedSquareRoots`) and applies the congruence by `U⁻¹` once. The other patterns
   /// (singular, or maps that came with the evaluation) go through
   /// ``accumulate(_:of:at:query:pattern:cache:into:)``. Means and weights are summed in pattern
   /// order either way.
   private func accumulateChunk(
-    _ item: AccumulationBlock<Self>.Item, stateFactor: [Double]?, indices: ArraySlice<Int>, patterns: [Gaussian],
+    _ item: AccumulationBlock<Self>.Item, stateFactor: [Double]?, indices: ArraySlice<Int>,
+    patterns: [Gaussian],
     caches: [PatternCache]
   ) throws(DAMError) -> GaussianVariation {
     let d = item.state.dimension
@@ -325,7 +326,7 @@ public struct BuresWassersteinDivergence: Divergence {
     var lanes: [Int: Int] = [:]
     var frame: [Double]? = nil
     if let stateFactor {
-      var scratch = _SquareRootScratch(d, lanes: indices.count)
+      var scratch = SquareRootScratch(d, lanes: indices.count)
       var product = [Double](repeating: 0, count: d * (d + 1) / 2)
       var weights: [Double] = []
       for i in indices where item.evaluation(at: i).map == nil && patterns[i].dimension == d {
@@ -333,7 +334,7 @@ public struct BuresWassersteinDivergence: Divergence {
         if let factor = caches[i].factor {
           patternFactor = factor
         } else if case .diagonal(let s) = patterns[i].covariance {
-          patternFactor = _packedDiagonalFactor(s)
+          patternFactor = packedDiagonalFactor(s)
         } else {
           continue
         }
@@ -342,7 +343,7 @@ public struct BuresWassersteinDivergence: Divergence {
           patternFactor.withUnsafeBufferPointer { l in
             product.withUnsafeMutableBufferPointer { t in
               scratch.matrices.withUnsafeMutableBufferPointer { m in
-                _outerMiddleMatrix(
+                outerMiddleMatrix(
                   g.baseAddress!, l.baseAddress!, d, t: t.baseAddress!, middle: m.baseAddress! + lane * d * d)
               }
             }
@@ -357,7 +358,7 @@ public struct BuresWassersteinDivergence: Divergence {
         weights.withUnsafeBufferPointer { w in
           sum.withUnsafeMutableBufferPointer { f in
             succeeded.withUnsafeMutableBufferPointer { ok in
-              _addWeightedSquareRoots(
+              addWeightedSquareRoots(
                 count: w.count, weights: w.baseAddress!, into: f.baseAddress!, scratch: &scratch,
                 succeeded: ok.baseAddress!)
             }
@@ -365,7 +366,7 @@ public struct BuresWassersteinDivergence: Divergence {
         }
         for (i, lane) in lanes where !succeeded[lane] { lanes[i] = nil }
         frame = stateFactor.withUnsafeBufferPointer { g in
-          sum.withUnsafeBufferPointer { f in _inverseCongruence(g.baseAddress!, d, f.baseAddress!) }
+          sum.withUnsafeBufferPointer { f in inverseCongruence(g.baseAddress!, d, f.baseAddress!) }
         }
       }
     }
@@ -373,10 +374,11 @@ public struct BuresWassersteinDivergence: Divergence {
     var sum = GaussianVariation(dimension: d)
     for i in indices {
       if lanes[i] != nil {
-        try sum._addMeanOnly(item.weights[i], mean: patterns[i].mean)
+        try sum.addMeanOnly(item.weights[i], mean: patterns[i].mean)
       } else {
         try accumulate(
-          item.weights[i], of: item.evaluation(at: i), at: item.state, query: item.query, pattern: patterns[i],
+          item.weights[i], of: item.evaluation(at: i), at: item.state, query: item.query,
+          pattern: patterns[i],
           cache: caches[i], into: &sum)
       }
     }
@@ -385,8 +387,8 @@ public struct BuresWassersteinDivergence: Divergence {
       var maps = GaussianVariation(dimension: d)
       let zero = [Double](repeating: 0, count: d)
       try maps.add(1, mean: zero, map: .full(try Matrix(rows: d, columns: d, elements: frame)))
-      try maps._addMeanOnly(-1, mean: zero)
-      try sum._add(maps)
+      try maps.addMeanOnly(-1, mean: zero)
+      try sum.add(maps)
     }
     return sum
   }
@@ -442,32 +444,35 @@ public struct BuresWassersteinDivergence: Divergence {
         start += Self.chunkSize
       }
     }
-    let sums = _Slots<GaussianVariation?>(count: units.count, initial: nil)
-    let errors = _Slots<DAMError?>(count: units.count, initial: nil)
+    let sums = Slots<GaussianVariation?>(count: units.count, initial: nil)
+    let errors = Slots<DAMError?>(count: units.count, initial: nil)
     let allUnits = units
     let allKept = kept
     // The state's factor `Uᵀ` (`W = U Uᵀ`), packed, per item: once per item, not per chunk.
     let stateFactors: [[Double]?] = items.map { item in
       if let factor = item.query.reversedFactor { return factor }
-      if case .diagonal(let w) = item.state.covariance, w.allSatisfy({ $0 > 0 }) { return _packedDiagonalFactor(w) }
+      if case .diagonal(let w) = item.state.covariance, w.allSatisfy({ $0 > 0 }) {
+        return packedDiagonalFactor(w)
+      }
       return nil
     }
-    _forEachChunk(units.count, workers: block.parallelism) { u in
+    forEachChunk(units.count, workers: block.parallelism) { u in
       do throws(DAMError) {
         let item = items[allUnits[u].item]
         sums[u] = try accumulateChunk(
-          item, stateFactor: stateFactors[allUnits[u].item], indices: allKept[allUnits[u].item][allUnits[u].range],
+          item, stateFactor: stateFactors[allUnits[u].item],
+          indices: allKept[allUnits[u].item][allUnits[u].range],
           patterns: patterns, caches: caches)
       } catch {
         errors[u] = error
       }
     }
-    if let error = errors.values.lazy.compactMap({ $0 }).first { throw error }
+    if let error = errors.firstNonNil() { throw error }
     var variations = items.map { GaussianVariation(dimension: $0.state.dimension) }
-    for (u, unit) in units.enumerated() { try variations[unit.item]._add(sums[u]!) }
+    for (u, unit) in units.enumerated() { try variations[unit.item].add(sums[u]!) }
     // The means and weights of the patterns whose maps were left out, in pattern order.
     for (k, item) in items.enumerated() {
-      for i in droppedPerItem[k] { try variations[k]._addMeanOnly(item.weights[i], mean: patterns[i].mean) }
+      for i in droppedPerItem[k] { try variations[k].addMeanOnly(item.weights[i], mean: patterns[i].mean) }
     }
     return variations
   }

@@ -11,16 +11,16 @@ public struct DotProductDivergence: Divergence {
   public init() {}
 
   /// Checks the pattern is non-empty and finite.
-  public func prepare(_ pattern: [Double]) throws(DAMError) { try _VectorChecks.pattern(pattern) }
+  public func prepare(_ pattern: [Double]) throws(DAMError) { try VectorChecks.pattern(pattern) }
 
   /// Checks the dimensions agree.
   public func checkCompatible(_ pattern: [Double], with reference: [Double]) throws(DAMError) {
-    try _VectorChecks.compatible(pattern, reference)
+    try VectorChecks.compatible(pattern, reference)
   }
 
   /// Checks the query's dimension and values.
   public func checkQuery(_ state: [Double], against reference: [Double]) throws(DAMError) {
-    try _VectorChecks.query(state, reference)
+    try VectorChecks.query(state, reference)
   }
 
   /// The patterns packed into one matrix.
@@ -45,9 +45,9 @@ public struct DotProductDivergence: Divergence {
   /// `½‖ξ‖² - ⟨ξ, X⟩` for the whole block: the inner products of all its states with all patterns by
   /// one matrix product (BLAS-3), in chunks of states. Blocks of selected patterns go pair by pair.
   public func evaluate(_ block: EvaluationBlock<Self>) throws -> [[Double]] {
-    guard block.items.allSatisfy(\.indices.isAll) else { return try block._evaluatePairs(self) }
+    guard block.items.allSatisfy(\.indices.isAll) else { return try block.evaluatePairs(self) }
     let items = block.items
-    return _VectorBlocks.evaluate(
+    return VectorBlocks.evaluate(
       states: items.map(\.state), packed: block.memory.memoryCache, parallelism: block.parallelism
     ) { b, _, product in
       items[b].query - product
@@ -57,7 +57,7 @@ public struct DotProductDivergence: Divergence {
   /// `Σ wᵢ Xᵢ` and `Σ wᵢ` per state: the rows with many nonzero weights by one matrix product `W X`,
   /// the sparse ones pattern by pattern.
   public func accumulate(_ block: AccumulationBlock<Self>) -> [EuclideanVariation] {
-    _VectorBlocks.accumulate(block, packed: block.memory.memoryCache, curvature: 1)
+    VectorBlocks.accumulate(block, packed: block.memory.memoryCache, curvature: 1)
   }
 
   /// No warm start: evaluations are closed forms.

@@ -38,12 +38,12 @@ public struct GridSinkhornDivergence: Divergence {
 
   /// Checks the grids agree.
   public func checkCompatible(_ pattern: GridHistogram, with reference: GridHistogram) throws(DAMError) {
-    try _checkSameGrid(reference, pattern, argument: "pattern")
+    try checkSameGrid(reference, pattern, argument: "pattern")
   }
 
   /// Checks the query's grid.
   public func checkQuery(_ state: GridHistogram, against reference: GridHistogram) throws(DAMError) {
-    try _checkSameGrid(reference, state, argument: "query")
+    try checkSameGrid(reference, state, argument: "query")
   }
 
   /// Solves the query's self problem.

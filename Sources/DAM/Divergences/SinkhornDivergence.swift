@@ -88,32 +88,34 @@ public struct SinkhornDivergence: Divergence {
 
   /// Solves the query's self problem, warm-started from the previous step's potential.
   public func prepareQuery(_ state: PointCloud, previous: QueryCache?) throws(DAMError) -> QueryCache {
-    let matrix = _CostMatrix(state.points, state.points, cost: cost)
+    let matrix = CostMatrix(state.points, state.points, cost: cost)
     let warm = previous.flatMap {
       $0.selfTransport.potential.count == state.count ? $0.selfTransport.potential : nil
     }
-    let solved = try _selfTransport(matrix, state.weights, options, warm)
+    let solved = try solveSelfTransport(matrix, state.weights, options, warm)
     let logWeights = state.weights.map(_log)
-    let map = _barycentricMap(matrix, state, options.epsilon, logWeights, solved.potential)
+    let map = mapFromPotential(matrix, state, epsilon: options.epsilon, logB: logWeights, g: solved.potential)
     let gradient =
       squaredEuclidean
-      ? nil : _potentialGradient(cost, matrix, state, state, options.epsilon, logWeights, solved.potential)
+      ? nil
+      : gradientFromPotential(
+        cost, matrix, state, state, epsilon: options.epsilon, logB: logWeights, g: solved.potential)
     return QueryCache(
-      selfTransport: solved, selfMap: map, selfGradient: gradient, mean: state.mean, spread: state._spread,
-      covariance: state._planarCovariance)
+      selfTransport: solved, selfMap: map, selfGradient: gradient, mean: state.mean, spread: state.spread,
+      covariance: state.planarCovariance)
   }
 
   /// Solves the cross problem, warm-started from the previous step's potentials.
   public func evaluate(
     _ state: PointCloud, query: QueryCache, pattern: PointCloud, cache: SelfTransport, previous: Evaluation?
   ) throws(DAMError) -> Evaluation {
-    let matrix = _CostMatrix(state.points, pattern.points, cost: cost)
-    try _requireTrustworthyEpsilon(options.epsilon, state, pattern, matrix)
+    let matrix = CostMatrix(state.points, pattern.points, cost: cost)
+    try requireTrustworthyEpsilon(options.epsilon, state, pattern, matrix)
     var warm: (f: [Double], g: [Double])? = nil
     if let previous, previous.transport.f.count == state.count, previous.transport.g.count == pattern.count {
       warm = (previous.transport.f, previous.transport.g)
     }
-    let transport = try _transport(matrix, state.weights, pattern.weights, options, warm)
+    let transport = try solveTransport(matrix, state.weights, pattern.weights, options, warm)
     let value = transport.value - 0.5 * query.selfTransport.value - 0.5 * cache.value
     return Evaluation(value: value, transport: transport)
   }
@@ -138,8 +140,9 @@ public struct SinkhornDivergence: Divergence {
     guard pattern.mean.count == d else { return nil }
     var gap = 0.0
     for t in 0..<d { gap += (pattern.mean[t] - query.mean[t]) * (pattern.mean[t] - query.mean[t]) }
-    let shape = _shapeGap(
-      query.covariance, query.spread, pattern._planarCovariance, pattern._spread, planar: d <= 2)
+    let shape = shapeGap(
+      query.covariance, spread: query.spread, pattern.planarCovariance, spread: pattern.spread, planar: d <= 2
+    )
     return certified(gap: gap, shape: shape, querySelf: query.selfTransport.value, patternSelf: cache.value)
   }
 
@@ -159,7 +162,7 @@ public struct SinkhornDivergence: Divergence {
     guard squaredEuclidean else { return nil }
     let d = query.mean.count
     guard d <= 2 else {
-      return _lowerBoundsOneByOne(state, query: query, patterns: patterns, caches: caches, indices: indices)
+      return lowerBoundsOneByOne(state, query: query, patterns: patterns, caches: caches, indices: indices)
     }
     let queryMean = d == 1 ? SIMD2(query.mean[0], 0) : SIMD2(query.mean[0], query.mean[1])
     let querySelf = query.selfTransport.value
@@ -169,10 +172,11 @@ public struct SinkhornDivergence: Divergence {
         var bounds = [Double](repeating: 0, count: indices.count)
         for i in indices {
           guard pattern[i].points.columns == d else { return nil }
-          let difference = pattern[i]._planarMean - queryMean
+          let difference = pattern[i].planarMean - queryMean
           let gap = (difference * difference).sum()
-          let shape = _shapeGap(
-            query.covariance, query.spread, pattern[i]._planarCovariance, pattern[i]._spread, planar: true)
+          let shape = shapeGap(
+            query.covariance, spread: query.spread, pattern[i].planarCovariance, spread: pattern[i].spread,
+            planar: true)
           bounds[i - indices.lowerBound] = certified(
             gap: gap, shape: shape, querySelf: querySelf, patternSelf: cache[i].value)
         }
@@ -191,7 +195,7 @@ public struct SinkhornDivergence: Divergence {
     _ weight: Double, of evaluation: Evaluation, at state: PointCloud, query: QueryCache, pattern: PointCloud,
     cache: SelfTransport, into variation: inout MeasureVariation
   ) {
-    _add(
+    add(
       weight, evaluation, crossMap(evaluation, at: state, pattern: pattern), query: query, into: &variation)
   }
 
@@ -207,18 +211,18 @@ public struct SinkhornDivergence: Divergence {
       for i in item.support { pairs.append((k, i)) }
     }
     let chunks = min(pairs.count, block.parallelism == 1 ? 1 : block.parallelism * 8)
-    let maps = _Slots<Matrix?>(count: pairs.count, initial: nil)
+    let maps = Slots<Matrix?>(count: pairs.count, initial: nil)
     let patterns = block.memory.patterns
     let allPairs = pairs
-    _forEachChunk(chunks, workers: block.parallelism) { chunk in
-      for position in _blockRange(chunk, of: chunks, count: allPairs.count) {
+    forEachChunk(chunks, workers: block.parallelism) { chunk in
+      for position in blockRange(chunk, of: chunks, count: allPairs.count) {
         let (k, i) = allPairs[position]
         maps[position] = crossMap(items[k].evaluation(at: i), at: items[k].state, pattern: patterns[i])
       }
     }
     var variations = items.map { zeroVariation(at: $0.state) }
     for (position, (k, i)) in pairs.enumerated() {
-      _add(
+      add(
         items[k].weights[i], items[k].evaluation(at: i), maps[position]!, query: items[k].query,
         into: &variations[k])
     }
@@ -228,16 +232,17 @@ public struct SinkhornDivergence: Divergence {
   /// The barycentric map `T(yⱼ)` of the cross coupling from the query to the pattern, or for a
   /// cost other than the squared Euclidean one the gradient `∇f(yⱼ)` of its first potential.
   private func crossMap(_ evaluation: Evaluation, at state: PointCloud, pattern: PointCloud) -> Matrix {
-    let matrix = _CostMatrix(state.points, pattern.points, cost: cost)
+    let matrix = CostMatrix(state.points, pattern.points, cost: cost)
     let logWeights = pattern.weights.map(_log)
     guard squaredEuclidean else {
-      return _potentialGradient(
-        cost, matrix, state, pattern, options.epsilon, logWeights, evaluation.transport.g)
+      return gradientFromPotential(
+        cost, matrix, state, pattern, epsilon: options.epsilon, logB: logWeights, g: evaluation.transport.g)
     }
-    return _barycentricMap(matrix, pattern, options.epsilon, logWeights, evaluation.transport.g)
+    return mapFromPotential(
+      matrix, pattern, epsilon: options.epsilon, logB: logWeights, g: evaluation.transport.g)
   }
 
-  private func _add(
+  private func add(
     _ weight: Double, _ evaluation: Evaluation, _ map: Matrix, query: QueryCache,
     into variation: inout MeasureVariation
   ) {

@@ -8,16 +8,16 @@ public struct SquaredEuclideanDivergence: Divergence {
   public init() {}
 
   /// Checks the pattern is non-empty and finite.
-  public func prepare(_ pattern: [Double]) throws(DAMError) { try _VectorChecks.pattern(pattern) }
+  public func prepare(_ pattern: [Double]) throws(DAMError) { try VectorChecks.pattern(pattern) }
 
   /// Checks the dimensions agree.
   public func checkCompatible(_ pattern: [Double], with reference: [Double]) throws(DAMError) {
-    try _VectorChecks.compatible(pattern, reference)
+    try VectorChecks.compatible(pattern, reference)
   }
 
   /// Checks the query's dimension and values.
   public func checkQuery(_ state: [Double], against reference: [Double]) throws(DAMError) {
-    try _VectorChecks.query(state, reference)
+    try VectorChecks.query(state, reference)
   }
 
   /// The patterns packed into one matrix, with their squared norms.
@@ -40,12 +40,12 @@ public struct SquaredEuclideanDivergence: Divergence {
   /// round-off times `2¹⁰` of the direct sum, relative. Blocks of selected
   /// patterns go pair by pair.
   public func evaluate(_ block: EvaluationBlock<Self>) throws -> [[Double]] {
-    guard block.items.allSatisfy(\.indices.isAll) else { return try block._evaluatePairs(self) }
+    guard block.items.allSatisfy(\.indices.isAll) else { return try block.evaluatePairs(self) }
     let states = block.items.map(\.state)
     let norms = states.map { state in state.withUnsafeBufferPointer { _dot($0, $0) } }
     let packed = block.memory.memoryCache
     let d = packed.columns
-    return _VectorBlocks.evaluate(states: states, packed: packed, parallelism: block.parallelism) {
+    return VectorBlocks.evaluate(states: states, packed: packed, parallelism: block.parallelism) {
       b, i, product in
       let scale = norms[b] + packed.squaredNorms[i]
       let expanded = scale - 2 * product
@@ -64,7 +64,7 @@ public struct SquaredEuclideanDivergence: Divergence {
   /// `Σ 2wᵢ Xᵢ` and `Σ 2wᵢ` per state: the rows with many nonzero weights by one matrix product `W X`,
   /// the sparse ones pattern by pattern.
   public func accumulate(_ block: AccumulationBlock<Self>) -> [EuclideanVariation] {
-    _VectorBlocks.accumulate(block, packed: block.memory.memoryCache, curvature: 2)
+    VectorBlocks.accumulate(block, packed: block.memory.memoryCache, curvature: 2)
   }
 
   /// No warm start: evaluations are closed forms.

@@ -1,9 +1,9 @@
 /// A retrieval engine with its components erased, for choosing them at run time (as the `dam`
 /// command-line tool does). Wrapping costs one indirect call per retrieval, not per step.
 public struct AnyRetrievalEngine<State: Sendable>: Sendable {
-  private let _retrieve: @Sendable (State, Bool) throws -> RetrievalResult<State>
-  private let _energy: @Sendable (State) throws -> Double
-  private let _retrieveBatch: @Sendable ([State], Bool) throws -> [RetrievalResult<State>]
+  private let erasedRetrieve: @Sendable (State, Bool) throws -> RetrievalResult<State>
+  private let erasedEnergy: @Sendable (State) throws -> Double
+  private let erasedRetrieveBatch: @Sendable ([State], Bool) throws -> [RetrievalResult<State>]
 
   /// The number of stored patterns.
   public let patternCount: Int
@@ -14,9 +14,9 @@ public struct AnyRetrievalEngine<State: Sendable>: Sendable {
 
   /// Erases the component types of an engine.
   public init<D, S, G>(_ engine: RetrievalEngine<D, S, G>) where D.State == State {
-    _retrieve = { try engine.retrieve($0, recordingTrajectory: $1) }
-    _energy = { try engine.energy(at: $0) }
-    _retrieveBatch = { try engine.retrieve(batch: $0, recordingTrajectory: $1) }
+    erasedRetrieve = { try engine.retrieve($0, recordingTrajectory: $1) }
+    erasedEnergy = { try engine.energy(at: $0) }
+    erasedRetrieveBatch = { try engine.retrieve(batch: $0, recordingTrajectory: $1) }
     patternCount = engine.memory.count
     beta = engine.beta
     separationName = engine.separation.name
@@ -26,16 +26,16 @@ public struct AnyRetrievalEngine<State: Sendable>: Sendable {
   public func retrieve(_ query: State, recordingTrajectory: Bool = false) throws
     -> RetrievalResult<State>
   {
-    try _retrieve(query, recordingTrajectory)
+    try erasedRetrieve(query, recordingTrajectory)
   }
 
   /// See ``RetrievalEngine/retrieve(batch:recordingTrajectory:)``.
   public func retrieve(batch queries: [State], recordingTrajectory: Bool = false) throws
     -> [RetrievalResult<State>]
   {
-    try _retrieveBatch(queries, recordingTrajectory)
+    try erasedRetrieveBatch(queries, recordingTrajectory)
   }
 
   /// See ``RetrievalEngine/energy(at:)``.
-  public func energy(at state: State) throws -> Double { try _energy(state) }
+  public func energy(at state: State) throws -> Double { try erasedEnergy(state) }
 }

@@ -1,7 +1,7 @@
 /// One query's evaluations at one state, by pattern index: every pattern in order (an unpruned
 /// snapshot, stored without an index array), or some patterns, in increasing index order once
 /// sorted.
-struct _Evaluations<Evaluation: Sendable>: Sendable {
+struct Evaluations<Evaluation: Sendable>: Sendable {
   /// The pattern indices, or `nil` for every pattern `0..<count` in order.
   private(set) var indices: [Int]?
   private(set) var evaluations: [Evaluation]
@@ -50,7 +50,7 @@ struct _Evaluations<Evaluation: Sendable>: Sendable {
   /// The evaluation at a pattern index (after ``sortByIndex()``), or nil.
   subscript(index: Int) -> Evaluation? {
     guard let indices else { return index >= 0 && index < evaluations.count ? evaluations[index] : nil }
-    let position = _firstPosition(from: 0, to: indices.count) { indices[$0] >= index }
+    let position = firstPosition(from: 0, to: indices.count) { indices[$0] >= index }
     return position < indices.count && indices[position] == index ? evaluations[position] : nil
   }
 }

@@ -50,10 +50,10 @@ public enum ExactRetrieval {
   public static func patternCondition(patterns: [[Double]], index: Int, beta: Double, margin: Double)
     throws(DAMError) -> Condition
   {
-    try _checkPatterns(patterns)
-    try _checkIndex(index, patterns.count, "index")
-    try _checkBetaAndMargin(beta, margin)
-    return Condition(separation: _separation(patterns[index], patterns, index), threshold: margin / beta)
+    try checkPatterns(patterns)
+    try checkIndex(index, count: patterns.count, argument: "index")
+    try checkBetaAndMargin(beta: beta, margin: margin)
+    return Condition(separation: separation(patterns[index], patterns, index), threshold: margin / beta)
   }
 
   /// Proposition 2, stationarity, with the margin of `map`.
@@ -75,11 +75,11 @@ public enum ExactRetrieval {
   public static func queryCondition(
     query: [Double], patterns: [[Double]], index: Int, beta: Double, margin: Double
   ) throws(DAMError) -> Condition {
-    try _checkPatterns(patterns)
-    try _checkQuery(query, patterns)
-    try _checkIndex(index, patterns.count, "index")
-    try _checkBetaAndMargin(beta, margin)
-    return Condition(separation: _separation(query, patterns, index), threshold: margin / beta)
+    try checkPatterns(patterns)
+    try checkQuery(query, patterns)
+    try checkIndex(index, count: patterns.count, argument: "index")
+    try checkBetaAndMargin(beta: beta, margin: margin)
+    return Condition(separation: separation(query, patterns, index), threshold: margin / beta)
   }
 
   /// Proposition 5 for k-subsets, stationarity of `Xᵀy` for the subset `S` (`k = |S|`):
@@ -93,15 +93,15 @@ public enum ExactRetrieval {
   public static func subsetCondition(patterns: [[Double]], subset: [Int], beta: Double) throws(DAMError)
     -> Condition
   {
-    try _checkPatterns(patterns)
-    try _checkSubset(subset, patterns.count)
-    try _checkBetaAndMargin(beta, 1)
+    try checkPatterns(patterns)
+    try checkSubset(subset, patterns.count)
+    try checkBetaAndMargin(beta: beta, margin: 1)
     var association = [Double](repeating: 0, count: patterns[0].count)
     for i in subset {
       for d in association.indices { association[d] += patterns[i][d] }
     }
     return Condition(
-      separation: _subsetSeparation(association, patterns, subset),
+      separation: subsetSeparation(association, patterns, subset),
       threshold: Double(min(subset.count, patterns.count - subset.count)) / beta)
   }
 
@@ -112,33 +112,33 @@ public enum ExactRetrieval {
   public static func subsetQueryCondition(query: [Double], patterns: [[Double]], subset: [Int], beta: Double)
     throws(DAMError) -> Condition
   {
-    try _checkPatterns(patterns)
-    try _checkQuery(query, patterns)
-    try _checkSubset(subset, patterns.count)
-    try _checkBetaAndMargin(beta, 1)
+    try checkPatterns(patterns)
+    try checkQuery(query, patterns)
+    try checkSubset(subset, patterns.count)
+    try checkBetaAndMargin(beta: beta, margin: 1)
     return Condition(
-      separation: _subsetSeparation(query, patterns, subset),
+      separation: subsetSeparation(query, patterns, subset),
       threshold: Double(min(subset.count, patterns.count - subset.count)) / beta)
   }
 
   // MARK: Internals
 
   /// `⟨v, xᵢ⟩ - max_{j≠i} ⟨v, xⱼ⟩`.
-  static func _separation(_ v: [Double], _ patterns: [[Double]], _ index: Int) -> Double {
-    let own = _dotProduct(v, patterns[index])
+  static func separation(_ v: [Double], _ patterns: [[Double]], _ index: Int) -> Double {
+    let own = dotProduct(v, patterns[index])
     var best = -Double.infinity
-    for (j, x) in patterns.enumerated() where j != index { best = max(best, _dotProduct(v, x)) }
+    for (j, x) in patterns.enumerated() where j != index { best = max(best, dotProduct(v, x)) }
     return best == -.infinity ? .infinity : own - best
   }
 
   /// `Σ_{a∈S} gₐ - max_{S'≠S, |S'|=k} Σ_{a∈S'} gₐ` with `gₐ = ⟨v, xₐ⟩`: if `S` is a top-k set
   /// the best other set swaps its smallest member for the largest outsider, otherwise it is a
   /// top-k set.
-  static func _subsetSeparation(_ v: [Double], _ patterns: [[Double]], _ subset: [Int]) -> Double {
+  static func subsetSeparation(_ v: [Double], _ patterns: [[Double]], _ subset: [Int]) -> Double {
     let n = patterns.count
     let k = subset.count
     guard k < n else { return .infinity }
-    let g = patterns.map { _dotProduct(v, $0) }
+    let g = patterns.map { dotProduct(v, $0) }
     let members = Set(subset)
     var own = 0.0
     var smallestMember = Double.infinity
@@ -158,13 +158,13 @@ public enum ExactRetrieval {
     return own - top
   }
 
-  static func _dotProduct(_ a: [Double], _ b: [Double]) -> Double {
+  static func dotProduct(_ a: [Double], _ b: [Double]) -> Double {
     var sum = 0.0
     for (x, y) in zip(a, b) { sum += x * y }
     return sum
   }
 
-  static func _checkPatterns(_ patterns: [[Double]]) throws(DAMError) {
+  static func checkPatterns(_ patterns: [[Double]]) throws(DAMError) {
     guard let first = patterns.first else { throw DAMError.invalid("patterns", "is empty") }
     guard !first.isEmpty else { throw DAMError.invalid("patterns[0]", "is empty") }
     for (i, x) in patterns.enumerated() {
@@ -175,30 +175,30 @@ public enum ExactRetrieval {
     }
   }
 
-  static func _checkQuery(_ query: [Double], _ patterns: [[Double]]) throws(DAMError) {
+  static func checkQuery(_ query: [Double], _ patterns: [[Double]]) throws(DAMError) {
     guard query.count == patterns[0].count else {
       throw DAMError.mismatch("query", "has dimension \(query.count), the patterns have \(patterns[0].count)")
     }
     try _requireFinite(query, "query")
   }
 
-  static func _checkIndex(_ index: Int, _ count: Int, _ argument: String) throws(DAMError) {
+  static func checkIndex(_ index: Int, count: Int, argument: String) throws(DAMError) {
     guard index >= 0, index < count else {
       throw DAMError.invalid(argument, "must be in 0..<\(count), got \(index)")
     }
   }
 
-  static func _checkSubset(_ subset: [Int], _ count: Int) throws(DAMError) {
+  static func checkSubset(_ subset: [Int], _ count: Int) throws(DAMError) {
     guard !subset.isEmpty else {
       throw DAMError.invalid("subset", "is empty; it needs 1 to \(count) indices")
     }
-    for i in subset { try _checkIndex(i, count, "subset") }
+    for i in subset { try checkIndex(i, count: count, argument: "subset") }
     guard Set(subset).count == subset.count else {
       throw DAMError.invalid("subset", "repeats an index: \(subset)")
     }
   }
 
-  static func _checkBetaAndMargin(_ beta: Double, _ margin: Double) throws(DAMError) {
+  static func checkBetaAndMargin(beta: Double, margin: Double) throws(DAMError) {
     try _requirePositive(beta, "beta")
     guard margin.isFinite, margin >= 0 else {
       throw DAMError.invalid("margin", "must be a finite number >= 0, got \(margin)")

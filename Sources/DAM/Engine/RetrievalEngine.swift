@@ -1,5 +1,3 @@
-import Dispatch
-
 /// A retrieval engine: a memory, a separation map and a geometry composed into the dynamics that
 /// descend the energy `E(ξ) = -(1/β) Ω*(-β D(ξ, X·))`.
 ///
@@ -41,7 +39,7 @@ where G.State == D.State, G.Variation == D.Variation {
     if case .softmaxMass(let bound) = pruning, !(bound >= 0 && bound < 1) {
       throw DAMError.invalid("pruning", "the dropped weight bound must be in [0, 1), got \(bound)")
     }
-    let parallelism = parallelism ?? _coreCount
+    let parallelism = parallelism ?? coreCount
     guard parallelism >= 1 else { throw DAMError.invalid("parallelism", "must be >= 1, got \(parallelism)") }
     self.memory = memory
     self.separation = separation
@@ -52,44 +50,12 @@ where G.State == D.State, G.Variation == D.Variation {
     self.parallelism = parallelism
   }
 
-  /// Everything the engine knows at one state.
-  public struct Snapshot: Sendable {
-    /// The state the snapshot was taken at.
-    public let state: D.State
-    /// The divergences to every pattern: exact for evaluated patterns, the divergence's lower
-    /// bound for patterns skipped by pruning.
-    public var divergences: [Double]
-    /// The separation weights (zero on skipped patterns).
-    public var weights: [Double]
-    /// The energy.
-    public var energy: Double
-    /// The number of exact evaluations.
-    public var evaluationCount: Int
-    /// A bound on the total weight the skipped patterns would have had: 0 unless
-    /// ``Pruning/softmaxMass(_:)`` skipped patterns.
-    public var droppedWeightBound: Double
-    /// The query-only cache of this state.
-    var query: D.QueryCache
-    /// The evaluations, by pattern index.
-    var evaluations: _Evaluations<D.Evaluation>
-    /// The patterns with nonzero weight, by increasing index.
-    var support: PatternIndices
-
-    /// Which patterns were evaluated exactly (all of them without pruning).
-    public var evaluated: [Bool] {
-      guard !evaluations.isAll else { return [Bool](repeating: true, count: weights.count) }
-      var evaluated = [Bool](repeating: false, count: weights.count)
-      for k in 0..<evaluations.count { evaluated[evaluations.index(at: k)] = true }
-      return evaluated
-    }
-  }
-
   /// Evaluates divergences, weights and energy at a state; `previous` (the snapshot of the
   /// previous step) lets iterative divergences warm-start.
   public func snapshot(at state: D.State, previous: Snapshot? = nil) throws -> Snapshot {
     do {
-      return try _snapshots([state], previous: [previous])[0]
-    } catch let failure as _BatchFailure {
+      return try snapshotBatch([state], previous: [previous])[0]
+    } catch let failure as BatchFailure {
       throw failure.error
     }
   }
@@ -102,8 +68,8 @@ where G.State == D.State, G.Variation == D.Variation {
   /// One step of the dynamics from the state of a snapshot.
   public func step(from snapshot: Snapshot) throws -> D.State {
     do {
-      return try _steps([snapshot])[0]
-    } catch let failure as _BatchFailure {
+      return try stepBatch([snapshot])[0]
+    } catch let failure as BatchFailure {
       throw failure.error
     }
   }
@@ -118,8 +84,8 @@ where G.State == D.State, G.Variation == D.Variation {
       throw DAMError.mismatch("previous", "has \(previous.count) snapshots for \(states.count) states")
     }
     do {
-      return try _snapshots(states, previous: previous ?? [Snapshot?](repeating: nil, count: states.count))
-    } catch let failure as _BatchFailure {
+      return try snapshotBatch(states, previous: previous ?? [Snapshot?](repeating: nil, count: states.count))
+    } catch let failure as BatchFailure {
       throw Self.renamed(failure, "states")
     }
   }
@@ -129,14 +95,14 @@ where G.State == D.State, G.Variation == D.Variation {
   /// - Throws: the error of the first failing snapshot, its argument renamed to `snapshots[i]`.
   public func steps(from snapshots: [Snapshot]) throws -> [D.State] {
     do {
-      return try _steps(snapshots)
-    } catch let failure as _BatchFailure {
+      return try stepBatch(snapshots)
+    } catch let failure as BatchFailure {
       throw Self.renamed(failure, "snapshots")
     }
   }
 
   /// A batch failure's error, its argument named by the failing position in `collection`.
-  private static func renamed(_ failure: _BatchFailure, _ collection: String) -> any Error {
+  private static func renamed(_ failure: BatchFailure, _ collection: String) -> any Error {
     guard let error = failure.error as? DAMError else { return failure.error }
     return error.renamingArgument { name in
       name == "query" ? "\(collection)[\(failure.item)]" : "\(collection)[\(failure.item)] (\(name))"
@@ -156,8 +122,8 @@ where G.State == D.State, G.Variation == D.Variation {
     -> RetrievalResult<D.State>
   {
     do {
-      return try _retrieve([query], recordingTrajectory: recordingTrajectory)[0]
-    } catch let failure as _BatchFailure {
+      return try retrieveBatch([query], recordingTrajectory: recordingTrajectory)[0]
+    } catch let failure as BatchFailure {
       throw failure.error
     }
   }
@@ -181,8 +147,8 @@ where G.State == D.State, G.Variation == D.Variation {
       throw DAMError.invalid("queries", "is empty; give at least one query")
     }
     do {
-      return try _retrieve(queries, recordingTrajectory: recordingTrajectory)
-    } catch let failure as _BatchFailure {
+      return try retrieveBatch(queries, recordingTrajectory: recordingTrajectory)
+    } catch let failure as BatchFailure {
       throw Self.renamed(failure, "queries")
     }
   }
@@ -202,20 +168,21 @@ where G.State == D.State, G.Variation == D.Variation {
   }
 
   /// The dynamics of a batch; failures carry the position of their query in `queries`.
-  private func _retrieve(_ queries: [D.State], recordingTrajectory: Bool) throws -> [RetrievalResult<D.State>]
-  {
+  private func retrieveBatch(_ queries: [D.State], recordingTrajectory: Bool) throws -> [RetrievalResult<
+    D.State
+  >] {
     let divergence = memory.divergence
-    let reference = memory._pattern(at: 0)
+    let reference = memory.pattern(at: 0)
     for (b, query) in queries.enumerated() {
       do {
         try divergence.checkQuery(query, against: reference)
       } catch let error as DAMError {
-        throw _BatchFailure(item: b, error: error.renamingArgument { $0 == "query" ? $0 : "query (\($0))" })
+        throw BatchFailure(item: b, error: error.renamingArgument { $0 == "query" ? $0 : "query (\($0))" })
       } catch {
-        throw _BatchFailure(item: b, error: error)
+        throw BatchFailure(item: b, error: error)
       }
     }
-    var current = try _snapshots(queries, previous: [Snapshot?](repeating: nil, count: queries.count))
+    var current = try snapshotBatch(queries, previous: [Snapshot?](repeating: nil, count: queries.count))
     var progress = current.map { snapshot in
       Progress(
         energies: [snapshot.energy], trajectory: recordingTrajectory ? [snapshot.state] : nil,
@@ -227,9 +194,9 @@ where G.State == D.State, G.Variation == D.Variation {
       let next: [D.State]
       let nextSnapshots: [Snapshot]
       do {
-        next = try _steps(steppedFrom)
-      } catch let failure as _BatchFailure {
-        throw _BatchFailure(item: active[failure.item], error: failure.error)
+        next = try stepBatch(steppedFrom)
+      } catch let failure as BatchFailure {
+        throw BatchFailure(item: active[failure.item], error: failure.error)
       }
       // The weights and divergences of the states just left are not needed again, nor their
       // evaluations unless the divergence warm-starts from them: free them before the next
@@ -241,24 +208,24 @@ where G.State == D.State, G.Variation == D.Variation {
         steppedFrom[k].weights = []
         steppedFrom[k].divergences = []
         if !keepEvaluations {
-          current[b].evaluations = _Evaluations()
-          steppedFrom[k].evaluations = _Evaluations()
+          current[b].evaluations = Evaluations()
+          steppedFrom[k].evaluations = Evaluations()
         }
       }
       do {
-        nextSnapshots = try _snapshots(next, previous: steppedFrom)
-      } catch let failure as _BatchFailure {
+        nextSnapshots = try snapshotBatch(next, previous: steppedFrom)
+      } catch let failure as BatchFailure {
         let b = active[failure.item]
         if let error = failure.error as? DAMError, error.kind == .numericalFailure, error.argument == "query"
         {
-          throw _BatchFailure(
+          throw BatchFailure(
             item: b,
             error: DAMError(
               .numericalFailure, argument: "step",
               "the dynamics diverged at step \(progress[b].steps + 1): \(error.message); reduce the step size"
             ))
         }
-        throw _BatchFailure(item: b, error: failure.error)
+        throw BatchFailure(item: b, error: failure.error)
       }
       var stillMoving: [Int] = []
       for (k, b) in active.enumerated() {
@@ -270,8 +237,8 @@ where G.State == D.State, G.Variation == D.Variation {
         // A descent step never raises the energy this far: the dynamics diverged (a step too
         // large for the geometry), and going on would only end in overflow.
         let initial = record.energies[0]
-        guard snapshot.energy - initial <= _divergedEnergyRise * (1 + abs(initial)) else {
-          throw _BatchFailure(
+        guard snapshot.energy - initial <= divergedEnergyRise * (1 + abs(initial)) else {
+          throw BatchFailure(
             item: b,
             error: DAMError(
               .numericalFailure, argument: "step",
@@ -316,20 +283,20 @@ where G.State == D.State, G.Variation == D.Variation {
 
   /// The snapshots of a batch of states (`previous[b]`: the snapshot of the same query at the
   /// previous step, for warm starts). Failures carry the position of their state.
-  private func _snapshots(_ states: [D.State], previous: [Snapshot?]) throws -> [Snapshot] {
+  private func snapshotBatch(_ states: [D.State], previous: [Snapshot?]) throws -> [Snapshot] {
     let divergence = memory.divergence
     let count = memory.count
-    let queries = try _perItem(states.count) { b in
+    let queries = try perItem(states.count) { b in
       try divergence.prepareQuery(states[b], previous: previous[b]?.query)
     }
     // Each state's bounds and first round, states on the engine's threads.
-    let planned = try _perItem(states.count) { b -> (_PruningRun?, PatternIndices) in
+    let planned = try perItem(states.count) { b -> (PruningRun?, PatternIndices) in
       guard var run = pruningRun(states[b], query: queries[b]) else { return (nil, .all(count)) }
       let first = run.first()
       return (run, .some(first))
     }
     var runs = planned.map(\.0)
-    var evaluations = [_Evaluations<D.Evaluation>](repeating: _Evaluations(), count: states.count)
+    var evaluations = [Evaluations<D.Evaluation>](repeating: Evaluations(), count: states.count)
     var requests: [(item: Int, indices: PatternIndices)] = planned.enumerated().map { ($0, $1.1) }
     while !requests.isEmpty {
       let items = requests.map { request in
@@ -337,14 +304,14 @@ where G.State == D.State, G.Variation == D.Variation {
           state: states[request.item], query: queries[request.item], indices: request.indices,
           previous: previous[request.item]?.evaluations)
       }
-      let results = try _evaluate(items, owners: requests.map(\.item))
+      let results = try evaluateBlock(items, owners: requests.map(\.item))
       // Every value must be finite (checked per request on the engine's threads).
       let checked = requests
-      let rowValues = try _perItem(requests.count) { k in
-        let values = _values(results[k])
+      let rowValues = try perItem(requests.count) { k in
+        let values = divergenceValues(results[k])
         if values.withUnsafeBufferPointer(_allFinite) { return values }
         for (position, value) in values.enumerated() where !value.isFinite {
-          throw _BatchFailure(
+          throw BatchFailure(
             item: checked[k].item,
             error: DAMError(
               .numericalFailure, argument: "query",
@@ -358,7 +325,7 @@ where G.State == D.State, G.Variation == D.Variation {
         let b = request.item
         let values = rowValues[k]
         if request.indices.isAll {
-          evaluations[b] = _Evaluations(all: results[k], values: values)
+          evaluations[b] = Evaluations(all: results[k], values: values)
         } else {
           evaluations[b].append(Array(request.indices), results[k], values: values)
           if let next = runs[b]!.next(after: evaluations[b], separation: separation) {
@@ -372,7 +339,7 @@ where G.State == D.State, G.Variation == D.Variation {
     let beta = beta
     let runsDone = runs
     let evaluationsDone = evaluations
-    return try _perItem(states.count) { b in
+    return try perItem(states.count) { b in
       var evaluations = evaluationsDone[b]
       evaluations.sortByIndex()
       // Only the evaluated patterns are separated: the others have weight zero, by their
@@ -408,7 +375,7 @@ where G.State == D.State, G.Variation == D.Variation {
   }
 
   /// The values of a row of evaluations (the row itself when evaluations are values).
-  private func _values(_ evaluations: [D.Evaluation]) -> [Double] {
+  private func divergenceValues(_ evaluations: [D.Evaluation]) -> [Double] {
     if D.Evaluation.self == Double.self { return unsafeBitCast(evaluations, to: [Double].self) }
     let divergence = memory.divergence
     return evaluations.map { divergence.value(of: $0) }
@@ -416,7 +383,7 @@ where G.State == D.State, G.Variation == D.Variation {
 
   /// The divergence's block evaluation; `owners[k]` is the state of item `k`. On failure, the
   /// items are retried one by one to name the first failing state.
-  private func _evaluate(_ items: [EvaluationBlock<D>.Item], owners: [Int]) throws -> [[D.Evaluation]] {
+  private func evaluateBlock(_ items: [EvaluationBlock<D>.Item], owners: [Int]) throws -> [[D.Evaluation]] {
     let divergence = memory.divergence
     let results: [[D.Evaluation]]
     do {
@@ -428,13 +395,13 @@ where G.State == D.State, G.Variation == D.Variation {
           _ = try divergence.evaluate(
             EvaluationBlock(memory: memory, items: [item], parallelism: parallelism))
         } catch {
-          throw _BatchFailure(item: owners[k], error: error)
+          throw BatchFailure(item: owners[k], error: error)
         }
       }
-      throw _BatchFailure(item: owners[0], error: error)
+      throw BatchFailure(item: owners[0], error: error)
     }
     for (k, item) in items.enumerated() where k >= results.count || results[k].count != item.indices.count {
-      throw _BatchFailure(
+      throw BatchFailure(
         item: owners[k],
         error: DAMError(
           .numericalFailure, argument: "divergence",
@@ -445,7 +412,7 @@ where G.State == D.State, G.Variation == D.Variation {
   }
 
   /// One step from each snapshot's state. Failures carry the position of their snapshot.
-  private func _steps(_ snapshots: [Snapshot]) throws -> [D.State] {
+  private func stepBatch(_ snapshots: [Snapshot]) throws -> [D.State] {
     let divergence = memory.divergence
     let items = snapshots.map { snapshot in
       AccumulationBlock<D>.Item(
@@ -462,83 +429,37 @@ where G.State == D.State, G.Variation == D.Variation {
           _ = try divergence.accumulate(
             AccumulationBlock(memory: memory, items: [item], parallelism: parallelism))
         } catch {
-          throw _BatchFailure(item: k, error: error)
+          throw BatchFailure(item: k, error: error)
         }
       }
-      throw _BatchFailure(item: 0, error: error)
+      throw BatchFailure(item: 0, error: error)
     }
     guard variations.count == snapshots.count else {
-      throw _BatchFailure(
+      throw BatchFailure(
         item: min(variations.count, snapshots.count - 1),
         error: DAMError(
           .numericalFailure, argument: "divergence",
           "its block accumulation returned \(variations.count) variations for \(snapshots.count) states"))
     }
     let geometry = geometry
-    return try _perItem(snapshots.count) { b in
+    return try perItem(snapshots.count) { b in
       try geometry.step(from: snapshots[b].state, along: variations[b])
     }
   }
 
   /// `body(b)` for every `b` in `0..<count`, on up to ``parallelism`` threads; the first failure
-  /// (lowest `b`) is thrown as a ``_BatchFailure`` naming `b`.
-  private func _perItem<T>(_ count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
-    let results = _concurrentMap(count, workers: parallelism) { b in Result { try body(b) } }
+  /// (lowest `b`) is thrown as a ``BatchFailure`` naming `b`.
+  private func perItem<T>(_ count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
+    let results = concurrentMap(count, workers: parallelism) { b in Result { try body(b) } }
     var values: [T] = []
     values.reserveCapacity(count)
     for (b, result) in results.enumerated() {
       switch result {
       case .success(let value): values.append(value)
-      case .failure(let error): throw error as? _BatchFailure ?? _BatchFailure(item: b, error: error)
+      case .failure(let error): throw error as? BatchFailure ?? BatchFailure(item: b, error: error)
       }
     }
     return values
-  }
-
-  /// The pruning of one state's snapshot, or nil when every pattern is to be evaluated.
-  private func pruningRun(_ state: D.State, query: D.QueryCache) -> _PruningRun? {
-    let rule: _PruningRun.Rule
-    switch pruning {
-    case .none: return nil
-    case .exact:
-      guard let zeroWeight = separation.zeroWeightRule else { return nil }
-      rule = .zeroWeight(zeroWeight)
-    case .softmaxMass(let allowed):
-      if let zeroWeight = separation.zeroWeightRule {
-        rule = .zeroWeight(zeroWeight)
-      } else if separation.unevaluatedWeightBound(evaluatedLogMass: 0, otherLogMass: 0) != nil {
-        rule = .massBound(allowed)
-      } else {
-        return nil
-      }
-    }
-    guard let bounds = _lowerBounds(state, query: query) else { return nil }
-    return _PruningRun(rule: rule, bounds: bounds, beta: beta)
-  }
-
-  /// The lower bound of every pattern, or nil when the divergence has none (or one is NaN).
-  /// The divergence's ``Divergence/lowerBounds(_:query:patterns:caches:indices:)`` on fixed
-  /// blocks, up to `parallelism` at a time (each bound depends on its pattern only). That
-  /// method is compiled for the divergence itself, so the patterns are read in place.
-  private func _lowerBounds(_ state: D.State, query: D.QueryCache) -> [Double]? {
-    let count = memory.count
-    let blocks = min(parallelism, max(1, count / _boundBlock))
-    let divergence = memory.divergence
-    let memory = memory
-    let patterns = memory.patterns
-    let results = _Slots<[Double]?>(count: blocks, initial: nil)
-    _forEachChunk(blocks, workers: blocks) { block in
-      results[block] = divergence.lowerBounds(
-        state, query: query, patterns: patterns, caches: memory.caches,
-        indices: _blockRange(block, of: blocks, count: count))
-    }
-    var bounds: [Double] = []
-    bounds.reserveCapacity(count)
-    for block in 0..<blocks {
-      guard let part = results[block], !part.contains(where: \.isNaN) else { return nil }
-      bounds += part
-    }
-    return bounds
   }
 }
 
@@ -556,7 +477,7 @@ extension RetrievalEngine where D.State: Equatable {
 }
 
 /// A failure of one query of a batch: its position and its error.
-struct _BatchFailure: Error {
+struct BatchFailure: Error {
   let item: Int
   let error: any Error
 }
@@ -564,4 +485,4 @@ struct _BatchFailure: Error {
 /// How far above its initial value, in units of `1 + |E₀|`, the energy may rise before
 /// ``RetrievalEngine/retrieve(_:recordingTrajectory:)`` reports that the dynamics diverged.
 /// Oscillating SHK steps rise by single-digit factors; a diverging step grows geometrically.
-let _divergedEnergyRise = 1e6
+let divergedEnergyRise = 1e6

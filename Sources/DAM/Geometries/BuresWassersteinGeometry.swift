@@ -60,11 +60,13 @@ public struct BuresWassersteinGeometry: Geometry {
         }
         return try Gaussian(mean: mean, variances: next)
       default:
-        var a = BuresWasserstein._fullMatrix(variation.weightedMaps)
+        var a = BuresWasserstein.fullMatrix(variation.weightedMaps)
         for k in 0..<(d * d) { a._elements[k] *= t * scale }
         for k in 0..<d { a._elements[k * d + k] += 1 - t }
-        let w = BuresWasserstein._fullMatrix(state.covariance)
-        let next = _gemm(_gemm(a, w, transposeLeft: false, transposeRight: false), a, transposeLeft: false, transposeRight: true)
+        let w = BuresWasserstein.fullMatrix(state.covariance)
+        let next = _gemm(
+          _gemm(a, w, transposeLeft: false, transposeRight: false), a, transposeLeft: false,
+          transposeRight: true)
         return try Gaussian(mean: mean, covariance: next._symmetrized())
       }
     } catch {
@@ -84,8 +86,8 @@ public struct BuresWassersteinGeometry: Geometry {
     case (.diagonal(let a), .diagonal(let b)):
       for (x, y) in zip(a, b) { covariance += (x - y) * (x - y) }
     default:
-      let a = BuresWasserstein._fullMatrix(old.covariance)
-      let b = BuresWasserstein._fullMatrix(new.covariance)
+      let a = BuresWasserstein.fullMatrix(old.covariance)
+      let b = BuresWasserstein.fullMatrix(new.covariance)
       for (x, y) in zip(a.elements, b.elements) { covariance += (x - y) * (x - y) }
     }
     return StateChange(position: max(squared.squareRoot(), covariance.squareRoot()))

@@ -44,7 +44,7 @@ public struct EuclideanVariation: Sendable, Hashable {
         for k in 0..<sum.count { sum[k] += scale * t[k] }
       }
     }
-    _addCurvature(scale, target: true)
+    addCurvature(scale, target: true)
   }
 
   /// Adds `weight × gradient`, with `c` a curvature (Hessian) scale of the divergence used by
@@ -55,10 +55,10 @@ public struct EuclideanVariation: Sendable, Hashable {
         for k in 0..<sum.count { sum[k] += weight * g[k] }
       }
     }
-    _addCurvature(weight * c, target: false)
+    addCurvature(weight * c, target: false)
   }
 
-  mutating func _addCurvature(_ amount: Double, target: Bool) {
+  mutating func addCurvature(_ amount: Double, target: Bool) {
     curvature += amount
     if target { targetCurvature += amount } else { hasGradients = true }
   }

@@ -49,7 +49,7 @@ public struct GaussianVariation: Sendable, Hashable {
       guard values.count == d else {
         throw DAMError.mismatch("map", "has \(values.count) values, the variation has dimension \(d)")
       }
-      var sum = BuresWasserstein._fullMatrix(weightedMaps)
+      var sum = BuresWasserstein.fullMatrix(weightedMaps)
       for k in 0..<d { sum._elements[k * d + k] += weight * values[k] }
       weightedMaps = .full(sum)
     case (_, .full(let matrix)):
@@ -57,7 +57,7 @@ public struct GaussianVariation: Sendable, Hashable {
         throw DAMError.mismatch(
           "map", "is \(matrix.rows) x \(matrix.columns), the variation has dimension \(d)")
       }
-      var sum = BuresWasserstein._fullMatrix(weightedMaps)
+      var sum = BuresWasserstein.fullMatrix(weightedMaps)
       for k in 0..<(d * d) { sum._elements[k] += weight * matrix._elements[k] }
       weightedMaps = .full(sum)
     }
@@ -65,7 +65,7 @@ public struct GaussianVariation: Sendable, Hashable {
   }
 
   /// Adds another variation of the same dimension (its sums of means, maps and weights).
-  mutating func _add(_ other: GaussianVariation) throws(DAMError) {
+  mutating func add(_ other: GaussianVariation) throws(DAMError) {
     guard other.dimension == dimension else {
       throw DAMError.mismatch("variation", "has dimension \(other.dimension), this one has \(dimension)")
     }
@@ -80,7 +80,7 @@ public struct GaussianVariation: Sendable, Hashable {
   /// Adds `weight × μ` to the means and `weight` to the total, leaving the maps alone: for a
   /// pattern whose map contribution is below round-off (see
   /// ``BuresWassersteinDivergence/accumulate(_:)``).
-  mutating func _addMeanOnly(_ weight: Double, mean: [Double]) throws(DAMError) {
+  mutating func addMeanOnly(_ weight: Double, mean: [Double]) throws(DAMError) {
     guard mean.count == dimension else {
       throw DAMError.mismatch("mean", "has \(mean.count) values, the variation has dimension \(dimension)")
     }
@@ -97,7 +97,7 @@ public struct GaussianVariation: Sendable, Hashable {
   /// direction `H` by `tr(G H)`): `Σλ I - Σλ A`.
   public func covarianceGradient() -> Matrix {
     let d = dimension
-    var gradient = BuresWasserstein._fullMatrix(weightedMaps)
+    var gradient = BuresWasserstein.fullMatrix(weightedMaps)
     for k in 0..<(d * d) { gradient._elements[k] = -gradient._elements[k] }
     for k in 0..<d { gradient._elements[k * d + k] += totalWeight }
     return gradient

@@ -28,7 +28,7 @@ extension Matrix {
     guard vector.count == columns else {
       throw DAMError.mismatch("vector", "has \(vector.count) values, the matrix has \(columns) columns")
     }
-    return _gemv(transpose: false, vector)
+    return gemv(transpose: false, vector)
   }
 
   /// The product `selfᵀ · vector`, without forming the transpose.
@@ -36,10 +36,10 @@ extension Matrix {
     guard vector.count == rows else {
       throw DAMError.mismatch("vector", "has \(vector.count) values, the matrix has \(rows) rows")
     }
-    return _gemv(transpose: true, vector)
+    return gemv(transpose: true, vector)
   }
 
-  func _gemv(transpose: Bool, _ vector: [Double]) -> [Double] {
+  func gemv(transpose: Bool, _ vector: [Double]) -> [Double] {
     let outputCount = transpose ? columns : rows
     var result = [Double](repeating: 0, count: outputCount)
     guard rows > 0, columns > 0 else { return result }

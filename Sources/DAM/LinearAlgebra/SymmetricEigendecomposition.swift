@@ -54,7 +54,8 @@ public struct SymmetricEigendecomposition: Sendable {
       }
       guard info == 0 else {
         throw DAMError(
-          .numericalFailure, argument: argument, "symmetric eigendecomposition failed (LAPACK dsyevd info = \(info))")
+          .numericalFailure, argument: argument,
+          "symmetric eigendecomposition failed (LAPACK dsyevd info = \(info))")
       }
     }
     // Column j of the column-major result is eigenvector j; as a row-major matrix that is Vᵀ.
@@ -112,7 +113,7 @@ extension Matrix {
     throws(DAMError) -> Matrix
   {
     let eigen = try SymmetricEigendecomposition(self, argument: argument)
-    _ = try _checkSemidefinite(eigen, floor, argument)
+    _ = try checkSemidefinite(eigen, floor, argument)
     return eigen.reconstructed { $0 > 0 ? $0.squareRoot() : 0 }
   }
 
@@ -126,7 +127,7 @@ extension Matrix {
     throws(DAMError) -> Matrix
   {
     let eigen = try SymmetricEigendecomposition(self, argument: argument)
-    let tiny = try _checkSemidefinite(eigen, floor, argument)
+    let tiny = try checkSemidefinite(eigen, floor, argument)
     guard tiny > 0 || rows == 0 else {
       throw DAMError(.notPositiveDefinite, argument: argument, "is zero; it has no inverse square root")
     }
@@ -135,7 +136,7 @@ extension Matrix {
 }
 
 /// Checks positive semidefiniteness up to the floor and returns the floor value.
-func _checkSemidefinite(
+func checkSemidefinite(
   _ eigen: SymmetricEigendecomposition, _ floor: EigenvalueFloor, _ argument: String
 ) throws(DAMError) -> Double {
   let tiny = floor.value(for: eigen.eigenvalues)

@@ -10,11 +10,11 @@ public struct Memory<D: Divergence>: Sendable {
   /// a batch never need them.
   public var patterns: [D.Pattern] { rows.all }
   /// The patterns, as given or as the rows of a matrix.
-  private var rows: _PatternRows<D.Pattern>
+  private var rows: PatternRows<D.Pattern>
   /// The cache of each pattern, computed by ``Divergence/prepare(_:)`` when it was stored.
   public private(set) var caches: [D.PatternCache]
   /// The memory-wide cache, computed on first use; a new box after every append.
-  private var shared = _MemoryCacheBox<D.MemoryCache>()
+  private var shared = MemoryCacheBox<D.MemoryCache>()
 
   /// The divergence's memory-wide cache (``Divergence/prepareMemory(patterns:caches:)``),
   /// computed on first use and kept until the memory changes.
@@ -28,7 +28,7 @@ public struct Memory<D: Divergence>: Sendable {
   ///   ``Divergence/checkCompatible(_:with:)``, with its argument renamed to `patterns[i]`.
   public init(divergence: D, patterns: [D.Pattern] = []) throws {
     self.divergence = divergence
-    self.rows = _PatternRows([])
+    self.rows = PatternRows([])
     self.caches = []
     try append(contentsOf: patterns)
   }
@@ -40,7 +40,7 @@ public struct Memory<D: Divergence>: Sendable {
   public var isEmpty: Bool { rows.count == 0 }
 
   /// Pattern `index`, without making a matrix memory's other rows.
-  func _pattern(at index: Int) -> D.Pattern { rows.pattern(at: index) }
+  func pattern(at index: Int) -> D.Pattern { rows.pattern(at: index) }
 
   /// Stores one more pattern.
   public mutating func append(_ pattern: D.Pattern) throws {
@@ -51,7 +51,7 @@ public struct Memory<D: Divergence>: Sendable {
   /// `parallelism` threads (default: the active processors); each depends on its pattern only, so
   /// the result is the same as serial.
   public mutating func append(contentsOf newPatterns: [D.Pattern], parallelism: Int? = nil) throws {
-    let reference = isEmpty ? newPatterns.first : _pattern(at: 0)
+    let reference = isEmpty ? newPatterns.first : pattern(at: 0)
     let base = count
     func renamed(_ error: DAMError, _ index: Int) -> DAMError {
       error.renamingArgument { name in
@@ -68,7 +68,7 @@ public struct Memory<D: Divergence>: Sendable {
       }
     }
     let divergence = divergence
-    let prepared = _concurrentMap(newPatterns.count, workers: max(1, parallelism ?? _coreCount), run: 64) {
+    let prepared = concurrentMap(newPatterns.count, workers: max(1, parallelism ?? coreCount), run: 64) {
       offset in Result { try divergence.prepare(newPatterns[offset]) }
     }
     var newCaches: [D.PatternCache] = []
@@ -80,9 +80,9 @@ public struct Memory<D: Divergence>: Sendable {
       case .failure(let error): throw error
       }
     }
-    rows = _PatternRows(patterns + newPatterns)
+    rows = PatternRows(patterns + newPatterns)
     caches.append(contentsOf: newCaches)
-    shared = _MemoryCacheBox()
+    shared = MemoryCacheBox()
   }
 }
 
@@ -112,66 +112,8 @@ extension Memory where D.Pattern == [Double], D.PatternCache == Void, D.MemoryCa
         "has a non-finite value (\(matrix[first])) at index \(first % columns)")
     }
     self.divergence = divergence
-    self.rows = _PatternRows(count: rows) { i in Array(matrix[(i * columns)..<((i + 1) * columns)]) }
+    self.rows = PatternRows(count: rows) { i in Array(matrix[(i * columns)..<((i + 1) * columns)]) }
     caches = [Void](repeating: (), count: rows)
-    shared = _MemoryCacheBox(_PackedVectors(elements: matrix, rows: rows, columns: columns))
-  }
-}
-
-/// A memory's patterns: an array as given, or the rows of a matrix, copied into an array on first
-/// use (on all cores: the copies' page faults are most of the cost) by whichever thread asks
-/// first.
-final class _PatternRows<Pattern: Sendable>: Sendable {
-  let count: Int
-  private let all_: _Lock<[Pattern]?>
-  private let row: @Sendable (Int) -> Pattern
-
-  /// The patterns as given.
-  init(_ patterns: [Pattern]) {
-    count = patterns.count
-    all_ = _Lock(patterns)
-    row = { patterns[$0] }
-  }
-
-  /// `count` patterns made by `row(i)` when first needed.
-  init(count: Int, row: @escaping @Sendable (Int) -> Pattern) {
-    self.count = count
-    all_ = _Lock(nil)
-    self.row = row
-  }
-
-  /// Every pattern, in order.
-  var all: [Pattern] {
-    all_.withLock { made in
-      if let made { return made }
-      let rows = _concurrentMap(count, workers: _coreCount, run: 64, row)
-      made = rows
-      return rows
-    }
-  }
-
-  /// Pattern `index` (from the array when made, else made alone).
-  func pattern(at index: Int) -> Pattern {
-    if let made = all_.withLock({ $0 }) { return made[index] }
-    return row(index)
-  }
-}
-
-/// A value computed once, on first use, by whichever thread asks first; the others wait for it.
-final class _MemoryCacheBox<Value: Sendable>: Sendable {
-  private let slot: _Lock<Value?>
-
-  init() { slot = _Lock(nil) }
-
-  /// A box holding `value` already.
-  init(_ value: Value) { slot = _Lock(value) }
-
-  func value(_ build: () -> Value) -> Value {
-    slot.withLock { slot in
-      if let value = slot { return value }
-      let value = build()
-      slot = value
-      return value
-    }
+    shared = MemoryCacheBox(_PackedVectors(elements: matrix, rows: rows, columns: columns))
   }
 }

@@ -132,13 +132,13 @@ extension Divergence {
   /// Every pair of the block by ``evaluate(_:query:pattern:cache:previous:)``, in fixed chunks on
   /// the block's threads.
   public func evaluate(_ block: EvaluationBlock<Self>) throws -> [[Evaluation]] {
-    try block._evaluatePairs(self)
+    try block.evaluatePairs(self)
   }
 
   /// Each item by ``accumulate(_:of:at:query:pattern:cache:into:)`` in pattern order, items on
   /// the block's threads.
   public func accumulate(_ block: AccumulationBlock<Self>) throws -> [Variation] {
-    try block._accumulatePairs(self)
+    try block.accumulatePairs(self)
   }
 
   /// The engine keeps the previous step's evaluations.
@@ -161,12 +161,12 @@ extension Divergence {
   public func lowerBounds(
     _ state: State, query: QueryCache, patterns: [Pattern], caches: [PatternCache], indices: Range<Int>
   ) -> [Double]? {
-    _lowerBoundsOneByOne(state, query: query, patterns: patterns, caches: caches, indices: indices)
+    lowerBoundsOneByOne(state, query: query, patterns: patterns, caches: caches, indices: indices)
   }
 
   /// ``lowerBounds(_:query:patterns:caches:indices:)`` by ``lowerBound(_:query:pattern:cache:)``
   /// pattern by pattern: the default, and the fallback of conformances with a faster path.
-  func _lowerBoundsOneByOne(
+  func lowerBoundsOneByOne(
     _ state: State, query: QueryCache, patterns: [Pattern], caches: [PatternCache], indices: Range<Int>
   ) -> [Double]? {
     var bounds: [Double] = []

@@ -14,11 +14,11 @@ public struct EvaluationBlock<D: Divergence>: Sendable {
     /// The patterns, by index in the memory, in increasing order.
     public let indices: PatternIndices
     /// The previous step's evaluations of the same query, by pattern index.
-    let previousEvaluations: _Evaluations<D.Evaluation>?
+    let previousEvaluations: Evaluations<D.Evaluation>?
 
     /// An item; `previous` holds the previous step's evaluations of the same query, if any.
     init(
-      state: D.State, query: D.QueryCache, indices: PatternIndices, previous: _Evaluations<D.Evaluation>?
+      state: D.State, query: D.QueryCache, indices: PatternIndices, previous: Evaluations<D.Evaluation>?
     ) {
       self.state = state
       self.query = query
@@ -53,21 +53,21 @@ public struct EvaluationBlock<D: Divergence>: Sendable {
   /// Every pair by the per-pair method, in fixed chunks of the flattened pairs on up to
   /// ``parallelism`` threads (every evaluation is independent, so the result is the same for every
   /// thread count). The first failure in item order, then pattern order, is thrown.
-  func _evaluatePairs(_ divergence: D) throws -> [[D.Evaluation]] {
+  func evaluatePairs(_ divergence: D) throws -> [[D.Evaluation]] {
     var starts = [0]
     for item in items { starts.append(starts.last! + item.indices.count) }
     let total = starts.last!
     guard total > 0 else { return items.map { _ in [] } }
     let chunks = min(total, parallelism == 1 ? 1 : parallelism * 8)
-    let slots = _Slots<D.Evaluation?>(count: total, initial: nil)
-    let failures = _Slots<(any Error)?>(count: chunks, initial: nil)
+    let slots = Slots<D.Evaluation?>(count: total, initial: nil)
+    let failures = Slots<(any Error)?>(count: chunks, initial: nil)
     let items = items
     let memory = memory
     let patterns = memory.patterns
     let starts0 = starts
-    _forEachChunk(chunks, workers: parallelism) { chunk in
+    forEachChunk(chunks, workers: parallelism) { chunk in
       var item = 0
-      for position in _blockRange(chunk, of: chunks, count: total) {
+      for position in blockRange(chunk, of: chunks, count: total) {
         while position >= starts0[item + 1] { item += 1 }
         let entry = items[item]
         let index = entry.indices[position - starts0[item]]
@@ -81,102 +81,8 @@ public struct EvaluationBlock<D: Divergence>: Sendable {
         }
       }
     }
-    if let failure = failures.values.lazy.compactMap({ $0 }).first { throw failure }
+    if let failure = failures.firstNonNil() { throw failure }
     let all = slots.values
     return items.indices.map { k in all[starts[k]..<starts[k + 1]].map { $0! } }
-  }
-}
-
-/// Some patterns of a memory, by increasing index: every pattern (``all(_:)``, stored without an
-/// index array), or the given ones. The patterns of an ``EvaluationBlock`` item, and the support
-/// of an ``AccumulationBlock`` item.
-public struct PatternIndices: RandomAccessCollection, Sendable, Hashable {
-  /// `nil` for every pattern.
-  let selected: [Int]?
-  /// The number of patterns.
-  public let count: Int
-
-  /// Every pattern of a memory of `count` patterns.
-  public static func all(_ count: Int) -> PatternIndices { PatternIndices(selected: nil, count: count) }
-
-  /// The given patterns, in increasing order.
-  public static func some(_ indices: [Int]) -> PatternIndices {
-    PatternIndices(selected: indices, count: indices.count)
-  }
-
-  /// Whether these are every pattern of the memory, in order (`self[k] == k`).
-  public var isAll: Bool { selected == nil }
-
-  public var startIndex: Int { 0 }
-  public var endIndex: Int { count }
-
-  /// The pattern index at position `position`.
-  public subscript(position: Int) -> Int { selected?[position] ?? position }
-}
-
-/// The accumulation work of one retrieval step: several query states of a batch, each with the
-/// patterns whose separation weight is nonzero.
-public struct AccumulationBlock<D: Divergence>: Sendable {
-  /// One state, its weights and its evaluations.
-  public struct Item: Sendable {
-    /// The state.
-    public let state: D.State
-    /// The state's query-only cache.
-    public let query: D.QueryCache
-    /// The separation weight of every stored pattern (zero outside ``support``).
-    public let weights: [Double]
-    /// The patterns with nonzero weight, by increasing index.
-    public let support: PatternIndices
-    /// The evaluations of this state, by pattern index.
-    let evaluations: _Evaluations<D.Evaluation>
-
-    init(
-      state: D.State, query: D.QueryCache, weights: [Double], support: PatternIndices,
-      evaluations: _Evaluations<D.Evaluation>
-    ) {
-      self.state = state
-      self.query = query
-      self.weights = weights
-      self.support = support
-      self.evaluations = evaluations
-    }
-
-    /// The evaluation at a pattern of the ``support``.
-    public func evaluation(at index: Int) -> D.Evaluation { evaluations[index]! }
-  }
-
-  /// The memory.
-  public let memory: Memory<D>
-  /// The states.
-  public let items: [Item]
-  /// How many threads the block may use.
-  public let parallelism: Int
-
-  init(memory: Memory<D>, items: [Item], parallelism: Int) {
-    self.memory = memory
-    self.items = items
-    self.parallelism = max(1, parallelism)
-  }
-
-  /// Each item from the zero variation, pattern by pattern in index order; items on up to
-  /// ``parallelism`` threads. The first failure in item order is thrown.
-  func _accumulatePairs(_ divergence: D) throws -> [D.Variation] {
-    let slots = _Slots<Result<D.Variation, any Error>?>(count: items.count, initial: nil)
-    let items = items
-    let memory = memory
-    let patterns = memory.patterns
-    _forEachChunk(items.count, workers: parallelism) { k in
-      let item = items[k]
-      slots[k] = Result {
-        var variation = divergence.zeroVariation(at: item.state)
-        for i in item.support {
-          try divergence.accumulate(
-            item.weights[i], of: item.evaluation(at: i), at: item.state, query: item.query,
-            pattern: patterns[i], cache: memory.caches[i], into: &variation)
-        }
-        return variation
-      }
-    }
-    return try slots.values.map { try $0!.get() }
   }
 }

@@ -103,7 +103,7 @@ public struct Separation: Sendable, Hashable {
 /// Validates separation-map scores: no NaN or `+∞`, and at least one score that is not `-∞`.
 /// Returns the number of unmasked scores.
 @discardableResult
-func _validateScores(_ scores: [Double], argument: String = "scores") throws(DAMError) -> Int {
+func validateScores(_ scores: [Double], argument: String = "scores") throws(DAMError) -> Int {
   guard !scores.isEmpty else { throw DAMError.invalid(argument, "is empty") }
   var unmasked = 0
   for (i, score) in scores.enumerated() {

@@ -8,7 +8,7 @@
 /// - Margin: `1/(α - 1)` for α > 1 (Blondel et al. 2020, Prop. 7): a gap of that size between the
 ///   top score and the next gives an exactly one-hot output. None at α = 1.
 /// - Algorithm: the threshold is found by a safeguarded Newton/bisection root finder
-///   (`_decreasingRoot`, internal) to machine precision, on parametrisations that stay well conditioned
+///   (`decreasingRoot`, internal) to machine precision, on parametrisations that stay well conditioned
 ///   from α = 1 + 1e-6 to α = 1000. With `dᵢ = max θ - θᵢ` and `t = α - 1`:
 ///   for α ≤ 2, `yᵢ(λ) = exp(log1p(-t(dᵢ + λ))/t)` (zero once `t(dᵢ + λ) ≥ 1`) with `Σ yᵢ(λ) = 1`
 ///   for one `λ ∈ [0, (1 - N^{-t})/t]`; as t → 0 this is `exp(-dᵢ - λ)`, softmax, so α close to 1
@@ -40,7 +40,7 @@ public struct Entmax: SeparationMap {
   }
 
   /// `softmax` at α = 1, otherwise `α-entmax` (as in `1.5-entmax`).
-  public var name: String { alpha == 1 ? "softmax" : "\(_formatParameter(alpha))-entmax" }
+  public var name: String { alpha == 1 ? "softmax" : "\(formatParameter(alpha))-entmax" }
 
   /// `1/(α - 1)`; `nil` at α = 1 (softmax has no margin).
   public var margin: Double? { alpha == 1 ? nil : 1 / (alpha - 1) }
@@ -54,15 +54,15 @@ public struct Entmax: SeparationMap {
   /// - Throws: ``DAMError`` if a score is NaN or `+∞`, or every score is masked.
   public func separate(_ scores: [Double]) throws(DAMError) -> Separation {
     if alpha == 1 { return try Softmax().separate(scores) }
-    let shifted = try _ShiftedScores(scores)
+    let shifted = try ShiftedScores(scores)
     let gaps = shifted.order.map { shifted.gaps[$0] }  // increasing, gaps[0] = 0
-    let sorted = alpha <= 2 ? _weightsAroundTheTop(gaps) : _weightsAroundTheLast(gaps)
+    let sorted = alpha <= 2 ? weightsAroundTheTop(gaps) : weightsAroundTheLast(gaps)
     var weights = [Double](repeating: 0, count: scores.count)
     var total = 0.0
     for y in sorted { total += y }
     for (i, y) in zip(shifted.order, sorted) { weights[i] = y / total }
     let conjugate =
-      shifted.largest + _innerWithGaps(shifted.gaps, weights) - _tsallisNegentropy(weights, alpha: alpha)
+      shifted.largest + innerWithGaps(shifted.gaps, weights) - tsallisNegentropy(weights, alpha: alpha)
     return Separation(weights: weights, conjugate: conjugate)
   }
 
@@ -70,7 +70,7 @@ public struct Entmax: SeparationMap {
   /// `1 - t(dᵢ + λ)` is carried as a log1p, so its log has full relative precision and the
   /// exponent `1/t` (up to 1e6 at α = 1 + 1e-6) costs nothing; each weight is accurate to about
   /// one ulp. The sum is convex in λ, so Newton from λ = 0 converges monotonically.
-  private func _weightsAroundTheTop(_ gaps: [Double]) -> [Double] {
+  private func weightsAroundTheTop(_ gaps: [Double]) -> [Double] {
     let t = alpha - 1
     func evaluate(_ lambda: Double) -> (value: Double, slope: Double) {
       var sum = 0.0
@@ -85,7 +85,7 @@ public struct Entmax: SeparationMap {
       return (sum - 1, slope)
     }
     let upper = -_expm1(-t * _log(Double(gaps.count))) / t
-    let lambda = _decreasingRoot(lo: 0, hi: upper, evaluate)
+    let lambda = decreasingRoot(lo: 0, hi: upper, evaluate)
     return gaps.map { d in
       let s = t * (d + lambda)
       return s >= 1 ? 0 : _exp(_log1p(-s) / t)
@@ -99,7 +99,7 @@ public struct Entmax: SeparationMap {
   /// the threshold is written `x = t dₘ + δ` with the unknown `ℓ = log δ`, so that
   /// `log yᵢ = logaddexp(log(t(dₘ - dᵢ)), ℓ)/t` has no cancellation and no underflow: each weight
   /// has a relative error of a few ulps times `|log yᵢ|`.
-  private func _weightsAroundTheLast(_ gaps: [Double]) -> [Double] {
+  private func weightsAroundTheLast(_ gaps: [Double]) -> [Double] {
     let t = alpha - 1
     let count = gaps.count
     // log(t (d_m - d_i)), -∞ for ties with m.
@@ -152,7 +152,7 @@ public struct Entmax: SeparationMap {
       lower = upper - 2 * (upper - lower)
       doublings += 1
     }
-    let ell = _decreasingRoot(lo: lower, hi: upper, evaluate)
+    let ell = decreasingRoot(lo: lower, hi: upper, evaluate)
     return logA.map { _exp(logWeight($0, ell)) } + [Double](repeating: 0, count: count - m - 1)
   }
 
@@ -162,8 +162,8 @@ public struct Entmax: SeparationMap {
   /// - Throws: ``DAMError`` naming `weights` unless they lie on the simplex.
   public func regularizer(_ weights: [Double]) throws(DAMError) -> Double {
     if alpha == 1 { return try Softmax().regularizer(weights) }
-    try _checkPolytopeWeights(weights, total: 1)
-    return _tsallisNegentropy(weights, alpha: alpha)
+    try checkPolytopeWeights(weights, total: 1)
+    return tsallisNegentropy(weights, alpha: alpha)
   }
 
   /// `g ⊙ v - g ⟨g, v⟩/Σ g` with `g = y^{2-α}` on the support; softmax's `(diag(y) - y yᵀ) v` at α = 1.
@@ -172,11 +172,11 @@ public struct Entmax: SeparationMap {
   public func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double])
     throws(DAMError) -> [Double]
   {
-    try _checkJVPArguments(scores: scores, weights: weights, direction: direction)
+    try checkJVPArguments(scores: scores, weights: weights, direction: direction)
     if alpha == 1 {
       return try Softmax().jacobianVectorProduct(scores: scores, weights: weights, direction: direction)
     }
-    return _tsallisJVP(weights: weights, alpha: alpha, direction: direction)
+    return tsallisJVP(weights: weights, alpha: alpha, direction: direction)
   }
 }
 

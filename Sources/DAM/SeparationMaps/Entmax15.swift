@@ -28,7 +28,7 @@ public struct Entmax15: SeparationMap {
   ///
   /// - Throws: ``DAMError`` if a score is NaN or `+∞`, or every score is masked.
   public func separate(_ scores: [Double]) throws(DAMError) -> Separation {
-    let shifted = try _ShiftedScores(scores)
+    let shifted = try ShiftedScores(scores)
     var mean = 0.0
     var squaredDeviations = 0.0  // Σ (z - mean)² over the top k
     var supportSize = 0
@@ -55,14 +55,14 @@ public struct Entmax15: SeparationMap {
     }
     let omega = (powers - 1) / 0.75
     return Separation(
-      weights: weights, conjugate: shifted.largest + _innerWithGaps(shifted.gaps, weights) - omega)
+      weights: weights, conjugate: shifted.largest + innerWithGaps(shifted.gaps, weights) - omega)
   }
 
   /// `(Σ yᵢ^1.5 - 1)/0.75`.
   ///
   /// - Throws: ``DAMError`` naming `weights` unless they lie on the simplex.
   public func regularizer(_ weights: [Double]) throws(DAMError) -> Double {
-    try _checkPolytopeWeights(weights, total: 1)
+    try checkPolytopeWeights(weights, total: 1)
     var sum = 0.0
     for y in weights { sum += y * y.squareRoot() }
     return (sum - 1) / 0.75
@@ -74,8 +74,8 @@ public struct Entmax15: SeparationMap {
   public func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double])
     throws(DAMError) -> [Double]
   {
-    try _checkJVPArguments(scores: scores, weights: weights, direction: direction)
-    return _tsallisJVP(weights: weights, alpha: 1.5, direction: direction)
+    try checkJVPArguments(scores: scores, weights: weights, direction: direction)
+    return tsallisJVP(weights: weights, alpha: 1.5, direction: direction)
   }
 }
 

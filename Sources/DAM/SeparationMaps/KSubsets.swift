@@ -50,11 +50,11 @@ public struct KSubsets: SeparationMap {
   /// - Throws: ``DAMError`` if a score is NaN or `+∞`, if every score is masked, or (naming `k`)
   ///   if fewer than `k` scores are unmasked.
   public func separate(_ scores: [Double]) throws(DAMError) -> Separation {
-    let shifted = try _ShiftedScores(scores, sorted: false)
-    let weights = try _cappedSimplexProjection(shifted, k: k)
+    let shifted = try ShiftedScores(scores, sorted: false)
+    let weights = try cappedSimplexProjection(shifted, k: k)
     var squares = 0.0
     for y in weights { squares += y * y }
-    let conjugate = Double(k) * shifted.largest + _innerWithGaps(shifted.gaps, weights) - squares / 2
+    let conjugate = Double(k) * shifted.largest + innerWithGaps(shifted.gaps, weights) - squares / 2
     return Separation(weights: weights, conjugate: conjugate)
   }
 
@@ -63,7 +63,7 @@ public struct KSubsets: SeparationMap {
   /// - Throws: ``DAMError`` naming `weights` unless they lie in the capped simplex (in `[0, 1]`,
   ///   summing to `k`).
   public func regularizer(_ weights: [Double]) throws(DAMError) -> Double {
-    try _checkPolytopeWeights(weights, total: Double(k))
+    try checkPolytopeWeights(weights, total: Double(k))
     var squares = 0.0
     for y in weights { squares += y * y }
     return squares / 2
@@ -75,7 +75,7 @@ public struct KSubsets: SeparationMap {
   public func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double])
     throws(DAMError) -> [Double]
   {
-    try _checkJVPArguments(scores: scores, weights: weights, direction: direction)
+    try checkJVPArguments(scores: scores, weights: weights, direction: direction)
     var sum = 0.0
     var count = 0
     for (y, v) in zip(weights, direction) where y > 0 && y < 1 {
@@ -97,7 +97,7 @@ extension SeparationMap where Self == KSubsets {
 
 /// The Euclidean projection of `θ = largest - gaps` onto `{0 ≤ y ≤ 1, Σ y = k}` (masked entries,
 /// with infinite gaps, stay 0). See ``KSubsets``.
-func _cappedSimplexProjection(_ shifted: _ShiftedScores, k: Int) throws(DAMError) -> [Double] {
+func cappedSimplexProjection(_ shifted: ShiftedScores, k: Int) throws(DAMError) -> [Double] {
   let n = shifted.gaps.count
   let unmasked = shifted.gaps.indices.filter { shifted.gaps[$0].isFinite }
   guard k <= unmasked.count else {
@@ -122,7 +122,7 @@ func _cappedSimplexProjection(_ shifted: _ShiftedScores, k: Int) throws(DAMError
   // Binary search for the first breakpoint (in decreasing order) with h ≥ k; h is evaluated term
   // by term, so each probe is accurate to a few ulps whatever the magnitude of the scores.
   // h(breakpoints[0]) = 0 < k and h(breakpoints.last) = #unmasked > k.
-  let lower = _firstPosition(from: 1, to: breakpoints.count - 1) { h(breakpoints[$0]) >= Double(k) }
+  let lower = firstPosition(from: 1, to: breakpoints.count - 1) { h(breakpoints[$0]) >= Double(k) }
   // τ lies in [breakpoints[lower], breakpoints[lower - 1]]; classify every entry in the open
   // piece's midpoint, then solve capped + Σ_free (zᵢ - τ) = k relative to the largest free score
   // so that free weights keep full precision.

@@ -36,7 +36,7 @@ public struct Normmax: SeparationMap {
   }
 
   /// `α-normmax`, as in `2-normmax`.
-  public var name: String { "\(_formatParameter(alpha))-normmax" }
+  public var name: String { "\(formatParameter(alpha))-normmax" }
 
   /// 1, independently of α.
   public var margin: Double? { 1 }
@@ -47,7 +47,7 @@ public struct Normmax: SeparationMap {
   ///
   /// - Throws: ``DAMError`` if a score is NaN or `+∞`, or every score is masked.
   public func separate(_ scores: [Double]) throws(DAMError) -> Separation {
-    let shifted = try _ShiftedScores(scores)
+    let shifted = try ShiftedScores(scores)
     let p = 1 / (alpha - 1)
     let q = alpha / (alpha - 1)
     let gaps = shifted.order.map { shifted.gaps[$0] }  // increasing; gaps[0] = 0
@@ -67,7 +67,7 @@ public struct Normmax: SeparationMap {
       return (top + _log(sum), -q * weighted / sum)
     }
     let upper = -_expm1((1 - alpha) * _log(Double(gaps.count)))
-    let w = _decreasingRoot(lo: 0, hi: upper, evaluate)
+    let w = decreasingRoot(lo: 0, hi: upper, evaluate)
     var weights = [Double](repeating: 0, count: scores.count)
     var logs: [(index: Int, log: Double)] = []
     for i in shifted.order {
@@ -82,7 +82,7 @@ public struct Normmax: SeparationMap {
       total += weights[i]
     }
     for (i, _) in logs { weights[i] /= total }
-    let conjugate = shifted.largest + _innerWithGaps(shifted.gaps, weights) - (_norm(weights) - 1)
+    let conjugate = shifted.largest + innerWithGaps(shifted.gaps, weights) - (alphaNorm(weights) - 1)
     return Separation(weights: weights, conjugate: conjugate)
   }
 
@@ -90,8 +90,8 @@ public struct Normmax: SeparationMap {
   ///
   /// - Throws: ``DAMError`` naming `weights` unless they lie on the simplex.
   public func regularizer(_ weights: [Double]) throws(DAMError) -> Double {
-    try _checkPolytopeWeights(weights, total: 1)
-    return _norm(weights) - 1
+    try checkPolytopeWeights(weights, total: 1)
+    return alphaNorm(weights) - 1
   }
 
   /// `b ⊙ (v - ⟨y, v⟩) - y ⟨b, v - ⟨y, v⟩⟩` with `bᵢ = yᵢ / ((α-1) uᵢ)` on the support.
@@ -100,8 +100,8 @@ public struct Normmax: SeparationMap {
   public func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double])
     throws(DAMError) -> [Double]
   {
-    try _checkJVPArguments(scores: scores, weights: weights, direction: direction)
-    let norm = _norm(weights)
+    try checkJVPArguments(scores: scores, weights: weights, direction: direction)
+    let norm = alphaNorm(weights)
     var mean = 0.0
     for (y, v) in zip(weights, direction) { mean += y * v }
     var b = [Double](repeating: 0, count: weights.count)
@@ -115,7 +115,7 @@ public struct Normmax: SeparationMap {
   }
 
   /// `‖y‖_α`, scaled by the largest entry so that `y^α` cannot underflow at α = 1000.
-  private func _norm(_ weights: [Double]) -> Double {
+  private func alphaNorm(_ weights: [Double]) -> Double {
     let largest = weights.max() ?? 0
     guard largest > 0 else { return 0 }
     var sum = 0.0

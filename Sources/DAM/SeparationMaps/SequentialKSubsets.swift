@@ -61,7 +61,7 @@ public struct SequentialKSubsets: SeparationMap {
   /// - Throws: ``DAMError`` if a score is NaN or `+∞`, if every score is masked, (naming `k`) if
   ///   fewer than `k` scores are unmasked, or if the solver fails numerically.
   public func separate(_ scores: [Double]) throws(DAMError) -> Separation {
-    let (solver, largest) = try _solver(scores)
+    let (solver, largest) = try activeSetSolver(scores)
     let solution = try solver.solve()
     return Separation(weights: solution.marginals, conjugate: solution.value + Double(k) * largest)
   }
@@ -80,7 +80,7 @@ public struct SequentialKSubsets: SeparationMap {
   ///   Σ y = k}` (the projection of `M`), or a numerical failure if the iteration does not
   ///   converge in 10,000 steps.
   public func regularizer(_ weights: [Double]) throws(DAMError) -> Double {
-    try _checkPolytopeWeights(weights, total: Double(k))
+    try checkPolytopeWeights(weights, total: Double(k))
     guard weights.count >= k else {
       throw DAMError.invalid("weights", "has \(weights.count) values, fewer than k = \(k)")
     }
@@ -88,9 +88,9 @@ public struct SequentialKSubsets: SeparationMap {
     for y in weights { squares += y * y }
     if pairwise == 0 { return squares / 2 }
     var theta = weights
-    var warm: _SparseMAPActiveSet.Solution? = nil
+    var warm: SparseMAPActiveSet.Solution? = nil
     for _ in 0..<10_000 {
-      let (solver, largest) = try _solver(theta)
+      let (solver, largest) = try activeSetSolver(theta)
       let solution = try solver.solve(warmStart: warm)
       var gap = 0.0
       for (m, y) in zip(solution.marginals, weights) { gap = max(gap, abs(m - y)) }
@@ -114,14 +114,14 @@ public struct SequentialKSubsets: SeparationMap {
   public func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double])
     throws(DAMError) -> [Double]
   {
-    try _checkJVPArguments(scores: scores, weights: weights, direction: direction)
-    let (solver, _) = try _solver(scores)
+    try checkJVPArguments(scores: scores, weights: weights, direction: direction)
+    let (solver, _) = try activeSetSolver(scores)
     return solver.jacobianVectorProduct(at: try solver.solve(), direction: direction)
   }
 
   /// The solver on the scores shifted by their largest value, and that value.
-  private func _solver(_ scores: [Double]) throws(DAMError) -> (_SparseMAPActiveSet, Double) {
-    let shifted = try _ShiftedScores(scores, sorted: false)
+  private func activeSetSolver(_ scores: [Double]) throws(DAMError) -> (SparseMAPActiveSet, Double) {
+    let shifted = try ShiftedScores(scores, sorted: false)
     guard shifted.unmaskedCount >= k else {
       throw DAMError.invalid(
         "k",
@@ -129,7 +129,7 @@ public struct SequentialKSubsets: SeparationMap {
       )
     }
     let unary = shifted.gaps.map { -$0 }
-    return (_SparseMAPActiveSet(unary: unary, pairwise: pairwise, k: k), shifted.largest)
+    return (SparseMAPActiveSet(unary: unary, pairwise: pairwise, k: k), shifted.largest)
   }
 }
 

@@ -23,7 +23,7 @@ public struct Softmax: SeparationMap {
       invalid |= score.isNaN || score == .infinity ? 1 : 0
       largest = score > largest ? score : largest
     }
-    if invalid != 0 || largest == -.infinity { try _validateScores(scores) }
+    if invalid != 0 || largest == -.infinity { try validateScores(scores) }
     return scores.withUnsafeBufferPointer { x in
       Self.normalised(count: x.count, shift: largest) { x[$0] - largest }
     }

@@ -28,7 +28,7 @@ public struct Sparsemax: SeparationMap {
   ///
   /// - Throws: ``DAMError`` if a score is NaN or `+∞`, or every score is masked.
   public func separate(_ scores: [Double]) throws(DAMError) -> Separation {
-    let shifted = try _ShiftedScores(scores)
+    let shifted = try ShiftedScores(scores)
     // With zᵢ = -gapᵢ ≤ 0 sorted decreasingly, the support is the largest k with
     // 1 + k z₍ₖ₎ > Σ_{j ≤ k} z₍ⱼ₎ (the condition holds exactly for k up to the support size).
     var cumulative = 0.0
@@ -52,7 +52,7 @@ public struct Sparsemax: SeparationMap {
       weights[i] = y
       squares += y * y
     }
-    let conjugate = shifted.largest + _innerWithGaps(shifted.gaps, weights) - (squares - 1) / 2
+    let conjugate = shifted.largest + innerWithGaps(shifted.gaps, weights) - (squares - 1) / 2
     return Separation(weights: weights, conjugate: conjugate)
   }
 
@@ -61,7 +61,7 @@ public struct Sparsemax: SeparationMap {
   /// - Throws: ``DAMError`` naming `weights` unless they lie on the simplex (non-negative, summing
   ///   to 1 within ``probabilitySumTolerance``).
   public func regularizer(_ weights: [Double]) throws(DAMError) -> Double {
-    try _checkPolytopeWeights(weights, total: 1)
+    try checkPolytopeWeights(weights, total: 1)
     var squares = 0.0
     for y in weights { squares += y * y }
     return (squares - 1) / 2
@@ -73,8 +73,8 @@ public struct Sparsemax: SeparationMap {
   public func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double])
     throws(DAMError) -> [Double]
   {
-    try _checkJVPArguments(scores: scores, weights: weights, direction: direction)
-    return _tsallisJVP(weights: weights, alpha: 2, direction: direction)
+    try checkJVPArguments(scores: scores, weights: weights, direction: direction)
+    return tsallisJVP(weights: weights, alpha: 2, direction: direction)
   }
 }
 

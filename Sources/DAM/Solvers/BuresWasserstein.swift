@@ -22,8 +22,8 @@ public enum BuresWasserstein {
   /// - Throws: ``DAMError`` naming `b` if the dimensions differ, or a numerical failure of the
   ///   eigendecomposition.
   public static func distanceSquared(_ a: Gaussian, _ b: Gaussian) throws(DAMError) -> Double {
-    try _requireSameDimension(a, b, "b")
-    return try _evaluate(state: a, pattern: b, root: _squareRoot(b.covariance, "b")).value
+    try requireSameDimension(a, b, "b")
+    return try evaluate(state: a, pattern: b, root: squareRoot(b.covariance, "b")).value
   }
 
   /// The optimal (Brenier) map `T(x) = linear · x + offset` pushing `source` onto `target`:
@@ -35,16 +35,16 @@ public enum BuresWasserstein {
   public static func map(from source: Gaussian, to target: Gaussian) throws(DAMError)
     -> (linear: Matrix, offset: [Double])
   {
-    try _requireSameDimension(source, target, "target")
-    let result = try _evaluate(state: source, pattern: target, root: _squareRoot(target.covariance, "target"))
-    let linear = _fullMatrix(result.map)
-    let moved = linear._gemv(transpose: false, source.mean)
+    try requireSameDimension(source, target, "target")
+    let result = try evaluate(state: source, pattern: target, root: squareRoot(target.covariance, "target"))
+    let linear = fullMatrix(result.map)
+    let moved = linear.gemv(transpose: false, source.mean)
     return (linear, zip(target.mean, moved).map { $0 - $1 })
   }
 
   /// `S^½`: elementwise square roots of a diagonal, the eigendecomposition square root of a full
   /// matrix.
-  static func _squareRoot(_ covariance: Gaussian.Covariance, _ argument: String) throws(DAMError)
+  static func squareRoot(_ covariance: Gaussian.Covariance, _ argument: String) throws(DAMError)
     -> Gaussian.Covariance
   {
     switch covariance {
@@ -55,7 +55,7 @@ public enum BuresWasserstein {
 
   /// `W₂²(state, pattern)` and the map matrix `A` from `state` to `pattern`, given `root = S^½`
   /// of the pattern's covariance. Dimensions are assumed equal.
-  static func _evaluate(state: Gaussian, pattern: Gaussian, root: Gaussian.Covariance) throws(DAMError)
+  static func evaluate(state: Gaussian, pattern: Gaussian, root: Gaussian.Covariance) throws(DAMError)
     -> (value: Double, map: Gaussian.Covariance)
   {
     var meanPart = 0.0
@@ -71,8 +71,8 @@ public enum BuresWasserstein {
       }
       return (meanPart + bures, .diagonal(map))
     }
-    let r = _fullMatrix(root)
-    let w = _fullMatrix(state.covariance)
+    let r = fullMatrix(root)
+    let w = fullMatrix(state.covariance)
     // M = S^½ W S^½, symmetric positive definite.
     let middle = _gemm(
       _gemm(r, w, transposeLeft: false, transposeRight: false), r, transposeLeft: false, transposeRight: false
@@ -81,7 +81,7 @@ public enum BuresWasserstein {
     let tiny = EigenvalueFloor.default.value(for: eigen.eigenvalues)
     var rootTrace = 0.0
     for v in eigen.eigenvalues where v > 0 { rootTrace += v.squareRoot() }
-    let bures = max(0, _trace(state.covariance) + _trace(pattern.covariance) - 2 * rootTrace)
+    let bures = max(0, trace(state.covariance) + trace(pattern.covariance) - 2 * rootTrace)
     let inverseRoot = eigen.reconstructed { 1 / Swift.max($0, tiny).squareRoot() }
     let map = _gemm(
       _gemm(r, inverseRoot, transposeLeft: false, transposeRight: false), r, transposeLeft: false,
@@ -90,7 +90,7 @@ public enum BuresWasserstein {
   }
 
   /// The trace of a covariance.
-  static func _trace(_ covariance: Gaussian.Covariance) -> Double {
+  static func trace(_ covariance: Gaussian.Covariance) -> Double {
     switch covariance {
     case .diagonal(let values): values.reduce(0, +)
     case .full(let matrix): matrix.trace
@@ -98,14 +98,14 @@ public enum BuresWasserstein {
   }
 
   /// A covariance-like symmetric matrix as a full matrix.
-  static func _fullMatrix(_ covariance: Gaussian.Covariance) -> Matrix {
+  static func fullMatrix(_ covariance: Gaussian.Covariance) -> Matrix {
     switch covariance {
     case .diagonal(let values): Matrix(diagonal: values)
     case .full(let matrix): matrix
     }
   }
 
-  static func _requireSameDimension(_ a: Gaussian, _ b: Gaussian, _ argument: String) throws(DAMError) {
+  static func requireSameDimension(_ a: Gaussian, _ b: Gaussian, _ argument: String) throws(DAMError) {
     guard a.dimension == b.dimension else {
       throw DAMError.mismatch(argument, "has dimension \(b.dimension), the other Gaussian has \(a.dimension)")
     }

@@ -23,10 +23,10 @@ public enum Sinkhorn {
     from x: PointCloud, to y: PointCloud, cost: any Cost = SquaredEuclideanCost(), options: SinkhornOptions,
     warmStart: (f: [Double], g: [Double])? = nil
   ) throws(DAMError) -> EntropicTransport {
-    try _checkDimensions(x, y, cost)
-    let matrix = _CostMatrix(x.points, y.points, cost: cost)
-    try _requireTrustworthyEpsilon(options.epsilon, x, y, matrix)
-    return try _transport(matrix, x.weights, y.weights, options, warmStart)
+    try checkDimensions(x, y, cost)
+    let matrix = CostMatrix(x.points, y.points, cost: cost)
+    try requireTrustworthyEpsilon(options.epsilon, x, y, matrix)
+    return try solveTransport(matrix, x.weights, y.weights, options, warmStart)
   }
 
   /// Solves the symmetric problem `OT_ε(x, x)`.
@@ -34,10 +34,10 @@ public enum Sinkhorn {
     _ x: PointCloud, cost: any Cost = SquaredEuclideanCost(), options: SinkhornOptions,
     warmStart: [Double]? = nil
   ) throws(DAMError) -> SelfTransport {
-    try _checkDimensions(x, x, cost)
-    let matrix = _CostMatrix(x.points, x.points, cost: cost)
-    try _requireTrustworthyEpsilon(options.epsilon, x, x, matrix)
-    return try _selfTransport(matrix, x.weights, options, warmStart)
+    try checkDimensions(x, x, cost)
+    let matrix = CostMatrix(x.points, x.points, cost: cost)
+    try requireTrustworthyEpsilon(options.epsilon, x, x, matrix)
+    return try solveSelfTransport(matrix, x.weights, options, warmStart)
   }
 
   /// The debiased Sinkhorn divergence `S_ε(x, y)`.
@@ -49,13 +49,15 @@ public enum Sinkhorn {
   public static func divergence(
     _ x: PointCloud, _ y: PointCloud, cost: any Cost = SquaredEuclideanCost(), options: SinkhornOptions
   ) throws(DAMError) -> SinkhornDivergenceValue {
-    try _checkDimensions(x, y, cost)
-    let cross = _CostMatrix(x.points, y.points, cost: cost)
-    try _requireTrustworthyEpsilon(options.epsilon, x, y, cross)
+    try checkDimensions(x, y, cost)
+    let cross = CostMatrix(x.points, y.points, cost: cost)
+    try requireTrustworthyEpsilon(options.epsilon, x, y, cross)
     return SinkhornDivergenceValue(
-      crossTerm: try _transport(cross, x.weights, y.weights, options, nil),
-      firstSelfTerm: try _selfTransport(_CostMatrix(x.points, x.points, cost: cost), x.weights, options, nil),
-      secondSelfTerm: try _selfTransport(_CostMatrix(y.points, y.points, cost: cost), y.weights, options, nil)
+      crossTerm: try solveTransport(cross, x.weights, y.weights, options, nil),
+      firstSelfTerm: try solveSelfTransport(
+        CostMatrix(x.points, x.points, cost: cost), x.weights, options, nil),
+      secondSelfTerm: try solveSelfTransport(
+        CostMatrix(y.points, y.points, cost: cost), y.weights, options, nil)
     )
   }
 
@@ -66,8 +68,8 @@ public enum Sinkhorn {
     from x: PointCloud, to y: PointCloud, cost: any Cost = SquaredEuclideanCost(),
     transport: EntropicTransport
   ) throws(DAMError) -> Matrix {
-    let matrix = try _solvedCost(x, y, cost, transport)
-    return _barycentricMap(matrix, y, transport.epsilon, y.weights.map(_log), transport.g)
+    let matrix = try solvedCost(x, y, cost, transport)
+    return mapFromPotential(matrix, y, epsilon: transport.epsilon, logB: y.weights.map(_log), g: transport.g)
   }
 
   /// The gradient of the first potential, `∇f(xⱼ) = Σₖ πⱼₖ ∇ₓc(xⱼ, yₖ) / Σₖ πⱼₖ` (the envelope
@@ -78,8 +80,9 @@ public enum Sinkhorn {
     from x: PointCloud, to y: PointCloud, cost: any Cost = SquaredEuclideanCost(),
     transport: EntropicTransport
   ) throws(DAMError) -> Matrix {
-    let matrix = try _solvedCost(x, y, cost, transport)
-    return _potentialGradient(cost, matrix, x, y, transport.epsilon, y.weights.map(_log), transport.g)
+    let matrix = try solvedCost(x, y, cost, transport)
+    return gradientFromPotential(
+      cost, matrix, x, y, epsilon: transport.epsilon, logB: y.weights.map(_log), g: transport.g)
   }
 
   /// The gradient of the symmetric potential of `OT_ε(x, x)`, `∇p(xⱼ)`; with
@@ -88,29 +91,30 @@ public enum Sinkhorn {
   public static func potentialGradient(
     of x: PointCloud, cost: any Cost = SquaredEuclideanCost(), selfTransport: SelfTransport
   ) throws(DAMError) -> Matrix {
-    try _checkDimensions(x, x, cost)
+    try checkDimensions(x, x, cost)
     guard selfTransport.potential.count == x.count else {
       throw DAMError.mismatch("selfTransport", "its potential does not fit this cloud")
     }
-    let matrix = _CostMatrix(x.points, x.points, cost: cost)
-    return _potentialGradient(
-      cost, matrix, x, x, selfTransport.epsilon, x.weights.map(_log), selfTransport.potential)
+    let matrix = CostMatrix(x.points, x.points, cost: cost)
+    return gradientFromPotential(
+      cost, matrix, x, x, epsilon: selfTransport.epsilon, logB: x.weights.map(_log),
+      g: selfTransport.potential)
   }
 }
 
 /// The cost matrix of a solved cross problem, after checking that the clouds fit the cost and
 /// the transport's potentials.
-private func _solvedCost(_ x: PointCloud, _ y: PointCloud, _ cost: any Cost, _ transport: EntropicTransport)
-  throws(DAMError) -> _CostMatrix
+private func solvedCost(_ x: PointCloud, _ y: PointCloud, _ cost: any Cost, _ transport: EntropicTransport)
+  throws(DAMError) -> CostMatrix
 {
-  try _checkDimensions(x, y, cost)
+  try checkDimensions(x, y, cost)
   guard transport.f.count == x.count, transport.g.count == y.count else {
     throw DAMError.mismatch("transport", "its potentials do not fit these clouds")
   }
-  return _CostMatrix(x.points, y.points, cost: cost)
+  return CostMatrix(x.points, y.points, cost: cost)
 }
 
-func _checkDimensions(_ x: PointCloud, _ y: PointCloud, _ cost: any Cost = SquaredEuclideanCost())
+func checkDimensions(_ x: PointCloud, _ y: PointCloud, _ cost: any Cost = SquaredEuclideanCost())
   throws(DAMError)
 {
   guard x.dimension == y.dimension else {
@@ -119,17 +123,17 @@ func _checkDimensions(_ x: PointCloud, _ y: PointCloud, _ cost: any Cost = Squar
   try cost.validate(dimension: x.dimension)
 }
 
-/// ``_requireTrustworthyEpsilon(_:squaredDiameter:scale:)`` for clouds: the scale is the squared
+/// ``requireTrustworthyEpsilon(_:squaredDiameter:scale:)`` for clouds: the scale is the squared
 /// diameter of their bounding box for the squared Euclidean cost, the cost matrix's bound on its
 /// largest entry for any other.
-func _requireTrustworthyEpsilon(_ epsilon: Double, _ x: PointCloud, _ y: PointCloud, _ cost: _CostMatrix)
+func requireTrustworthyEpsilon(_ epsilon: Double, _ x: PointCloud, _ y: PointCloud, _ cost: CostMatrix)
   throws(DAMError)
 {
   if cost.ground == nil, cost.power == 2 {
-    try _requireTrustworthyEpsilon(
-      epsilon, squaredDiameter: _boundingBoxSquaredDiameter(x, y), scale: _cloudScale)
+    try requireTrustworthyEpsilon(
+      epsilon, squaredDiameter: boundingBoxSquaredDiameter(x, y), scale: cloudScale)
   } else {
-    try _requireTrustworthyEpsilon(
+    try requireTrustworthyEpsilon(
       epsilon, squaredDiameter: cost.maximum, scale: "the largest cost between the clouds")
   }
 }
@@ -138,19 +142,19 @@ func _requireTrustworthyEpsilon(_ epsilon: Double, _ x: PointCloud, _ y: PointCl
 ///
 /// The potentials are `ε` times logarithms of sums of `exp(-C/ε)`-weighted masses, quantities of
 /// size `D²/ε` computed to round-off (about 1e-16), so their absolute error grows like `ε · 1e-16`
-/// (measured on an 8 x 8 grid, D² = 98: 17.1399999965 instead of 17.1400000011 at ε = 1e8, about
-/// `0.2 ε · 2.2e-16` off). At ε = 1e300 the values were `0` or `±1e284`. Nothing is lost by the
+/// and at ε near the largest doubles nothing of the value is left (Docs/reliability.md, "Large
+/// ε"). Nothing is lost by the
 /// limit: `OT_ε(a, b)` lies in `[E_{a⊗b} C - D⁴/(8ε), E_{a⊗b} C]` (the independent coupling above,
 /// Hoeffding's lemma on the unconstrained problem below), so at ε = 1e6 D² the Sinkhorn
 /// divergence is within `D²/8e6` of its limit as ε grows, `‖m(a) - m(b)‖²` (the squared distance
 /// between the means, for the squared Euclidean cost).
-let _largestRelativeEpsilon = 1e6
+let largestRelativeEpsilon = 1e6
 
 /// Throws, naming `epsilon`, when `epsilon > 1e6 · squaredDiameter` (see
-/// ``_largestRelativeEpsilon``); `scale` says what the diameter is of. A diameter of 0 (every
+/// ``largestRelativeEpsilon``); `scale` says what the diameter is of. A diameter of 0 (every
 /// cost 0) is exempt: the potentials are then 0 at every ε.
-func _requireTrustworthyEpsilon(_ epsilon: Double, squaredDiameter: Double, scale: String) throws(DAMError) {
-  let largest = _largestRelativeEpsilon * squaredDiameter
+func requireTrustworthyEpsilon(_ epsilon: Double, squaredDiameter: Double, scale: String) throws(DAMError) {
+  let largest = largestRelativeEpsilon * squaredDiameter
   guard squaredDiameter > 0, epsilon > largest else { return }
   throw DAMError.invalid(
     "epsilon",
@@ -159,7 +163,7 @@ func _requireTrustworthyEpsilon(_ epsilon: Double, squaredDiameter: Double, scal
 }
 
 /// The squared diameter of the bounding box of two clouds (of one if both are the same).
-func _boundingBoxSquaredDiameter(_ x: PointCloud, _ y: PointCloud) -> Double {
+func boundingBoxSquaredDiameter(_ x: PointCloud, _ y: PointCloud) -> Double {
   var total = 0.0
   let d = x.dimension
   for t in 0..<d {
@@ -177,49 +181,49 @@ func _boundingBoxSquaredDiameter(_ x: PointCloud, _ y: PointCloud) -> Double {
   return total
 }
 
-let _cloudScale = "the squared diameter of the clouds' bounding box"
+let cloudScale = "the squared diameter of the clouds' bounding box"
 
 /// The largest `n m` for which the kernel (scaling-domain) solver is used: its kernel is an `n x m`
 /// matrix of doubles next to the cost (2 x 256 MiB at the limit). Larger problems run in the log
 /// domain.
-let _kernelSizeLimit = 1 << 25
+let kernelSizeLimit = 1 << 25
 
-func _usesKernel(_ cost: _CostMatrix, _ options: SinkhornOptions) -> Bool {
+func usesKernel(_ cost: CostMatrix, _ options: SinkhornOptions) -> Bool {
   switch options.backend {
-  case .automatic: cost.rows * cost.columns <= _kernelSizeLimit
+  case .automatic: cost.rows * cost.columns <= kernelSizeLimit
   case .kernel: true
   case .logDomain: false
   }
 }
 
 /// Solves `OT_ε` on a dense cost: in the scaling domain on a stabilised kernel when it fits
-/// (``_kernelSizeLimit``), else in the log domain, both by the one loop (``_SinkhornLoop``), which
+/// (``kernelSizeLimit``), else in the log domain, both by the one loop (``SinkhornLoop``), which
 /// polishes slow solves with Newton's method. Both domains stop at the same marginal error; a
 /// scaling-domain solve that underflows is redone in the log domain, iterations added up.
-func _transport(
-  _ cost: _CostMatrix, _ a: [Double], _ b: [Double], _ options: SinkhornOptions,
+func solveTransport(
+  _ cost: CostMatrix, _ a: [Double], _ b: [Double], _ options: SinkhornOptions,
   _ warmStart: (f: [Double], g: [Double])?
 ) throws(DAMError) -> EntropicTransport {
   let (n, m) = (cost.rows, cost.columns)
   if let warmStart {
-    try _checkWarmStart(
+    try checkWarmStart(
       [warmStart.f, warmStart.g], expected: [n, m],
       described: "the clouds have \(n) and \(m) atoms", epsilon: options.epsilon, what: "Sinkhorn")
   }
-  let loop = _SinkhornLoop(
-    options: options, schedule: _annealingSchedule(from: cost.maximum, options),
-    newton: _NewtonProblem(cost: cost, a: a, b: b))
-  func logDomain() throws(DAMError) -> _SinkhornRun {
-    let kernel = _DenseSoftmin(cost)
+  let loop = SinkhornLoop(
+    options: options, schedule: annealingSchedule(from: cost.maximum, options),
+    newton: NewtonProblem(cost: cost, a: a, b: b))
+  func logDomain() throws(DAMError) -> SinkhornRun {
+    let kernel = DenseSoftmin(cost)
     return try loop.solve(warmStart: warmStart) { start, epsilon in
-      _LogScheme(kernel, a: a, b: b, start: start, epsilon: epsilon, what: "Sinkhorn")
+      LogScheme(kernel, a: a, b: b, start: start, epsilon: epsilon, what: "Sinkhorn")
     }
   }
-  let run = try _scalingOrLog(
-    usesKernel: _usesKernel(cost, options),
+  let run = try scalingOrLog(
+    usesKernel: usesKernel(cost, options),
     scaling: { () throws(DAMError) in
       try loop.solve(warmStart: warmStart) { start, epsilon throws(DAMError) in
-        try _KernelScheme(cost, a: a, b: b, start: start, epsilon: epsilon)
+        try KernelScheme(cost, a: a, b: b, start: start, epsilon: epsilon)
       }
     }, log: logDomain)
   return try run.transport(a, b, options, what: "Sinkhorn")
@@ -227,40 +231,40 @@ func _transport(
 
 /// Solves the symmetric `OT_ε(x, x)` (not annealed: the averaged update converges in a few
 /// iterations from zero potentials at every ε, 16-17 at n = 1024, d = 2, against 27-33 with
-/// annealing); see ``_transport(_:_:_:_:_:)``.
-func _selfTransport(_ cost: _CostMatrix, _ a: [Double], _ options: SinkhornOptions, _ warmStart: [Double]?)
+/// annealing); see ``solveTransport(_:_:_:_:_:)``.
+func solveSelfTransport(_ cost: CostMatrix, _ a: [Double], _ options: SinkhornOptions, _ warmStart: [Double]?)
   throws(DAMError) -> SelfTransport
 {
   if let warmStart {
-    try _checkWarmStart(
+    try checkWarmStart(
       [warmStart], expected: [cost.rows], described: "the cloud has \(cost.rows) atoms",
       epsilon: options.epsilon, what: "Sinkhorn")
   }
-  let loop = _SinkhornLoop(options: options, schedule: [], newton: nil)
+  let loop = SinkhornLoop(options: options, schedule: [], newton: nil)
   let start = warmStart.map { (f: $0, g: $0) }
-  func logDomain() throws(DAMError) -> _SinkhornRun {
-    let kernel = _DenseSoftmin(cost, symmetric: true)
+  func logDomain() throws(DAMError) -> SinkhornRun {
+    let kernel = DenseSoftmin(cost, symmetric: true)
     return try loop.solve(warmStart: start) { start, epsilon in
-      _LogSelfScheme(kernel, a: a, start: start?.f, epsilon: epsilon, what: "Sinkhorn")
+      LogSelfScheme(kernel, a: a, start: start?.f, epsilon: epsilon, what: "Sinkhorn")
     }
   }
-  let run = try _scalingOrLog(
-    usesKernel: _usesKernel(cost, options),
+  let run = try scalingOrLog(
+    usesKernel: usesKernel(cost, options),
     scaling: { () throws(DAMError) in
       try loop.solve(warmStart: start) { start, epsilon throws(DAMError) in
-        try _KernelSelfScheme(cost, a: a, start: start?.f, epsilon: epsilon)
+        try KernelSelfScheme(cost, a: a, start: start?.f, epsilon: epsilon)
       }
     }, log: logDomain)
   return try run.selfTransport(a, options, what: "Sinkhorn")
 }
 
 /// `T(xⱼ) = Σₖ softmaxₖ(log bₖ + (gₖ - Cⱼₖ)/ε) yₖ`.
-func _barycentricMap(_ cost: _CostMatrix, _ y: PointCloud, _ epsilon: Double, _ logB: [Double], _ g: [Double])
+func mapFromPotential(_ cost: CostMatrix, _ y: PointCloud, epsilon: Double, logB: [Double], g: [Double])
   -> Matrix
 {
   let d = y.dimension
   var result = [Double](repeating: 0, count: cost.rows * d)
-  _forEachCouplingRow(cost, epsilon, logB, g) { j, line in
+  forEachCouplingRow(cost, epsilon: epsilon, logB: logB, g: g) { j, line in
     for k in 0..<cost.columns where line[k] > 0 {
       for t in 0..<d { result[j * d + t] += line[k] * y.points[k, t] }
     }
@@ -269,10 +273,9 @@ func _barycentricMap(_ cost: _CostMatrix, _ y: PointCloud, _ epsilon: Double, _ 
 }
 
 /// `∇f(xⱼ) = Σₖ softmaxₖ(log bₖ + (gₖ - Cⱼₖ)/ε) ∇ₓc(xⱼ, yₖ)`.
-func _potentialGradient(
-  _ ground: any Cost, _ cost: _CostMatrix, _ x: PointCloud, _ y: PointCloud, _ epsilon: Double,
-  _ logB: [Double],
-  _ g: [Double]
+func gradientFromPotential(
+  _ ground: any Cost, _ cost: CostMatrix, _ x: PointCloud, _ y: PointCloud, epsilon: Double, logB: [Double],
+  g: [Double]
 ) -> Matrix {
   let d = y.dimension
   var result = [Double](repeating: 0, count: cost.rows * d)
@@ -280,7 +283,7 @@ func _potentialGradient(
   x.points._elements.withUnsafeBufferPointer { px in
     y.points._elements.withUnsafeBufferPointer { py in
       gradient.withUnsafeMutableBufferPointer { gradient in
-        _forEachCouplingRow(cost, epsilon, logB, g) { j, line in
+        forEachCouplingRow(cost, epsilon: epsilon, logB: logB, g: g) { j, line in
           let xj = UnsafeBufferPointer(rebasing: px[(j * d)..<((j + 1) * d)])
           for k in 0..<cost.columns where line[k] > 0 {
             ground.gradient(xj, UnsafeBufferPointer(rebasing: py[(k * d)..<((k + 1) * d)]), into: gradient)
@@ -296,8 +299,8 @@ func _potentialGradient(
 /// Calls `body(j, w)` for every row `j` with `w[k] = softmaxₖ(log bₖ + (gₖ - Cⱼₖ)/ε)`, the
 /// conditional distribution of the coupling given `xⱼ` (`m` entries, valid during the call):
 /// rows a block at a time, the cost, the exponents, one vectorised exp over the block.
-func _forEachCouplingRow(
-  _ cost: _CostMatrix, _ epsilon: Double, _ logB: [Double], _ g: [Double],
+func forEachCouplingRow(
+  _ cost: CostMatrix, epsilon: Double, logB: [Double], g: [Double],
   _ body: (Int, UnsafeMutablePointer<Double>) -> Void
 ) {
   let n = cost.rows

@@ -25,12 +25,12 @@ public enum SinkhornBounds {
   /// orientation and size; the spread term is exact for scaled copies about the mean.
   public static func lowerBound(_ x: PointCloud, _ y: PointCloud, epsilon: Double) throws(DAMError) -> Double
   {
-    try _checkDimensions(x, y)
+    try checkDimensions(x, y)
     let mx = x.mean
     let my = y.mean
     var gap = 0.0
     for k in 0..<mx.count { gap += (mx[k] - my[k]) * (mx[k] - my[k]) }
-    let shape = _shapeGap(x, y)
+    let shape = shapeGap(x, y)
     return gap + shape - 0.5 * epsilon * (entropy(x.weights) + entropy(y.weights))
   }
 }
@@ -39,15 +39,15 @@ public enum SinkhornBounds {
 /// `B²(Σ_x, Σ_y)` in one and two dimensions, else `(s(x) - s(y))²`; never above either, with
 /// the rounding of the closed form taken against it.
 @inline(__always)
-func _shapeGap(_ x: PointCloud, _ y: PointCloud) -> Double {
-  _shapeGap(
-    x._planarCovariance, x._spread, y._planarCovariance, y._spread, planar: x.points.columns <= 2)
+func shapeGap(_ x: PointCloud, _ y: PointCloud) -> Double {
+  shapeGap(
+    x.planarCovariance, spread: x.spread, y.planarCovariance, spread: y.spread, planar: x.points.columns <= 2)
 }
 
-/// ``_shapeGap(_:_:)`` from the clouds' summaries.
+/// ``shapeGap(_:_:)`` from the clouds' summaries.
 @inline(__always)
-func _shapeGap(
-  _ a: SIMD3<Double>, _ spreadA: Double, _ b: SIMD3<Double>, _ spreadB: Double, planar: Bool
+func shapeGap(
+  _ a: SIMD3<Double>, spread spreadA: Double, _ b: SIMD3<Double>, spread spreadB: Double, planar: Bool
 ) -> Double {
   let spreadGap = (spreadA - spreadB) * (spreadA - spreadB)
   guard planar else { return spreadGap }

@@ -1,5 +1,4 @@
 import DAM
-import Dispatch
 
 /// What one engine of a comparison is: a row of the report.
 package struct EngineLabel: Hashable, Sendable {
@@ -171,7 +170,7 @@ package enum Comparison {
       }
       let batchResults = batched
       let secondsInBatch = batchSeconds
-      DispatchQueue.concurrentPerform(iterations: count) { q in
+      forEachChunk(count, workers: coreCount) { q in
         do {
           let result: RetrievalResult<State>
           let seconds: Double

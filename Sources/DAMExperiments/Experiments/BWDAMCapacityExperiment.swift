@@ -1,5 +1,4 @@
 import DAM
-import Dispatch
 import Foundation
 
 /// A capacity sweep for Gaussian memories: the fraction of perturbed queries retrieved against the
@@ -54,7 +53,7 @@ package enum BWDAMCapacityExperiment {
           separation: .softmax, geometry: EuclideanGeometry(), beta: beta, stopping: stopping)
         // Query t perturbs memory t mod N, with its own seed.
         let results = ParallelResults<(Bool, Bool)>(count: trials, initial: (false, false))
-        DispatchQueue.concurrentPerform(iterations: trials) { t in
+        forEachChunk(trials, workers: coreCount) { t in
           var g = SeededGenerator(
             seed: seed &+ UInt64(d) &* 7919 &+ UInt64(n) &* 31 &+ UInt64(t) &* 1_000_003)
           let i = t % n

@@ -1,5 +1,4 @@
 import DAM
-import Dispatch
 import Foundation
 
 /// The one-step audit of BW-DAM: how close one retrieval step from a perturbed query lands to the
@@ -126,7 +125,7 @@ package enum BWDAMOneStepExperiment {
         }
         // Per query and β: (W₂ after one step, 1 - λ_target at the query, nearest is the target).
         let results = ParallelResults<[(Double, Double, Bool)]>(count: queryCount, initial: [])
-        DispatchQueue.concurrentPerform(iterations: queryCount) { i in
+        forEachChunk(queryCount, workers: coreCount) { i in
           var g = SeededGenerator(seed: seed &+ UInt64(d) &* 7919 &+ UInt64(i) &* 1_000_003)
           do {
             let query =

@@ -1,5 +1,4 @@
 import DAM
-import Dispatch
 import Foundation
 
 /// The BW-DAM paper's synthetic experiment: Gaussians on a Wasserstein sphere, queries perturbed
@@ -132,7 +131,7 @@ package enum BWDAMSyntheticExperiment {
           stopping: stopping)
       }
       let results = ParallelResults<Outcome>(count: queryCount, initial: Outcome())
-      DispatchQueue.concurrentPerform(iterations: queryCount) { i in
+      forEachChunk(queryCount, workers: coreCount) { i in
         // Query i perturbs stored pattern i (the patterns are i.i.d., so the first 75% are a
         // random 75%); its own seed makes it reproducible whatever the scheduling.
         var g = SeededGenerator(seed: seed &+ UInt64(d) &* 7919 &+ UInt64(i) &* 1_000_003)

@@ -1,6 +1,5 @@
 import DAM
 import DAMDatasets
-import Dispatch
 import Foundation
 
 /// Experiments 1 and 2 of the Sinkhorn-SHK paper (its Appendix J), over many seeded trials, with
@@ -138,7 +137,7 @@ package enum GaussianCloudsExperiment {
         "\(name): \(number + 1)/\(configurations.count): experiment \(experiment), \(permuted ? "permuted" : "ordered"), noise \(noise), \(method.rawValue)"
       )
       let results = ParallelResults<Outcome>(count: trials, initial: Outcome())
-      DispatchQueue.concurrentPerform(iterations: trials) { t in
+      forEachChunk(trials, workers: coreCount) { t in
         // The same patterns and query for every method of a trial: the seed depends on the trial only.
         var generator = SeededGenerator(
           seed: seed &+ UInt64(t) &* 7919 &+ UInt64(experiment) &* 104_729 &+ (permuted ? 1 : 0))

@@ -1,6 +1,5 @@
 import DAM
 import DAMDatasets
-import Dispatch
 import Foundation
 
 /// Images as histograms on a grid (issue 6, scope 7): the built-in digits upsampled to 32 x 32 and
@@ -209,7 +208,7 @@ package enum GridImagesExperiment {
     let stored = patterns
     let pairs = (0..<n).flatMap { i in ((i + 1)..<n).map { (i, $0) } }
     let values = ParallelResults<Double>(count: pairs.count, initial: .nan)
-    DispatchQueue.concurrentPerform(iterations: pairs.count) { k in
+    forEachChunk(pairs.count, workers: coreCount) { k in
       do {
         values.set(
           k, try GridSinkhorn.divergence(stored[pairs[k].0], stored[pairs[k].1], options: options).value)
@@ -269,7 +268,7 @@ package enum GridImagesExperiment {
     seed: UInt64, label: String
   ) throws -> [(target: Int, outcome: Outcome)] {
     let results = ParallelResults<(Int, Outcome)>(count: trials, initial: (-1, Outcome()))
-    DispatchQueue.concurrentPerform(iterations: trials) { t in
+    forEachChunk(trials, workers: coreCount) { t in
       do {
         let (target, q, _) = try query(dataset, corruption: corruption, level: level, trial: t, seed: seed)
         let start = Terminal.now()

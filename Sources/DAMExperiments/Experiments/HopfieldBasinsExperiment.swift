@@ -1,5 +1,4 @@
 import DAM
-import Dispatch
 import Foundation
 
 /// Figure 3 of the sparse and structured Hopfield networks paper: basins of attraction of five

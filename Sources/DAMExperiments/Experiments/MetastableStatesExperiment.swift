@@ -1,6 +1,5 @@
 import DAM
 import DAMDatasets
-import Dispatch
 import Foundation
 
 /// Table 1 of the sparse and structured Hopfield networks paper on the built-in handwritten

@@ -1,5 +1,4 @@
 import DAM
-import Dispatch
 import Foundation
 
 /// The Sinkhorn-SHK paper's random pattern model (Appendix F, "SampAlgo"): how separated the
@@ -68,7 +67,7 @@ package enum RandomPatternsExperiment {
       let model = try RandomPatternModel(
         dimension: d, atoms: atoms, meanNorm: meanNorm, shapeRadius: shapeRadius)
       let results = ParallelResults<MemoryOutcome>(count: memories, initial: MemoryOutcome())
-      DispatchQueue.concurrentPerform(iterations: memories) { t in
+      forEachChunk(memories, workers: coreCount) { t in
         var generator = SeededGenerator(seed: seed &+ UInt64(t) &* 7919 &+ UInt64(d) &* 104_729)
         var outcome = MemoryOutcome()
         do {

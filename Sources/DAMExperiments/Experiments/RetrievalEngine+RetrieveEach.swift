@@ -1,5 +1,4 @@
 import DAM
-import Dispatch
 
 extension RetrievalEngine {
   /// Every query's result, or nil where that query's retrieval failed: the queries as one batch,
@@ -8,7 +7,7 @@ extension RetrievalEngine {
     guard !queries.isEmpty else { return [] }
     if let results = try? retrieve(batch: queries) { return results }
     let results = ParallelResults<RetrievalResult<D.State>?>(count: queries.count, initial: nil)
-    DispatchQueue.concurrentPerform(iterations: queries.count) { i in
+    forEachChunk(queries.count, workers: coreCount) { i in
       results.set(i, try? retrieve(queries[i]))
     }
     return results.values

@@ -1,6 +1,5 @@
 import DAM
 import DAMDatasets
-import Dispatch
 import Foundation
 
 /// A weighted experiment where the weights carry the information: handwritten digits as point
@@ -90,7 +89,7 @@ package enum WeightedDigitsExperiment {
         "\(name): \(number + 1)/\(configurations.count): \(permuted ? "permuted" : "ordered"), weight noise \(weightNoise), \(method.0)"
       )
       let results = ParallelResults<Outcome>(count: trials, initial: Outcome())
-      DispatchQueue.concurrentPerform(iterations: trials) { t in
+      forEachChunk(trials, workers: coreCount) { t in
         var generator = SeededGenerator(seed: seed &+ UInt64(t) &* 7919 &+ (permuted ? 1 : 0))
         do {
           // The memory: two seeded digits of each class.

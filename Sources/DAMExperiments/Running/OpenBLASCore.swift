@@ -38,11 +38,11 @@ package enum OpenBLASCore {
   /// Runs OpenBLAS on one thread unless `OPENBLAS_NUM_THREADS` says otherwise.
   ///
   /// `dam`'s engines run on one thread per core, and the matrix products of vector memories are
-  /// split over those threads when BLAS is single-threaded (`_VectorBlocks.productSlices`).
+  /// split over those threads when BLAS is single-threaded (`VectorBlocks.productSlices`).
   /// OpenBLAS's own workers would compete with them: after every product each worker spins
   /// (calling `sched_yield`) for about 0.1 s before it sleeps, taking a core from the engine's
-  /// threads while they compute the separation weights. With N = 20,000, B = 200 vectors that made
-  /// the weights of a step take 11 to 29 ms from run to run, against a steady 9 to 13 ms here.
+  /// threads while they compute the separation weights, whose time then varies from run to run
+  /// (Docs/performance.md, "Batched retrieval").
   package static func useEngineThreads() {
     guard getenv("OPENBLAS_NUM_THREADS") == nil else { return }
     openblas_set_num_threads(1)

@@ -1,54 +1,40 @@
-import Foundation
+import DAM
 
-/// Results written by concurrent workers, one slot each, behind a lock (slots are written once,
-/// so the lock is uncontended in practice); the order of the slots, not of completion, is kept, so
-/// reports are identical whatever the thread count.
-package final class ParallelResults<Value>: @unchecked Sendable {
-  private var storage: [Value]
-  private var firstFailure: String?
-  private var firstFailureOption: String?
-  private var firstFailureIndex = Int.max
-  private let lock = NSLock()
+/// The results of a parallel loop over `count` items (DAM's `forEachChunk`), one slot each, and
+/// the failure of the lowest failing item: DAM's `Slots` for the values and for the failures, so
+/// the values and the failure reported are the same whatever the thread count or the order in
+/// which the workers finished.
+///
+/// Item `i`'s slot and failure are written only by the worker that runs item `i`, and read after
+/// the loop.
+package final class ParallelResults<Value>: Sendable {
+  private struct Failure {
+    let message: String
+    let option: String?
+  }
+
+  private let slots: Slots<Value>
+  private let failures: Slots<Failure?>
 
   package init(count: Int, initial: Value) {
-    storage = Array(repeating: initial, count: count)
+    slots = Slots(count: count, initial: initial)
+    failures = Slots(count: count, initial: nil)
   }
 
   package func set(_ index: Int, _ value: Value) {
-    lock.lock()
-    storage[index] = value
-    lock.unlock()
+    slots[index] = value
   }
 
-  /// Records the failure of slot `index`, with the command-line option it is about, if known.
-  /// The failure of the lowest slot is kept, not the first to arrive, so that the error reported
-  /// does not depend on thread timing (it did: a sanitizer-slowed run reported query 1, not 0).
+  /// Records the failure of item `index`, with the command-line option it is about, if known.
   package func fail(at index: Int, _ message: String, option: String? = nil) {
-    lock.lock()
-    if index < firstFailureIndex {
-      firstFailureIndex = index
-      firstFailure = message
-      firstFailureOption = option
-    }
-    lock.unlock()
+    failures[index] = Failure(message: message, option: option)
   }
 
   /// The option the first failure is about, when the worker knew it.
-  package var failureOption: String? {
-    lock.lock()
-    defer { lock.unlock() }
-    return firstFailureOption
-  }
+  package var failureOption: String? { failures.firstNonNil()?.option }
 
-  package var values: [Value] {
-    lock.lock()
-    defer { lock.unlock() }
-    return storage
-  }
+  package var values: [Value] { slots.values }
 
-  package var failure: String? {
-    lock.lock()
-    defer { lock.unlock() }
-    return firstFailure
-  }
+  /// The message of the failure of the lowest failing item.
+  package var failure: String? { failures.firstNonNil()?.message }
 }

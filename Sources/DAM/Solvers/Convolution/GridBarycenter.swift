@@ -84,33 +84,33 @@ extension GridSinkhorn {
     try options.backend.checkAvailable()
     guard let first = histograms.first else { throw DAMError.invalid("histograms", "is empty") }
     for (i, h) in histograms.enumerated().dropFirst() {
-      try _checkSameGrid(first, h, argument: "histograms[\(i)]")
+      try checkSameGrid(first, h, argument: "histograms[\(i)]")
     }
     let lambda: [Double]
     if let weights {
       guard weights.count == histograms.count else {
         throw DAMError.mismatch("weights", "has \(weights.count) values for \(histograms.count) histograms")
       }
-      lambda = try _probabilityWeights(weights, "weights", normalize: false)
+      lambda = try probabilityWeights(weights, "weights", normalize: false)
     } else {
       lambda = [Double](repeating: 1 / Double(histograms.count), count: histograms.count)
     }
-    let problem = _GridProblem(first)
+    let problem = GridProblem(first)
     // As for grid Sinkhorn: above 1e6 D² nothing is left to compute but round-off (the plain
     // barycenter is uniform to about D²/ε there; the debiased one is not determined and its
     // iterations returned a uniform histogram whose mean is not the inputs' average).
-    try _requireTrustworthyEpsilon(
-      options.epsilon, squaredDiameter: problem.squaredDiameter, scale: _gridScale)
+    try requireTrustworthyEpsilon(
+      options.epsilon, squaredDiameter: problem.squaredDiameter, scale: gridScale)
     let kernel = problem.kernel(options.epsilon, options.backend)
-    var state: _BarycenterState?
+    var state: BarycenterState?
     if let separable = kernel.separable {
-      state = try _scaledBarycenter(histograms, lambda, options, debiased, separable)
+      state = try scaledBarycenter(histograms, lambda, options, debiased, separable)
     }
     var backend = kernel.backend
     if state == nil {
       let logKernel = kernel.separable == nil ? kernel : problem.kernel(options.epsilon, .logDomain)
       backend = logKernel.backend
-      state = try _logBarycenter(histograms, lambda, options, debiased, logKernel)
+      state = try logBarycenter(histograms, lambda, options, debiased, logKernel)
     }
     let result = state!
     if !result.error.isFinite || !result.spread.isFinite {
@@ -119,10 +119,10 @@ extension GridSinkhorn {
         "the grid barycenter iterations produced a non-finite value at epsilon = \(options.epsilon)")
     }
     guard result.converged || options.allowsUnconverged else {
-      throw _notConverged(
+      throw notConverged(
         "the grid barycenter", tolerance: options.tolerance, maxIterations: options.maxIterations,
         epsilon: options.epsilon, error: max(result.error, result.spread, result.debiasing), advice: false,
-        stagnation: result.stagnation, remedy: debiased ? _debiasedStallRemedy : "raise epsilon")
+        stagnation: result.stagnation, remedy: debiased ? debiasedStallRemedy : "raise epsilon")
     }
     let largest = result.logBar.max() ?? 0
     let masses = result.logBar.map { _exp($0 - largest) }
@@ -137,11 +137,11 @@ extension GridSinkhorn {
 /// they also stall when ε is large against the inputs' features: the fixed point then lies on the
 /// boundary of the simplex and the iterates approach it ever more slowly (Docs/grids.md, "Where it
 /// does not converge"), so raising ε is not the only way out and often the wrong one.
-let _debiasedStallRemedy =
+let debiasedStallRemedy =
   "raise epsilon if it is small against the cells, otherwise lower it (at large epsilon the debiased barycenter's fixed point can lie on the boundary of the simplex, which the iterations approach ever more slowly) or compute the classic barycenter"
 
 /// Where the barycenter iterations ended.
-struct _BarycenterState {
+struct BarycenterState {
   var logBar: [Double]
   var iterations: Int
   var error: Double
@@ -149,12 +149,14 @@ struct _BarycenterState {
   var debiasing: Double
   var converged: Bool
   /// The early stop's record (why the iterations were found hopeless, if they were).
-  var stagnation: _Stagnation
+  var stagnation: Stagnation
 }
 
 /// `Σⱼ stdᵢ (marginal(i, j))`, the population standard deviation over the inputs, per cell.
 @inline(__always)
-private func _spread(_ count: Int, _ n: Int, _ marginal: (Int, Int) -> Double) -> Double {
+private func marginalSpread(inputs count: Int, cells n: Int, _ marginal: (Int, Int) -> Double)
+  -> Double
+{
   var total = 0.0
   for j in 0..<n {
     var mean = 0.0
@@ -171,11 +173,11 @@ private func _spread(_ count: Int, _ n: Int, _ marginal: (Int, Int) -> Double) -
 }
 
 /// The iterations in the log domain on any backend's `logConvolve`; cannot underflow.
-private func _logBarycenter(
+private func logBarycenter(
   _ histograms: [GridHistogram], _ lambda: [Double], _ options: GridSinkhornOptions, _ debiased: Bool,
-  _ kernel: _GridKernel
-) throws(DAMError) -> _BarycenterState {
-  let workspace = _GridKernel.Workspace(cells: kernel.cellCount)
+  _ kernel: GridKernel
+) throws(DAMError) -> BarycenterState {
+  let workspace = GridKernel.Workspace(cells: kernel.cellCount)
   let n = kernel.cellCount
   let count = histograms.count
   let logA = histograms.map { $0.masses.map(_log) }
@@ -191,7 +193,7 @@ private func _logBarycenter(
   var debiasing = 0.0
   var iterations = 0
   var converged = false
-  var stagnation = _Stagnation(
+  var stagnation = Stagnation(
     tolerance: options.tolerance, maxIterations: options.maxIterations,
     allowsUnconverged: options.allowsUnconverged)
   while true {
@@ -213,7 +215,7 @@ private func _logBarycenter(
     }
     for i in 0..<count { kernel.logConvolve(logU[i], into: &ku[i], workspace: workspace) }
     // POT's stopping quantity: the spread of the barycenter-side marginals V_i ⊙ K U_i.
-    spread = _spread(count, n) { i, j in _exp(logV[i][j] + ku[i][j]) }
+    spread = marginalSpread(inputs: count, cells: n) { i, j in _exp(logV[i][j] + ku[i][j]) }
     // Barycenter side: bar = d ⊙ Πᵢ (K U_i)^λᵢ, then V_i = bar / K U_i.
     for j in 0..<n {
       var s = logD[j]
@@ -245,18 +247,18 @@ private func _logBarycenter(
     }
     iterations += 1
   }
-  return _BarycenterState(
+  return BarycenterState(
     logBar: logBar, iterations: iterations, error: error, spread: spread, debiasing: debiasing,
     converged: converged, stagnation: stagnation)
 }
 
 /// The iterations on the scalings themselves with BLAS convolutions (all inputs at once), as POT
 /// runs them. Returns nil when a convolution output that the update divides by, or takes the
-/// logarithm of, is at or below ``_scaledFloor`` or not finite.
-private func _scaledBarycenter(
+/// logarithm of, is at or below ``scaledFloor`` or not finite.
+private func scaledBarycenter(
   _ histograms: [GridHistogram], _ lambda: [Double], _ options: GridSinkhornOptions, _ debiased: Bool,
-  _ kernel: _SeparableKernelConvolution
-) throws(DAMError) -> _BarycenterState? {
+  _ kernel: SeparableKernelConvolution
+) throws(DAMError) -> BarycenterState? {
   let n = kernel.cells
   let count = histograms.count
   var a = [Double](repeating: 0, count: count * n)
@@ -277,7 +279,7 @@ private func _scaledBarycenter(
   var debiasing = 0.0
   var iterations = 0
   var converged = false
-  var stagnation = _Stagnation(
+  var stagnation = Stagnation(
     tolerance: options.tolerance, maxIterations: options.maxIterations,
     allowsUnconverged: options.allowsUnconverged)
 
@@ -290,7 +292,7 @@ private func _scaledBarycenter(
       }
     }
   }
-  func usable(_ x: Double) -> Bool { x > _scaledFloor && x < .infinity }
+  func usable(_ x: Double) -> Bool { x > scaledFloor && x < .infinity }
 
   while true {
     // Input side: U_i = A_i / K V_i, marginal error Σ |U_i(old) ⊙ K V_i - A_i|.
@@ -307,7 +309,7 @@ private func _scaledBarycenter(
     }
     convolve(u, into: &ku, count: count)
     for j in 0..<count * n where !usable(ku[j]) { return nil }
-    spread = _spread(count, n) { i, j in v[i * n + j] * ku[i * n + j] }
+    spread = marginalSpread(inputs: count, cells: n) { i, j in v[i * n + j] * ku[i * n + j] }
     // Barycenter side: bar = d ⊙ Πᵢ (K U_i)^λᵢ, then V_i = bar / K U_i.
     for j in 0..<n {
       var s = _log(d[j])
@@ -346,7 +348,7 @@ private func _scaledBarycenter(
     }
     iterations += 1
   }
-  return _BarycenterState(
+  return BarycenterState(
     logBar: logBar, iterations: iterations, error: error, spread: spread, debiasing: debiasing,
     converged: converged, stagnation: stagnation)
 }

@@ -2,9 +2,8 @@
 public enum GridKernelBackend: Sendable, Hashable {
   /// ``separableKernel`` when ε is at least ``separableKernelThreshold`` times the squared
   /// diameter of the grid, ``logDomain`` below. ``fft`` is never chosen: where it is accurate
-  /// (ε at least `0.05 D²`) ``separableKernel`` was faster on every grid measured, whole debiased
-  /// divergences 1.4-2.4x on 64² to 512² and 2-4x on 16³ to 64³, with the same values to 2e-15
-  /// (Docs/performance.md).
+  /// (ε at least `0.05 D²`) ``separableKernel`` was faster on every grid measured, with the same
+  /// values (Docs/performance.md, "Grids").
   case automatic
   /// A Gaussian convolution by zero-padded real-to-complex FFTs (FFTW), `O(N log N)` per
   /// application, on exponentially scaled potentials. Its round-off is relative to the largest

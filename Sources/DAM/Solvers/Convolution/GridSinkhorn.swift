@@ -37,8 +37,8 @@ public enum GridSinkhorn {
     from a: GridHistogram, to b: GridHistogram, options: GridSinkhornOptions,
     warmStart: (f: [Double], g: [Double])? = nil
   ) throws(DAMError) -> EntropicTransport {
-    try _checkSameGrid(a, b)
-    return try _GridProblem(a).transport(a.masses, b.masses, options, warmStart)
+    try checkSameGrid(a, b)
+    return try GridProblem(a).transport(a.masses, b.masses, options, warmStart)
   }
 
   /// Solves the symmetric problem `OT_ε(a, a)` (averaged iterations, potential `f = g = p`).
@@ -47,15 +47,15 @@ public enum GridSinkhorn {
   )
     throws(DAMError) -> SelfTransport
   {
-    try _GridProblem(a).selfTransport(a.masses, options, warmStart)
+    try GridProblem(a).selfTransport(a.masses, options, warmStart)
   }
 
   /// The debiased Sinkhorn divergence `S_ε(a, b) = OT_ε(a, b) - OT_ε(a, a)/2 - OT_ε(b, b)/2`.
   public static func divergence(_ a: GridHistogram, _ b: GridHistogram, options: GridSinkhornOptions)
     throws(DAMError) -> SinkhornDivergenceValue
   {
-    try _checkSameGrid(a, b)
-    let problem = _GridProblem(a)
+    try checkSameGrid(a, b)
+    let problem = GridProblem(a)
     return SinkhornDivergenceValue(
       crossTerm: try problem.transport(a.masses, b.masses, options, nil),
       firstSelfTerm: try problem.selfTransport(a.masses, options, nil),
@@ -66,11 +66,11 @@ public enum GridSinkhorn {
   public static func backend(for histogram: GridHistogram, options: GridSinkhornOptions) -> GridKernelBackend
   {
     options.backend.resolved(
-      epsilon: options.epsilon, squaredDiameter: _GridProblem(histogram).squaredDiameter)
+      epsilon: options.epsilon, squaredDiameter: GridProblem(histogram).squaredDiameter)
   }
 }
 
-func _checkSameGrid(_ a: GridHistogram, _ b: GridHistogram, argument: String = "b") throws(DAMError) {
+func checkSameGrid(_ a: GridHistogram, _ b: GridHistogram, argument: String = "b") throws(DAMError) {
   guard a.shape == b.shape else {
     throw DAMError.mismatch(argument, "has grid shape \(b.shape), the other histogram has \(a.shape)")
   }
@@ -79,208 +79,4 @@ func _checkSameGrid(_ a: GridHistogram, _ b: GridHistogram, argument: String = "
   }
 }
 
-let _gridScale = "the grid's squared diameter"
-
-/// A grid (as 3-D, leading axes of size 1 added) and its kernels.
-struct _GridProblem: Sendable {
-  let shape3: [Int]
-  let spacing3: [Double]
-  let cells: Int
-  /// `Σₐ (hₐ (nₐ - 1))²`, the largest cost on the grid.
-  let squaredDiameter: Double
-
-  init(_ histogram: GridHistogram) {
-    self.init(shape: histogram.shape, spacing: histogram.spacing)
-  }
-
-  init(shape: [Int], spacing: [Double]) {
-    let missing = 3 - shape.count
-    shape3 = [Int](repeating: 1, count: missing) + shape
-    spacing3 = [Double](repeating: 1, count: missing) + spacing
-    cells = shape.reduce(1, *)
-    var d2 = 0.0
-    for axis in 0..<3 {
-      let extent = spacing3[axis] * Double(shape3[axis] - 1)
-      d2 += extent * extent
-    }
-    squaredDiameter = d2
-  }
-
-  func kernel(_ epsilon: Double, _ backend: GridKernelBackend) -> _GridKernel {
-    _GridKernelCache.kernel(
-      shape3: shape3, spacing3: spacing3, epsilon: epsilon,
-      backend: backend.resolved(epsilon: epsilon, squaredDiameter: squaredDiameter))
-  }
-
-  func transport(
-    _ a: [Double], _ b: [Double], _ options: GridSinkhornOptions, _ warmStart: (f: [Double], g: [Double])?
-  ) throws(DAMError) -> EntropicTransport {
-    // `backend` is a variable: options made with another backend may have been changed since.
-    try options.backend.checkAvailable()
-    try _requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
-    if let warmStart {
-      try _checkWarmStart(
-        [warmStart.f, warmStart.g], expected: [cells, cells],
-        described: "the grid has \(cells) cells", epsilon: options.epsilon, what: "grid Sinkhorn")
-    }
-    // No Newton's method on the convolutions: the dense fallback has it.
-    let loop = _SinkhornLoop(
-      options: options, schedule: _annealingSchedule(from: squaredDiameter, options), newton: nil)
-    let kernel = _GridSoftmin(self, backend: options.backend)
-    let run = try loop.solve(warmStart: warmStart) { start, epsilon in
-      _LogScheme(kernel, a: a, b: b, start: start, epsilon: epsilon, what: "grid Sinkhorn")
-    }
-    if !run.converged, !options.allowsUnconverged,
-      let dense = try denseTransport(a, b, options, iterations: run.iterations)
-    {
-      return dense
-    }
-    return try run.transport(a, b, options, what: "grid Sinkhorn")
-  }
-
-  func selfTransport(_ a: [Double], _ options: GridSinkhornOptions, _ warmStart: [Double]?) throws(DAMError)
-    -> SelfTransport
-  {
-    try options.backend.checkAvailable()
-    try _requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: _gridScale)
-    if let warmStart {
-      try _checkWarmStart(
-        [warmStart], expected: [cells], described: "the grid has \(cells) cells",
-        epsilon: options.epsilon, what: "grid Sinkhorn")
-    }
-    // Unlike the point-cloud self problem, the grid's is annealed.
-    let loop = _SinkhornLoop(
-      options: options, schedule: _annealingSchedule(from: squaredDiameter, options), newton: nil)
-    let kernel = _GridSoftmin(self, backend: options.backend)
-    let run = try loop.solve(warmStart: warmStart.map { (f: $0, g: $0) }) { start, epsilon in
-      _LogSelfScheme(kernel, a: a, start: start?.f, epsilon: epsilon, what: "grid Sinkhorn")
-    }
-    if !run.converged, !options.allowsUnconverged,
-      let dense = try denseSelfTransport(a, options, iterations: run.iterations)
-    {
-      return dense
-    }
-    return try run.selfTransport(a, options, what: "grid Sinkhorn")
-  }
-}
-
-/// The grid's soft-minimum by convolution, for the log-domain schemes: the kernel at each ε
-/// (backend resolved per ε, shared through ``_GridKernelCache``) and one solve's scratch. The
-/// cost is symmetric, so rows and columns are updated alike. Not shared between threads.
-final class _GridSoftmin: _SoftminOperator {
-  private let problem: _GridProblem
-  private let backend: GridKernelBackend
-  private let workspace: _GridKernel.Workspace
-  private var current: _GridKernel?
-
-  init(_ problem: _GridProblem, backend: GridKernelBackend) {
-    self.problem = problem
-    self.backend = backend
-    workspace = _GridKernel.Workspace(cells: problem.cells)
-  }
-
-  var rows: Int { problem.cells }
-  var columns: Int { problem.cells }
-
-  private func kernel(_ epsilon: Double) -> _GridKernel {
-    if let current, current.epsilon == epsilon { return current }
-    let kernel = problem.kernel(epsilon, backend)
-    current = kernel
-    return kernel
-  }
-
-  func softminRows(epsilon: Double, logWeights: [Double], potential: [Double], into out: inout [Double]) {
-    kernel(epsilon).softmin(logWeights: logWeights, potential: potential, into: &out, workspace: workspace)
-  }
-
-  func softminColumns(epsilon: Double, logWeights: [Double], potential: [Double], into out: inout [Double]) {
-    softminRows(epsilon: epsilon, logWeights: logWeights, potential: potential, into: &out)
-  }
-}
-
-// MARK: The dense fallback at small ε
-
-/// The largest support (cells of positive mass, both histograms together) solved densely when
-/// the convolutional iterations cannot reach the tolerance: the dense solver's Newton polish
-/// (``_newtonSizeLimit``) is what converges at small ε. Kept at the 3000 cells the fallback was
-/// measured and documented with (Docs/reliability.md), below the point-cloud limit.
-let _gridDenseSupportLimit = 3000
-
-extension _GridProblem {
-  /// The cells of positive mass, their centres (row-major, spacing applied) and masses.
-  func support(_ masses: [Double]) -> (cells: [Int], points: Matrix, weights: [Double]) {
-    var cells: [Int] = []
-    var points: [Double] = []
-    var weights: [Double] = []
-    for (cell, mass) in masses.enumerated() where mass > 0 {
-      cells.append(cell)
-      weights.append(mass)
-      points += centre(cell)
-    }
-    return (cells, Matrix(_rows: cells.count, columns: 3, elements: points), weights)
-  }
-
-  /// The centre of `cell` in 3-D (leading axes of size 1 at 0).
-  func centre(_ cell: Int) -> [Double] {
-    let (n1, n2) = (shape3[1], shape3[2])
-    return [
-      Double(cell / (n1 * n2)) * spacing3[0], Double((cell / n2) % n1) * spacing3[1],
-      Double(cell % n2) * spacing3[2],
-    ]
-  }
-
-  /// Every cell's centre.
-  var centres: Matrix {
-    Matrix(_rows: cells, columns: 3, elements: (0..<cells).flatMap(centre))
-  }
-
-  /// The dense solver's settings for the grid's.
-  func denseOptions(_ options: GridSinkhornOptions) -> SinkhornOptions {
-    options.with(backend: SinkhornBackend.automatic)
-  }
-
-  /// `OT_ε(a, b)` by the dense point-cloud solver (with Newton's method) on the cells of positive
-  /// mass, when the supports are small enough (``_gridDenseSupportLimit``); `nil` otherwise. The
-  /// potentials on the other cells are the soft-minimum formulas of the solution (`f` from `g`,
-  /// `g` from `f`), as the convolutional iterations define them.
-  func denseTransport(_ a: [Double], _ b: [Double], _ options: GridSinkhornOptions, iterations: Int)
-    throws(DAMError) -> EntropicTransport?
-  {
-    let (x, y) = (support(a), support(b))
-    guard x.cells.count + y.cells.count <= _gridDenseSupportLimit else { return nil }
-    let solved = try _transport(
-      _CostMatrix(x.points, y.points), x.weights, y.weights, denseOptions(options), nil)
-    let all = centres
-    var f = [Double](repeating: 0, count: cells)
-    var g = [Double](repeating: 0, count: cells)
-    _softmin(
-      _CostMatrix(all, y.points), epsilon: options.epsilon, logWeights: y.weights.map(_log),
-      potential: solved.g, into: &f)
-    _softmin(
-      _CostMatrix(all, x.points), epsilon: options.epsilon, logWeights: x.weights.map(_log),
-      potential: solved.f, into: &g)
-    for (index, cell) in x.cells.enumerated() { f[cell] = solved.f[index] }
-    for (index, cell) in y.cells.enumerated() { g[cell] = solved.g[index] }
-    return EntropicTransport(
-      epsilon: solved.epsilon, value: solved.value, f: f, g: g, iterations: iterations + solved.iterations,
-      newtonSteps: solved.newtonSteps, marginalError: solved.marginalError, converged: solved.converged)
-  }
-
-  /// `OT_ε(a, a)` by the dense solver on the cells of positive mass; see
-  /// ``denseTransport(_:_:_:iterations:)``.
-  func denseSelfTransport(_ a: [Double], _ options: GridSinkhornOptions, iterations: Int)
-    throws(DAMError) -> SelfTransport?
-  {
-    let x = support(a)
-    guard 2 * x.cells.count <= _gridDenseSupportLimit else { return nil }
-    let solved = try _selfTransport(_CostMatrix(x.points, x.points), x.weights, denseOptions(options), nil)
-    var p = [Double](repeating: 0, count: cells)
-    _softmin(
-      _CostMatrix(centres, x.points), epsilon: options.epsilon, logWeights: x.weights.map(_log),
-      potential: solved.potential, into: &p)
-    for (index, cell) in x.cells.enumerated() { p[cell] = solved.potential[index] }
-    return SelfTransport(
-      epsilon: solved.epsilon, value: solved.value, potential: p, iterations: iterations + solved.iterations,
-      marginalError: solved.marginalError, converged: solved.converged)
-  }
-}
+let gridScale = "the grid's squared diameter"

@@ -1,94 +1,33 @@
-/// One way of carrying out Sinkhorn's iterations on one problem: the representation of the dual
-/// potentials and the kernel operator that updates them. The loop (``_SinkhornLoop``) owns
-/// everything else: annealing, relaxation, the stopping rule, the early stop, Newton's method and
-/// warm-start retries, so that every support (clouds, grids) and every domain (log, scaling)
-/// converges by the same rules.
-///
-/// An iteration at the target ε is ``measure(omega:)`` then ``advance(omega:)``. For a cross
-/// problem `OT_ε(a, b)` with potentials `(f, g)`: `measure` replaces `g` by
-/// `g + ω (g̃ - g)`, `g̃` the soft-minimum of `f`, then computes `f̃` from the new `g` and returns
-/// the L1 marginal error and the mass of the coupling of `(f, g)` (the column error follows from
-/// `g̃ - g`, the row error from `f - f̃`); `advance` sets `f ← f + ω (f̃ - f)`. A symmetric problem
-/// `OT_ε(a, a)` has one potential `p`: `measure` computes `p̃` and the error, `advance` averages
-/// `p ← (p + p̃)/2` (its ω is always 1).
-protocol _SinkhornScheme {
-  /// Atoms (or cells) on the two sides.
-  var rows: Int { get }
-  var columns: Int { get }
-  /// Moves to `epsilon`: the next annealing stage (`exact` false), or the target ε after the
-  /// last stage (`exact` true). Potentials are kept.
-  mutating func move(to epsilon: Double, exact: Bool)
-  /// One plain iteration at the current ε, both potentials replaced by their updates.
-  mutating func annealingIteration() throws(_SchemeError)
-  /// The measured half of an iteration at the target ε (see the type's summary).
-  mutating func measure(omega: Double) throws(_SchemeError) -> (error: Double, mass: Double)
-  /// The rest of the iteration: the row potential relaxed towards the update `measure` computed.
-  mutating func advance(omega: Double)
-  /// The potentials `(f, g)` now (`f == g` for a symmetric problem).
-  func potentials() -> (f: [Double], g: [Double])
-  /// Replaces the potentials (after a Newton polish).
-  mutating func reset(f: [Double], g: [Double])
-  /// Whether an iteration is cheap (products on a stored kernel rather than `n m` exponentials):
-  /// Newton's method then has to save more iterations to pay.
-  static var cheapIterations: Bool { get }
-}
-
-/// Why a scheme could not go on.
-enum _SchemeError: Error {
-  /// A product of the scaling domain under- or overflowed even after absorbing the scalings: the
-  /// solve is redone in the log domain, which cannot.
-  case underflow
-  /// A failure to report (a non-finite potential).
-  case failure(DAMError)
-}
-
-/// Where the iterations of one solve ended.
-struct _SinkhornRun {
-  var f: [Double]
-  var g: [Double]
-  /// Iterations, annealing included, of every attempt (a warm start and its cold retry).
-  var iterations: Int
-  var newtonSteps: Int
-  var error: Double
-  var mass: Double
-  var converged: Bool
-  /// The early stop's record of the last attempt.
-  var stagnation: _Stagnation
-  /// Whether a scaling-domain scheme gave up (``_SchemeError/underflow``); the other fields then
-  /// count the work done so far.
-  var underflowed: Bool
-}
-
 /// The dense problem that Newton's method polishes: the cost and the weights of both sides.
-struct _NewtonProblem {
-  let cost: _CostMatrix
+struct NewtonProblem {
+  let cost: CostMatrix
   let a: [Double]
   let b: [Double]
 }
 
-/// The one entropic optimal-transport loop (see ``_SinkhornScheme``).
+/// The one entropic optimal-transport loop (see ``SinkhornScheme``).
 ///
-/// A cold solve runs the annealing `schedule` (``_annealingSchedule(_:_:)``), `iterationsPerStage`
+/// A cold solve runs the annealing `schedule` (``annealingSchedule(_:_:)``), `iterationsPerStage`
 /// plain iterations per ε; a warm one starts at the target. At the target the iterations stop
 /// when the L1 marginal error is at most the tolerance, after `maxIterations`, or when the early
-/// stop (``_Stagnation``) finds the tolerance out of reach. Updates are over-relaxed as
-/// `options.relaxation` says. When `newton` is given, a solve that ``_newtonPays(_:tolerance:rows:columns:kernel:)``
-/// predicts slow is polished by Newton's method (``_SinkhornNewton``), at most three times. A warm
+/// stop (``Stagnation``) finds the tolerance out of reach. Updates are over-relaxed as
+/// `options.relaxation` says. When `newton` is given, a solve that ``newtonPays(_:tolerance:rows:columns:kernel:)``
+/// predicts slow is polished by Newton's method (``SinkhornNewton``), at most three times. A warm
 /// start that does not converge is retried cold (a distant warm start can leave Newton a badly
 /// conditioned system and Sinkhorn a sublinear tail), iterations added up.
-struct _SinkhornLoop<Backend: Sendable & Hashable> {
+struct SinkhornLoop<Backend: Sendable & Hashable> {
   let options: EntropicOptions<Backend>
   /// The cold solve's annealing ε's.
   let schedule: [Double]
   /// The problem Newton's method may polish, or nil (symmetric and grid problems).
-  let newton: _NewtonProblem?
+  let newton: NewtonProblem?
 
   /// Solves from `warmStart` (nil: cold), with a scheme made by `make` for a start (its
   /// potentials, or nil for zeros) at an ε (the first of the schedule, or the target).
-  func solve<S: _SinkhornScheme>(
+  func solve<S: SinkhornScheme>(
     warmStart: (f: [Double], g: [Double])?,
     _ make: ((f: [Double], g: [Double])?, Double) throws(DAMError) -> S
-  ) throws(DAMError) -> _SinkhornRun {
+  ) throws(DAMError) -> SinkhornRun {
     try options.check()
     var scheme = try make(warmStart, warmStart == nil ? schedule.first ?? options.epsilon : options.epsilon)
     let run = try iterate(&scheme, schedule: warmStart == nil ? schedule : [])
@@ -97,24 +36,24 @@ struct _SinkhornLoop<Backend: Sendable & Hashable> {
     return try iterate(&cold, schedule: schedule).adding(run)
   }
 
-  private func iterate<S: _SinkhornScheme>(_ scheme: inout S, schedule: [Double]) throws(DAMError)
-    -> _SinkhornRun
+  private func iterate<S: SinkhornScheme>(_ scheme: inout S, schedule: [Double]) throws(DAMError)
+    -> SinkhornRun
   {
     var iterations = 0
     var newtonSteps = 0
     var error = Double.infinity
     var mass = 1.0
     var converged = false
-    var stagnation = _Stagnation(
+    var stagnation = Stagnation(
       tolerance: options.tolerance, maxIterations: options.maxIterations,
       allowsUnconverged: options.allowsUnconverged)
-    func stopped(underflowed: Bool) -> _SinkhornRun {
+    func stopped(underflowed: Bool) -> SinkhornRun {
       let (f, g) = scheme.potentials()
-      return _SinkhornRun(
+      return SinkhornRun(
         f: f, g: g, iterations: iterations, newtonSteps: newtonSteps, error: error, mass: mass,
         converged: converged, stagnation: stagnation, underflowed: underflowed)
     }
-    do throws(_SchemeError) {
+    do throws(SchemeError) {
       for (index, e) in schedule.enumerated() {
         if index > 0 { scheme.move(to: e, exact: false) }
         for _ in 0..<options.iterationsPerStage {
@@ -124,23 +63,23 @@ struct _SinkhornLoop<Backend: Sendable & Hashable> {
       }
       if !schedule.isEmpty { scheme.move(to: options.epsilon, exact: true) }
 
-      var relaxation = _RelaxationController(options.relaxation)
+      var relaxation = RelaxationController(options.relaxation)
       var omega = relaxation.omega
       var finalIterations = 0
       var errors: [Double] = []
       var newtonAttempts = 0
       // Made on the first polish and kept for the others (the materialised cost is `n m` doubles).
-      var newtonSolver: _SinkhornNewton? = nil
+      var newtonSolver: SinkhornNewton? = nil
       var newtonAllowed =
         options.newton
         && newton.map {
-          $0.a.count + $0.b.count <= _newtonSizeLimit && !$0.a.contains(0) && !$0.b.contains(0)
+          $0.a.count + $0.b.count <= newtonSizeLimit && !$0.a.contains(0) && !$0.b.contains(0)
         }
           ?? false
       // Scaling-domain iterations are cheap: the rate is judged once over-relaxation (decided
       // from the first plain iterations) shows in it, and Newton waits longer before it is
       // forced.
-      let (judgedFrom, forcedAfter) = S.cheapIterations ? (40, _kernelNewtonAfter) : (10, _newtonAfter)
+      let (judgedFrom, forcedAfter) = S.cheapIterations ? (40, kernelNewtonAfter) : (10, newtonAfter)
       while true {
         (error, mass) = try scheme.measure(omega: omega)
         iterations += 1
@@ -155,7 +94,7 @@ struct _SinkhornLoop<Backend: Sendable & Hashable> {
           errors.append(error)
           if errors.count >= forcedAfter
             || (errors.count >= judgedFrom
-              && _newtonPays(
+              && newtonPays(
                 errors, tolerance: options.tolerance, rows: scheme.rows, columns: scheme.columns,
                 kernel: S.cheapIterations))
           {
@@ -163,7 +102,7 @@ struct _SinkhornLoop<Backend: Sendable & Hashable> {
             var (f, g) = scheme.potentials()
             let solver =
               newtonSolver
-              ?? _SinkhornNewton(
+              ?? SinkhornNewton(
                 cost: newton.cost, values: newton.cost.materialized(), a: newton.a, b: newton.b,
                 logA: newton.a.map(_log), logB: newton.b.map(_log), epsilon: options.epsilon)
             newtonSolver = solver
@@ -189,8 +128,8 @@ struct _SinkhornLoop<Backend: Sendable & Hashable> {
         let previousOmega = omega
         omega = relaxation.next(error: error)
         // The rate Newton's method is judged by is that of the current ω: a new ω's first
-        // iterations raise the error before it falls faster (seen as a stall, it once sent solves
-        // that plain Sinkhorn finished in 40 more iterations to Newton at three times the cost).
+        // iterations raise the error before it falls faster, which read as a stall would send to
+        // Newton solves that plain Sinkhorn is about to finish.
         if omega != previousOmega { errors.removeAll() }
         scheme.advance(omega: omega)
       }
@@ -206,10 +145,10 @@ struct _SinkhornLoop<Backend: Sendable & Hashable> {
 
 /// Sinkhorn iterations at the target ε after which a solve that has not converged switches to
 /// Newton's method (when allowed) in any case; it usually switches earlier, as soon as
-/// ``_newtonPays(_:tolerance:rows:columns:kernel:)`` predicts a saving. Scaling-domain
-/// iterations are cheaper, so those solves wait ``_kernelNewtonAfter`` iterations.
-let _newtonAfter = 100
-let _kernelNewtonAfter = 1000
+/// ``newtonPays(_:tolerance:rows:columns:kernel:)`` predicts a saving. Scaling-domain
+/// iterations are cheaper, so those solves wait ``kernelNewtonAfter`` iterations.
+let newtonAfter = 100
+let kernelNewtonAfter = 1000
 
 /// Whether switching to Newton now is predicted to be cheaper than continuing Sinkhorn: the
 /// linear rate θ of the last 5 iterations predicts `log(error/tolerance)/log(1/θ)` more
@@ -217,12 +156,11 @@ let _kernelNewtonAfter = 1000
 /// about `1.5 + (m + m²/3n)/20` Sinkhorn iterations (one coupling, a rank-n update of an m x m
 /// matrix, a Cholesky factorisation and a line search). A kernel-backend iteration is two
 /// memory-bound matrix-vector products, far cheaper than `2 n m` exponentials, so there a step
-/// costs about `10 + m/10` iterations while the kernel fits in cache (measured at n = m = 1024:
-/// two Newton steps cost as much as about 220 iterations) and `10 + m/20` beyond `n m = 2^22`,
-/// where each iteration streams the kernel from memory (measured at n = m = 4096, d = 64: a step
-/// took as long as about 215 iterations; Newton from 400 rather than 700 iterations cut the eps =
-/// 0.005 solve from 34 s to 26 s). Looked at from the 10th iteration at the target ε on.
-func _newtonPays(_ errors: [Double], tolerance: Double, rows n: Int, columns m: Int, kernel: Bool = false)
+/// costs about `10 + m/10` iterations while the kernel fits in cache and `10 + m/20` beyond
+/// `n m = 2^22`, where each iteration streams the kernel from memory (the measurements behind
+/// both: Docs/performance.md, "Against the peers: latest run"). Looked at from the 10th iteration
+/// at the target ε on.
+func newtonPays(_ errors: [Double], tolerance: Double, rows n: Int, columns m: Int, kernel: Bool = false)
   -> Bool
 {
   let window = 5
@@ -241,16 +179,15 @@ func _newtonPays(_ errors: [Double], tolerance: Double, rows n: Int, columns m: 
 }
 
 /// The largest `n + m` for which Newton's method is used. Its dense `m x m` system costs
-/// `O(n m² + m³)` per step (at n = m = 4096 on 2 AVX2 cores: about 1.5 s, 200 kernel-backend
-/// iterations) and holds about five `n x m` arrays (700 MB peak at n = m = 4096); at d = 64 and
-/// n = m = 4096 plain Sinkhorn iterations take minutes to reach a marginal error of 1e-6, Newton
-/// steps seconds. Was 3000 until the dense system's residual used BLAS (see
-/// `_SinkhornNewton.direction`).
-let _newtonSizeLimit = 8192
+/// `O(n m² + m³)` per step and holds about five `n x m` arrays; at d = 64 and n = m = 4096 plain
+/// Sinkhorn iterations take minutes to reach a marginal error of 1e-6, Newton steps seconds; above
+/// this limit a step's time and memory grow too large (Docs/performance.md, "Against the peers:
+/// latest run").
+let newtonSizeLimit = 8192
 
 /// The ε schedule of a cold solve's annealing: from `start` (a bound on the largest cost) down by
 /// `options.epsilonScaling` to (not including) the target; empty without scaling.
-func _annealingSchedule<Backend>(from start: Double, _ options: EntropicOptions<Backend>) -> [Double] {
+func annealingSchedule<Backend>(from start: Double, _ options: EntropicOptions<Backend>) -> [Double] {
   // A factor outside (0, 1) is refused by the loop (`EntropicOptions.check`); here it must not
   // loop forever first.
   guard let q = options.epsilonScaling, q > 0, q < 1 else { return [] }
@@ -265,7 +202,7 @@ func _annealingSchedule<Backend>(from start: Double, _ options: EntropicOptions<
 
 /// Throws (naming `epsilon`) when a potential of the `what` solver ("Sinkhorn", "grid
 /// Sinkhorn") is not finite.
-func _requireFinitePotential(_ values: [Double], _ epsilon: Double, _ what: String = "Sinkhorn")
+func requireFinitePotential(_ values: [Double], _ epsilon: Double, _ what: String = "Sinkhorn")
   throws(DAMError)
 {
   for v in values where !v.isFinite {
@@ -275,58 +212,10 @@ func _requireFinitePotential(_ values: [Double], _ epsilon: Double, _ what: Stri
   }
 }
 
-extension _SinkhornRun {
-  /// The solution of a cross problem `OT_ε(a, b)`, or the error of one that did not converge
-  /// (unless unconverged results are allowed); `what` names the solver in messages.
-  func transport<Backend>(_ a: [Double], _ b: [Double], _ options: EntropicOptions<Backend>, what: String)
-    throws(DAMError)
-    -> EntropicTransport
-  {
-    guard converged || options.allowsUnconverged else {
-      throw _notConverged(
-        what, tolerance: options.tolerance, maxIterations: options.maxIterations, epsilon: options.epsilon,
-        error: error, advice: true, stagnation: stagnation)
-    }
-    try _requireFinitePotential(f, options.epsilon, what)
-    try _requireFinitePotential(g, options.epsilon, what)
-    return EntropicTransport(
-      epsilon: options.epsilon, value: _dualValue(epsilon: options.epsilon, mass: mass, a, f, b, g), f: f,
-      g: g,
-      iterations: iterations, newtonSteps: newtonSteps, marginalError: error, converged: converged)
-  }
-
-  /// The solution of a symmetric problem `OT_ε(a, a)` ("the symmetric \(what) problem" in
-  /// messages); see ``transport(_:_:_:what:)``.
-  func selfTransport<Backend>(_ a: [Double], _ options: EntropicOptions<Backend>, what: String)
-    throws(DAMError)
-    -> SelfTransport
-  {
-    guard converged || options.allowsUnconverged else {
-      throw _notConverged(
-        "the symmetric \(what) problem", tolerance: options.tolerance, maxIterations: options.maxIterations,
-        epsilon: options.epsilon,
-        error: error, advice: false, stagnation: stagnation)
-    }
-    try _requireFinitePotential(f, options.epsilon, what)
-    return SelfTransport(
-      epsilon: options.epsilon, value: _selfDualValue(epsilon: options.epsilon, mass: mass, a, f),
-      potential: f,
-      iterations: iterations, marginalError: error, converged: converged)
-  }
-
-  /// This run's counts added to `earlier`'s (the work of an attempt this one replaced).
-  func adding(_ earlier: _SinkhornRun) -> _SinkhornRun {
-    var total = self
-    total.iterations += earlier.iterations
-    total.newtonSteps += earlier.newtonSteps
-    return total
-  }
-}
-
 /// Checks a warm start's potentials (one for a symmetric problem, two for a cross one): their
 /// sizes against `expected` (which `described` puts in words: "the clouds have 3 and 4 atoms"),
 /// and their values.
-func _checkWarmStart(
+func checkWarmStart(
   _ potentials: [[Double]], expected: [Int], described: String, epsilon: Double, what: String
 )
   throws(DAMError)
@@ -336,14 +225,14 @@ func _checkWarmStart(
     let given = sizes.count == 1 ? "\(sizes[0]) values" : "potentials of sizes \(sizes[0]) and \(sizes[1])"
     throw DAMError.mismatch("warmStart", "has \(given), \(described)")
   }
-  for values in potentials { try _requireFinitePotential(values, epsilon, what) }
+  for values in potentials { try requireFinitePotential(values, epsilon, what) }
 }
 
 /// The run of the scaling-domain solve when the kernel is used, redone by the log-domain solve
 /// (iterations added up) should it underflow; the log-domain run when the kernel is not used.
-func _scalingOrLog(
-  usesKernel: Bool, scaling: () throws(DAMError) -> _SinkhornRun, log: () throws(DAMError) -> _SinkhornRun
-) throws(DAMError) -> _SinkhornRun {
+func scalingOrLog(
+  usesKernel: Bool, scaling: () throws(DAMError) -> SinkhornRun, log: () throws(DAMError) -> SinkhornRun
+) throws(DAMError) -> SinkhornRun {
   guard usesKernel else { return try log() }
   let run = try scaling()
   return run.underflowed ? try log().adding(run) : run

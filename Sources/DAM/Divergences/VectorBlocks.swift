@@ -1,0 +1,150 @@
+import CLinearAlgebra
+
+/// Block evaluation and accumulation shared by the vector divergences: the inner products of a
+/// block's states with every pattern by one matrix product (`Q Xᵀ`, BLAS-3), and the weighted
+/// sums of patterns of the dense rows by another (`W X`); rows whose support is small sum their
+/// patterns directly.
+enum VectorBlocks {
+  /// How many states one matrix product takes at most: enough that BLAS's packing of the
+  /// patterns (once per product) is small against the product, few enough to bound the buffer.
+  static let rowsPerProduct = 256
+
+  /// How many of the engine's threads share one matrix product: all of them (`parallelism`) when
+  /// OpenBLAS runs on one thread, each taking a slice of the product's columns, so that a process
+  /// that keeps BLAS single-threaded (as `dam` does) still multiplies on every core; otherwise 1,
+  /// and OpenBLAS's own threads split the product.
+  static func productSlices(parallelism: Int, columns: Int) -> Int {
+    guard parallelism > 1, openblas_get_num_threads() == 1 else { return 1 }
+    return max(1, min(parallelism, columns / 64))
+  }
+
+  /// `C = alpha · A · op(B)` (row-major, `op(B) = Bᵀ` when `transposeB`) with `C`'s `n` columns in
+  /// `slices` contiguous slices computed concurrently, one `dgemm` each. Every element of `C` is the
+  /// same sum in the same order whatever the slicing (`dgemm` splits the shared dimension `k`
+  /// the same way for every column).
+  static func multiply(
+    m: Int, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>,
+    ldb: Int,
+    transposeB: Bool, c: UnsafeMutablePointer<Double>, ldc: Int, slices: Int
+  ) {
+    let (a, b, c) = (SendablePointer(a), SendablePointer(b), SendablePointer(c))
+    forEachChunk(slices, workers: slices) { s in
+      let first = s * n / slices
+      let width = (s + 1) * n / slices - first
+      guard width > 0 else { return }
+      cblas_dgemm(
+        CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, Int32(m), Int32(width), Int32(k),
+        alpha,
+        a.base, Int32(lda), b.base + (transposeB ? first * ldb : first), Int32(ldb), 0,
+        c.base + first,
+        Int32(ldc))
+    }
+  }
+
+  /// `transform(b, i, ⟨ξ_b, Xᵢ⟩)` for every state `b` of the block and every pattern `i`, with
+  /// the inner products of a chunk of states computed by one `dgemm`. Every item must cover the
+  /// whole memory.
+  @inline(__always)
+  static func evaluate(
+    states: [[Double]], packed: _PackedVectors, parallelism: Int,
+    _ transform: @Sendable (_ state: Int, _ pattern: Int, _ innerProduct: Double) -> Double
+  ) -> [[Double]] {
+    let n = packed.rows
+    let d = packed.columns
+    let rows = Slots<[Double]>(count: states.count, initial: [])
+    // One buffer for the products of every chunk.
+    let products = UnsafeMutableBufferPointer<Double>.allocate(
+      capacity: min(rowsPerProduct, states.count) * n)
+    defer { products.deallocate() }
+    let g = SendablePointer(products)
+    var start = 0
+    while start < states.count {
+      let chunk = min(rowsPerProduct, states.count - start)
+      var queries = [Double](repeating: 0, count: chunk * d)
+      for r in 0..<chunk {
+        for t in 0..<d { queries[r * d + t] = states[start + r][t] }
+      }
+      queries.withUnsafeBufferPointer { q in
+        packed.elements.withUnsafeBufferPointer { x in
+          multiply(
+            m: chunk, n: n, k: d, alpha: 1, a: q.baseAddress!, lda: d, b: x.baseAddress!, ldb: d,
+            transposeB: true,
+            c: products.baseAddress!, ldc: n, slices: productSlices(parallelism: parallelism, columns: n))
+        }
+      }
+      // Each state's row from the products, rows on the block's threads.
+      let first = start
+      forEachChunk(chunk, workers: parallelism) { r in
+        let b = first + r
+        rows[b] = [Double](unsafeUninitializedCapacity: n) { row, initialized in
+          for i in 0..<n { row[i] = transform(b, i, g.base[r * n + i]) }
+          initialized = n
+        }
+      }
+      start += chunk
+    }
+    return rows.values
+  }
+
+  /// `Σᵢ c wᵢ Xᵢ` and `Σᵢ c wᵢ` over each item's support, as ``EuclideanVariation``s of target
+  /// form. Rows with a support of at most `N/16` patterns add them one by one in index order (as
+  /// ``EuclideanVariation/addTarget(_:weight:curvature:)`` does); the others together by one
+  /// `dgemm` of their weights with the packed patterns.
+  static func accumulate<D: Divergence>(
+    _ block: AccumulationBlock<D>, packed: _PackedVectors, curvature c: Double
+  )
+    -> [EuclideanVariation] where D.Pattern == [Double], D.State == [Double]
+  {
+    let n = packed.rows
+    let d = packed.columns
+    var variations = [EuclideanVariation](
+      repeating: EuclideanVariation(dimension: d), count: block.items.count)
+    var dense: [Int] = []
+    for (k, item) in block.items.enumerated() {
+      if item.support.count * 16 > n {
+        dense.append(k)
+        continue
+      }
+      for i in item.support {
+        variations[k].addTarget(block.memory.pattern(at: i), weight: item.weights[i], curvature: c)
+      }
+    }
+    // One buffer for the weights of every chunk of dense rows.
+    let weights = UnsafeMutableBufferPointer<Double>.allocate(
+      capacity: min(rowsPerProduct, max(dense.count, 1)) * n)
+    defer { weights.deallocate() }
+    let target = SendablePointer(weights)
+    var start = 0
+    while start < dense.count {
+      let chunk = min(rowsPerProduct, dense.count - start)
+      // The dense rows' weights (zero outside their support already), copied side by side on the
+      // block's threads; the curvature scale goes into the product.
+      let rowsHere = dense[start..<(start + chunk)].map { block.items[$0].weights }
+      forEachChunk(chunk, workers: block.parallelism) { r in
+        rowsHere[r].withUnsafeBufferPointer { source in
+          _ = UnsafeMutableBufferPointer(rebasing: target.base[(r * n)..<((r + 1) * n)]).initialize(
+            from: source)
+        }
+      }
+      let sums = [Double](unsafeUninitializedCapacity: chunk * d) { buffer, initialized in
+        packed.elements.withUnsafeBufferPointer { x in
+          multiply(
+            m: chunk, n: d, k: n, alpha: c, a: weights.baseAddress!, lda: n, b: x.baseAddress!, ldb: d,
+            transposeB: false, c: buffer.baseAddress!, ldc: d,
+            slices: productSlices(parallelism: block.parallelism, columns: d))
+        }
+        initialized = chunk * d
+      }
+      for r in 0..<chunk {
+        let k = dense[start + r]
+        let item = block.items[k]
+        var total = 0.0
+        for i in item.support { total += item.weights[i] * c }
+        variations[k] = EuclideanVariation(
+          weightedTargets: Array(sums[(r * d)..<((r + 1) * d)]), targetCurvature: total)
+      }
+      start += chunk
+    }
+    return variations
+  }
+}

@@ -1,0 +1,151 @@
+/// The grid's Gibbs kernel at one ε, with the backend chosen for it: the softmin
+/// `out_j = -ε log Σₖ exp(log wₖ + (gₖ - C_jk)/ε)` that both Sinkhorn updates need.
+final class GridKernel: @unchecked Sendable {
+  let epsilon: Double
+  let backend: GridKernelBackend
+  let cellCount: Int
+  #if FFTW
+    private let fft: FFTGaussianConvolution?
+  #endif
+  private let log: SeparableLogConvolution?
+  /// The BLAS backend (``GridKernelBackend/separableKernel``); `log` is then its fall-back.
+  let separable: SeparableKernelConvolution?
+
+  init(shape3: [Int], spacing3: [Double], epsilon: Double, backend: GridKernelBackend) {
+    self.epsilon = epsilon
+    self.backend = backend
+    cellCount = shape3.reduce(1, *)
+    #if FFTW
+      fft =
+        backend == .fft ? FFTGaussianConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon) : nil
+    #else
+      // The solvers refuse `.fft` in this build before asking for a kernel (`checkAvailable`).
+      precondition(backend != .fft, "the FFT backend needs the FFTW trait")
+    #endif
+    switch backend {
+    case .fft:
+      log = nil
+      separable = nil
+    case .separableKernel:
+      log = SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
+      separable = SeparableKernelConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
+    default:
+      log = SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
+      separable = nil
+    }
+  }
+
+  /// Scratch for one solve (not shared between threads).
+  final class Workspace {
+    var input: [Double]
+    var output: [Double]
+    var buffer: [Double]
+    var scaled: [Double]
+    #if FFTW
+      var fftWorkspaces: [ObjectIdentifier: FFTWorkspace] = [:]
+    #endif
+
+    init(cells: Int) {
+      input = [Double](repeating: 0, count: cells)
+      output = [Double](repeating: 0, count: cells)
+      buffer = [Double](repeating: 0, count: cells)
+      scaled = [Double](repeating: 0, count: cells)
+    }
+  }
+
+  /// `out_j = -ε log Σₖ exp(logWeights_k + (potential_k - C_jk)/ε)`. Cells with weight zero
+  /// (`logWeights = -∞`) contribute nothing, whatever their potential.
+  func softmin(logWeights: [Double], potential: [Double], into out: inout [Double], workspace: Workspace) {
+    let inverse = 1 / epsilon
+    for k in 0..<cellCount {
+      workspace.input[k] = logWeights[k] == -.infinity ? -.infinity : logWeights[k] + potential[k] * inverse
+    }
+    logConvolve(workspace: workspace)
+    for j in 0..<cellCount { out[j] = -epsilon * workspace.output[j] }
+  }
+
+  /// `out_j = log Σₖ exp(h_k - C_jk/ε)` for `h` in the log domain (`-∞` for no mass).
+  func logConvolve(_ h: [Double], into out: inout [Double], workspace: Workspace) {
+    for k in 0..<cellCount { workspace.input[k] = h[k] }
+    logConvolve(workspace: workspace)
+    for j in 0..<cellCount { out[j] = workspace.output[j] }
+  }
+
+  /// `workspace.output = log K exp(workspace.input)`.
+  private func logConvolve(workspace: Workspace) {
+    if let separable, scaledConvolve(separable, workspace: workspace) { return }
+    if let log {
+      log.apply(workspace.input, into: &workspace.output, buffer: &workspace.buffer)
+      return
+    }
+    #if FFTW
+      fftConvolve(fft!, workspace: workspace)
+    #endif
+  }
+
+  #if FFTW
+    /// `workspace.output = log K exp(workspace.input)` by the FFT backend, on inputs shifted by
+    /// their maximum.
+    private func fftConvolve(_ fft: FFTGaussianConvolution, workspace: Workspace) {
+      let n = cellCount
+      var largest = -Double.infinity
+      for k in 0..<n { largest = max(largest, workspace.input[k]) }
+      guard largest > -.infinity else {
+        for j in 0..<n { workspace.output[j] = -.infinity }
+        return
+      }
+      for k in 0..<n { workspace.input[k] = _exp(workspace.input[k] - largest) }
+      let key = ObjectIdentifier(fft.plans)
+      let scratch: FFTWorkspace
+      if let existing = workspace.fftWorkspaces[key] {
+        scratch = existing
+      } else {
+        scratch = fft.makeWorkspace()
+        workspace.fftWorkspaces[key] = scratch
+      }
+      workspace.input.withUnsafeBufferPointer { input in
+        workspace.output.withUnsafeMutableBufferPointer { output in
+          fft.apply(input.baseAddress!, into: output.baseAddress!, workspace: scratch)
+        }
+      }
+      for j in 0..<n {
+        // Round-off can leave outputs far below the maximum at or below zero; they are clamped to
+        // the smallest normal double, which keeps potentials finite (see GridKernelBackend for the
+        // ε range where this never matters).
+        workspace.output[j] = _log(max(workspace.output[j], Double.leastNormalMagnitude)) + largest
+      }
+    }
+  #endif
+}
+
+extension GridKernel {
+  /// `workspace.output = log K exp(workspace.input)` by the BLAS backend: the input is shifted by
+  /// its maximum and exponentiated, convolved, and the logarithm taken. Returns false (output
+  /// unspecified) when an output is at or below ``scaledFloor`` (or not finite): terms lost to
+  /// underflow, each below `1e-308`, would then no longer be negligible.
+  fileprivate func scaledConvolve(_ separable: SeparableKernelConvolution, workspace: Workspace) -> Bool {
+    let n = cellCount
+    var largest = -Double.infinity
+    for k in 0..<n { largest = max(largest, workspace.input[k]) }
+    guard largest > -.infinity else {
+      for j in 0..<n { workspace.output[j] = -.infinity }
+      return true
+    }
+    guard largest < .infinity else { return false }
+    for k in 0..<n { workspace.scaled[k] = workspace.input[k] - largest }
+    workspace.scaled.withUnsafeMutableBufferPointer { scaled in
+      _expInPlace(scaled.baseAddress!, count: n)
+      workspace.output.withUnsafeMutableBufferPointer { output in
+        workspace.buffer.withUnsafeMutableBufferPointer { buffer in
+          separable.apply(
+            UnsafePointer(scaled.baseAddress!), into: output.baseAddress!, scratch: buffer.baseAddress!)
+        }
+      }
+    }
+    for j in 0..<n where !(workspace.output[j] > scaledFloor && workspace.output[j] < .infinity) {
+      return false
+    }
+    for j in 0..<n { workspace.output[j] = _log(workspace.output[j]) + largest }
+    return true
+  }
+}
