@@ -235,7 +235,7 @@ public enum GeometryConformance {
 /// work on the calling thread alone when its threads are busy (tests running in parallel), and
 /// would then test nothing.
 private func _onThreads<T>(_ count: Int, threads: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
-  let slots = _Slots<T?>(count: count, initial: nil)
+  let slots = Slots<T?>(count: count, initial: nil)
   let group = DispatchGroup()
   for t in 0..<max(1, threads) {
     DispatchQueue(label: "GeometryConformance.thread\(t)").async(group: group) {
