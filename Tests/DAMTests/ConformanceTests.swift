@@ -5,7 +5,9 @@ import Testing
 struct ConformanceTests {
   @Test func softmaxConforms() {
     var generator = SeededGenerator(seed: 12)
-    let scores = [[0, 0.25, 0.5, 0.75, 1], [5, -3, 2], [-.infinity, 1, 2, 0.5]] + (0..<5).map { _ in generator.gaussians(6) }
+    let scores =
+      [[0, 0.25, 0.5, 0.75, 1], [5, -3, 2], [-.infinity, 1, 2, 0.5]]
+      + (0..<5).map { _ in generator.gaussians(6) }
     let failures = SeparationMapConformance.check(Softmax(), scores: scores)
     #expect(failures.isEmpty, "\(failures)")
   }
@@ -34,19 +36,44 @@ struct ConformanceTests {
         return Separation(weights: scores.map { (abs($0) + 1) / total }, conjugate: scores.reduce(0, +))
       }
       func regularizer(_ weights: [Double]) throws -> Double { 0 }
-      func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double]) throws -> [Double] {
+      func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double]) throws -> [Double]
+      {
         direction
       }
     }
     #expect(!SeparationMapConformance.check(Broken(), scores: [[0.3, -1, 2]]).isEmpty)
 
+    // A wrong Jacobian on a correct map is reported by that property alone: the retry at a finer
+    // step, for kinks of sparse maps, does not hide it.
+    struct DoubledJacobian: SeparationMap {
+      var name: String { "softmax with a doubled Jacobian" }
+      var margin: Double? { nil }
+      func separate(_ scores: [Double]) throws -> Separation { try Softmax().separate(scores) }
+      func regularizer(_ weights: [Double]) throws -> Double { try Softmax().regularizer(weights) }
+      func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double]) throws -> [Double]
+      {
+        try Softmax().jacobianVectorProduct(scores: scores, weights: weights, direction: direction).map {
+          2 * $0
+        }
+      }
+    }
+    let doubled = SeparationMapConformance.check(
+      DoubledJacobian(), scores: [[0.3, -1, 2], [1, 1.5, -0.5, 0]])
+    #expect(!doubled.isEmpty)
+    #expect(doubled.allSatisfy { $0.property == "Jacobian-vector product" })
+
     struct WrongSign: Divergence {
-      func evaluate(_ state: [Double], query: Void, pattern: [Double], cache: Void, previous: Double?) -> Double {
+      func evaluate(_ state: [Double], query: Void, pattern: [Double], cache: Void, previous: Double?)
+        -> Double
+      {
         zip(state, pattern).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
       }
-      func zeroVariation(at state: [Double]) -> EuclideanVariation { EuclideanVariation(dimension: state.count) }
+      func zeroVariation(at state: [Double]) -> EuclideanVariation {
+        EuclideanVariation(dimension: state.count)
+      }
       func accumulate(
-        _ weight: Double, of evaluation: Double, at state: [Double], query: Void, pattern: [Double], cache: Void,
+        _ weight: Double, of evaluation: Double, at state: [Double], query: Void, pattern: [Double],
+        cache: Void,
         into variation: inout EuclideanVariation
       ) {
         variation.addGradient(zip(state, pattern).map { 2 * ($1 - $0) }, weight: weight, curvature: 2)
