@@ -501,7 +501,9 @@ struct BadInputCommandTests {
       expected: ["--queries", "dimension 3", "have 2"]),
     Case(
       name: "bench bures-wasserstein: --batch with files",
-      arguments: ["bench", "bures-wasserstein", "--memory", "$/Gq3.npz", "--queries", "$/Gq.npz", "--batch", "4"],
+      arguments: [
+        "bench", "bures-wasserstein", "--memory", "$/Gq3.npz", "--queries", "$/Gq.npz", "--batch", "4",
+      ],
       expected: ["--batch", "drawn"]),
     Case(
       name: "bench bures-wasserstein: batch 0", arguments: ["bench", "bures-wasserstein", "--batch", "0"],
@@ -514,18 +516,9 @@ struct BadInputCommandTests {
     defer { folder.remove() }
     try Self.writeInputs(folder)
     let before = try FileManager.default.contentsOfDirectory(atPath: folder.url.path).sorted()
-    var arguments = testCase.arguments.map { $0.replacingOccurrences(of: "$", with: folder.url.path) }
-    if arguments.first == "retrieve" { arguments += ["--output", folder.path("out.npy")] }
-    let run = try DamProcess.run(arguments)
-    // DAM_PRINT_TABLE=1 prints the rows of the table in Docs/reliability.md.
-    if ProcessInfo.processInfo.environment["DAM_PRINT_TABLE"] != nil {
-      let shown = testCase.arguments.map { $0.replacingOccurrences(of: "$/", with: "") }.joined(
-        separator: " ")
-      let message = run.stderr.split(separator: "\n").first.map(String.init) ?? ""
-      print(
-        "TABLE| \(testCase.name) | `dam \(shown)` | \(run.status) | `\(message.replacingOccurrences(of: folder.url.path + "/", with: ""))` |"
-      )
-    }
+    let run = try DamProcess.runRow(
+      testCase.name, testCase.arguments, in: folder,
+      extra: testCase.arguments.first == "retrieve" ? ["--output", folder.path("out.npy")] : [])
     #expect(run.status == 1, "\(testCase.name): status \(run.status), stderr: \(run.stderr)")
     #expect(!run.stderr.contains("Fatal error") && !run.stderr.contains("Stack dump"), "\(run.stderr)")
     for text in testCase.expected {

@@ -46,6 +46,23 @@ struct DamProcess {
       status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
       stderr: String(decoding: errData, as: UTF8.self))
   }
+
+  /// Runs one row of a bad-input table: `$` in `arguments` is `folder`, `extra` is appended
+  /// after that substitution. With DAM_PRINT_TABLE=1 the row is printed as a line of the tables
+  /// in Docs/reliability.md (paths shown relative to the folder).
+  static func runRow(
+    _ name: String, _ arguments: [String], in folder: TemporaryFolder, extra: [String] = []
+  ) throws -> Output {
+    let run = try Self.run(arguments.map { $0.replacingOccurrences(of: "$", with: folder.url.path) } + extra)
+    if ProcessInfo.processInfo.environment["DAM_PRINT_TABLE"] != nil {
+      let shown = arguments.map { $0.replacingOccurrences(of: "$/", with: "") }.joined(separator: " ")
+      let message = run.stderr.split(separator: "\n").first.map(String.init) ?? ""
+      print(
+        "TABLE| \(name) | `dam \(shown)` | \(run.status) | `\(message.replacingOccurrences(of: folder.url.path + "/", with: ""))` |"
+      )
+    }
+    return run
+  }
 }
 
 /// A fresh temporary folder per test.

@@ -242,17 +242,8 @@ struct OutputRefusalTests {
     defer { folder.remove() }
     try Self.writeInputs(folder)
     let before = try Self.snapshot(folder)
-    let arguments = testCase.arguments.map { $0.replacingOccurrences(of: "$", with: folder.url.path) }
     let start = Date()
-    let run = try DamProcess.run(arguments)
-    if ProcessInfo.processInfo.environment["DAM_PRINT_TABLE"] != nil {
-      let shown = testCase.arguments.map { $0.replacingOccurrences(of: "$/", with: "") }.joined(
-        separator: " ")
-      let message = run.stderr.split(separator: "\n").first.map(String.init) ?? ""
-      print(
-        "TABLE| \(testCase.name) | `dam \(shown)` | \(run.status) | `\(message.replacingOccurrences(of: folder.url.path + "/", with: ""))` |"
-      )
-    }
+    let run = try DamProcess.runRow(testCase.name, testCase.arguments, in: folder)
     #expect(run.status == 1, "\(testCase.name): status \(run.status), stderr: \(run.stderr)")
     #expect(run.stderr.hasPrefix("Error: \(testCase.expected[0]):"), "\(testCase.name): \(run.stderr)")
     for text in testCase.expected {
