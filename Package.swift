@@ -78,7 +78,7 @@ let package = Package(
     // The reproductions and `dam compare`'s workloads, run in-process (no subprocess).
     .testTarget(name: "DAMExperimentsTests", dependencies: ["DAMExperiments", "DAM"]),
     .testTarget(
-      name: "MemoryFilesTests", dependencies: ["MemoryFiles", "DAM", "NumPyFiles"], exclude: ["Fixtures"]),
+      name: "MemoryFilesTests", dependencies: ["MemoryFiles", "DAM", "NumPyFiles", "DAMTestSupport"], exclude: ["Fixtures"]),
     .testTarget(
       name: "DAMPropertyTests",
       dependencies: ["DAM", .product(name: "PropertyBased", package: "swift-property-based")]),

@@ -1,3 +1,4 @@
+import DAMTestSupport
 import Foundation
 import NumPyFiles
 import Testing
@@ -276,23 +277,5 @@ struct OutputRefusalTests {
     let after = FileState("/dev/null")
     #expect((after?.mode ?? 0) & S_IFMT == S_IFCHR)
     #expect(after?.inode == before?.inode)
-  }
-}
-
-/// What a file is and holds, to show that a refused command left it alone.
-struct FileState: Equatable {
-  var mode: mode_t
-  var inode: UInt64
-  var modified: Int
-  var bytes: [UInt8]?
-
-  init?(_ path: String) {
-    var info = stat()
-    guard lstat(path, &info) == 0 else { return nil }
-    mode = info.st_mode
-    inode = UInt64(info.st_ino)
-    modified = info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
-    bytes =
-      info.st_mode & S_IFMT == S_IFREG ? FileManager.default.contents(atPath: path).map { [UInt8]($0) } : nil
   }
 }
