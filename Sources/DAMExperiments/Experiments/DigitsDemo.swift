@@ -3,15 +3,15 @@ import DAMDatasets
 import Foundation
 
 package struct DigitsDemo {
-  package var queries: Int = 200
-  package var seed: UInt64 = 1
-  package var noise: Double = 0.3
-  package var report: String = "reports/demo"
-  package var json: Bool = false
+  package var queries: Int
+  package var seed: UInt64
+  package var noise: Double
+  package var report: String
+  package var json: Bool
 
   package init(
-    queries: Int = 200, seed: UInt64 = 1, noise: Double = 0.3, report: String = "reports/demo",
-    json: Bool = false
+    queries: Int, seed: UInt64, noise: Double, report: String,
+    json: Bool
   ) {
     self.queries = queries
     self.seed = seed

@@ -14,18 +14,18 @@ package struct BuresWassersteinBenchmark {
   package var memories: Int?
   package var dimension: Int?
   package var batch: Int?
-  package var beta: Double = 2.0
-  package var runs: Int = 7
+  package var beta: Double
+  package var runs: Int
   package var seed: UInt64?
   package var memoryPath: String?
   package var queriesPath: String?
   package var outputPath: String?
-  package var json: Bool = false
+  package var json: Bool
 
   package init(
-    memories: Int? = nil, dimension: Int? = nil, batch: Int? = nil, beta: Double = 2.0, runs: Int = 7,
-    seed: UInt64? = nil, memoryPath: String? = nil, queriesPath: String? = nil, outputPath: String? = nil,
-    json: Bool = false
+    memories: Int?, dimension: Int?, batch: Int?, beta: Double, runs: Int,
+    seed: UInt64?, memoryPath: String?, queriesPath: String?, outputPath: String?,
+    json: Bool
   ) {
     self.memories = memories
     self.dimension = dimension

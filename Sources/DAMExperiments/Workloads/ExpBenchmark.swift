@@ -12,11 +12,11 @@
 /// scalar `exp`, on one thread, in the same process. `scripts/bench/exp.sh` adds the machine's
 /// own vector exp (glibc's libmvec) measured in the same script.
 package struct ExpBenchmark {
-  package var count: Int = 1 << 14
-  package var repeats: Int = 5
-  package var json: Bool = false
+  package var count: Int
+  package var repeats: Int
+  package var json: Bool
 
-  package init(count: Int = 1 << 14, repeats: Int = 5, json: Bool = false) {
+  package init(count: Int, repeats: Int, json: Bool) {
     self.count = count
     self.repeats = repeats
     self.json = json

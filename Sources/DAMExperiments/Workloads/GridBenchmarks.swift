@@ -7,17 +7,17 @@ import NumPyFiles
 /// (`scripts/bench/grids.sh` times POT on the same problems), and the accuracy scan behind
 /// ``GridKernelBackend/separableKernelThreshold``.
 package struct GridBenchmarks {
-  package var sections: String = "iterations,barycenters,accuracy"
-  package var repeats: Int = 5
-  package var iterations: Int = 10
-  package var tolerance: Double = 1e-6
-  package var logBarycenterWidth: Int = 64
+  package var sections: String
+  package var repeats: Int
+  package var iterations: Int
+  package var tolerance: Double
+  package var logBarycenterWidth: Int
   package var output: String?
-  package var json: Bool = false
+  package var json: Bool
 
   package init(
-    sections: String = "iterations,barycenters,accuracy", repeats: Int = 5, iterations: Int = 10,
-    tolerance: Double = 1e-6, logBarycenterWidth: Int = 64, output: String? = nil, json: Bool = false
+    sections: String, repeats: Int, iterations: Int,
+    tolerance: Double, logBarycenterWidth: Int, output: String?, json: Bool
   ) {
     self.sections = sections
     self.repeats = repeats

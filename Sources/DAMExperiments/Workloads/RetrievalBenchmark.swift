@@ -3,23 +3,23 @@ import DAM
 /// `dam bench retrieval`: Sinkhorn-SHK retrieval against memories of growing size, with and
 /// without pruning, in one process.
 package struct RetrievalBenchmark {
-  package var sizes: String = "1000,100000"
-  package var layout: String = Layout.fixed.rawValue
-  package var atoms: Int = 32
-  package var epsilon: Double = 0.01
-  package var beta: Double = 100
-  package var maps: String = "sparsemax,softmax"
-  package var massBound: Double = 1e-9
-  package var queries: Int = 3
-  package var verifyUpTo: Int = 100_000
-  package var seed: UInt64 = 1
-  package var batch: Bool = false
-  package var json: Bool = false
+  package var sizes: String
+  package var layout: String
+  package var atoms: Int
+  package var epsilon: Double
+  package var beta: Double
+  package var maps: String
+  package var massBound: Double
+  package var queries: Int
+  package var verifyUpTo: Int
+  package var seed: UInt64
+  package var batch: Bool
+  package var json: Bool
 
   package init(
-    sizes: String = "1000,100000", layout: String = Layout.fixed.rawValue, atoms: Int = 32,
-    epsilon: Double = 0.01, beta: Double = 100, maps: String = "sparsemax,softmax", massBound: Double = 1e-9,
-    queries: Int = 3, verifyUpTo: Int = 100_000, seed: UInt64 = 1, batch: Bool = false, json: Bool = false
+    sizes: String, layout: String, atoms: Int,
+    epsilon: Double, beta: Double, maps: String, massBound: Double,
+    queries: Int, verifyUpTo: Int, seed: UInt64, batch: Bool, json: Bool
   ) {
     self.sizes = sizes
     self.layout = layout

@@ -3,21 +3,21 @@ import DAM
 /// `dam bench sinkhorn`: the debiased Sinkhorn divergence between two uniform clouds in the unit
 /// cube (the peer workloads of `scripts/bench/sinkhorn.sh`), for each backend, in one process.
 package struct SinkhornBenchmark {
-  package var sizes: String = "1024"
-  package var dimensions: String = "2"
-  package var epsilons: String = "0.05,0.005"
-  package var backends: String = "log-domain,kernel"
-  package var tolerance: Double = 1e-6
-  package var newton: Bool = true
-  package var repeats: Int = 5
-  package var epsilonScaling: String = "0.5"
-  package var seed: UInt64 = 1
-  package var json: Bool = false
+  package var sizes: String
+  package var dimensions: String
+  package var epsilons: String
+  package var backends: String
+  package var tolerance: Double
+  package var newton: Bool
+  package var repeats: Int
+  package var epsilonScaling: String
+  package var seed: UInt64
+  package var json: Bool
 
   package init(
-    sizes: String = "1024", dimensions: String = "2", epsilons: String = "0.05,0.005",
-    backends: String = "log-domain,kernel", tolerance: Double = 1e-6, newton: Bool = true, repeats: Int = 5,
-    epsilonScaling: String = "0.5", seed: UInt64 = 1, json: Bool = false
+    sizes: String, dimensions: String, epsilons: String,
+    backends: String, tolerance: Double, newton: Bool, repeats: Int,
+    epsilonScaling: String, seed: UInt64, json: Bool
   ) {
     self.sizes = sizes
     self.dimensions = dimensions
@@ -74,7 +74,7 @@ package struct SinkhornBenchmark {
             let options = try attributing("--epsilons") {
               try SinkhornOptions(
                 epsilon: epsilon, tolerance: tolerance, maxIterations: 100_000,
-                epsilonScaling: try scalingFactor(), newton: newton, backend: backend)
+                epsilonScaling: try Self.scalingFactor(epsilonScaling), newton: newton, backend: backend)
             }
             var result = try Sinkhorn.divergence(x, y, options: options)
             var wall: [Double] = []
@@ -121,11 +121,11 @@ package struct SinkhornBenchmark {
     print(table.markdown)
   }
 
-  /// The annealing factor of `--epsilon-scaling`, nil for `none`.
-  package func scalingFactor() throws(CLIError) -> Double? {
-    if epsilonScaling == "none" { return nil }
-    guard let q = Double(epsilonScaling), q > 0, q < 1 else {
-      throw CLIError("--epsilon-scaling", "must be a number in (0, 1) or 'none', got '\(epsilonScaling)'")
+  /// The annealing factor `--epsilon-scaling` gives: nil for `none`, else a number in (0, 1).
+  package static func scalingFactor(_ text: String) throws(CLIError) -> Double? {
+    if text == "none" { return nil }
+    guard let q = Double(text), q > 0, q < 1 else {
+      throw CLIError("--epsilon-scaling", "must be a number in (0, 1) or 'none', got '\(text)'")
     }
     return q
   }

@@ -59,7 +59,7 @@ struct BenchSinkhornCommand: ParsableCommand {
 
   func validate() throws {
     guard repeats >= 1 else { throw CLIError("--repeats", "must be >= 1, got \(repeats)") }
-    _ = try SinkhornBenchmark(epsilonScaling: epsilonScaling).scalingFactor()
+    _ = try SinkhornBenchmark.scalingFactor(epsilonScaling)
     guard tolerance.isFinite, tolerance >= 0 else {
       throw CLIError("--tolerance", "must be a finite number >= 0, got \(tolerance)")
     }
