@@ -1,4 +1,5 @@
 import ArgumentParser
+import DAM
 import DAMExperiments
 
 @main
@@ -29,6 +30,12 @@ struct DAMCommand: ParsableCommand {
     // accepts on 64-bit systems.
     _ = _mallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 25)
     _ = _mallopt(-1 /* M_TRIM_THRESHOLD */, 1 << 30)
+    // Every size check in the library and the readers consults these limits.
+    do {
+      ResourceLimits.current = try MemoryLimitSetting.limits()
+    } catch {
+      exit(withError: error)
+    }
     main(nil)
   }
 }

@@ -212,14 +212,34 @@ public struct MemoryFile: Sendable {
 
   /// Reads, verifies and decodes the memory file at `path`.
   ///
+  /// Only a regular file is read (a device such as `/dev/zero` or a FIFO is refused by name), and
+  /// none larger than ``ResourceLimits/current``'s `maximumBytes` or whose members would inflate
+  /// to more: checked before the file is read or a member inflated.
+  ///
   /// - Throws: ``MemoryFileError`` whose message starts with `path` and says exactly what is
-  ///   wrong (a damaged archive, a checksum or shape mismatch, an invalid pattern).
+  ///   wrong (a damaged archive, a checksum or shape mismatch, an invalid pattern, a file over
+  ///   the limit: then ``MemoryFileError/exceededLimit`` is set and the message ends with the
+  ///   limit's advice).
   public static func read(contentsOf path: String) throws(MemoryFileError) -> MemoryFile {
-    let contents = try MemoryFileContents.read(contentsOf: path)
+    let contents = try readLimited(path)
     do throws(MemoryFileError) {
       return try MemoryFile(contents: contents)
     } catch {
       throw error.prefixed(path)
+    }
+  }
+
+  /// The contents of the file at `path`, read within ``ResourceLimits/current``; a refusal by the
+  /// limit ends with the limit's advice.
+  package static func readLimited(_ path: String) throws(MemoryFileError) -> MemoryFileContents {
+    let limits = ResourceLimits.current
+    do throws(MemoryFileError) {
+      return try MemoryFileContents.read(contentsOf: path, maximumBytes: limits.maximumBytes)
+    } catch {
+      guard error.exceededLimit != nil else { throw error }
+      var advised = error
+      advised.message += "; " + limits.advice
+      throw advised
     }
   }
 
@@ -260,7 +280,7 @@ public struct MemoryFile: Sendable {
   @discardableResult
   public static func append(_ newPatterns: Patterns, to path: String) throws(MemoryFileError) -> MemoryFile {
     try MemoryFileWriter.locked(path) { () throws(MemoryFileError) -> MemoryFile in
-      let existing = try MemoryFileContents.read(contentsOf: path)
+      let existing = try readLimited(path)
       let current = try MemoryFile(contents: existing)
       let combined: Patterns
       switch (current.patterns, newPatterns) {

@@ -22,14 +22,17 @@ extension NPY {
   /// not match the header, a short read, bytes beyond the data): the caller then reads the file
   /// through the general path, which reports the problem exactly as it always has. Nothing is
   /// allocated for the data before the header's shape has been checked against the file's size.
-  static func readFloat64Directly(_ path: String) -> NumPyArray? {
+  /// Files of more than `maximumBytes` bytes are left to the general path, which refuses them.
+  static func readFloat64Directly(_ path: String, maximumBytes: Int) -> NumPyArray? {
     #if _endian(little)
       guard !path.isEmpty else { return nil }
-      let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+      // Non-blocking: opening a FIFO without a writer must not wait (the general path refuses it).
+      let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
       guard fd >= 0 else { return nil }
       defer { close(fd) }
       var info = stat()
-      guard fstat(fd, &info) == 0, info.st_mode & 0o170000 == 0o100000, let size = Int(exactly: info.st_size)
+      guard fstat(fd, &info) == 0, info.st_mode & 0o170000 == 0o100000, let size = Int(exactly: info.st_size),
+        size <= maximumBytes
       else { return nil }
 
       // The preamble: magic, version, header length.

@@ -48,12 +48,17 @@ public enum NPY {
 
   /// Reads and decodes the `.npy` file at `path`.
   ///
+  /// Only regular files are read, and none of more than `maximumBytes` bytes (see
+  /// ``FileBytes/read(_:maximumBytes:)``); the decoded array is no larger than the file.
+  ///
   /// - Throws: `NumPyError` whose message starts with `path`, e.g.
   ///   `"x.npy: file does not exist"` or
   ///   `"x.npy: big-endian dtype '>f8' is not supported; convert with arr.astype('<f8')"`.
-  public static func read(contentsOf path: String) throws(NumPyError) -> NumPyArray {
-    if let array = readFloat64Directly(path) { return array }
-    let bytes = try _FileIO.readAll(path)
+  public static func read(contentsOf path: String, maximumBytes: Int = FileBytes.defaultMaximumBytes)
+    throws(NumPyError) -> NumPyArray
+  {
+    if let array = readFloat64Directly(path, maximumBytes: maximumBytes) { return array }
+    let bytes = try _FileIO.readAll(path, maximumBytes: maximumBytes)
     do throws(NumPyError) {
       return try decode(slice: bytes[...])
     } catch {

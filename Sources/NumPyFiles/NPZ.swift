@@ -11,12 +11,34 @@
 public enum NPZ {
   /// Decodes the bytes of a complete `.npz` archive.
   ///
-  /// - Throws: `NumPyError`, e.g. `"member 'w.npy': CRC-32 mismatch ..."`.
-  public static func decode(_ bytes: [UInt8]) throws(NumPyError) -> NumPyArchive {
+  /// The members' declared uncompressed sizes are checked against `maximumBytes` (each, and in
+  /// all) before any is inflated, and no member inflates beyond its declared size, so an archive
+  /// that would inflate to more than `maximumBytes` is refused without inflating it.
+  ///
+  /// - Throws: `NumPyError`, e.g. `"member 'w.npy': CRC-32 mismatch ..."`; for an archive over
+  ///   the limit, one whose ``NumPyError/exceededLimit`` is `maximumBytes`.
+  public static func decode(_ bytes: [UInt8], maximumBytes: Int = FileBytes.defaultMaximumBytes)
+    throws(NumPyError) -> NumPyArchive
+  {
     let zip = _ZipReader(bytes)
     var entries: [NumPyArchive.Entry] = []
     var seen: Set<String> = []
     let members = try zip.members()
+    var declared = 0
+    for member in members {
+      let (total, overflow) = declared.addingReportingOverflow(member.uncompressedSize)
+      declared = overflow ? Int.max : total
+      guard member.uncompressedSize <= maximumBytes else {
+        throw NumPyError(
+          "member '\(member.name)' declares \(_ByteCount.describe(member.uncompressedSize)) uncompressed, more than the limit of \(_ByteCount.describe(maximumBytes)) on one read",
+          exceededLimit: maximumBytes)
+      }
+    }
+    guard declared <= maximumBytes else {
+      throw NumPyError(
+        "the members declare \(_ByteCount.describe(declared)) uncompressed in all, more than the limit of \(_ByteCount.describe(maximumBytes)) on one read",
+        exceededLimit: maximumBytes)
+    }
     for member in members {
       guard member.name.hasSuffix(".npy") else {
         throw NumPyError(
@@ -85,11 +107,16 @@ public enum NPZ {
 
   /// Reads and decodes the `.npz` archive at `path`.
   ///
+  /// Only regular files are read, none of more than `maximumBytes` bytes, and no archive whose
+  /// members would inflate to more than that (see ``decode(_:maximumBytes:)``).
+  ///
   /// - Throws: `NumPyError` whose message starts with `path`.
-  public static func read(contentsOf path: String) throws(NumPyError) -> NumPyArchive {
-    let bytes = try _FileIO.readAll(path)
+  public static func read(contentsOf path: String, maximumBytes: Int = FileBytes.defaultMaximumBytes)
+    throws(NumPyError) -> NumPyArchive
+  {
+    let bytes = try _FileIO.readAll(path, maximumBytes: maximumBytes)
     do throws(NumPyError) {
-      return try decode(bytes)
+      return try decode(bytes, maximumBytes: maximumBytes)
     } catch {
       throw error.prefixed(path)
     }

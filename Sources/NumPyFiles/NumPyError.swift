@@ -9,6 +9,11 @@ public struct NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
   /// A human-readable explanation of what went wrong.
   public var message: String
 
+  /// The limit, in bytes, when this error refuses a read for needing more memory than its
+  /// `maximumBytes` allows (a file, or an archive's inflated members, larger than that);
+  /// `nil` for every other error. A caller that lets people raise the limit can say how.
+  public var exceededLimit: Int?
+
   /// The message, unchanged.
   public var description: String { message }
 
@@ -17,8 +22,16 @@ public struct NumPyError: Error, Sendable, Equatable, CustomStringConvertible {
     self.message = message
   }
 
+  /// Creates an error refusing a read that would need more than `limit` bytes.
+  init(_ message: String, exceededLimit limit: Int) {
+    self.message = message
+    exceededLimit = limit
+  }
+
   /// Returns this error with `prefix` and `": "` put in front of the message.
   func prefixed(_ prefix: String) -> NumPyError {
-    NumPyError("\(prefix): \(message)")
+    var error = self
+    error.message = "\(prefix): \(message)"
+    return error
   }
 }

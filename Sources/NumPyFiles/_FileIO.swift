@@ -12,17 +12,23 @@ enum _FileIO {
   private static let directoryType: mode_t = 0o040000
   private static let regularType: mode_t = 0o100000
 
-  /// Reads the whole file at `path`.
-  static func readAll(_ path: String) throws(NumPyError) -> [UInt8] {
+  /// Reads the whole regular file at `path`, refusing anything else (a directory, a device such
+  /// as `/dev/zero`, a FIFO, a socket: a device or a FIFO need not end) and any file of more than
+  /// `maximumBytes` bytes, before reading a byte of it.
+  static func readAll(_ path: String, maximumBytes: Int) throws(NumPyError) -> [UInt8] {
     guard !path.isEmpty else { throw NumPyError("empty path") }
-    let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+    // Non-blocking, so that opening a FIFO without a writer returns at once and is refused below;
+    // it changes nothing for regular files.
+    let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
     guard fd >= 0 else { throw NumPyError("\(path): \(describe(errno, reading: true))") }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw NumPyError("\(path): \(describe(errno, reading: true))") }
-    if info.st_mode & fileTypeMask == directoryType { throw NumPyError("\(path): is a directory") }
+    try requireRegular(path, mode: info.st_mode)
+    let size = Int(exactly: info.st_size) ?? Int.max
+    try requireWithin(path, size: size, maximumBytes: maximumBytes)
 
-    let expected = info.st_mode & fileTypeMask == regularType ? max(0, Int(exactly: info.st_size) ?? 0) : 0
+    let expected = max(0, size)
     // Read straight into uninitialised storage: zero-filling first would touch every page twice.
     var failure: Int32? = nil
     var filled = 0
@@ -43,7 +49,7 @@ enum _FileIO {
       throw NumPyError("\(path): read failed: \(describe(failure, reading: true))")
     }
     if filled < expected { return bytes }
-    // The file may have grown, or is not a regular file: read on to the end.
+    // The file may have grown since `fstat`: read on to the end, within the limit.
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
       let got = chunk.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress, raw.count) }
@@ -52,9 +58,35 @@ enum _FileIO {
         throw NumPyError("\(path): read failed: \(describe(errno, reading: true))")
       }
       if got == 0 { break }
+      try requireWithin(path, size: bytes.count + got, maximumBytes: maximumBytes)
       bytes.append(contentsOf: chunk[0..<got])
     }
     return bytes
+  }
+
+  /// Throws unless `mode` (from `stat`) is that of a regular file, naming what the file is.
+  static func requireRegular(_ path: String, mode: mode_t) throws(NumPyError) {
+    let kind: String
+    switch mode & fileTypeMask {
+    case regularType: return
+    case directoryType: throw NumPyError("\(path): is a directory")
+    case 0o020000: kind = "a character device"
+    case 0o060000: kind = "a block device"
+    case 0o010000: kind = "a FIFO (named pipe)"
+    case 0o140000: kind = "a socket"
+    default: kind = "of an unknown file type"
+    }
+    throw NumPyError(
+      "\(path): is \(kind), not a regular file; only regular files are read (a device or a pipe need not end)"
+    )
+  }
+
+  /// Throws the limit error unless `size` bytes fit in `maximumBytes`.
+  static func requireWithin(_ path: String, size: Int, maximumBytes: Int) throws(NumPyError) {
+    guard size > maximumBytes else { return }
+    throw NumPyError(
+      "\(path): is \(_ByteCount.describe(size)), more than the limit of \(_ByteCount.describe(maximumBytes)) on one read",
+      exceededLimit: maximumBytes)
   }
 
   /// Writes `bytes` to `path` through a temporary file in the same directory that is flushed,

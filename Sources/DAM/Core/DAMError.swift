@@ -18,6 +18,9 @@ public struct DAMError: Error, Sendable, Hashable, CustomStringConvertible {
     case notPositiveDefinite
     /// A computation failed numerically (a library routine reported failure, a solver diverged).
     case numericalFailure
+    /// The arguments imply more memory than ``ResourceLimits/current`` allows; nothing was
+    /// allocated for it.
+    case resourceLimit
   }
 
   /// The broad class of the failure.

@@ -59,7 +59,8 @@ public struct SequentialKSubsets: SeparationMap {
   /// The unary marginals and `Ω*(θ) = max ⟨θ, μ_V⟩ + p Σ μ_F - ½‖μ_V‖²`.
   ///
   /// - Throws: ``DAMError`` if a score is NaN or `+∞`, if every score is masked, (naming `k`) if
-  ///   fewer than `k` scores are unmasked, or if the solver fails numerically.
+  ///   fewer than `k` scores are unmasked or if the oracle's `2 N (k + 1)` bytes exceed
+  ///   ``ResourceLimits/current`` (kind `resourceLimit`), or if the solver fails numerically.
   public func separate(_ scores: [Double]) throws(DAMError) -> Separation {
     let (solver, largest) = try activeSetSolver(scores)
     let solution = try solver.solve()
@@ -128,6 +129,11 @@ public struct SequentialKSubsets: SeparationMap {
         "is \(k), but only \(shifted.unmaskedCount) of the \(scores.count) scores are unmasked; k-subsets need k <= that"
       )
     }
+    // The oracle's back-pointers, 2 N (k + 1) bytes, are the one allocation that grows with N k.
+    try ResourceLimits.current.check(
+      bytes: ResourceLimits.bytes([scores.count, k + 1, 2], elementSize: MemoryLayout<Bool>.stride), for: "k",
+      "sequential k-subsets of \(scores.count) scores with k = \(k) (the MAP oracle's back-pointers, 2 N (k + 1) bytes)",
+      remedy: "use a smaller k, or ksubsets (no pairwise scores), whose memory is O(N)")
     let unary = shifted.gaps.map { -$0 }
     return (SparseMAPActiveSet(unary: unary, pairwise: pairwise, k: k), shifted.largest)
   }

@@ -24,15 +24,19 @@ struct GibbsKernel {
 
   /// The kernel of `cost` at `epsilon` with absorbed potentials `f` and `g`.
   ///
-  /// - Throws: ``DAMError`` (`backend`) when the `n x m` kernel cannot be allocated.
+  /// - Throws: ``DAMError`` (`backend`) when the `n x m` kernel is larger than
+  ///   ``ResourceLimits/current`` allows (kind `resourceLimit`), or cannot be allocated.
   init(cost: CostMatrix, epsilon: Double, f: [Double], g: [Double], symmetric: Bool = false) throws(DAMError)
   {
     self.rows = cost.rows
     self.columns = cost.columns
     self.symmetric = symmetric
-    let (count, overflow) = cost.rows.multipliedReportingOverflow(by: cost.columns)
-    let bytes = count.multipliedReportingOverflow(by: MemoryLayout<Double>.stride)
-    guard !overflow, !bytes.overflow, let storage = KernelStorage.make(bytes: bytes.partialValue) else {
+    let bytes = ResourceLimits.bytes([cost.rows, cost.columns], elementSize: MemoryLayout<Double>.stride)
+    try ResourceLimits.current.check(
+      bytes: bytes, for: "backend",
+      "the kernel backend's \(cost.rows) x \(cost.columns) matrix of doubles",
+      remedy: "use the log-domain backend, whose memory is O(n + m)")
+    guard let bytes, let storage = KernelStorage.make(bytes: bytes) else {
       throw DAMError.invalid(
         "backend",
         "the kernel backend needs a \(cost.rows) x \(cost.columns) matrix of doubles, which could not be allocated; use the log-domain backend, whose memory is O(n + m)"

@@ -85,13 +85,8 @@ final class KernelStorage: @unchecked Sendable {
   /// The machine's physical memory in bytes (`Int.max` when unknown): a kernel larger than this
   /// is refused without asking the allocator, which under overcommit could hand out address
   /// space that faults later, and under AddressSanitizer aborts instead of returning null.
-  static let physicalMemory: Int = {
-    let pages = sysconf(Int32(_SC_PHYS_PAGES))
-    let size = sysconf(Int32(_SC_PAGESIZE))
-    guard pages > 0, size > 0 else { return Int.max }
-    let (bytes, overflow) = pages.multipliedReportingOverflow(by: size)
-    return overflow ? Int.max : bytes
-  }()
+  /// (``ResourceLimits/current`` is checked first; this holds when the limit is raised above it.)
+  static let physicalMemory: Int = ResourceLimits.physicalMemory ?? Int.max
 
   private static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
     guard bytes <= physicalMemory else { return nil }

@@ -157,7 +157,7 @@ package enum CompareFiles {
 
   /// The `--targets` file: one integer in `0..<patterns` per query.
   package static func targetIndices(_ path: String, queries: Int, patterns: Int) throws -> [Int] {
-    let array = try attributing("--targets") { try NPY.read(contentsOf: path) }
+    let array = try attributing("--targets") { try InputFiles.npy(path) }
     guard array.shape == [queries] else {
       throw CLIError(
         "--targets", "\(path): expected shape [\(queries)] (one index per query), got \(array.shape)")

@@ -6,7 +6,7 @@ import NumPyFiles
 package enum GridEngines {
   /// Whether a `.npz` holds grid histograms (`histograms`).
   package static func holdsHistograms(_ path: String) -> Bool {
-    guard let archive = try? NPZ.read(contentsOf: path) else { return false }
+    guard let archive = try? InputFiles.npz(path) else { return false }
     return archive["histograms"] != nil
   }
 

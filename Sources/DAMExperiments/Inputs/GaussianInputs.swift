@@ -8,13 +8,13 @@ package enum GaussianInputs {
   /// Whether the `.npz` at `path` holds Gaussians (a `mean` or `means` member) rather than point
   /// clouds. Unreadable files are left to the reader that follows, which reports the problem.
   package static func holdsGaussians(_ path: String) -> Bool {
-    guard let archive = try? NPZ.read(contentsOf: path) else { return false }
+    guard let archive = try? InputFiles.npz(path) else { return false }
     return archive["means"] != nil || (archive["mean"] != nil && archive["points"] == nil)
   }
 
   /// A Gaussian from a `.npz` archive holding `mean` and `covariance` or `variance`.
   package static func gaussian(_ path: String, option: String) throws(CLIError) -> Gaussian {
-    let archive = try attributing(option) { try NPZ.read(contentsOf: path) }
+    let archive = try attributing(option) { try InputFiles.npz(path) }
     guard let mean = archive["mean"] else {
       throw CLIError(option, "\(path): has no `mean` array (members: \(archive.names))")
     }
@@ -58,7 +58,7 @@ package enum GaussianInputs {
   package static func gaussians(_ path: String, option: String) throws(CLIError) -> (
     gaussians: [Gaussian], batch: Bool
   ) {
-    let archive = try attributing(option) { try NPZ.read(contentsOf: path) }
+    let archive = try attributing(option) { try InputFiles.npz(path) }
     guard let means = archive["means"] else {
       if archive["mean"] != nil {
         return ([try gaussian(path, option: option)], false)

@@ -23,7 +23,7 @@ package enum GridInputs {
   package static func histogram(_ path: String, spacing: String?, option: String) throws(CLIError)
     -> GridHistogram
   {
-    let array = try attributing(option) { try NPY.read(contentsOf: path) }
+    let array = try attributing(option) { try InputFiles.npy(path) }
     guard (1...3).contains(array.shape.count) else {
       throw CLIError(
         option, "\(path): expected a 1-D, 2-D or 3-D array (a histogram on a grid), got shape \(array.shape)")
@@ -43,7 +43,7 @@ package enum GridInputs {
     let array: NumPyArray
     var spacing: [Double]? = nil
     if path.lowercased().hasSuffix(".npz") {
-      let archive = try attributing(option) { try NPZ.read(contentsOf: path) }
+      let archive = try attributing(option) { try InputFiles.npz(path) }
       guard let h = archive["histograms"] else {
         throw CLIError(
           option, "\(path): no 'histograms' array (found: \(archive.names.joined(separator: ", ")))")
@@ -51,11 +51,12 @@ package enum GridInputs {
       array = h
       spacing = archive["spacing"]?.doubles()
     } else {
-      array = try attributing(option) { try NPY.read(contentsOf: path) }
+      array = try attributing(option) { try InputFiles.npy(path) }
     }
     let batch = gridAxes.map { array.shape.count == $0 + 1 } ?? true
     let axes = batch ? array.shape.count - 1 : array.shape.count
-    guard (1...3).contains(axes), !batch || array.shape[0] > 0 else {
+    // No axis of length 0: with one, the others (however long) would still be looped over.
+    guard (1...3).contains(axes), !array.shape.contains(0) else {
       throw CLIError(
         option,
         "\(path): expected histograms (N, H[, W[, D]]) with 1 to 3 grid axes, got shape \(array.shape)")

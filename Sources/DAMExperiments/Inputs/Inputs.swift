@@ -52,7 +52,7 @@ package enum Inputs {
 
   /// A 2-D array `(N, D)` of vectors, read from a `.npy` file, as one row-major matrix.
   package static func matrix(_ path: String, option: String) throws(CLIError) -> VectorPatterns {
-    let array = try attributing(option) { try NPY.read(contentsOf: path) }
+    let array = try attributing(option) { try InputFiles.npy(path) }
     guard array.shape.count == 2 else {
       throw CLIError(option, "\(path): expected a 2-D array (patterns, dimension), got shape \(array.shape)")
     }
@@ -68,7 +68,7 @@ package enum Inputs {
   package static func queries(_ path: String, option: String) throws(CLIError) -> (
     rows: [[Double]], batch: Bool
   ) {
-    let array = try attributing(option) { try NPY.read(contentsOf: path) }
+    let array = try attributing(option) { try InputFiles.npy(path) }
     switch array.shape.count {
     case 1:
       guard array.shape[0] > 0 else { throw CLIError(option, "\(path): is empty") }
@@ -90,9 +90,14 @@ package enum Inputs {
   package static func clouds(_ path: String, option: String) throws(CLIError) -> (
     clouds: [PointCloud], batch: Bool
   ) {
-    let archive = try attributing(option) { try NPZ.read(contentsOf: path) }
+    let archive = try attributing(option) { try InputFiles.npz(path) }
     guard let points = archive["points"] else {
       throw CLIError(option, "\(path): no 'points' array (found: \(archive.names.joined(separator: ", ")))")
+    }
+    // An axis of length 0 holds no atom whatever the other axes say: refused before the other
+    // axes are used (a (2^40, 0, 2) array takes 0 bytes but would make 2^40 clouds).
+    guard !points.shape.isEmpty, !points.shape.contains(0) else {
+      throw CLIError(option, "\(path): holds an empty cloud (shape \(points.shape))")
     }
     let values = points.doubles()
     for (index, value) in values.enumerated() where !value.isFinite {
@@ -186,7 +191,7 @@ package enum Inputs {
     throws(CLIError)
     -> PointCloud
   {
-    let array = try attributing(option) { try NPY.read(contentsOf: path) }
+    let array = try attributing(option) { try InputFiles.npy(path) }
     guard array.shape.count == 1 || array.shape.count == 2 else {
       throw CLIError(option, "\(path): expected points (n, d) or (n), got shape \(array.shape)")
     }
@@ -196,7 +201,7 @@ package enum Inputs {
     let values = try rows(array, path: path, option: option, columns: d).flatMap { $0 }
     var weightValues: [Double]? = nil
     if let weights {
-      let w = try attributing(weightsOption) { try NPY.read(contentsOf: weights) }
+      let w = try attributing(weightsOption) { try InputFiles.npy(weights) }
       guard w.shape == [n] else {
         throw CLIError(
           weightsOption, "\(weights): expected shape [\(n)] (one weight per point of \(path)), got \(w.shape)"

@@ -8,7 +8,7 @@ package enum MemoryInputs {
   /// Whether `path` is a memory file (an `.npz` with a `manifest` member). Unreadable files are
   /// not; the reader that follows reports their problem.
   package static func isMemoryFile(_ path: String) -> Bool {
-    guard path.lowercased().hasSuffix(".npz"), let archive = try? NPZ.read(contentsOf: path) else {
+    guard path.lowercased().hasSuffix(".npz"), let archive = try? InputFiles.npz(path) else {
       return false
     }
     return archive["manifest"] != nil
@@ -33,7 +33,7 @@ package enum MemoryInputs {
     if GaussianInputs.holdsGaussians(path) {
       return .gaussians(try GaussianInputs.gaussians(path, option: option).gaussians)
     }
-    let archive = try attributing(option) { try NPZ.read(contentsOf: path) }
+    let archive = try attributing(option) { try InputFiles.npz(path) }
     if let histograms = archive["histograms"] {
       return .histograms(try self.histograms(histograms, archive, path, option))
     }

@@ -34,6 +34,9 @@ struct BenchExpCommand: ParsableCommand {
 
   func validate() throws {
     guard count >= 8 else { throw CLIError("--count", "must be >= 8, got \(count)") }
+    try requireMemory(
+      "--count", bytes: ResourceLimits.bytes([count, 2], elementSize: 8),
+      "\(count) values per call (an input and an output array of doubles)")
     guard repeats >= 1 else { throw CLIError("--repeats", "must be >= 1, got \(repeats)") }
   }
 

@@ -125,6 +125,13 @@ struct CompareCommand: ParsableCommand {
       throw CLIError(queries != nil ? "--queries" : "--targets", "applies with --memory only")
     }
     if let count, count < 1 { throw CLIError("--count", "must be >= 1, got \(count)") }
+    if let count {
+      // A lower bound (each query's index; the queries and their results take far more), enough to
+      // refuse a count no machine could hold before a list of that many is made.
+      try requireMemory(
+        "--count", bytes: ResourceLimits.bytes([count], elementSize: 8),
+        "\(count) queries per family (at least 8 bytes each)")
+    }
     for beta in betas where !(beta.isFinite && beta > 0) {
       throw CLIError("--beta", "must be a finite number > 0, got \(beta)")
     }

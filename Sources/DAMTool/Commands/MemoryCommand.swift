@@ -172,7 +172,7 @@ struct MemoryCommand: ParsableCommand {
   static func verified(_ path: String) throws(CLIError) -> MemoryFileContents {
     let contents: MemoryFileContents
     do throws(MemoryFileError) {
-      contents = try MemoryFileContents.read(contentsOf: path)
+      contents = try MemoryFile.readLimited(path)
     } catch {
       throw CLIError("memory.npz", error.message)
     }
@@ -226,7 +226,7 @@ struct MemoryCommand: ParsableCommand {
       if let startsWith {
         let prefix: MemoryFileContents
         do throws(MemoryFileError) {
-          prefix = try MemoryFileContents.read(contentsOf: startsWith)
+          prefix = try MemoryFile.readLimited(startsWith)
         } catch {
           throw CLIError("--starts-with", error.message)
         }

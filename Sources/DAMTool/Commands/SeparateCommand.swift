@@ -58,7 +58,7 @@ struct SeparateCommand: ParsableCommand {
 
   func run() throws {
     let separationMap = try separationMap()
-    let array = try attributing("scores.npy") { try NPY.read(contentsOf: scores) }
+    let array = try attributing("scores.npy") { try InputFiles.npy(scores) }
     guard array.shape.count == 1 else {
       throw CLIError("scores.npy", "\(scores): expected a vector (N), got shape \(array.shape)")
     }

@@ -26,13 +26,27 @@ public struct MemoryFileError: Error, Sendable, Hashable, CustomStringConvertibl
   /// What went wrong, starting with the file's path when there is one.
   public var message: String
 
+  /// The limit, in bytes, when the file was refused for needing more memory than the read's
+  /// `maximumBytes` allows (a larger file, or members that would inflate to more); `nil` otherwise.
+  public var exceededLimit: Int?
+
   /// Creates an error with `message`.
   public init(_ message: String) { self.message = message }
+
+  /// An error about the file from a NumPy-level error, keeping its ``exceededLimit``.
+  init(_ message: String, from error: NumPyError) {
+    self.message = message
+    exceededLimit = error.exceededLimit
+  }
 
   /// The message.
   public var description: String { message }
 
-  func prefixed(_ prefix: String) -> MemoryFileError { MemoryFileError("\(prefix): \(message)") }
+  func prefixed(_ prefix: String) -> MemoryFileError {
+    var error = self
+    error.message = "\(prefix): \(message)"
+    return error
+  }
 
   /// The error of a write without overwrite (``MemoryFileContents/write(to:overwrite:)``) to a
   /// `path` that exists: `"<path>: exists; not replaced"`.
@@ -168,14 +182,20 @@ public struct MemoryFileContents: Sendable {
 
   /// Decodes and verifies the bytes of a memory file.
   ///
+  /// An archive whose members would inflate to more than `maximumBytes` is refused before any is
+  /// inflated (see NumPyFiles' `NPZ.decode(_:maximumBytes:)`).
+  ///
   /// - Throws: ``MemoryFileError`` saying exactly what is wrong, for example
-  ///   `"array 'points': checksum mismatch (manifest 0x1a2b3c4d, data 0x99887766)"`.
-  public static func decode(_ bytes: [UInt8]) throws(MemoryFileError) -> MemoryFileContents {
+  ///   `"array 'points': checksum mismatch (manifest 0x1a2b3c4d, data 0x99887766)"`; when the
+  ///   limit refused it, one whose ``MemoryFileError/exceededLimit`` is `maximumBytes`.
+  public static func decode(_ bytes: [UInt8], maximumBytes: Int = FileBytes.defaultMaximumBytes)
+    throws(MemoryFileError) -> MemoryFileContents
+  {
     let archive: NumPyArchive
     do throws(NumPyError) {
-      archive = try NPZ.decode(bytes)
+      archive = try NPZ.decode(bytes, maximumBytes: maximumBytes)
     } catch {
-      throw MemoryFileError("not a readable memory file (.npz): \(error.message)")
+      throw MemoryFileError("not a readable memory file (.npz): \(error.message)", from: error)
     }
     guard let manifestArray = archive["manifest"] else {
       throw MemoryFileError(
@@ -247,16 +267,21 @@ public struct MemoryFileContents: Sendable {
 
   /// Reads and verifies the memory file at `path`.
   ///
+  /// Only a regular file is read (a device such as `/dev/zero` or a FIFO is refused by name), and
+  /// none larger than `maximumBytes` or whose members would inflate to more.
+  ///
   /// - Throws: ``MemoryFileError`` whose message starts with `path`.
-  public static func read(contentsOf path: String) throws(MemoryFileError) -> MemoryFileContents {
+  public static func read(contentsOf path: String, maximumBytes: Int = FileBytes.defaultMaximumBytes)
+    throws(MemoryFileError) -> MemoryFileContents
+  {
     let bytes: [UInt8]
     do throws(NumPyError) {
-      bytes = try FileBytes.read(path)
+      bytes = try FileBytes.read(path, maximumBytes: maximumBytes)
     } catch {
-      throw MemoryFileError(error.message)
+      throw MemoryFileError(error.message, from: error)
     }
     do throws(MemoryFileError) {
-      return try decode(bytes)
+      return try decode(bytes, maximumBytes: maximumBytes)
     } catch {
       throw error.prefixed(path)
     }

@@ -96,6 +96,7 @@ extension GridSinkhorn {
       lambda = [Double](repeating: 1 / Double(histograms.count), count: histograms.count)
     }
     let problem = GridProblem(first)
+    try problem.requireKernelsFit(options.backend)
     // As for grid Sinkhorn: above 1e6 D² nothing is left to compute but round-off (the plain
     // barycenter is uniform to about D²/ε there; the debiased one is not determined and its
     // iterations returned a uniform histogram whose mean is not the inputs' average).

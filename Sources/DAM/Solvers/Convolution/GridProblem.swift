@@ -23,6 +23,32 @@ struct GridProblem: Sendable {
     squaredDiameter = d2
   }
 
+  /// Throws unless the kernels `backend` builds fit ``ResourceLimits/current``: every backend but
+  /// the FFT keeps, per axis, the `n x n` matrix of the 1-D kernel (the log-domain one, and the
+  /// scaled one again for ``GridKernelBackend/separableKernel``, which ``GridKernelBackend/automatic``
+  /// may choose at the larger ε of an annealing). A 1-D grid of 300,000 cells would need 720 GB.
+  func requireKernelsFit(_ backend: GridKernelBackend) throws(DAMError) {
+    guard backend != .fft else { return }
+    var doubles = 0
+    for n in shape3 {
+      let (square, overflow) = n.multipliedReportingOverflow(by: n)
+      let (sum, overflowSum) = doubles.addingReportingOverflow(square)
+      guard !overflow, !overflowSum else {
+        doubles = Int.max
+        break
+      }
+      doubles = sum
+    }
+    let copies = backend == .logDomain ? 1 : 2
+    let largest = shape3.max() ?? 1
+    try ResourceLimits.current.check(
+      bytes: ResourceLimits.bytes([doubles, copies], elementSize: MemoryLayout<Double>.stride),
+      for: "backend",
+      "the kernel of a grid of \(cells) cells (its 1-D kernel matrices, \(largest) x \(largest) on the longest axis)",
+      remedy: GridKernelBackend.isFFTAvailable
+        ? "use the FFT backend, whose memory is O(cells), or a coarser grid" : "use a coarser grid")
+  }
+
   func kernel(_ epsilon: Double, _ backend: GridKernelBackend) -> GridKernel {
     GridKernelCache.kernel(
       shape3: shape3, spacing3: spacing3, epsilon: epsilon,
@@ -34,6 +60,7 @@ struct GridProblem: Sendable {
   ) throws(DAMError) -> EntropicTransport {
     // `backend` is a variable: options made with another backend may have been changed since.
     try options.backend.checkAvailable()
+    try requireKernelsFit(options.backend)
     try requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: gridScale)
     if let warmStart {
       try checkWarmStart(
@@ -59,6 +86,7 @@ struct GridProblem: Sendable {
     -> SelfTransport
   {
     try options.backend.checkAvailable()
+    try requireKernelsFit(options.backend)
     try requireTrustworthyEpsilon(options.epsilon, squaredDiameter: squaredDiameter, scale: gridScale)
     if let warmStart {
       try checkWarmStart(
