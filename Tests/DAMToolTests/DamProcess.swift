@@ -6,6 +6,8 @@ struct DamProcess {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// Whether the process ended by a signal (then `status` is the signal's number).
+    var signaled = false
   }
 
   /// The `dam` binary in the same build folder as this test process.
@@ -21,10 +23,16 @@ struct DamProcess {
     return me.deletingLastPathComponent().appendingPathComponent("dam")
   }()
 
-  static func run(_ arguments: [String], in directory: URL? = nil) throws -> Output {
+  /// `environment` is added to this process's environment for the child.
+  static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:])
+    throws -> Output
+  {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     if let directory { process.currentDirectoryURL = directory }
     let out = Pipe()
     let err = Pipe()
@@ -44,21 +52,27 @@ struct DamProcess {
     process.waitUntilExit()
     return Output(
       status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
+      stderr: String(decoding: errData, as: UTF8.self), signaled: process.terminationReason == .uncaughtSignal
+    )
   }
 
   /// Runs one row of a bad-input table: `$` in `arguments` is `folder`, `extra` is appended
   /// after that substitution. With DAM_PRINT_TABLE=1 the row is printed as a line of the tables
   /// in Docs/reliability.md (paths shown relative to the folder).
   static func runRow(
-    _ name: String, _ arguments: [String], in folder: TemporaryFolder, extra: [String] = []
+    _ name: String, _ arguments: [String], in folder: TemporaryFolder, extra: [String] = [],
+    environment: [String: String] = [:]
   ) throws -> Output {
-    let run = try Self.run(arguments.map { $0.replacingOccurrences(of: "$", with: folder.url.path) } + extra)
+    let run = try Self.run(
+      arguments.map { $0.replacingOccurrences(of: "$", with: folder.url.path) } + extra,
+      environment: environment)
     if ProcessInfo.processInfo.environment["DAM_PRINT_TABLE"] != nil {
-      let shown = arguments.map { $0.replacingOccurrences(of: "$/", with: "") }.joined(separator: " ")
+      let shown =
+        environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value) " }.joined()
+        + "dam " + arguments.map { $0.replacingOccurrences(of: "$/", with: "") }.joined(separator: " ")
       let message = run.stderr.split(separator: "\n").first.map(String.init) ?? ""
       print(
-        "TABLE| \(name) | `dam \(shown)` | \(run.status) | `\(message.replacingOccurrences(of: folder.url.path + "/", with: ""))` |"
+        "TABLE| \(name) | `\(shown)` | \(run.status) | `\(message.replacingOccurrences(of: folder.url.path + "/", with: ""))` |"
       )
     }
     return run

@@ -49,11 +49,15 @@ package func attributingMemory<T>(_ body: () throws -> T) throws(CLIError) -> T 
 
 /// Runs an iterative solve, attributing a failure to the option the library names: `--epsilon`
 /// when the solve cannot reach its tolerance at this epsilon (stopped early), `--tolerance` when
-/// that tolerance is 0, `--max-iterations` when it ran out of iterations (or anything else).
+/// that tolerance is 0, `--backend` when its kernel would exceed the memory limit,
+/// `--max-iterations` when it ran out of iterations (or anything else).
 package func attributingSolve<T>(_ body: () throws -> T) throws(CLIError) -> T {
   do {
     return try body()
-  } catch let error as DAMError where error.argument == "epsilon" || error.argument == "tolerance" {
+  } catch let error as DAMError
+    where error.argument == "epsilon" || error.argument == "tolerance"
+    || (error.kind == .resourceLimit && error.argument == "backend")
+  {
     throw CLIError("--" + error.argument, error.message)
   } catch {
     throw CLIError("--max-iterations", error)

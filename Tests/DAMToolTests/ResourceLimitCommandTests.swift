@@ -1,0 +1,332 @@
+import DAM
+import DAMTestSupport
+import Foundation
+import NumPyFiles
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Sizes taken from a file or an option that imply more memory than the limit (or a read that
+/// need not end): each is refused before anything of that size is allocated, with exit status 1
+/// (never a signal), a message that names the option and the file, and the folder left as it was
+/// (no output written). Rows whose sizes imply terabytes run with the machine's default limit;
+/// the others set `DAM_MEMORY_LIMIT` low so that a few kilobytes of input are enough.
+struct ResourceLimitCommandTests {
+  struct Case: Sendable, CustomTestStringConvertible {
+    var name: String
+    var arguments: [String]
+    /// Substrings the message must contain; the first is the option (the message starts with it).
+    var expected: [String]
+    var environment: [String: String] = [:]
+    var testDescription: String { name }
+  }
+
+  /// The declared uncompressed size written into the bomb archives: 4.5 GiB.
+  static let bombSize: UInt64 = 4_831_838_208
+
+  /// Writes the inputs that `arguments` name (`$/name`), all small: only those, since the
+  /// scores and grids take a few megabytes.
+  static func writeInputs(_ folder: TemporaryFolder, for arguments: [String]) throws {
+    var generator = SeededGenerator(seed: 19)
+    func random(_ count: Int) -> [Double] {
+      (0..<count).map { _ in Double.random(in: 0.1...1, using: &generator) }
+    }
+    let named = Set(arguments.filter { $0.hasPrefix("$/") }.map { String($0.dropFirst(2)) })
+    func npz(_ name: String, _ members: [String: NumPyArray]) throws {
+      var archive = NumPyArchive()
+      for (key, value) in members { archive[key] = value }
+      try NPZ.write(archive, to: folder.path(name))
+    }
+    let writers: [String: () throws -> Void] = [
+      // Vectors: 64 patterns of dimension 8 (4 KiB of data), a query, one more pattern.
+      "M.npy": {
+        try NPY.write(try NumPyArray(shape: [64, 8], doubles: random(512)), to: folder.path("M.npy"))
+      },
+      "Q.npy": { try NPY.write(try NumPyArray(shape: [8], doubles: random(8)), to: folder.path("Q.npy")) },
+      "Q2.npy": {
+        try NPY.write(try NumPyArray(shape: [1, 8], doubles: random(8)), to: folder.path("Q2.npy"))
+      },
+      // Scores for sequential k-subsets: 10^6 of them (8 MB).
+      "scores.npy": {
+        try NPY.write(
+          try NumPyArray(shape: [1_000_000], doubles: (0..<1_000_000).map { Double($0 % 1000) }),
+          to: folder.path("scores.npy"))
+      },
+      // Point clouds: a (2^40, 0, 2) 'points' array, 0 bytes of data; a query cloud.
+      "axis0.npz": { try npz("axis0.npz", ["points": try NumPyArray(shape: [1 << 40, 0, 2], doubles: [])]) },
+      "Cq.npz": { try npz("Cq.npz", ["points": try NumPyArray(shape: [5, 2], doubles: random(10))]) },
+      // Archives whose member declares 4.5 GiB uncompressed (a cloud memory, a Gaussian memory).
+      "Cbomb.npz": {
+        try Data(bombArchive(member: "points.npy")).write(to: folder.url.appendingPathComponent("Cbomb.npz"))
+      },
+      "Gbomb.npz": {
+        try Data(bombArchive(member: "means.npy")).write(to: folder.url.appendingPathComponent("Gbomb.npz"))
+      },
+      "Gq.npz": {
+        try npz(
+          "Gq.npz",
+          [
+            "mean": try NumPyArray(shape: [2], doubles: [0, 0]),
+            "variance": try NumPyArray(shape: [2], doubles: [1, 1]),
+          ])
+      },
+      // Grids: a 1-D grid of 300,000 cells (two patterns, 4.8 MB) and a histogram on it.
+      "H300k.npz": {
+        try npz("H300k.npz", ["histograms": try NumPyArray(shape: [2, 300_000], doubles: random(600_000))])
+      },
+      "h300k.npy": {
+        try NPY.write(
+          try NumPyArray(shape: [300_000], doubles: random(300_000)), to: folder.path("h300k.npy"))
+      },
+      // A batch of 2^40 histograms on a grid of 0 cells (0 bytes of data), and a small grid memory.
+      "h0.npy": {
+        try NPY.write(try NumPyArray(shape: [1 << 40, 0], doubles: []), to: folder.path("h0.npy"))
+      },
+      "H4.npz": {
+        try npz("H4.npz", ["histograms": try NumPyArray(shape: [2, 4], doubles: [1, 2, 3, 4, 4, 3, 2, 1])])
+      },
+      "fifo.npz": { #expect(mkfifo(folder.path("fifo.npz"), 0o644) == 0) },
+      "fifo.npy": { #expect(mkfifo(folder.path("fifo.npy"), 0o644) == 0) },
+    ]
+    for name in named.union(named.contains("m.npz") ? ["M.npy"] : []).sorted() {
+      try writers[name]?()
+    }
+    if named.contains("m.npz") {
+      // A memory file of the vectors of M.npy.
+      let create = try DamProcess.run([
+        "memory", "create", folder.path("m.npz"), "--patterns", folder.path("M.npy"),
+      ])
+      #expect(create.status == 0, "\(create.stderr)")
+    }
+  }
+
+  /// An `.npz` with one deflated member whose central directory declares ``bombSize`` bytes
+  /// uncompressed (ZIP64): what a member that really inflates to 4.5 GiB declares. Its data is a
+  /// small valid deflate stream, so a reader that trusted the declared size would start inflating.
+  static func bombArchive(member: String) throws -> [UInt8] {
+    var archive = NumPyArchive()
+    archive[String(member.dropLast(4))] = try NumPyArray(
+      shape: [4096], doubles: [Double](repeating: 0, count: 4096))
+    let bytes = try NPZ.encode(archive, compressed: true)
+    return withDeclaredSize(bytes, bombSize)
+  }
+
+  /// `bytes` (an archive of one member, no ZIP64) with the member's central-directory entry
+  /// rewritten to declare `size` bytes uncompressed through a ZIP64 extra field.
+  static func withDeclaredSize(_ bytes: [UInt8], _ size: UInt64) -> [UInt8] {
+    func u32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+    func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+    let end = bytes.count - 22
+    precondition(u32(end) == 0x0605_4B50, "expected an end record without a comment")
+    let directory = u32(end + 16)
+    let nameLength = u16(directory + 28)
+    let extraLength = u16(directory + 30)
+    var entry = Array(bytes[directory..<(directory + 46 + nameLength + extraLength)])
+    entry.replaceSubrange(24..<28, with: [0xFF, 0xFF, 0xFF, 0xFF])  // uncompressed: see ZIP64 field
+    let field: [UInt8] =
+      [0x01, 0x00, 0x08, 0x00] + (0..<8).map { UInt8(truncatingIfNeeded: size >> (8 * $0)) }
+    entry += field
+    let newExtra = extraLength + field.count
+    entry[30] = UInt8(newExtra & 0xFF)
+    entry[31] = UInt8(newExtra >> 8)
+    var out = Array(bytes[..<directory]) + entry
+    var record = Array(bytes[end...])
+    let directorySize = entry.count
+    for i in 0..<4 { record[12 + i] = UInt8(truncatingIfNeeded: directorySize >> (8 * i)) }
+    out += record
+    return out
+  }
+
+  static let tiny = ["DAM_MEMORY_LIMIT": "2K"]
+  static let gigabyte = ["DAM_MEMORY_LIMIT": "1G"]
+
+  static let cases: [Case] = [
+    // Vectors.
+    Case(
+      name: "vectors: a character device (/dev/zero) as the memory",
+      arguments: [
+        "retrieve", "--memory", "/dev/zero", "--query", "$/Q.npy", "--beta", "1", "--output", "$/o.npy",
+      ],
+      expected: ["--memory", "/dev/zero: is a character device, not a regular file"]),
+    Case(
+      name: "vectors: a FIFO as the query",
+      arguments: [
+        "retrieve", "--memory", "$/M.npy", "--query", "$/fifo.npy", "--beta", "1", "--output", "$/o.npy",
+      ],
+      expected: ["--query", "fifo.npy: is a FIFO (named pipe), not a regular file"]),
+    Case(
+      name: "vectors: memory larger than DAM_MEMORY_LIMIT",
+      arguments: [
+        "retrieve", "--memory", "$/M.npy", "--query", "$/Q.npy", "--beta", "1", "--output", "$/o.npy",
+      ],
+      expected: [
+        "--memory", "M.npy: is 4224 bytes (4.1 KiB), more than the limit of 2048 bytes", "DAM_MEMORY_LIMIT",
+      ],
+      environment: tiny),
+    Case(
+      name: "vectors: sequential k-subsets, 10^6 scores and k = 500,000 (1 TB of back-pointers)",
+      arguments: ["separate", "sequential-ksubsets", "$/scores.npy", "--k", "500000", "--pairwise", "0.1"],
+      expected: [
+        "--k", "needs 1000002000000 bytes (931.3 GiB), more than the memory limit", "DAM_MEMORY_LIMIT",
+      ]),
+    Case(
+      name: "bench exp: --count 10^12",
+      arguments: ["bench", "exp", "--count", "1000000000000"],
+      expected: ["--count", "needs 16000000000000 bytes (14.6 TiB), more than the memory limit"]),
+    Case(
+      name: "compare: --count 10^12",
+      arguments: ["compare", "--count", "1000000000000", "--report", "$/report"],
+      expected: ["--count", "needs 8000000000000 bytes (7.3 TiB), more than the memory limit"]),
+    // Point clouds.
+    Case(
+      name: "clouds: points (2^40, 0, 2), 0 bytes on disk",
+      arguments: [
+        "retrieve", "--memory", "$/axis0.npz", "--query", "$/Cq.npz", "--beta", "1", "--epsilon", "0.1",
+        "--output",
+        "$/o.npz",
+      ],
+      expected: ["--memory", "axis0.npz: holds an empty cloud (shape [1099511627776, 0, 2])"]),
+    Case(
+      name: "clouds: a member declaring 4.5 GiB uncompressed",
+      arguments: [
+        "retrieve", "--memory", "$/Cbomb.npz", "--query", "$/Cq.npz", "--beta", "1", "--epsilon", "0.1",
+        "--output",
+        "$/o.npz",
+      ],
+      expected: [
+        "--memory",
+        "Cbomb.npz: member 'points.npy' declares 4831838208 bytes (4.5 GiB) uncompressed, more than the limit",
+        "DAM_MEMORY_LIMIT",
+      ],
+      environment: gigabyte),
+    // Gaussians.
+    Case(
+      name: "Gaussians: a member declaring 4.5 GiB uncompressed",
+      arguments: [
+        "retrieve", "--memory", "$/Gbomb.npz", "--query", "$/Gq.npz", "--beta", "1", "--output", "$/o.npz",
+      ],
+      expected: [
+        "--memory", "Gbomb.npz: member 'means.npy' declares 4831838208 bytes (4.5 GiB)", "DAM_MEMORY_LIMIT",
+      ],
+      environment: gigabyte),
+    Case(
+      name: "Gaussians: a character device as the query",
+      arguments: [
+        "retrieve", "--memory", "$/Gq.npz", "--query", "/dev/zero", "--beta", "1", "--output", "$/o.npz",
+      ],
+      expected: ["--query", "/dev/zero: is a character device"]),
+    // Grids.
+    Case(
+      name: "grids: a 1-D grid of 300,000 cells (1-D kernels of 720 GB)",
+      arguments: [
+        "retrieve", "--memory", "$/H300k.npz", "--query", "$/h300k.npy", "--beta", "1", "--epsilon", "100",
+        "--output", "$/o.npy",
+      ],
+      expected: [
+        "--memory", "the kernel of a grid of 300000 cells", "more than the memory limit", "DAM_MEMORY_LIMIT",
+      ]),
+    Case(
+      name: "grids: sinkhorn-grid on 300,000 cells",
+      arguments: ["divergence", "sinkhorn-grid", "$/h300k.npy", "$/h300k.npy", "--epsilon", "100"],
+      expected: ["--backend", "the kernel of a grid of 300000 cells", "more than the memory limit"]),
+    Case(
+      name: "grids: a batch of 2^40 histograms of 0 cells",
+      arguments: [
+        "retrieve", "--memory", "$/H4.npz", "--query", "$/h0.npy", "--beta", "1", "--epsilon", "1",
+        "--output",
+        "$/o.npy",
+      ],
+      expected: ["--query", "h0.npy"]),
+    // Memory files.
+    Case(
+      name: "memory files: verify a character device",
+      arguments: ["memory", "verify", "/dev/zero"],
+      expected: ["memory.npz", "/dev/zero: is a character device"]),
+    Case(
+      name: "memory files: info on a FIFO",
+      arguments: ["memory", "info", "$/fifo.npz"],
+      expected: ["memory.npz", "fifo.npz: is a FIFO"]),
+    Case(
+      name: "memory files: a file larger than DAM_MEMORY_LIMIT",
+      arguments: [
+        "retrieve", "--memory", "$/m.npz", "--query", "$/Q.npy", "--beta", "1", "--output", "$/o.npy",
+      ],
+      expected: ["--memory", "m.npz: is", "more than the limit of 2048 bytes", "DAM_MEMORY_LIMIT"],
+      environment: tiny),
+    Case(
+      name: "memory files: append to a file larger than DAM_MEMORY_LIMIT",
+      arguments: ["memory", "append", "$/m.npz", "--patterns", "$/Q2.npy"],
+      expected: ["memory.npz", "m.npz: is", "more than the limit of 2048 bytes", "DAM_MEMORY_LIMIT"],
+      environment: tiny),
+    Case(
+      name: "DAM_MEMORY_LIMIT that is not a size",
+      arguments: [
+        "retrieve", "--memory", "$/M.npy", "--query", "$/Q.npy", "--beta", "1", "--output", "$/o.npy",
+      ],
+      expected: ["DAM_MEMORY_LIMIT", "expected a number of bytes >= 1", "got '12 apples'"],
+      environment: ["DAM_MEMORY_LIMIT": "12 apples"]),
+  ]
+
+  @Test(arguments: cases)
+  func refused(_ testCase: Case) throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    try Self.writeInputs(folder, for: testCase.arguments)
+    let before = try OutputRefusalTests.snapshot(folder)
+    let start = Date()
+    let run = try DamProcess.runRow(
+      testCase.name, testCase.arguments, in: folder, environment: testCase.environment)
+    #expect(!run.signaled, "\(testCase.name): killed by signal \(run.status)")
+    #expect(run.status == 1, "\(testCase.name): status \(run.status), stderr: \(run.stderr)")
+    #expect(run.stderr.hasPrefix("Error: \(testCase.expected[0]):"), "\(testCase.name): \(run.stderr)")
+    for text in testCase.expected {
+      #expect(run.stderr.contains(text), "\(testCase.name): \(run.stderr)")
+    }
+    #expect(!run.stdout.contains("nan"), "\(testCase.name): \(run.stdout)")
+    // Refused before the work (and the allocation) it implied.
+    #expect(
+      Date().timeIntervalSince(start) < 30, "\(testCase.name): took \(Date().timeIntervalSince(start)) s")
+    #expect(try OutputRefusalTests.snapshot(folder) == before, "\(testCase.name): files changed")
+  }
+
+  /// The limit is a setting, not a ceiling: the inputs refused under a low `DAM_MEMORY_LIMIT` go
+  /// through once it is raised, and give the same result as with the machine's default.
+  @Test func raisingTheLimitLetsTheInputThrough() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    try Self.writeInputs(folder, for: ["$/M.npy", "$/Q.npy", "$/m.npz"])
+    let arguments = [
+      "retrieve", "--memory", folder.path("M.npy"), "--query", folder.path("Q.npy"), "--beta", "1", "--json",
+    ]
+    let refused = try DamProcess.run(arguments, environment: Self.tiny)
+    #expect(
+      refused.status == 1 && refused.stderr.contains("more than the limit of 2048 bytes"), "\(refused.stderr)"
+    )
+    let raised = try DamProcess.run(arguments, environment: ["DAM_MEMORY_LIMIT": "4224"])
+    let unlimited = try DamProcess.run(arguments)
+    #expect(raised.status == 0, "\(raised.stderr)")
+    #expect(!raised.stdout.isEmpty && raised.stdout == unlimited.stdout)
+    // A memory file: refused at 2 KiB, appended to at 1 MiB.
+    let appendArguments = ["memory", "append", folder.path("m.npz"), "--patterns", folder.path("M.npy")]
+    #expect(try DamProcess.run(appendArguments, environment: Self.tiny).status == 1)
+    let appended = try DamProcess.run(appendArguments, environment: ["DAM_MEMORY_LIMIT": "1M"])
+    #expect(appended.status == 0, "\(appended.stderr)")
+    let info = try DamProcess.run(["memory", "info", folder.path("m.npz"), "--json"])
+    #expect(
+      info.stdout.contains("\"count\" : 128") || info.stdout.contains("\"count\":128"), "\(info.stdout)")
+    // Sequential k-subsets: k = 500 of 2000 scores needs 2 MB of back-pointers.
+    try NPY.write(
+      try NumPyArray(shape: [2000], doubles: (0..<2000).map { Double($0) * 3 }), to: folder.path("s2000.npy"))
+    let separate = [
+      "separate", "sequential-ksubsets", folder.path("s2000.npy"), "--k", "500", "--pairwise", "0.5",
+    ]
+    let small = try DamProcess.run(separate, environment: ["DAM_MEMORY_LIMIT": "1M"])
+    #expect(small.status == 1 && small.stderr.hasPrefix("Error: --k:"), "\(small.stderr)")
+    let large = try DamProcess.run(separate, environment: ["DAM_MEMORY_LIMIT": "4M"])
+    #expect(large.status == 0, "\(large.stderr)")
+    // The 500 largest scores are retrieved, each with weight 1.
+    #expect(large.stdout.contains("500 of 2000 weights nonzero"), "\(large.stdout.prefix(200))")
+  }
+}
