@@ -59,7 +59,8 @@ package enum GridInputs {
     guard (1...3).contains(axes), !array.shape.contains(0) else {
       throw CLIError(
         option,
-        "\(path): expected histograms (N, H[, W[, D]]) with 1 to 3 grid axes, got shape \(array.shape)")
+        "\(path): expected histograms (N, H[, W[, D]]) with 1 to 3 grid axes, every size >= 1, got shape \(array.shape)"
+      )
     }
     if let spacing, spacing.count != axes {
       throw CLIError(option, "\(path): 'spacing' has \(spacing.count) values for \(axes) grid axes")
