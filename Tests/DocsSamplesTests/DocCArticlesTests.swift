@@ -65,10 +65,18 @@ struct DocCArticlesTests {
         at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
       try expected.write(to: url, atomically: true, encoding: .utf8)
     }
-    let committed = try? String(contentsOf: url, encoding: .utf8)
+    let committed = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+    // The first line that differs, rather than both texts.
+    let (old, new) = (
+      committed.split(separator: "\n", omittingEmptySubsequences: false),
+      expected.split(separator: "\n", omittingEmptySubsequences: false)
+    )
+    let common = min(old.count, new.count)
+    let line = (0..<common).first { old[$0] != new[$0] } ?? common
+    let agrees = committed == expected
     #expect(
-      committed == expected,
-      "\(Self.folder)/\(article).md is not what Docs/\(guide).md makes: run DAM_WRITE_ARTICLES=1 swift test --filter DocCArticlesTests"
+      agrees,
+      "\(Self.folder)/\(article).md is not what Docs/\(guide).md makes (line \(line + 1): `\(line < new.count ? new[line] : "")`): run DAM_WRITE_ARTICLES=1 swift test --filter DocCArticlesTests"
     )
   }
 
