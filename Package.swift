@@ -105,7 +105,7 @@ let package = Package(
     // Every Swift sample in Docs/ is compiled here (and checked to appear there verbatim).
     .testTarget(
       name: "DocsSamplesTests",
-      dependencies: ["DAM", "NumPyFiles", "DAMDatasets", "KernelMMD", "PeriodicCost"],
+      dependencies: ["DAM", "NumPyFiles", "DAMDatasets", "KernelMMD", "PeriodicCost", "DAMTestSupport"],
       path: "Tests/DocsSamplesTests"),
   ]
 )

@@ -9,7 +9,8 @@
 #
 # Cost (measured on the 2 shared cores at load 7-8, release build folder already built): about
 # 3 minutes from a build folder without symbol graphs (the plugin compiles the three modules
-# again with symbol-graph output), about 20 s when they are cached. Not run by scripts/test.sh.
+# again with symbol-graph output), about 20 s when they are cached. scripts/test.sh runs it after
+# the test suite.
 # Environment:
 #   DAM_DOCS_SCRATCH  build folder (default .build).
 set -euo pipefail

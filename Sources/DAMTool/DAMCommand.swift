@@ -10,14 +10,17 @@ struct DAMCommand: ParsableCommand {
     discussion: """
       Store patterns, then recall the closest one from a corrupted query by descending the energy \
       E(x) = -(1/beta) Omega*(-beta D(x, X)), for a divergence D, a separation map (Omega) and a \
-      geometry that moves the query. Files are NumPy .npy/.npz (float64, float32, int32 or int64; \
-      C order, little-endian). Every command that computes something takes --json.
+      geometry that moves the query. Files are NumPy .npy/.npz (float64, float32, int64, int32, uint8 \
+      or bool, read as float64; C or Fortran order, little-endian). Every command that computes something takes --json.
+
+      The main job is dam compare: several engines side by side on the built-in data of every \
+      family (vectors, point clouds, Gaussians, grid histograms) or on your files.
       """,
     version: "0.1.0",
     subcommands: [
-      DemoCommand.self, CompareCommand.self, RetrieveCommand.self, SeparateCommand.self,
-      DivergenceCommand.self,
-      ExperimentCommand.self, BenchCommand.self, MemoryCommand.self, BarycenterCommand.self,
+      CompareCommand.self, RetrieveCommand.self, MemoryCommand.self, DivergenceCommand.self,
+      BarycenterCommand.self, SeparateCommand.self, ExperimentCommand.self, DemoCommand.self,
+      BenchCommand.self,
     ],
     defaultSubcommand: nil)
 

@@ -15,6 +15,8 @@ struct ReadmeExampleTests {
     let result = try engine.retrieve([0.1, 0.8, 0.05])
     #expect(result.nearestPattern == 1)
     #expect(result.stopReason == .converged)
+    // The initial energy, then one per step.
+    #expect(result.energies.count == result.steps + 1)
     for (before, after) in zip(result.energies, result.energies.dropFirst()) {
       #expect(after <= before + 1e-12)
     }

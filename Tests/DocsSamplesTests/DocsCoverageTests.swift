@@ -106,6 +106,39 @@ struct DocsCoverageTests {
     #expect(products.count == 2 && products.allSatisfy { $0 == name })
   }
 
+  /// The first unbalanced bracket of a sample (comments and strings ignored), or nil. The body
+  /// of a type may stay open: a guide shows a type in parts (its declaration, then its methods).
+  static func unbalanced(_ code: String) -> String? {
+    var open: [(bracket: Character, opensType: Bool)] = []
+    let pairs: [Character: Character] = [")": "(", "]": "[", "}": "{"]
+    for line in SwiftDeclarations.strippingCommentsAndStrings(code).split(separator: "\n") {
+      let declaresType = line.contains(/\b(struct|class|enum|extension|protocol|actor)\b/)
+      for character in line {
+        if "([{".contains(character) { open.append((character, character == "{" && declaresType)) }
+        if let opening = pairs[character] {
+          guard open.popLast()?.bracket == opening else { return "an unmatched `\(character)`" }
+        }
+      }
+    }
+    return open.last { !$0.opensType }.map { "an unclosed `\($0.bracket)`" }
+  }
+
+  /// Every sample is whole: its brackets balance. (A sample that lost its last closing brace still
+  /// appears line for line in the compiled file, so the test above cannot see it.)
+  @Test func everySwiftSampleIsBalanced() throws {
+    for document in Self.files(under: "Docs", suffix: ".md") + [Self.root.appendingPathComponent("README.md")]
+    {
+      let markdown = try String(contentsOf: document, encoding: .utf8)
+      for block in Self.swiftBlocks(markdown) {
+        let problem = Self.unbalanced(block.text)
+        #expect(problem == nil, "\(document.lastPathComponent):\(block.line): \(problem ?? "")")
+      }
+    }
+    #expect(Self.unbalanced("func f() {\n  for x in y {\n  }\n") == "an unclosed `{`")
+    #expect(Self.unbalanced("let s = \"}\" // )\nf(a[0])") == nil)
+    #expect(Self.unbalanced("struct A: P {\n  let x: Int\n") == nil, "a type shown in parts")
+  }
+
   /// The checker itself: a block that is in no compiled file is reported.
   @Test func aSampleThatIsNotCompiledIsCaught() {
     let blocks = Self.swiftBlocks("text\n```swift\nlet x = 1\nlet y = 2\n```\nmore\n```sh\nls\n```\n")

@@ -51,7 +51,8 @@ package struct CompareSettings: Sendable {
   }
 }
 
-/// The three families' comparisons, on built-in data or on the user's files.
+/// The four families' comparisons (grid histograms in CompareGrids.swift), on built-in data or
+/// on the user's files.
 package enum CompareWorkloads {
   /// The maps crossed by default on vectors (cheap): softmax and two sparse maps.
   package static let defaultSeparations = [

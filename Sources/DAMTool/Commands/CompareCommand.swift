@@ -71,7 +71,7 @@ struct CompareCommand: ParsableCommand {
   @Option(
     name: .customLong("geometry"), parsing: .upToNextOption,
     help:
-      "Keep only these geometries (default: every geometry of each family: fixed-point, gradient; shk, wasserstein, euclidean; bures-wasserstein, euclidean; hellinger, barycentric, euclidean)."
+      "Keep only these geometries (default: fixed-point for vectors; shk, wasserstein, euclidean for point clouds; bures-wasserstein, euclidean for Gaussians; hellinger, barycentric, euclidean for grid histograms). The vector gradient step runs only when named here."
   )
   var geometries: [GeometryChoice] = []
 

@@ -7,7 +7,7 @@ import Foundation
 struct DemoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "demo",
-    abstract: "The main job: recall corrupted handwritten digits from a memory of all 1,797, side by side.",
+    abstract: "Recall corrupted handwritten digits from a memory of all 1,797, side by side (vectors only).",
     discussion: """
       Stores the 1,797 built-in 8x8 digits (pixels scaled to [0, 1]) as vectors in R^64, corrupts \
       a seeded sample of them (Gaussian pixel noise; the bottom half of the image erased) and \

@@ -7,7 +7,7 @@ import NumPyFiles
 struct RetrieveCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "retrieve",
-    abstract: "Recall stored vectors, point clouds or Gaussians from one query or a batch of queries.",
+    abstract: "Recall stored vectors, point clouds, Gaussians or grid histograms from one query or a batch.",
     discussion: """
       Vectors: the memory is a .npy array (N, D) of N stored vectors; the query a .npy vector (D) \
       or a batch (B, D). Point clouds: the memory is a .npz with 'points' (N, n, d) and optional \
@@ -20,7 +20,7 @@ struct RetrieveCommand: ParsableCommand {
 
       Each query is moved by the chosen geometry until the stopping rule holds; the result names \
       the stored pattern nearest to the final state (under the divergence), the steps taken, why \
-      retrieval stopped, the energy after each step and the final separation weights.
+      retrieval stopped, the energy at the query and after each step, and the final separation weights.
 
       Point clouds: --divergence sinkhorn (the debiased Sinkhorn divergence, cost ||x - y||^2, \
       needs --epsilon) with --geometry shk (transport and reweighting; default hellinger scale \
