@@ -117,7 +117,19 @@ struct CompareCommand: ParsableCommand {
   @Flag(help: "Print the rows as JSON on standard output instead of the summary.")
   var json = false
 
+  @Option(
+    help: ArgumentHelp(
+      """
+      Redraw the success and energy figures of a report folder from its results.json instead of \
+      running (the trajectory pictures need the retrievals and are left as they are).
+      """, valueName: "path"))
+  var replot: String?
+
   func validate() throws {
+    if let replot {
+      try OutputPath.checkFolder(replot, option: "--replot")
+      return
+    }
     if memory != nil && !workloads.isEmpty {
       throw CLIError("--workload", "give either built-in workloads or --memory, not both")
     }
@@ -169,6 +181,12 @@ struct CompareCommand: ParsableCommand {
   }
 
   func run() throws {
+    if let folder = replot {
+      let files = try CompareReport.replot(folder: folder)
+      try ReportFolder(path: folder).write(files)
+      print("Redrew \(files.keys.sorted().joined(separator: ", ")) in \(folder)/")
+      return
+    }
     let settings = try settings()
     var comparisons: [AnyComparison] = []
     if let memory {
