@@ -19,6 +19,7 @@ struct ReplotCommandTests {
       (["experiment", "bw-dam-capacity", "--replot", folder.path("empty"), "--quick"], "drop --quick"),
       (["compare", "--replot", folder.path("empty")], "is missing"),
       (["compare", "--replot", folder.path("other")], "does not hold"),
+      (["compare", "--replot", folder.path("empty"), "--quick"], "drop --quick"),
     ]
     for (arguments, message) in cases {
       let run = try DamProcess.run(arguments)

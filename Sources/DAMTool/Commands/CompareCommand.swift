@@ -90,7 +90,8 @@ struct CompareCommand: ParsableCommand {
   @Option(
     parsing: .unconditional,
     help:
-      "The largest number of steps per retrieval (default 100; 20 for point clouds, 5 for grid histograms).")
+      "The largest number of steps per retrieval (default 100; 50 for point clouds, which stop earlier once the energy changes by at most 1e-5 for three steps; 5 for grid histograms)."
+  )
   var maxSteps: Int?
 
   @Flag(
@@ -127,6 +128,12 @@ struct CompareCommand: ParsableCommand {
 
   func validate() throws {
     if let replot {
+      // A redraw runs nothing: options that choose what to run would be silently ignored.
+      for (given, option) in [
+        (quick, "--quick"), (json, "--json"), (memory != nil, "--memory"), (!workloads.isEmpty, "--workload"),
+      ] where given {
+        throw CLIError("--replot", "redraws a finished report and runs nothing; drop \(option)")
+      }
       try OutputPath.checkFolder(replot, option: "--replot")
       return
     }
