@@ -48,6 +48,15 @@ struct ExperimentRunTests {
     for file in files { #expect(folder.exists("report/\(file)"), "\(file) written") }
     let summary = try String(contentsOfFile: folder.path("report/summary.md"), encoding: .utf8)
     #expect(summary.contains("Command: `dam experiment \(name)"))
+    // `--replot` redraws, from results.json alone, the same figures the run drew.
+    if let replot = experiment.replot {
+      let redrawn = try replot(folder.path("report"), 1)
+      #expect(!redrawn.isEmpty)
+      for (file, svg) in redrawn {
+        let drawn = try String(contentsOfFile: folder.path("report/\(file)"), encoding: .utf8)
+        #expect(svg == drawn, "\(file) redrawn as drawn")
+      }
+    }
   }
 
   /// Grids: `grid-images` in quick mode writes every file, and the numbers are sane: the sparse
@@ -86,6 +95,14 @@ struct ExperimentRunTests {
     }
     let tuning = try #require(json["tuning"] as? [[String: Any]])
     #expect(tuning.filter { $0["chosen"] as? Bool == true }.count == 7)
+    // `--replot` redraws the recall figures from results.json as the run drew them.
+    let replot = try #require(Experiment.named("grid-images")?.replot)
+    let redrawn = try replot(folder.path("report"), 1)
+    #expect(redrawn.count == 6)
+    for (file, svg) in redrawn {
+      let drawn = try String(contentsOfFile: folder.path("report/\(file)"), encoding: .utf8)
+      #expect(svg == drawn, "\(file)")
+    }
   }
 }
 
@@ -112,7 +129,9 @@ struct ComparisonRunTests {
       #expect(row.queries == 3)
       #expect(row.failures == 0, "\(row.label)")
       #expect(row.successRate == Double(row.successes) / Double(row.queries))
-      #expect(row.lower <= row.successRate && row.successRate <= row.upper, "\(row.lower) \(row.successRate) \(row.upper)")
+      #expect(
+        row.lower <= row.successRate && row.successRate <= row.upper,
+        "\(row.lower) \(row.successRate) \(row.upper)")
     }
     #expect((outcome.rows.map(\.successes).max() ?? 0) >= 2, "the best engine recalls most queries")
     func timeless(_ rows: [ComparisonRow]) -> [ComparisonRow] {

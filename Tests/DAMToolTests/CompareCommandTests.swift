@@ -49,6 +49,39 @@ struct CompareCommandTests {
     #expect(csv.split(separator: "\n").count == rows.count + 1)
     let summary = try String(contentsOfFile: folder.path("report/summary.md"), encoding: .utf8)
     #expect(summary.contains("dam compare --quick"))
+    // The baselines say what they are: the family's vector engine, its divergence and the encoding.
+    for row in rows where row["geometry"] as? String == "euclidean" {
+      switch row["family"] as? String {
+      case "point clouds":
+        #expect(
+          row["baseline"] as? String == "stacked-euclidean" && row["divergence"] as? String == "dot-product")
+      case "gaussians":
+        #expect(
+          row["baseline"] as? String == "stacked-euclidean"
+            && row["divergence"] as? String == "squared-euclidean")
+      case "grid histograms":
+        #expect(
+          row["baseline"] as? String == "pixel-euclidean"
+            && row["divergence"] as? String == "squared-euclidean")
+      default: #expect(row["baseline"] == nil)
+      }
+    }
+
+    // `--replot` redraws the success and energy figures from results.json exactly as the run drew them.
+    var drawn: [String: String] = [:]
+    for stem in ["vectors", "point-clouds", "gaussians", "grid-histograms"] {
+      for kind in ["success", "energy"] {
+        let name = "report/\(kind)-\(stem).svg"
+        drawn[name] = try String(contentsOfFile: folder.path(name), encoding: .utf8)
+        try FileManager.default.removeItem(atPath: folder.path(name))
+      }
+    }
+    let replot = try DamProcess.run(["compare", "--replot", folder.path("report")])
+    #expect(replot.status == 0, "stderr: \(replot.stderr)")
+    for (name, svg) in drawn {
+      #expect(
+        (try? String(contentsOfFile: folder.path(name), encoding: .utf8)) == svg, "\(name) redrawn as drawn")
+    }
   }
 
   /// Four orthonormal patterns queried with themselves: under sparsemax at beta 10 the scores

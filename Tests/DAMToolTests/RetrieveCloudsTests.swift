@@ -48,6 +48,26 @@ struct RetrieveCloudsTests {
     #expect(output["points"]?.shape == [ragged ? 25 : 20, 2])
     let weights = try #require(output["weights"]).doubles()
     #expect(abs(weights.reduce(0, +) - 1) < 1e-12)
+    if geometry == "euclidean" {
+      // The baseline says what it is, and its dot-product term is named as such: ½‖ξ‖² - ⟨ξ, X⟩
+      // of the stacked final atoms ξ and the stacked pattern X (cloud 2), recomputed here.
+      #expect(json["baseline"] as? String == "stacked-euclidean")
+      #expect(json["divergence"] as? String == "dot-product")
+      #expect(first["final_divergence"] == nil)
+      let energy = try #require(first["final_dot_product_energy"] as? Double)
+      let state = try #require(output["points"]).doubles()
+      let memory = try #require(try NPZ.read(contentsOf: folder.path("memory.npz"))["points"]).doubles()
+      let pattern = Array(memory[80..<120])
+      let expected =
+        0.5 * state.reduce(0) { $0 + $1 * $1 } - zip(state, pattern).reduce(0) { $0 + $1.0 * $1.1 }
+      #expect(abs(energy - expected) <= 1e-9 * max(1, abs(expected)), "\(energy) against \(expected)")
+    } else {
+      // A Sinkhorn divergence: no baseline, and the final divergence is one (non-negative).
+      #expect(json["baseline"] == nil)
+      #expect(json["divergence"] as? String == "sinkhorn")
+      #expect(first["final_dot_product_energy"] == nil)
+      #expect(try #require(first["final_divergence"] as? Double) >= -1e-9)
+    }
   }
 
   /// `--cost power --power 1.5`: the noisy cloud is recalled, the report names the cost, and the

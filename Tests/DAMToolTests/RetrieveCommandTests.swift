@@ -143,6 +143,13 @@ struct RetrieveCommandTests {
       let state = Array(written[(b * dimension)..<((b + 1) * dimension)])
       #expect(zip(state, alone.state).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) }, "query \(b)")
       #expect(reports.count == batch && reports[b]["steps"] as? Int == alone.steps, "query \(b)")
+      // The dot product is no divergence: its term ½‖ξ‖² - ⟨ξ, X⟩ is reported under its own name.
+      #expect(reports[b]["final_divergence"] == nil)
+      let pattern = patterns[alone.nearestPattern]
+      let expected =
+        0.5 * state.reduce(0) { $0 + $1 * $1 } - zip(state, pattern).reduce(0) { $0 + $1.0 * $1.1 }
+      let energy = try #require(reports[b]["final_dot_product_energy"] as? Double)
+      #expect(abs(energy - expected) <= 1e-9 * max(1, abs(expected)), "query \(b)")
     }
   }
 

@@ -10,7 +10,8 @@ struct RetrieveGaussiansTests {
   /// here), so retrieval must return pattern 2.
   static func write(in folder: TemporaryFolder, queryDimension: Int = 3, indefinite: Bool = false) throws {
     var g = SeededGenerator(seed: 11)
-    let model = try WassersteinSphereModel(dimension: 3, radius: 2, minimumEigenvalue: 0.5, maximumEigenvalue: 2)
+    let model = try WassersteinSphereModel(
+      dimension: 3, radius: 2, minimumEigenvalue: 0.5, maximumEigenvalue: 2)
     let patterns = try model.sample(count: 5, using: &g)
     var memory = NumPyArchive()
     memory["means"] = try NumPyArray(shape: [5, 3], doubles: patterns.flatMap(\.mean))
@@ -46,6 +47,12 @@ struct RetrieveGaussiansTests {
     #expect(json["dimension"] as? Int == 3)
     let first = try #require((json["results"] as? [[String: Any]])?.first)
     #expect(first["pattern_index"] as? Int == 2)
+    // Eu-DAM is labelled as the baseline it is; both report a divergence (squared Euclidean on the
+    // stacked (m, vec S), or squared W2), which is non-negative.
+    #expect(json["baseline"] as? String == (geometry == "euclidean" ? "stacked-euclidean" : nil))
+    #expect(
+      json["divergence"] as? String == (geometry == "euclidean" ? "squared-euclidean" : "bures-wasserstein"))
+    #expect(try #require(first["final_divergence"] as? Double) >= 0)
     let output = try NPZ.read(contentsOf: folder.path("final.npz"))
     #expect(output["means"]?.shape == [1, 3])
     #expect(output["covariances"]?.shape == [1, 3, 3])

@@ -90,8 +90,8 @@ extension CompareWorkloads {
                 stopping: stopping, pruning: settings.pruning)
             }
             label = EngineLabel(
-              divergence: "squared-euclidean (pixels)", geometry: "euclidean", separation: separation.name,
-              beta: beta)
+              divergence: "squared-euclidean", geometry: "euclidean", separation: separation.name,
+              beta: beta, baseline: "pixel-euclidean")
             retrieve = { query, record in
               let result = try engine.retrieve(query.masses.map { $0 / peak }, recordingTrajectory: record)
               func histogram(_ v: [Double]) throws -> GridHistogram {

@@ -10,7 +10,7 @@ package enum CompareReport {
 
   package static func table(_ rows: [ComparisonRow]) -> Table {
     var table = Table(header: [
-      "divergence / geometry", "separation", "beta", "success (95% CI)", "steps", "at limit", "ms/retrieval",
+      "engine", "separation", "beta", "success (95% CI)", "steps", "at limit", "ms/retrieval",
       "final div.", "support", "evaluations", "failed",
     ])
     for r in rows {
@@ -77,7 +77,7 @@ package enum CompareReport {
     }
     return SVG.lineChart(
       title: "\(outcome.family): success against beta (Wilson 95% intervals)", xLabel: "beta (log scale)",
-      yLabel: "success rate", series: series, logX: true, yRange: 0...1, width: 900)
+      yLabel: "success rate", series: series, logX: true, yRange: 0...1)
   }
 
   /// Energy per step of the first query at the largest beta, as the fraction of the descent still
@@ -95,18 +95,57 @@ package enum CompareReport {
     return SVG.lineChart(
       title: "\(outcome.family): energy per step, query 1, beta \(Table.format(beta, digits: 4))",
       xLabel: "step",
-      yLabel: "(E - min E) / (E0 - min E)", series: Array(series), yRange: 0...1, width: 900)
+      yLabel: "(E - min E) / (E0 - min E)", series: Array(series), yRange: 0...1)
   }
 
-  package struct FamilyJSON: Encodable {
+  /// The success and energy figures of a report folder, redrawn from its results.json (a report
+  /// written before the energies were recorded gets its success figures only).
+  package static func replot(folder: String) throws(CLIError) -> [String: String] {
+    let report = try Experiment.rows(folder, as: ReportJSON.self)
+    var files: [String: String] = [:]
+    for family in report.families {
+      let outcome = FamilyOutcome(
+        family: family.family, workload: family.workload, reference: family.reference, rows: family.rows,
+        energies: (family.energies ?? []).map { ($0.label, $0.energies) }, picture: "",
+        failureNotes: family.failures)
+      files["success-\(slug(family.family)).svg"] = successChart(outcome)
+      if family.energies != nil { files["energy-\(slug(family.family)).svg"] = energyChart(outcome) }
+    }
+    return files
+  }
+
+  package struct FamilyJSON: Codable {
     package var family: String
     package var workload: String
     package var reference: String
     package var rows: [ComparisonRow]
     package var failures: [String]
+    /// The energy before and after each step of the first query, per engine (the energy figure).
+    package var energies: [EnergyJSON]?
   }
 
-  package struct ReportJSON: Encodable {
+  package struct EnergyJSON: Codable {
+    package var baseline: String?
+    package var divergence: String
+    package var geometry: String
+    package var separation: String
+    package var beta: Double
+    package var energies: [Double]
+
+    package init(_ label: EngineLabel, _ energies: [Double]) {
+      (baseline, divergence, geometry, separation, beta) = (
+        label.baseline, label.divergence, label.geometry, label.separation, label.beta
+      )
+      self.energies = energies
+    }
+
+    package var label: EngineLabel {
+      EngineLabel(
+        divergence: divergence, geometry: geometry, separation: separation, beta: beta, baseline: baseline)
+    }
+  }
+
+  package struct ReportJSON: Codable {
     package var command: String
     package var seed: UInt64
     package var machine: String
@@ -135,7 +174,7 @@ package enum CompareReport {
   ) throws {
     var files: [String: String] = [:]
     var csv =
-      "family,divergence,geometry,separation,beta,queries,successes,success_rate,lower,upper,mean_steps,step_limit_hits,ms_per_retrieval,mean_final_divergence,mean_support,mean_evaluations,failures\n"
+      "family,baseline,divergence,geometry,separation,beta,queries,successes,success_rate,lower,upper,mean_steps,step_limit_hits,ms_per_retrieval,mean_final_divergence,mean_support,mean_evaluations,failures\n"
     var markdown = """
       # Engines side by side
 
@@ -154,7 +193,8 @@ package enum CompareReport {
       for r in outcome.rows {
         csv +=
           [
-            r.family, r.divergence, r.geometry, r.separation, "\(r.beta)", "\(r.queries)", "\(r.successes)",
+            r.family, r.baseline ?? "", r.divergence, r.geometry, r.separation, "\(r.beta)", "\(r.queries)",
+            "\(r.successes)",
             "\(r.successRate)", "\(r.lower)", "\(r.upper)", "\(r.meanSteps)", "\(r.stepLimitHits)",
             "\(r.millisecondsPerRetrieval)", "\(r.meanFinalDivergence)", "\(r.meanSupport)",
             "\(r.meanEvaluations)", "\(r.failures)",
@@ -193,7 +233,7 @@ package enum CompareReport {
         families: outcomes.map {
           FamilyJSON(
             family: $0.family, workload: $0.workload, reference: $0.reference, rows: $0.rows,
-            failures: $0.failureNotes)
+            failures: $0.failureNotes, energies: $0.energies.map { EnergyJSON($0.label, $0.values) })
         }))
   }
 }

@@ -10,9 +10,17 @@ package struct EngineLabel: Hashable, Sendable {
   package var separation: String
   /// The inverse temperature.
   package var beta: Double
+  /// For a Euclidean baseline that runs a vector engine on an encoding of the family's states,
+  /// the encoding: `stacked-euclidean` (a cloud's atoms, or a Gaussian's (m, vec S), stacked into
+  /// one vector) or `pixel-euclidean` (a histogram's pixel intensities); `nil` for the family's
+  /// own engines. `divergence` is then the vector engine's divergence.
+  package var baseline: String? = nil
 
-  /// Divergence and geometry: the engine without its separation map and temperature.
-  package var method: String { "\(divergence) / \(geometry)" }
+  /// Divergence and geometry, or the baseline and its divergence: the engine without its
+  /// separation map and temperature.
+  package var method: String {
+    baseline.map { "\($0) (\(divergence))" } ?? "\(divergence) / \(geometry)"
+  }
 }
 
 /// One engine of a comparison, built and ready to retrieve (concurrently: engines are values).
@@ -59,8 +67,10 @@ package struct ComparisonCase<State: Sendable>: Sendable {
 }
 
 /// A row of the comparison report.
-package struct ComparisonRow: Encodable, Sendable {
+package struct ComparisonRow: Codable, Sendable {
   package var family: String
+  /// The baseline's encoding (``EngineLabel/baseline``); absent for the family's own engines.
+  package var baseline: String?
   package var divergence: String
   package var geometry: String
   package var separation: String
@@ -80,7 +90,7 @@ package struct ComparisonRow: Encodable, Sendable {
   package var failures: Int
 
   package enum CodingKeys: String, CodingKey {
-    case family, divergence, geometry, separation, beta, queries, successes, lower, upper, failures
+    case family, baseline, divergence, geometry, separation, beta, queries, successes, lower, upper, failures
     case successRate = "success_rate"
     case meanSteps = "mean_steps"
     case stepLimitHits = "step_limit_hits"
@@ -91,7 +101,8 @@ package struct ComparisonRow: Encodable, Sendable {
   }
 
   package var label: EngineLabel {
-    EngineLabel(divergence: divergence, geometry: geometry, separation: separation, beta: beta)
+    EngineLabel(
+      divergence: divergence, geometry: geometry, separation: separation, beta: beta, baseline: baseline)
   }
 }
 
@@ -224,7 +235,8 @@ package enum Comparison {
       }
       rows.append(
         ComparisonRow(
-          family: comparison.family, divergence: label.divergence, geometry: label.geometry,
+          family: comparison.family, baseline: label.baseline, divergence: label.divergence,
+          geometry: label.geometry,
           separation: label.separation, beta: label.beta, queries: count, successes: successes,
           successRate: interval.proportion, lower: interval.lower, upper: interval.upper,
           meanSteps: mean { Double($0.steps) }, stepLimitHits: completed.filter(\.hitLimit).count,

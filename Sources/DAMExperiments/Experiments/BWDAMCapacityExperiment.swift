@@ -15,7 +15,7 @@ package enum BWDAMCapacityExperiment {
   /// "Stored" at a given N: the Wilson lower bound of the BW retrieval rate is at least this.
   package static let threshold = 0.9
 
-  package struct Row: Encodable {
+  package struct Row: Codable {
     package var dimension: Int
     package var memories: Int
     package var geometry: String
@@ -88,6 +88,28 @@ package enum BWDAMCapacityExperiment {
     try write(rows, report: report, trials: trials, seed: seed, quick: quick)
   }
 
+  /// The figure of the report, drawn from its rows (so `--replot` redraws it from results.json).
+  package static func chart(_ rows: [Row]) -> String {
+    let dimensions = Array(Set(rows.map(\.dimension))).sorted()
+    var series: [SVG.Series] = []
+    for d in dimensions {
+      for geometry in BWDAMSyntheticExperiment.geometries {
+        let selected = rows.filter { $0.dimension == d && $0.geometry == geometry }.sorted {
+          $0.memories < $1.memories
+        }
+        series.append(
+          SVG.Series(
+            label: "\(geometry == "euclidean" ? "Eu-DAM" : "BW-DAM"), d = \(d)",
+            points: selected.map { (Double($0.memories), $0.rate) }, lower: selected.map(\.lower),
+            upper: selected.map(\.upper)))
+      }
+    }
+    let chart = SVG.lineChart(
+      title: "Gaussian memories: fraction retrieved against N", xLabel: "N stored Gaussians (log scale)",
+      yLabel: "fraction retrieved after \(steps) steps", series: series, logX: true, yRange: 0...1)
+    return chart
+  }
+
   package static func write(_ rows: [Row], report: String, trials: Int, seed: UInt64, quick: Bool) throws {
     func interval(_ r: Row) -> String {
       "\(Table.percent(r.rate)) (\(Table.percent(r.lower))-\(Table.percent(r.upper)))"
@@ -127,22 +149,7 @@ package enum BWDAMCapacityExperiment {
       csv +=
         "\(r.dimension),\(r.memories),\(r.geometry),\(r.queries),\(r.retrieved),\(r.rate),\(r.lower),\(r.upper)\n"
     }
-    var series: [SVG.Series] = []
-    for d in dimensions {
-      for geometry in BWDAMSyntheticExperiment.geometries {
-        let selected = rows.filter { $0.dimension == d && $0.geometry == geometry }.sorted {
-          $0.memories < $1.memories
-        }
-        series.append(
-          SVG.Series(
-            label: "\(geometry == "euclidean" ? "Eu-DAM" : "BW-DAM"), d = \(d)",
-            points: selected.map { (Double($0.memories), $0.rate) }, lower: selected.map(\.lower),
-            upper: selected.map(\.upper)))
-      }
-    }
-    let chart = SVG.lineChart(
-      title: "Gaussian memories: fraction retrieved against N", xLabel: "N stored Gaussians (log scale)",
-      yLabel: "fraction retrieved after \(steps) steps", series: series, logX: true, yRange: 0...1)
+    let chart = chart(rows)
     let command = "dam experiment \(name) --trials \(trials) --seed \(seed)\(quick ? " --quick" : "")"
     let markdown = """
       # Gaussian memories: capacity sweep

@@ -22,7 +22,7 @@ package enum BWDAMOneStepExperiment {
   package static let betas = [0.1, 0.3, 1, 2, 3, 5, 10, 30]
   package static let structures = ["commuting", "non-commuting"]
 
-  package struct Row: Encodable {
+  package struct Row: Codable {
     package var dimension: Int
     package var memories: Int
     package var structure: String
@@ -163,6 +163,27 @@ package enum BWDAMOneStepExperiment {
     try write(rows, report: report, trials: trials, seed: seed, quick: quick)
   }
 
+  /// The figure of the report, drawn from its rows (so `--replot` redraws it from results.json).
+  package static func chart(_ rows: [Row]) -> String {
+    var series: [SVG.Series] = []
+    for d in Set(rows.map(\.dimension)).sorted() {
+      for structure in structures {
+        let selected = rows.filter { $0.dimension == d && $0.structure == structure }
+        // W2 on a log axis, floored at 1e-16 (round-off) so exact steps stay on the chart.
+        series.append(
+          SVG.Series(
+            label: "d = \(d), \(structure)",
+            points: selected.map { ($0.beta, max($0.medianDistance, 1e-16)) },
+            lower: selected.map { max($0.medianDistance, 1e-16) },
+            upper: selected.map { max($0.p90Distance, 1e-16) }))
+      }
+    }
+    let chart = SVG.lineChart(
+      title: "BW-DAM: distance to the stored Gaussian after one step", xLabel: "beta (log scale)",
+      yLabel: "W2(one step, target): median, bar to 90% quantile", series: series, logX: true, logY: true)
+    return chart
+  }
+
   package static func write(_ rows: [Row], report: String, trials: Int, seed: UInt64, quick: Bool) throws {
     func e(_ x: Double) -> String { _snprintf("%.2e", x) }
     var table = Table(header: [
@@ -181,22 +202,7 @@ package enum BWDAMOneStepExperiment {
       csv +=
         "\(r.dimension),\(r.memories),\(r.structure),\(r.beta),\(r.queries),\(r.medianDistance),\(r.p90Distance),\(r.maxDistance),\(r.medianOffWeight),\(r.maxOffWeight),\(r.retrieved)\n"
     }
-    var series: [SVG.Series] = []
-    for d in Set(rows.map(\.dimension)).sorted() {
-      for structure in structures {
-        let selected = rows.filter { $0.dimension == d && $0.structure == structure }
-        // log10 of W2, floored at 1e-16 (round-off) so exact steps stay on the chart.
-        series.append(
-          SVG.Series(
-            label: "d = \(d), \(structure)",
-            points: selected.map { ($0.beta, log10(max($0.medianDistance, 1e-16))) },
-            lower: selected.map { log10(max($0.medianDistance, 1e-16)) },
-            upper: selected.map { log10(max($0.p90Distance, 1e-16)) }))
-      }
-    }
-    let chart = SVG.lineChart(
-      title: "BW-DAM: distance to the stored Gaussian after one step", xLabel: "beta (log scale)",
-      yLabel: "log10 W2(one step, target): median, bar to 90% quantile", series: series, logX: true)
+    let chart = chart(rows)
     let command = "dam experiment \(name) --trials \(trials) --seed \(seed)\(quick ? " --quick" : "")"
     let n = rows.first?.memories ?? 0
     let markdown = """

@@ -17,7 +17,7 @@ package enum BWDAMSyntheticExperiment {
   package static let steps = 10
   package static let queryFraction = 0.75
 
-  package struct Row: Encodable {
+  package struct Row: Codable {
     package var dimension: Int
     package var memories: Int
     package var beta: Double
@@ -224,6 +224,32 @@ package enum BWDAMSyntheticExperiment {
     return !selected.isEmpty && selected.allSatisfy(condition)
   }
 
+  /// The figure of the report, drawn from its rows (so `--replot` redraws it from results.json).
+  package static func chart(_ rows: [Row]) -> String {
+    var series: [SVG.Series] = []
+    for d in Set(rows.map(\.dimension)).sorted() {
+      for geometry in geometries {
+        let selected = rows.filter { $0.dimension == d && $0.geometry == geometry }.sorted {
+          $0.beta < $1.beta
+        }
+        series.append(
+          SVG.Series(
+            label: "\(geometry == "euclidean" ? "Eu-DAM" : "BW-DAM"), d = \(d), 1 step",
+            points: selected.map { ($0.beta, $0.oneStepRate) }, lower: selected.map(\.oneStepLower),
+            upper: selected.map(\.oneStepUpper)))
+        series.append(
+          SVG.Series(
+            label: "\(geometry == "euclidean" ? "Eu-DAM" : "BW-DAM"), d = \(d), \(steps) steps",
+            points: selected.map { ($0.beta, $0.kStepRate) }, lower: selected.map(\.kStepLower),
+            upper: selected.map(\.kStepUpper)))
+      }
+    }
+    let chart = SVG.lineChart(
+      title: "BW-DAM synthetic: retrieval against inverse temperature", xLabel: "beta (log scale)",
+      yLabel: "fraction retrieved", series: series, logX: true, yRange: 0...1)
+    return chart
+  }
+
   package static func write(
     _ rows: [Row], drifts: [Drift], report: String, trials: Int, seed: UInt64, quick: Bool, perturbed: Int
   ) throws {
@@ -263,27 +289,7 @@ package enum BWDAMSyntheticExperiment {
     let bw = verdict("bures-wasserstein")
     let eu = verdict("euclidean")
     func says(_ value: Bool) -> String { value ? "holds" : "does not hold" }
-    var series: [SVG.Series] = []
-    for d in Set(rows.map(\.dimension)).sorted() {
-      for geometry in geometries {
-        let selected = rows.filter { $0.dimension == d && $0.geometry == geometry }.sorted {
-          $0.beta < $1.beta
-        }
-        series.append(
-          SVG.Series(
-            label: "\(geometry == "euclidean" ? "Eu-DAM" : "BW-DAM"), d = \(d), 1 step",
-            points: selected.map { ($0.beta, $0.oneStepRate) }, lower: selected.map(\.oneStepLower),
-            upper: selected.map(\.oneStepUpper)))
-        series.append(
-          SVG.Series(
-            label: "\(geometry == "euclidean" ? "Eu-DAM" : "BW-DAM"), d = \(d), \(steps) steps",
-            points: selected.map { ($0.beta, $0.kStepRate) }, lower: selected.map(\.kStepLower),
-            upper: selected.map(\.kStepUpper)))
-      }
-    }
-    let chart = SVG.lineChart(
-      title: "BW-DAM synthetic: retrieval against inverse temperature", xLabel: "beta (log scale)",
-      yLabel: "fraction retrieved", series: series, logX: true, yRange: 0...1)
+    let chart = chart(rows)
     let command = "dam experiment \(name) --trials \(trials) --seed \(seed)\(quick ? " --quick" : "")"
     let n = rows.first?.memories ?? 0
     let markdown = """

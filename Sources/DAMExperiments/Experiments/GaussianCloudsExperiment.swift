@@ -35,7 +35,7 @@ package enum GaussianCloudsExperiment {
     }
   }
 
-  package struct Row: Encodable {
+  package struct Row: Codable {
     package var experiment: Int
     package var variant: String
     package var noise: Double
@@ -233,8 +233,10 @@ package enum GaussianCloudsExperiment {
         let change = geometry.change(from: states[t - 1], to: states[t])
         if change.position > 1e-15 { movePoints.append((Double(t), log10(change.position))) }
       }
-      series.append(SVG.Series(label: "energy gap, eps \(eps)", points: gapPoints))
-      series.append(SVG.Series(label: "atom move, eps \(eps)", points: movePoints))
+      series.append(
+        SVG.Series(label: "energy gap, eps \(eps)", points: gapPoints.map { ($0.x, pow(10, $0.y)) }))
+      series.append(
+        SVG.Series(label: "largest atom move, eps \(eps)", points: movePoints.map { ($0.x, pow(10, $0.y)) }))
       func slope(_ p: [(x: Double, y: Double)]) -> Double {
         guard p.count >= 2 else { return .nan }
         let mx = p.map(\.x).reduce(0, +) / Double(p.count)
@@ -255,8 +257,8 @@ package enum GaussianCloudsExperiment {
           + "; after 300 steps S_eps to the target is \(Table.format(result.divergences[0], digits: 3)).")
     }
     let energyGap = SVG.lineChart(
-      title: "Experiment 2, one run: convergence per step (log10)", xLabel: "step t", yLabel: "log10",
-      series: series)
+      title: "Experiment 2, one run: convergence per step", xLabel: "step t",
+      yLabel: "energy gap to step 300, largest atom move", series: series, logY: true)
     let note =
       notes.joined(separator: "\n\n") + """
 
@@ -269,6 +271,42 @@ package enum GaussianCloudsExperiment {
         consecutive steps).
         """
     return Dynamics(trajectory: trajectory, energyGap: energyGap, rateNote: note)
+  }
+
+  /// The figures of a report folder: the success charts from its rows, the dynamics (one run of
+  /// 300 steps at each eps, seconds) recomputed from `seed`.
+  package static func replot(folder: String, seed: UInt64) throws -> [String: String] {
+    var files = successCharts(try Experiment.rows(folder, as: [Row].self))
+    let dynamics = try dynamicsFigures(seed: seed)
+    files["trajectory.svg"] = dynamics.trajectory
+    files["energy-gap.svg"] = dynamics.energyGap
+    return files
+  }
+
+  /// The success figures of Experiments 1 and 2, drawn from the report's rows (so `--replot`
+  /// redraws them from results.json).
+  package static func successCharts(_ rows: [Row]) -> [String: String] {
+    var charts: [String: String] = [:]
+    let trials = rows.first?.trials ?? 0
+    for experiment in [1, 2] {
+      var series: [SVG.Series] = []
+      for method in Method.allCases {
+        for variant in ["ordered", "permuted"] {
+          let selected = rows.filter {
+            $0.experiment == experiment && $0.method == method.rawValue && $0.variant == variant
+          }
+          guard !selected.isEmpty else { continue }
+          series.append(
+            SVG.Series(
+              label: "\(method.rawValue), \(variant)", points: selected.map { ($0.noise, $0.successRate) },
+              lower: selected.map(\.lower), upper: selected.map(\.upper)))
+        }
+      }
+      charts["success-experiment-\(experiment).svg"] = SVG.lineChart(
+        title: "Experiment \(experiment): recall against query noise (\(trials) trials per point)",
+        xLabel: "noise sd per coordinate", yLabel: "success rate", series: series, yRange: 0...1)
+    }
+    return charts
   }
 
   package static func write(
@@ -293,25 +331,7 @@ package enum GaussianCloudsExperiment {
       csv +=
         "\(r.experiment),\(r.variant),\(r.noise),\(r.method),\(r.trials),\(r.successes),\(r.successRate),\(r.lower),\(r.upper),\(r.meanFinalDivergence),\(r.meanSteps),\(r.millisecondsPerRetrieval),\(r.numericalFailures)\n"
     }
-    var charts: [String: String] = [:]
-    for experiment in [1, 2] {
-      var series: [SVG.Series] = []
-      for method in Method.allCases {
-        for variant in ["ordered", "permuted"] {
-          let selected = rows.filter {
-            $0.experiment == experiment && $0.method == method.rawValue && $0.variant == variant
-          }
-          guard !selected.isEmpty else { continue }
-          series.append(
-            SVG.Series(
-              label: "\(method.rawValue), \(variant)", points: selected.map { ($0.noise, $0.successRate) },
-              lower: selected.map(\.lower), upper: selected.map(\.upper)))
-        }
-      }
-      charts["success-experiment-\(experiment).svg"] = SVG.lineChart(
-        title: "Experiment \(experiment): recall against query noise (\(trials) trials per point)",
-        xLabel: "noise sd per coordinate", yLabel: "success rate", series: series, yRange: 0...1)
-    }
+    var charts = successCharts(rows)
     let command = "dam experiment \(name) --trials \(trials) --seed \(seed)\(quick ? " --quick" : "")"
     let markdown = """
       # Sinkhorn-SHK paper, Experiments 1 and 2

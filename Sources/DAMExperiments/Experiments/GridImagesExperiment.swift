@@ -289,7 +289,7 @@ package enum GridImagesExperiment {
 
   // MARK: Rows
 
-  package struct Row: Encodable {
+  package struct Row: Codable {
     package var dataset: String
     package var corruption: String
     package var level: Double
@@ -315,7 +315,7 @@ package enum GridImagesExperiment {
     }
   }
 
-  package struct TuningRow: Encodable {
+  package struct TuningRow: Codable {
     package var dataset: String
     package var method: String
     package var kappa: Double
@@ -325,7 +325,7 @@ package enum GridImagesExperiment {
     package var chosen: Bool
   }
 
-  package struct DatasetJSON: Encodable {
+  package struct DatasetJSON: Codable {
     package var name: String
     package var side: Int
     package var patterns: Int
@@ -334,7 +334,7 @@ package enum GridImagesExperiment {
     package var gaps: [String: Double]
   }
 
-  package struct ReportJSON: Encodable {
+  package struct ReportJSON: Codable {
     package var command: String
     package var seed: UInt64
     package var machine: String
@@ -583,6 +583,46 @@ package enum GridImagesExperiment {
 
   // MARK: Report
 
+  /// The recall figures of a report folder, from its rows (the example and barycenter pictures
+  /// need the retrievals and are not redrawn).
+  package static func replot(folder: String, seed: UInt64) throws -> [String: String] {
+    let report = try Experiment.rows(folder, as: ReportJSON.self)
+    var files: [String: String] = [:]
+    for dataset in report.datasets {
+      files.merge(recallCharts(report.rows, dataset: dataset.name, side: dataset.side)) { $1 }
+    }
+    return files
+  }
+
+  /// The recall figures of one data set, drawn from the report's rows (so `--replot` redraws them
+  /// from results.json): per corruption, success against level, the clean queries at level 0.
+  package static func recallCharts(_ rows: [Row], dataset: String, side: Int) -> [String: String] {
+    var files: [String: String] = [:]
+    let mine = rows.filter { $0.dataset == dataset }
+    let trials = mine.first?.trials ?? 0
+    for corruption in GridImageData.Corruption.allCases {
+      let levels = [0] + Set(mine.filter { $0.corruption == corruption.rawValue }.map(\.level)).sorted()
+      let series = methods.map { method in
+        let selected = levels.compactMap { level in
+          mine.first {
+            $0.method == method.label
+              && ($0.corruption == corruption.rawValue || (level == 0 && $0.corruption == "none"))
+              && $0.level == level
+          }
+        }
+        return SVG.Series(
+          label: method.label, points: selected.map { ($0.level, $0.successRate) },
+          lower: selected.map(\.lower),
+          upper: selected.map(\.upper))
+      }
+      files["recall-\(dataset)-\(corruption.rawValue).svg"] = SVG.lineChart(
+        title:
+          "\(dataset) \(side)x\(side), \(corruption.rawValue): recall (\(trials) queries per point, Wilson 95%)",
+        xLabel: corruption.levelName, yLabel: "success rate", series: series, yRange: 0...1)
+    }
+    return files
+  }
+
   package static func write(
     _ rows: [Row], tuning: [TuningRow], datasets: [Dataset], examples: [String: String], barycenters: String,
     report: String, trials: Int, seed: UInt64, quick: Bool, seconds: Double, cpu: Double, redraws: Int,
@@ -638,26 +678,7 @@ package enum GridImagesExperiment {
                 ?? ""
             })
       }
-      for corruption in GridImageData.Corruption.allCases {
-        let levels = [0] + s.levels[corruption]!
-        let series = methods.map { method in
-          let selected = levels.compactMap { level in
-            rows.first {
-              $0.dataset == s.name && $0.method == method.label
-                && ($0.corruption == corruption.rawValue || (level == 0 && $0.corruption == "none"))
-                && $0.level == level
-            }
-          }
-          return SVG.Series(
-            label: method.label, points: selected.map { ($0.level, $0.successRate) },
-            lower: selected.map(\.lower),
-            upper: selected.map(\.upper))
-        }
-        files["recall-\(s.name)-\(corruption.rawValue).svg"] = SVG.lineChart(
-          title:
-            "\(s.name) \(s.side)x\(s.side), \(corruption.rawValue): recall (\(s.trials) queries per point, Wilson 95%)",
-          xLabel: corruption.levelName, yLabel: "success rate", series: series, yRange: 0...1, width: 900)
-      }
+      files.merge(recallCharts(rows, dataset: s.name, side: s.side)) { $1 }
       files["examples-\(s.name).svg"] = examples[s.name]
       let gaps = Engine.allCases.map { "\($0.rawValue) \(Table.format(data.gaps[$0]!, digits: 3))" }.joined(
         separator: "; ")

@@ -17,7 +17,7 @@ package enum RandomPatternsExperiment {
   package static let beta = 50.0
   package static let noise = 0.1
 
-  package struct Row: Encodable {
+  package struct Row: Codable {
     package var dimension: Int
     package var memories: Int
     package var pairs: Int
@@ -132,6 +132,23 @@ package enum RandomPatternsExperiment {
     try write(rows, report: report, trials: trials, seed: seed, quick: quick)
   }
 
+  /// The figure of the report, drawn from its rows (so `--replot` redraws it from results.json).
+  package static func chart(_ rows: [Row]) -> String {
+    let chart = SVG.lineChart(
+      title: "Random pattern model: recall of noisy patterns against dimension",
+      xLabel: "dimension d (log scale)",
+      yLabel: "recall",
+      series: [
+        SVG.Series(
+          label: "SHK recall", points: rows.map { (Double($0.dimension), $0.recallRate) },
+          lower: rows.map(\.recallLower), upper: rows.map(\.recallUpper)),
+        SVG.Series(
+          label: "pairs with distinct means",
+          points: rows.map { (Double($0.dimension), 1 - $0.identicalMeanFraction) }),
+      ], logX: true, yRange: 0...1)
+    return chart
+  }
+
   package static func write(_ rows: [Row], report: String, trials: Int, seed: UInt64, quick: Bool) throws {
     var table = Table(
       header: [
@@ -153,18 +170,7 @@ package enum RandomPatternsExperiment {
       csv +=
         "\(r.dimension),\(r.memories),\(r.pairs),\(r.identicalMeanFraction),\(r.minimumMeanGap),\(r.minimumDivergence),\(r.minimumBound),\(r.meanDivergence),\(r.recallTrials),\(r.recalled),\(r.recallRate),\(r.recallLower),\(r.recallUpper)\n"
     }
-    let chart = SVG.lineChart(
-      title: "Random pattern model: recall of noisy patterns against dimension",
-      xLabel: "dimension d (log scale)",
-      yLabel: "recall",
-      series: [
-        SVG.Series(
-          label: "SHK recall", points: rows.map { (Double($0.dimension), $0.recallRate) },
-          lower: rows.map(\.recallLower), upper: rows.map(\.recallUpper)),
-        SVG.Series(
-          label: "pairs with distinct means",
-          points: rows.map { (Double($0.dimension), 1 - $0.identicalMeanFraction) }),
-      ], logX: true, yRange: 0...1)
+    let chart = chart(rows)
     let command = "dam experiment \(name) --trials \(trials) --seed \(seed)\(quick ? " --quick" : "")"
     let markdown = """
       # Sinkhorn-SHK paper: the random pattern model (SampAlgo)

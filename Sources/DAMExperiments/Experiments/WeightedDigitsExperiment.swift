@@ -27,7 +27,7 @@ package enum WeightedDigitsExperiment {
 
   package static let hellingerScales: [Double] = [1, 10]
 
-  package struct Row: Encodable {
+  package struct Row: Codable {
     package var variant: String
     package var weightNoise: Double
     package var method: String
@@ -175,6 +175,28 @@ package enum WeightedDigitsExperiment {
       noises: weightNoises)
   }
 
+  /// The figure of the report, drawn from its rows (so `--replot` redraws it from results.json):
+  /// every method in the order of the rows.
+  package static func chart(_ rows: [Row]) -> String {
+    var methods: [String] = []
+    for r in rows where !methods.contains(r.method) { methods.append(r.method) }
+    let trials = rows.first?.trials ?? 0
+    var series: [SVG.Series] = []
+    for method in methods {
+      for variant in ["ordered", "permuted"] {
+        let selected = rows.filter { $0.method == method && $0.variant == variant }
+        series.append(
+          SVG.Series(
+            label: "\(method), \(variant)", points: selected.map { ($0.weightNoise, $0.successRate) },
+            lower: selected.map(\.lower), upper: selected.map(\.upper)))
+      }
+    }
+    let chart = SVG.lineChart(
+      title: "Weighted digits: recall against weight noise (\(trials) trials per point)",
+      xLabel: "log-normal weight noise sd", yLabel: "success rate", series: series, yRange: 0...1)
+    return chart
+  }
+
   package static func write(
     _ rows: [Row], report: String, trials: Int, seed: UInt64, quick: Bool, methods: [String], noises: [Double]
   ) throws {
@@ -195,19 +217,7 @@ package enum WeightedDigitsExperiment {
       csv +=
         "\(r.variant),\(r.weightNoise),\(r.method),\(r.trials),\(r.successes),\(r.successRate),\(r.lower),\(r.upper),\(r.classRate),\(r.meanWeightError),\(r.meanSteps)\n"
     }
-    var series: [SVG.Series] = []
-    for method in methods {
-      for variant in ["ordered", "permuted"] {
-        let selected = rows.filter { $0.method == method && $0.variant == variant }
-        series.append(
-          SVG.Series(
-            label: "\(method), \(variant)", points: selected.map { ($0.weightNoise, $0.successRate) },
-            lower: selected.map(\.lower), upper: selected.map(\.upper)))
-      }
-    }
-    let chart = SVG.lineChart(
-      title: "Weighted digits: recall against weight noise (\(trials) trials per point)",
-      xLabel: "log-normal weight noise sd", yLabel: "success rate", series: series, yRange: 0...1)
+    let chart = chart(rows)
     let command = "dam experiment \(name) --trials \(trials) --seed \(seed)\(quick ? " --quick" : "")"
     let markdown = """
       # Weighted digits: when the weights carry the information

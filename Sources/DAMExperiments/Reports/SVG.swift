@@ -6,8 +6,8 @@
   import Darwin
 #endif
 
-/// Minimal SVG figures for reports: line charts and image grids, self-contained files that any
-/// browser shows.
+/// Minimal SVG figures for reports: line and dot charts, scatters, heatmap and ellipse panels and
+/// image grids, self-contained files that any browser shows.
 package enum SVG {
   package struct Series {
     package var label: String
@@ -25,74 +25,12 @@ package enum SVG {
     }
   }
 
+  /// Ten colours that stay apart for most forms of colour blindness (Tableau 10, reordered so that
+  /// the first pairs contrast).
   package static let palette = [
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
+    "#bcbd22",
   ]
-
-  /// A line chart with markers, optional error bars, a log-scale x axis if asked, and a legend.
-  package static func lineChart(
-    title: String, xLabel: String, yLabel: String, series: [Series], logX: Bool = false,
-    yRange: ClosedRange<Double>? = nil, width: Double = 760, height: Double = 400
-  ) -> String {
-    let left = 64.0
-    let right = 250.0
-    let top = 36.0
-    let bottom = 52.0
-    let plotW = width - left - right
-    let plotH = height - top - bottom
-    let xs = series.flatMap { $0.points.map(\.x) }
-    let ys = series.flatMap { $0.points.map(\.y) } + series.flatMap { ($0.lower ?? []) + ($0.upper ?? []) }
-    func tx(_ x: Double) -> Double { logX ? log10(x) : x }
-    let xMin = tx(xs.min() ?? 0)
-    let xMax = tx(xs.max() ?? 1)
-    let yMin = yRange?.lowerBound ?? (ys.min() ?? 0)
-    let yMax = yRange?.upperBound ?? (ys.max() ?? 1)
-    let xSpan = xMax > xMin ? xMax - xMin : 1
-    let ySpan = yMax > yMin ? yMax - yMin : 1
-    func px(_ x: Double) -> Double { left + (tx(x) - xMin) / xSpan * plotW }
-    func py(_ y: Double) -> Double { top + (1 - (y - yMin) / ySpan) * plotH }
-
-    var out = header(width: width, height: height)
-    out += text(width / 2, 22, title, size: 15, anchor: "middle", weight: "bold")
-    out +=
-      "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"#444\"/>\n"
-    // Axis ticks.
-    for i in 0...4 {
-      let y = yMin + Double(i) / 4 * ySpan
-      out +=
-        "<line x1=\"\(f(left - 4))\" x2=\"\(f(left + plotW))\" y1=\"\(f(py(y)))\" y2=\"\(f(py(y)))\" stroke=\"#ddd\"/>\n"
-      out += text(left - 8, py(y) + 4, short(y), size: 11, anchor: "end")
-    }
-    let xTicks: [Double] =
-      logX
-      ? Array(Set(xs)).sorted()
-      : (0...4).map { (xs.min() ?? 0) + Double($0) / 4 * ((xs.max() ?? 1) - (xs.min() ?? 0)) }
-    for x in xTicks {
-      out +=
-        "<line x1=\"\(f(px(x)))\" x2=\"\(f(px(x)))\" y1=\"\(f(top + plotH))\" y2=\"\(f(top + plotH + 4))\" stroke=\"#444\"/>\n"
-      out += text(px(x), top + plotH + 18, short(x), size: 11, anchor: "middle")
-    }
-    out += text(left + plotW / 2, height - 12, xLabel, size: 12, anchor: "middle")
-    out +=
-      "<text x=\"16\" y=\"\(f(top + plotH / 2))\" font-size=\"12\" text-anchor=\"middle\" font-family=\"sans-serif\" transform=\"rotate(-90 16 \(f(top + plotH / 2)))\">\(escape(yLabel))</text>\n"
-    for (k, s) in series.enumerated() {
-      let color = palette[k % palette.count]
-      let path = s.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
-      out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
-      for (i, p) in s.points.enumerated() {
-        if let lower = s.lower, let upper = s.upper {
-          out +=
-            "<line x1=\"\(f(px(p.x)))\" x2=\"\(f(px(p.x)))\" y1=\"\(f(py(lower[i])))\" y2=\"\(f(py(upper[i])))\" stroke=\"\(color)\" stroke-width=\"1\"/>\n"
-        }
-        out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3\" fill=\"\(color)\"/>\n"
-      }
-      let ly = top + 12 + Double(k) * 18
-      out +=
-        "<line x1=\"\(f(left + plotW + 12))\" x2=\"\(f(left + plotW + 30))\" y1=\"\(f(ly - 4))\" y2=\"\(f(ly - 4))\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
-      out += text(left + plotW + 36, ly, s.label, size: 11, anchor: "start")
-    }
-    return out + "</svg>\n"
-  }
 
   /// A grid of grey-scale images (values in [0, 1], dark = 1) with row and column captions.
   package static func imageGrid(
@@ -146,7 +84,7 @@ package enum SVG {
     size: Double = 560
   ) -> String {
     let margin = 40.0
-    let legend = 200.0
+    let legend = min(ChartLayout.maxLegendText, sets.map { textWidth($0.label, size: 11) }.max() ?? 0) + 40
     let all = sets.flatMap(\.points) + paths.flatMap { $0 }
     let xs = all.map(\.x)
     let ys = all.map(\.y)
@@ -178,7 +116,7 @@ package enum SVG {
       let fill = set.hollow ? "none" : set.color
       out +=
         "<circle cx=\"\(f(size + 10))\" cy=\"\(f(ly - 4))\" r=\"4\" fill=\"\(fill)\" stroke=\"\(set.color)\"/>\n"
-      out += text(size + 20, ly, set.label, size: 11, anchor: "start")
+      out += text(size + 20, ly, wrap(set.label, width: legend - 40, size: 11)[0], size: 11, anchor: "start")
     }
     return out + "</svg>\n"
   }
@@ -200,7 +138,7 @@ package enum SVG {
     let gap = 18.0
     let top = 48.0
     let columns = rows.map(\.count).max() ?? 0
-    let legendWidth = legend.isEmpty ? 0.0 : 230
+    let legendWidth = legend.isEmpty ? 0.0 : (legend.map { textWidth($0.0, size: 11) }.max() ?? 0) + 40
     let width = gap + Double(columns) * (size + gap) + legendWidth
     let height = top + Double(rows.count) * (size + gap + 16) + gap
     var out = header(width: width, height: height)
@@ -295,7 +233,7 @@ package enum SVG {
     let top = 48.0
     let captionWidth = 150.0
     let columns = rows.map(\.panels.count).max() ?? 0
-    let legendWidth = legend.isEmpty ? 0.0 : 230
+    let legendWidth = legend.isEmpty ? 0.0 : (legend.map { textWidth($0.0, size: 11) }.max() ?? 0) + 40
     let width = captionWidth + gap + Double(columns) * (size + gap) + legendWidth
     let height = top + Double(rows.count) * (size + gap + 16) + gap
     let scale = size / (2 * extent)
@@ -385,7 +323,7 @@ package enum SVG {
     return out + "</svg>\n"
   }
 
-  private static func header(width: Double, height: Double) -> String {
+  static func header(width: Double, height: Double) -> String {
     """
     <svg xmlns="http://www.w3.org/2000/svg" width="\(f(width))" height="\(f(height))" viewBox="0 0 \(f(width)) \(f(height))">
     <rect width="100%" height="100%" fill="white"/>
@@ -393,26 +331,26 @@ package enum SVG {
     """
   }
 
-  private static func text(
+  static func text(
     _ x: Double, _ y: Double, _ content: String, size: Int, anchor: String, weight: String = "normal"
   ) -> String {
     "<text x=\"\(f(x))\" y=\"\(f(y))\" font-size=\"\(size)\" font-family=\"sans-serif\" text-anchor=\"\(anchor)\" font-weight=\"\(weight)\">\(escape(content))</text>\n"
   }
 
-  private static func escape(_ s: String) -> String {
+  static func escape(_ s: String) -> String {
     s.replacingOccurrences("&", "&amp;").replacingOccurrences("<", "&lt;").replacingOccurrences(">", "&gt;")
   }
 
-  private static func f(_ x: Double) -> String { _snprintf("%.2f", x) }
+  static func f(_ x: Double) -> String { _snprintf("%.2f", x) }
 
-  private static func short(_ x: Double) -> String {
+  static func short(_ x: Double) -> String {
     let r = (x * 1000).rounded() / 1000
     return r == r.rounded() ? "\(Int(r))" : "\(r)"
   }
 }
 
 extension String {
-  fileprivate func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+  func replacingOccurrences(_ target: String, _ replacement: String) -> String {
     split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
   }
 }

@@ -90,7 +90,8 @@ struct CompareCommand: ParsableCommand {
   @Option(
     parsing: .unconditional,
     help:
-      "The largest number of steps per retrieval (default 100; 20 for point clouds, 5 for grid histograms).")
+      "The largest number of steps per retrieval (default 100; 50 for point clouds, which stop earlier once the energy changes by at most 1e-5 for three steps; 5 for grid histograms)."
+  )
   var maxSteps: Int?
 
   @Flag(
@@ -117,7 +118,25 @@ struct CompareCommand: ParsableCommand {
   @Flag(help: "Print the rows as JSON on standard output instead of the summary.")
   var json = false
 
+  @Option(
+    help: ArgumentHelp(
+      """
+      Redraw the success and energy figures of a report folder from its results.json instead of \
+      running (the trajectory pictures need the retrievals and are left as they are).
+      """, valueName: "path"))
+  var replot: String?
+
   func validate() throws {
+    if let replot {
+      // A redraw runs nothing: options that choose what to run would be silently ignored.
+      for (given, option) in [
+        (quick, "--quick"), (json, "--json"), (memory != nil, "--memory"), (!workloads.isEmpty, "--workload"),
+      ] where given {
+        throw CLIError("--replot", "redraws a finished report and runs nothing; drop \(option)")
+      }
+      try OutputPath.checkFolder(replot, option: "--replot")
+      return
+    }
     if memory != nil && !workloads.isEmpty {
       throw CLIError("--workload", "give either built-in workloads or --memory, not both")
     }
@@ -176,6 +195,12 @@ struct CompareCommand: ParsableCommand {
   }
 
   func run() throws {
+    if let folder = replot {
+      let files = try CompareReport.replot(folder: folder)
+      try ReportFolder(path: folder).write(files)
+      print("Redrew \(files.keys.sorted().joined(separator: ", ")) in \(folder)/")
+      return
+    }
     let settings = try settings()
     var comparisons: [AnyComparison] = []
     if let memory {

@@ -25,6 +25,14 @@ struct ExperimentCommand: ParsableCommand {
   @Flag(help: "A reduced grid for smoke tests (fewer settings; the same code paths).")
   var quick = false
 
+  @Option(
+    help: ArgumentHelp(
+      """
+      Redraw the figures of a report folder that this experiment wrote, from its results.json, \
+      without rerunning it (figures that need the retrievals are left as they are; see Docs/cli.md).
+      """, valueName: "path"))
+  var replot: String?
+
   func validate() throws {
     guard trials >= 1 else { throw CLIError("--trials", "must be >= 1, got \(trials)") }
     if !list {
@@ -34,7 +42,17 @@ struct ExperimentCommand: ParsableCommand {
           "name",
           "unknown experiment '\(name)'; available: \(Experiment.all.map(\.name).joined(separator: ", "))")
       }
-      try OutputPath.checkFolder(report ?? "reports/\(name)", option: "--report")
+      if let replot {
+        if report != nil { throw CLIError("--replot", "redraws the folder it names; drop --report") }
+        if quick { throw CLIError("--replot", "redraws a finished report; drop --quick") }
+        guard Experiment.named(name)?.replot != nil else {
+          throw CLIError(
+            "--replot", "\(name) draws its figures from the retrievals, not from results.json: rerun it")
+        }
+        try OutputPath.checkFolder(replot, option: "--replot")
+      } else {
+        try OutputPath.checkFolder(report ?? "reports/\(name)", option: "--report")
+      }
     }
   }
 
@@ -44,6 +62,12 @@ struct ExperimentCommand: ParsableCommand {
       return
     }
     guard let name, let experiment = Experiment.all.first(where: { $0.name == name }) else { return }
+    if let folder = replot, let redraw = experiment.replot {
+      let files = try redraw(folder, seed)
+      try ReportFolder(path: folder).write(files)
+      print("Redrew \(files.keys.sorted().joined(separator: ", ")) in \(folder)/")
+      return
+    }
     try experiment.run(report ?? "reports/\(name)", trials, seed, quick)
   }
 }

@@ -147,7 +147,13 @@ struct RetrieveCommand: ParsableCommand {
     var weights: [Double]?
     /// The patterns weighing more than the threshold, otherwise.
     var support: WeightSupport?
-    var finalDivergence: Double
+    /// The memory's divergence from the final state to its nearest pattern; absent when the
+    /// divergence is the dot product, which is no divergence (negative where state and pattern
+    /// overlap).
+    var finalDivergence: Double?
+    /// With the dot product: `½‖ξ‖² - ⟨ξ, X⟩` of the final state ξ and its nearest pattern X, that
+    /// pattern's term of the energy.
+    var finalDotProductEnergy: Double?
     /// Exact divergence evaluations over the whole retrieval (N per state without pruning).
     var evaluations: Int
     /// The weight softmax pruning dropped at most (0 otherwise).
@@ -156,7 +162,10 @@ struct RetrieveCommand: ParsableCommand {
     var topWeight: Double
 
     /// A query's row; the weights (all, or the support) only for `--json`.
-    init<State>(_ index: Int, _ result: RetrievalResult<State>, options: WeightOutputOptions, json: Bool) {
+    init<State>(
+      _ index: Int, _ result: RetrievalResult<State>, options: WeightOutputOptions, json: Bool,
+      dotProduct: Bool
+    ) {
       query = index
       let nearest = result.nearestPattern
       patternIndex = nearest
@@ -168,7 +177,11 @@ struct RetrieveCommand: ParsableCommand {
       } else if json {
         support = WeightSupport(result.weights, threshold: options.weightThreshold)
       }
-      finalDivergence = result.divergences[nearest]
+      if dotProduct {
+        finalDotProductEnergy = result.divergences[nearest]
+      } else {
+        finalDivergence = result.divergences[nearest]
+      }
       evaluations = result.evaluationCount
       droppedWeightBound = result.droppedWeightBound
       topWeight = result.weights.max() ?? .nan
@@ -180,6 +193,7 @@ struct RetrieveCommand: ParsableCommand {
       case droppedWeightBound = "dropped_weight_bound"
       case stopReason = "stop_reason"
       case finalDivergence = "final_divergence"
+      case finalDotProductEnergy = "final_dot_product_energy"
     }
   }
 
@@ -187,6 +201,10 @@ struct RetrieveCommand: ParsableCommand {
     var memory: String
     var patterns: Int
     var dimension: Int
+    /// For a Euclidean baseline on an encoding of the states (`stacked-euclidean`: a cloud's atoms
+    /// or a Gaussian's (m, vec S) stacked into a vector), the encoding; absent otherwise.
+    var baseline: String?
+    /// The divergence the memory retrieves with (for a baseline, its vector engine's).
     var divergence: String
     var separation: String
     var geometry: String
@@ -231,8 +249,10 @@ struct RetrieveCommand: ParsableCommand {
   }
 
   /// Each query's entry of the report.
-  func queryResults<State>(_ retrieved: [RetrievalResult<State>]) -> [QueryResult] {
-    retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions, json: format.json) }
+  func queryResults<State>(_ retrieved: [RetrievalResult<State>], dotProduct: Bool = false) -> [QueryResult] {
+    retrieved.enumerated().map {
+      QueryResult($0, $1, options: weightOptions, json: format.json, dotProduct: dotProduct)
+    }
   }
 
   func run() throws {
@@ -313,7 +333,7 @@ struct RetrieveCommand: ParsableCommand {
     let retrieved = try retrieveBatch(queries, row: batch ? { "--query (row \($0))" } : nil) {
       try engine.retrieve(batch: $0)
     }
-    let results = queryResults(retrieved)
+    let results = queryResults(retrieved, dotProduct: vectorDivergence == .dotProduct)
     var states: [Double] = []
     states.reserveCapacity(queries.count * dimension)
     for result in retrieved { states += result.state }
@@ -364,13 +384,16 @@ struct RetrieveCommand: ParsableCommand {
     let retrieved = try retrieveBatch(queries, row: batch ? { "--query (cloud \($0))" } : nil) {
       try retriever.retrieve(batch: $0)
     }
-    let results = queryResults(retrieved)
+    let results = queryResults(retrieved, dotProduct: geometry == .euclidean)
     let finals = retrieved.map(\.state)
     if let output { try Inputs.writeClouds(finals, batch: batch, to: output, option: "--output") }
     try report(
       results, patterns: patterns.count, shape: "\(patterns.count) point clouds in R^\(dimension)",
       dimension: dimension,
-      divergence: divergence.rawValue, geometry: retriever.description, separationName: map.name)
+      // The Euclidean baseline stacks the atoms and runs the classic network (dot product).
+      divergence: geometry == .euclidean ? "dot-product" : divergence.rawValue,
+      geometry: retriever.description,
+      separationName: map.name, baseline: geometry == .euclidean ? "stacked-euclidean" : nil)
   }
 
   func runGaussians(stored: [Gaussian]? = nil) throws {
@@ -408,8 +431,9 @@ struct RetrieveCommand: ParsableCommand {
     try report(
       results, patterns: patterns.count, shape: "\(patterns.count) Gaussians in R^\(dimension)",
       dimension: dimension,
-      divergence: geometry == .euclidean ? "squared-euclidean (stacked)" : "bures-wasserstein",
-      geometry: retriever.description, separationName: map.name)
+      divergence: geometry == .euclidean ? "squared-euclidean" : "bures-wasserstein",
+      geometry: retriever.description, separationName: map.name,
+      baseline: geometry == .euclidean ? "stacked-euclidean" : nil)
   }
 
   /// Retrieves every query together, with progress on a terminal; a failure is attributed to
@@ -441,17 +465,18 @@ struct RetrieveCommand: ParsableCommand {
   func report(
     _ results: [QueryResult], patterns: Int, shape: String, dimension: Int, divergence: String,
     geometry: String,
-    separationName: String
+    separationName: String, baseline: String? = nil
   ) throws {
     if format.json {
       try JSONOutput.print(
         Report(
-          memory: memory, patterns: patterns, dimension: dimension, divergence: divergence,
+          memory: memory, patterns: patterns, dimension: dimension, baseline: baseline,
+          divergence: divergence,
           separation: separationName, geometry: geometry, beta: beta, pruning: pruning.label, results: results
         ))
     } else {
       print(
-        "memory: \(shape); \(divergence), \(separationName), \(geometry), beta = \(beta), pruning \(pruning.label)"
+        "memory: \(shape); \(baseline.map { "\($0) baseline, " } ?? "")\(divergence), \(separationName), \(geometry), beta = \(beta), pruning \(pruning.label)"
       )
       var table = Table(
         header: [
