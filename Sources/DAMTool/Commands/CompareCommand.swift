@@ -109,6 +109,7 @@ struct CompareCommand: ParsableCommand {
   var quick = false
 
   @Option(
+    parsing: .unconditional,
     help: ArgumentHelp(
       "Which patterns the engines may skip: none, exact (results identical to none) or a softmax dropped-mass bound MASS in [0, 1) (see dam retrieve --help).",
       valueName: "none|exact|MASS"))
@@ -125,9 +126,8 @@ struct CompareCommand: ParsableCommand {
       throw CLIError(queries != nil ? "--queries" : "--targets", "applies with --memory only")
     }
     if let count, count < 1 { throw CLIError("--count", "must be >= 1, got \(count)") }
-    for beta in betas where !(beta.isFinite && beta > 0) {
-      throw CLIError("--beta", "must be a finite number > 0, got \(beta)")
-    }
+    for beta in betas { try checkInverseTemperature(beta) }
+    try pruning.check()
     if let noise, !(noise.isFinite && noise >= 0) {
       throw CLIError("--noise", "must be a finite number >= 0, got \(noise)")
     }
