@@ -131,6 +131,14 @@ struct CompareCommand: ParsableCommand {
     if let noise, !(noise.isFinite && noise >= 0) {
       throw CLIError("--noise", "must be a finite number >= 0, got \(noise)")
     }
+    if let noise, noise >= 1e150 {
+      // Noisy coordinates of that size make every squared distance overflow: each retrieval
+      // would fail, and the report would hold no result.
+      throw CLIError(
+        "--noise",
+        "is \(noise); it must be below 1e150: the squared distances of the noisy queries, about the dimension x noise^2, must stay far from the largest double (1.8e308), or every retrieval fails"
+      )
+    }
     if let epsilon, !(epsilon.isFinite && epsilon > 0) {
       throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")
     }
