@@ -6,6 +6,8 @@ struct DamProcess {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// Whether the process was ended by a signal (then `status` is the signal's number).
+    var signaled = false
   }
 
   /// The `dam` binary in the same build folder as this test process.
@@ -44,7 +46,8 @@ struct DamProcess {
     process.waitUntilExit()
     return Output(
       status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
+      stderr: String(decoding: errData, as: UTF8.self), signaled: process.terminationReason == .uncaughtSignal
+    )
   }
 
   /// Runs one row of a bad-input table: `$` in `arguments` is `folder`, `extra` is appended
