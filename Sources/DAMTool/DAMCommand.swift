@@ -1,6 +1,7 @@
 import ArgumentParser
 import DAM
 import DAMExperiments
+import Foundation
 
 @main
 struct DAMCommand: ParsableCommand {
@@ -39,7 +40,41 @@ struct DAMCommand: ParsableCommand {
     } catch {
       exit(withError: error)
     }
-    main(nil)
+    do {
+      var command = try parseAsRoot(nil)
+      try command.run()
+    } catch {
+      if let refusal = negativeValueRefusal(error, arguments: Array(CommandLine.arguments.dropFirst())) {
+        FileHandle.standardError.write(Data("Error: \(refusal)\n".utf8))
+        Foundation.exit(1)
+      }
+      exit(withError: error)
+    }
+  }
+
+  /// The message for a negative number given to an option that reads a value starting with '-'
+  /// as the next option (a list such as `compare --beta 1 4`), which ArgumentParser reports as a
+  /// missing value: the user is told the value is negative, naming the option. Every option of a
+  /// single number reads the next argument unconditionally and checks its range itself.
+  static func negativeValueRefusal(_ error: any Error, arguments: [String]) -> String? {
+    let message = Self.message(for: error)
+    if let start = message.range(of: "Missing value for '--") {
+      let name = "--" + message[start.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" }
+      guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+      let value = arguments[index + 1]
+      guard value.hasPrefix("-"), Double(value) != nil else { return nil }
+      return "\(name): got \(value), a negative number, which \(name) does not take"
+    }
+    // A negative number later in a list (`--beta 1 -2`) is reported as an unknown option: it
+    // belongs to the last option before it.
+    if let start = message.range(of: "Unknown option '-") {
+      let value = "-" + message[start.upperBound...].prefix { $0 != "'" }
+      guard Double(value) != nil, let index = arguments.firstIndex(of: value),
+        let name = arguments[..<index].last(where: { $0.hasPrefix("--") })
+      else { return nil }
+      return "\(name): got \(value), a negative number, which \(name) does not take"
+    }
+    return nil
   }
 }
 

@@ -412,6 +412,65 @@ public struct MemoryFile: Sendable {
   }
 
   static func checkConsistent(_ patterns: Patterns) throws(MemoryFileError) {
+    try checkShape(patterns)
+    try checkRange(patterns)
+  }
+
+  /// Refuses patterns so far apart that a divergence between two of them overflows: the squared
+  /// diameter of the bounding box of every pattern's coordinates (vectors), atoms (point clouds) or
+  /// means (Gaussians, plus four times the largest covariance trace, which bounds the covariance
+  /// part of `W₂²`) must be finite. A retrieval from such a file could only fail (a cost that
+  /// overflows starts the Sinkhorn ε annealing at infinity), so the file is refused when it is
+  /// made and when it is read. Histograms are checked by `GridHistogram` (the grid's diameter).
+  static func checkRange(_ patterns: Patterns) throws(MemoryFileError) {
+    var low: [Double] = []
+    var high: [Double] = []
+    func include(_ point: UnsafeBufferPointer<Double>) {
+      if low.isEmpty {
+        low = [Double](repeating: .infinity, count: point.count)
+        high = [Double](repeating: -.infinity, count: point.count)
+      }
+      for t in 0..<min(point.count, low.count) {
+        low[t] = min(low[t], point[t])
+        high[t] = max(high[t], point[t])
+      }
+    }
+    var extra = 0.0
+    let what: String
+    switch patterns {
+    case .vectors(let vectors):
+      what = "the vectors' coordinates"
+      for v in vectors { v.withUnsafeBufferPointer(include) }
+    case .pointClouds(let clouds):
+      what = "the clouds' atoms"
+      for c in clouds {
+        let d = c.dimension
+        c.points.elements.withUnsafeBufferPointer { all in
+          for j in 0..<c.count { include(UnsafeBufferPointer(rebasing: all[(j * d)..<((j + 1) * d)])) }
+        }
+      }
+    case .gaussians(let gaussians):
+      what = "the Gaussians' means (and covariance traces)"
+      for g in gaussians {
+        g.mean.withUnsafeBufferPointer(include)
+        switch g.covariance {
+        case .diagonal(let v): extra = max(extra, 4 * v.reduce(0, +))
+        case .full(let m): extra = max(extra, 4 * m.trace)
+        }
+      }
+    case .histograms:
+      return
+    }
+    var squared = extra
+    for (a, b) in zip(low, high) { squared += (b - a) * (b - a) }
+    guard squared.isFinite else {
+      throw MemoryFileError(
+        "patterns: the squared diameter of \(what) overflows (\(squared)): a divergence between two patterns, or a Sinkhorn cost, would be infinite; rescale the patterns"
+      )
+    }
+  }
+
+  private static func checkShape(_ patterns: Patterns) throws(MemoryFileError) {
     switch patterns {
     case .vectors(let vectors):
       let d = vectors[0].count

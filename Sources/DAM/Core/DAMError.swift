@@ -90,3 +90,15 @@ func _requirePositive(_ value: Double, _ argument: String) throws(DAMError) {
     throw DAMError.invalid(argument, "must be a finite number > 0, got \(value)")
   }
 }
+
+/// Throws unless `beta` is a finite number > 0 whose reciprocal is finite too: the energy is
+/// `-(1/β) Ω*(θ)`, so a subnormal β (below about 5.6e-309) would make every energy infinite.
+func _requireInverseTemperature(_ beta: Double, _ argument: String = "beta") throws(DAMError) {
+  try _requirePositive(beta, argument)
+  guard (1 / beta).isFinite else {
+    throw DAMError.invalid(
+      argument,
+      "is \(beta), so small that 1/\(argument) (the factor of the energy) overflows; must be at least \(1 / Double.greatestFiniteMagnitude)"
+    )
+  }
+}

@@ -4,7 +4,7 @@ import CLinearAlgebra
 public struct Gaussian: Sendable, Hashable {
   /// A covariance matrix, stored in full or as its diagonal.
   public enum Covariance: Sendable, Hashable {
-    /// A symmetric positive definite `d x d` matrix.
+    /// A symmetric positive semi-definite `d x d` matrix.
     case full(Matrix)
     /// The variances of a diagonal covariance, all positive.
     case diagonal([Double])
@@ -22,9 +22,14 @@ public struct Gaussian: Sendable, Hashable {
 
   /// A Gaussian with a full covariance.
   ///
+  /// The covariance may be singular (positive semi-definite): ``BuresWasserstein`` distances and
+  /// maps, and stored patterns of a retrieval, take it; a retrieval's query (its state) must be
+  /// positive definite, since the step inverts it.
+  ///
   /// - Throws: ``DAMError`` naming `mean` or `covariance` if a value is not finite, the sizes
   ///   disagree, the covariance is not symmetric within ``symmetryTolerance``, or it is not
-  ///   positive definite (a Cholesky factorisation fails).
+  ///   positive semi-definite (an eigenvalue below minus the round-off floor of
+  ///   ``EigenvalueFloor``; checked only when a Cholesky factorisation fails).
   public init(mean: [Double], covariance: Matrix) throws(DAMError) {
     let d = mean.count
     guard d > 0 else { throw DAMError.invalid("mean", "is empty") }
@@ -47,12 +52,18 @@ public struct Gaussian: Sendable, Hashable {
     let info = factor.withUnsafeMutableBufferPointer {
       LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "L")), Int32(d), $0.baseAddress, Int32(d))
     }
-    guard info == 0 else {
-      throw DAMError(
-        .notPositiveDefinite, argument: "covariance",
-        info > 0
-          ? "is not positive definite (its leading minor of order \(info) is not positive)"
-          : "could not be factorised (LAPACK dpotrf info = \(info))")
+    if info != 0 {
+      // Not positive definite: accepted if positive semi-definite (a degenerate Gaussian, whose
+      // W₂² to any other is still well defined), with eigenvalues down to minus the round-off
+      // floor (``EigenvalueFloor``) counted as 0.
+      let eigen = try SymmetricEigendecomposition(symmetric, argument: "covariance")
+      let tiny = EigenvalueFloor.default.value(for: eigen.eigenvalues)
+      if let smallest = eigen.eigenvalues.first, smallest < -tiny {
+        throw DAMError(
+          .notPositiveDefinite, argument: "covariance",
+          "is indefinite: its smallest eigenvalue is \(smallest), below the round-off floor -\(tiny); a covariance must be positive definite or semi-definite"
+        )
+      }
     }
     self.mean = mean
     self.covariance = .full(symmetric)
@@ -66,10 +77,12 @@ public struct Gaussian: Sendable, Hashable {
     guard !mean.isEmpty else { throw DAMError.invalid("mean", "is empty") }
     try _requireFinite(mean, "mean")
     guard variances.count == mean.count else {
-      throw DAMError.mismatch("variances", "has \(variances.count) values, the mean has dimension \(mean.count)")
+      throw DAMError.mismatch(
+        "variances", "has \(variances.count) values, the mean has dimension \(mean.count)")
     }
     for (i, v) in variances.enumerated() where !(v > 0 && v.isFinite) {
-      throw DAMError(.notPositiveDefinite, argument: "variances", "must be finite and > 0, got \(v) at index \(i)")
+      throw DAMError(
+        .notPositiveDefinite, argument: "variances", "must be finite and > 0, got \(v) at index \(i)")
     }
     self.mean = mean
     self.covariance = .diagonal(variances)

@@ -14,7 +14,8 @@ public struct GridHistogram: Sendable, Hashable {
 
   /// A histogram with the given masses, which must sum to 1 within ``probabilitySumTolerance``.
   ///
-  /// - Throws: ``DAMError`` naming `shape`, `masses` or `spacing`.
+  /// - Throws: ``DAMError`` naming `shape`, `masses` or `spacing` (also when the grid's squared
+  ///   diameter `Σₐ (hₐ (nₐ - 1))²`, its largest cost, overflows).
   public init(shape: [Int], masses: [Double], spacing: [Double]? = nil) throws(DAMError) {
     try self.init(shape: shape, masses: masses, spacing: spacing, normalize: false)
   }
@@ -45,6 +46,16 @@ public struct GridHistogram: Sendable, Hashable {
       throw DAMError.mismatch("spacing", "has \(spacing.count) values for \(shape.count) axes")
     }
     for (axis, h) in spacing.enumerated() { try _requirePositive(h, "spacing[\(axis)]") }
+    // The largest cost on the grid, Σₐ (hₐ (nₐ - 1))², must be finite: every solve starts its ε
+    // annealing there and its potentials are differences of costs.
+    var squaredDiameter = 0.0
+    for (h, n) in zip(spacing, shape) { squaredDiameter += (h * Double(n - 1)) * (h * Double(n - 1)) }
+    guard squaredDiameter.isFinite else {
+      throw DAMError(
+        .numericalFailure, argument: "spacing",
+        "\(spacing) on a grid of shape \(shape) makes the grid's squared diameter (its largest cost) overflow to \(squaredDiameter); use a smaller spacing (costs, and so epsilon, scale with its square)"
+      )
+    }
     self.masses = try probabilityWeights(masses, "masses", normalize: normalize)
     self.shape = shape
     self.spacing = spacing

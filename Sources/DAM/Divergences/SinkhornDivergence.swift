@@ -89,6 +89,7 @@ public struct SinkhornDivergence: Divergence {
   /// Solves the query's self problem, warm-started from the previous step's potential.
   public func prepareQuery(_ state: PointCloud, previous: QueryCache?) throws(DAMError) -> QueryCache {
     let matrix = CostMatrix(state.points, state.points, cost: cost)
+    try requireFiniteCosts(state, state, matrix, names: ("query", "query"))
     let warm = previous.flatMap {
       $0.selfTransport.potential.count == state.count ? $0.selfTransport.potential : nil
     }
@@ -110,7 +111,7 @@ public struct SinkhornDivergence: Divergence {
     _ state: PointCloud, query: QueryCache, pattern: PointCloud, cache: SelfTransport, previous: Evaluation?
   ) throws(DAMError) -> Evaluation {
     let matrix = CostMatrix(state.points, pattern.points, cost: cost)
-    try requireTrustworthyEpsilon(options.epsilon, state, pattern, matrix)
+    try requireTrustworthyEpsilon(options.epsilon, state, pattern, matrix, names: ("query", "pattern"))
     var warm: (f: [Double], g: [Double])? = nil
     if let previous, previous.transport.f.count == state.count, previous.transport.g.count == pattern.count {
       warm = (previous.transport.f, previous.transport.g)

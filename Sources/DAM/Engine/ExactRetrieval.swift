@@ -199,7 +199,7 @@ public enum ExactRetrieval {
   }
 
   static func checkBetaAndMargin(beta: Double, margin: Double) throws(DAMError) {
-    try _requirePositive(beta, "beta")
+    try _requireInverseTemperature(beta)
     guard margin.isFinite, margin >= 0 else {
       throw DAMError.invalid("margin", "must be a finite number >= 0, got \(margin)")
     }

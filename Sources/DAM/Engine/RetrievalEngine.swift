@@ -35,7 +35,7 @@ where G.State == D.State, G.Variation == D.Variation {
     pruning: Pruning = .none, parallelism: Int? = nil
   ) throws(DAMError) {
     guard !memory.isEmpty else { throw DAMError.invalid("memory", "is empty; store at least one pattern") }
-    try _requirePositive(beta, "beta")
+    try _requireInverseTemperature(beta)
     if case .softmaxMass(let bound) = pruning, !(bound >= 0 && bound < 1) {
       throw DAMError.invalid("pruning", "the dropped weight bound must be in [0, 1), got \(bound)")
     }
@@ -216,13 +216,17 @@ where G.State == D.State, G.Variation == D.Variation {
         nextSnapshots = try snapshotBatch(next, previous: steppedFrom)
       } catch let failure as BatchFailure {
         let b = active[failure.item]
-        if let error = failure.error as? DAMError, error.kind == .numericalFailure, error.argument == "query"
+        // A state out of range, or (a refusal of ε for the problem's scale, which the query
+        // passed) a state whose scale the step changed: the step's fault, not the query's or ε's.
+        if let error = failure.error as? DAMError,
+          (error.kind == .numericalFailure && error.argument == "query")
+            || (error.kind == .invalidArgument && error.argument == "epsilon")
         {
           throw BatchFailure(
             item: b,
             error: DAMError(
               .numericalFailure, argument: "step",
-              "the dynamics diverged at step \(progress[b].steps + 1): \(error.message); reduce the step size"
+              "the dynamics diverged at step \(progress[b].steps + 1): \(error.argument == "epsilon" ? "the moved state's scale refuses epsilon, which " : "")\(error.message); reduce the step size"
             ))
         }
         throw BatchFailure(item: b, error: failure.error)

@@ -67,7 +67,13 @@ public struct BuresWassersteinGeometry: Geometry {
         let next = _gemm(
           _gemm(a, w, transposeLeft: false, transposeRight: false), a, transposeLeft: false,
           transposeRight: true)
-        return try Gaussian(mean: mean, covariance: next._symmetrized())
+        let symmetric = next._symmetrized()
+        // A state must stay positive definite (the next step inverts it); `Gaussian` itself also
+        // takes semi-definite covariances.
+        guard packedTriangularFactor(symmetric.elements, d, reversed: false) != nil else {
+          throw DAMError(.notPositiveDefinite, argument: "covariance", "is not positive definite")
+        }
+        return try Gaussian(mean: mean, covariance: symmetric)
       }
     } catch {
       throw DAMError(

@@ -47,14 +47,22 @@ public struct KSubsets: SeparationMap {
 
   /// The projection `clip(θ - τ, 0, 1)` and `Ω*(θ) = ⟨θ, ŷ⟩ - ½‖ŷ‖²`.
   ///
-  /// - Throws: ``DAMError`` if a score is NaN or `+∞`, if every score is masked, or (naming `k`)
-  ///   if fewer than `k` scores are unmasked.
+  /// - Throws: ``DAMError`` if a score is NaN or `+∞`, if every score is masked, if `Ω*`
+  ///   overflows (scores near the largest double), or (naming `k`) if fewer than `k` scores are
+  ///   unmasked.
   public func separate(_ scores: [Double]) throws(DAMError) -> Separation {
     let shifted = try ShiftedScores(scores, sorted: false)
     let weights = try cappedSimplexProjection(shifted, k: k)
     var squares = 0.0
     for y in weights { squares += y * y }
     let conjugate = Double(k) * shifted.largest + innerWithGaps(shifted.gaps, weights) - squares / 2
+    // Ω* is about k times the largest score: finite scores near the largest double overflow it.
+    guard conjugate.isFinite else {
+      throw DAMError(
+        .numericalFailure, argument: "scores",
+        "the conjugate Omega* (about k = \(k) times the largest score, \(shifted.largest)) overflows to \(conjugate); scale the scores down"
+      )
+    }
     return Separation(weights: weights, conjugate: conjugate)
   }
 

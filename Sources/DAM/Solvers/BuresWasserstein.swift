@@ -19,11 +19,19 @@ public enum BuresWasserstein {
   /// The squared 2-Wasserstein distance `W₂²(a, b)` between two Gaussians (see the type's
   /// documentation for the formula).
   ///
-  /// - Throws: ``DAMError`` naming `b` if the dimensions differ, or a numerical failure of the
+  /// - Throws: ``DAMError`` naming `b` if the dimensions differ, the distance overflows (means or
+  ///   variances near the square root of the largest double), or a numerical failure of the
   ///   eigendecomposition.
   public static func distanceSquared(_ a: Gaussian, _ b: Gaussian) throws(DAMError) -> Double {
     try requireSameDimension(a, b, "b")
-    return try evaluate(state: a, pattern: b, root: squareRoot(b.covariance, "b")).value
+    let value = try evaluate(state: a, pattern: b, root: squareRoot(b.covariance, "b")).value
+    guard value.isFinite else {
+      throw DAMError(
+        .numericalFailure, argument: "b",
+        "W2^2 to a overflows (\(value)): the means are too far apart (or the variances too large) for doubles; rescale the coordinates"
+      )
+    }
+    return value
   }
 
   /// The optimal (Brenier) map `T(x) = linear · x + offset` pushing `source` onto `target`:

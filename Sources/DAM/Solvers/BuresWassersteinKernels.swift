@@ -289,7 +289,8 @@ func choleskyFactor(_ matrix: Matrix, argument: String) throws(DAMError) -> [Dou
   guard info == 0 else {
     throw DAMError(
       .notPositiveDefinite, argument: argument,
-      "is not positive definite (Cholesky factorisation failed, LAPACK dpotrf info = \(info))")
+      "is not positive definite (Cholesky factorisation failed, LAPACK dpotrf info = \(info)); a retrieval's state must be positive definite, as the step inverts it (stored patterns may be semi-definite, but a step that lands on a singular one makes the next state singular too: use a step < 1)"
+    )
   }
   for i in 0..<n { for j in (i + 1)..<max(i + 1, n) { factor[i * n + j] = 0 } }
   return factor

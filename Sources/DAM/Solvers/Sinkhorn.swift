@@ -126,9 +126,13 @@ func checkDimensions(_ x: PointCloud, _ y: PointCloud, _ cost: any Cost = Square
 /// ``requireTrustworthyEpsilon(_:squaredDiameter:scale:)`` for clouds: the scale is the squared
 /// diameter of their bounding box for the squared Euclidean cost, the cost matrix's bound on its
 /// largest entry for any other.
-func requireTrustworthyEpsilon(_ epsilon: Double, _ x: PointCloud, _ y: PointCloud, _ cost: CostMatrix)
+func requireTrustworthyEpsilon(
+  _ epsilon: Double, _ x: PointCloud, _ y: PointCloud, _ cost: CostMatrix,
+  names: (String, String) = ("x", "y")
+)
   throws(DAMError)
 {
+  try requireFiniteCosts(x, y, cost, names: names)
   if cost.ground == nil, cost.power == 2 {
     try requireTrustworthyEpsilon(
       epsilon, squaredDiameter: boundingBoxSquaredDiameter(x, y), scale: cloudScale)
@@ -137,6 +141,38 @@ func requireTrustworthyEpsilon(_ epsilon: Double, _ x: PointCloud, _ y: PointClo
       epsilon, squaredDiameter: cost.maximum, scale: "the largest cost between the clouds")
   }
 }
+
+/// Throws `numericalFailure` naming the cloud at fault (`names`: how the caller calls `x` and `y`)
+/// when the largest cost between the clouds is not finite: atoms so far apart (coordinates near
+/// 1e154 and beyond, for the squared Euclidean cost) that a cost overflows. The solvers need the
+/// largest cost finite: the ε annealing starts there, and every potential is a difference of costs.
+/// The cloud blamed is one whose own largest cost overflows, else (each is fine alone, the two are
+/// too far apart) `y`.
+func requireFiniteCosts(_ x: PointCloud, _ y: PointCloud, _ cost: CostMatrix, names: (String, String))
+  throws(DAMError)
+{
+  guard !cost.maximum.isFinite else { return }
+  let own = { (c: PointCloud) in squaredReach(c.points, c.points).isFinite }
+  let blamed = !own(x) ? names.0 : names.1
+  let detail =
+    own(x) && own(y)
+    ? "each cloud's costs are finite, but those between \(names.0) and \(names.1) overflow (their atoms are too far apart)"
+    : "its atoms are too far apart: a cost between two of them overflows"
+  throw DAMError(
+    .numericalFailure, argument: blamed,
+    "\(detail) (the largest cost is \(cost.maximum)); move the clouds closer together or rescale the coordinates"
+  )
+}
+
+/// The smallest ε, as a multiple of a problem's squared diameter `D²`, that the solvers accept.
+///
+/// The potentials are of size up to `D²` and carry a round-off of about `D² · 1.1e-16`; the Gibbs
+/// weights are `exp((f + g - C)/ε)`, so below `1e-14 D²` their exponents are wrong by more than
+/// 0.01 (a weight by more than 1%) and, a few orders lower, by more than 1: the marginal error
+/// is then no measure of anything, and a solve can stop "converged" on a plan that is not near
+/// the optimum (a 4 x 4 grid at ε = 5.5e-20 D² gave a cross term 8% below exact OT, which no
+/// entropic value can be). See Docs/reliability.md, "Small ε".
+let smallestRelativeEpsilon = 1e-14
 
 /// The largest ε, as a multiple of a problem's squared diameter `D²`, that the solvers accept.
 ///
@@ -151,9 +187,17 @@ func requireTrustworthyEpsilon(_ epsilon: Double, _ x: PointCloud, _ y: PointClo
 let largestRelativeEpsilon = 1e6
 
 /// Throws, naming `epsilon`, when `epsilon > 1e6 · squaredDiameter` (see
-/// ``largestRelativeEpsilon``); `scale` says what the diameter is of. A diameter of 0 (every
-/// cost 0) is exempt: the potentials are then 0 at every ε.
+/// ``largestRelativeEpsilon``) or `epsilon < 1e-14 · squaredDiameter` (see
+/// ``smallestRelativeEpsilon``); `scale` says what the diameter is of. A diameter of 0 (every
+/// cost 0) is exempt from the first: the potentials are then 0 at every ε.
 func requireTrustworthyEpsilon(_ epsilon: Double, squaredDiameter: Double, scale: String) throws(DAMError) {
+  let smallest = smallestRelativeEpsilon * squaredDiameter
+  if epsilon < smallest {
+    throw DAMError.invalid(
+      "epsilon",
+      "is \(epsilon), less than 1e-14 times \(scale) (D^2 = \(squaredDiameter)): the potentials, of size up to D^2, carry round-off of about D^2 x 1e-16, which at this epsilon changes the transport plan's weights exp((f + g - C)/epsilon) by more than 1%, so no result could be trusted; use an epsilon >= \(smallest), or rescale the coordinates (or spacing) so that D^2 is closer to epsilon"
+    )
+  }
   let largest = largestRelativeEpsilon * squaredDiameter
   guard squaredDiameter > 0, epsilon > largest else { return }
   throw DAMError.invalid(
@@ -196,6 +240,18 @@ func usesKernel(_ cost: CostMatrix, _ options: SinkhornOptions) -> Bool {
   }
 }
 
+/// The backstop of every dense solve (the entry points name the cloud first, see
+/// ``requireFiniteCosts(_:_:_:names:)``): a cost that overflows would start the ε annealing at
+/// infinity.
+func requireFiniteMaximum(_ cost: CostMatrix) throws(DAMError) {
+  guard cost.maximum.isFinite else {
+    throw DAMError(
+      .numericalFailure, argument: "points",
+      "a cost between two atoms overflows (the largest cost is \(cost.maximum)); the atoms are too far apart: rescale the coordinates"
+    )
+  }
+}
+
 /// Solves `OT_ε` on a dense cost: in the scaling domain on a stabilised kernel when it fits
 /// (``kernelSizeLimit``), else in the log domain, both by the one loop (``SinkhornLoop``), which
 /// polishes slow solves with Newton's method. Both domains stop at the same marginal error; a
@@ -205,6 +261,7 @@ func solveTransport(
   _ warmStart: (f: [Double], g: [Double])?
 ) throws(DAMError) -> EntropicTransport {
   let (n, m) = (cost.rows, cost.columns)
+  try requireFiniteMaximum(cost)
   if let warmStart {
     try checkWarmStart(
       [warmStart.f, warmStart.g], expected: [n, m],
@@ -235,6 +292,7 @@ func solveTransport(
 func solveSelfTransport(_ cost: CostMatrix, _ a: [Double], _ options: SinkhornOptions, _ warmStart: [Double]?)
   throws(DAMError) -> SelfTransport
 {
+  try requireFiniteMaximum(cost)
   if let warmStart {
     try checkWarmStart(
       [warmStart], expected: [cost.rows], described: "the cloud has \(cost.rows) atoms",

@@ -31,7 +31,9 @@ package enum GridInputs {
     let h = try spacing.map { (text: String) throws(CLIError) -> [Double] in
       try Self.spacing(text, axes: array.shape.count)!
     }
-    return try make(array.shape, array.doubles(), h, path: path, option: option, label: "")
+    return try make(
+      array.shape, array.doubles(), h, path: path, option: option, label: "",
+      spacingOption: spacing == nil ? nil : "--spacing")
   }
 
   /// Histograms from a `.npy` array `(N, H[, W[, D]])` or a `.npz` with `histograms` of that
@@ -78,13 +80,18 @@ package enum GridInputs {
     return (result, batch)
   }
 
+  /// A histogram of `values`; a fault of the spacing is attributed to `spacingOption` when the
+  /// spacing came from that option rather than from the file.
   package static func make(
-    _ shape: [Int], _ values: [Double], _ spacing: [Double]?, path: String, option: String, label: String
+    _ shape: [Int], _ values: [Double], _ spacing: [Double]?, path: String, option: String, label: String,
+    spacingOption: String? = nil
   )
     throws(CLIError) -> GridHistogram
   {
     do {
       return try GridHistogram(shape: shape, intensities: values, spacing: spacing)
+    } catch  where error.argument.hasPrefix("spacing") && spacingOption != nil {
+      throw CLIError(spacingOption!, "\(error.message) (grid of \(path))")
     } catch {
       let what = error.argument == "masses" ? "values" : error.argument
       throw CLIError(option, "\(path): \(label)\(what) \(error.message)")

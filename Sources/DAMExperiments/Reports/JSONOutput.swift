@@ -9,6 +9,14 @@ package enum JSONOutput {
       let data = try encoder.encode(value)
       FileHandle.standardOutput.write(data)
       FileHandle.standardOutput.write(Data("\n".utf8))
+    } catch EncodingError.invalidValue(let bad, let context) {
+      // A non-finite number in the result (JSON has none): the inputs' fault, not --json's. The
+      // commands refuse non-finite results before printing; this names any that gets through.
+      let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+      throw CLIError(
+        "result",
+        "\(path.isEmpty ? "a value" : "'" + path.drop { $0 == "." } + "'") is \(bad), not a finite number: the inputs are out of the range this computation can take"
+      )
     } catch {
       throw CLIError("--json", "could not encode the result: \(error)")
     }

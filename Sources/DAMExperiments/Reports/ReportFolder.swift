@@ -20,6 +20,10 @@ package struct ReportFolder {
     try attributing("--report") {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+      // A mean over no successful retrieval is NaN, as in the CSV: written as the string "nan"
+      // (JSON has no NaN), not an encoding failure after the other files were written.
+      encoder.nonConformingFloatEncodingStrategy = .convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
       try encoder.encode(value).write(
         to: URL(fileURLWithPath: path).appendingPathComponent(name), options: .atomic)
     }

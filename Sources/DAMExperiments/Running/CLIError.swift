@@ -51,7 +51,11 @@ package func attributingMemory<T>(_ body: () throws -> T) throws(CLIError) -> T 
 /// when the solve cannot reach its tolerance at this epsilon (stopped early), `--tolerance` when
 /// that tolerance is 0, `--backend` when its kernel would exceed the memory limit,
 /// `--max-iterations` when it ran out of iterations (or anything else).
-package func attributingSolve<T>(_ body: () throws -> T) throws(CLIError) -> T {
+/// A failure the library attributes to one of `inputs` (keyed by the library's argument name,
+/// such as `x`: atoms so far apart that a cost overflows) goes to that input's option and path.
+package func attributingSolve<T>(
+  inputs: [String: (option: String, path: String)] = [:], _ body: () throws -> T
+) throws(CLIError) -> T {
   do {
     return try body()
   } catch let error as DAMError
@@ -59,6 +63,9 @@ package func attributingSolve<T>(_ body: () throws -> T) throws(CLIError) -> T {
     || (error.kind == .resourceLimit && error.argument == "backend")
   {
     throw CLIError("--" + error.argument, error.message)
+  } catch let error as DAMError where inputs[error.argument] != nil {
+    let input = inputs[error.argument]!
+    throw CLIError(input.option, "\(input.path): \(error.message)")
   } catch {
     throw CLIError("--max-iterations", error)
   }

@@ -24,10 +24,10 @@ struct BenchExpCommand: ParsableCommand {
       library's scalar exp timed in the same process.
       """)
 
-  @Option(help: "Values per call (2^14 fits the L1 cache, 2^20 the L2).")
+  @Option(parsing: .unconditional, help: "Values per call (2^14 fits the L1 cache, 2^20 the L2).")
   var count: Int = 1 << 14
 
-  @Option(help: "Timed runs per variant (after one warm-up run).")
+  @Option(parsing: .unconditional, help: "Timed runs per variant (after one warm-up run).")
   var repeats: Int = 5
 
   @OptionGroup var format: OutputFormat

@@ -30,16 +30,18 @@ struct BenchGridsCommand: ParsableCommand {
   @Option(help: "Sections to run, comma-separated: iterations, barycenters, accuracy.")
   var sections: String = "iterations,barycenters,accuracy"
 
-  @Option(help: "Timed runs per case (after one warm-up run).")
+  @Option(parsing: .unconditional, help: "Timed runs per case (after one warm-up run).")
   var repeats: Int = 5
 
-  @Option(help: "Sinkhorn iterations per timed run in the 'iterations' section.")
+  @Option(parsing: .unconditional, help: "Sinkhorn iterations per timed run in the 'iterations' section.")
   var iterations: Int = 10
 
   @Option(parsing: .unconditional, help: "The barycenters' tolerance (L1 marginal error and spread).")
   var tolerance: Double = 1e-6
 
-  @Option(help: "The largest grid width on which the log-domain barycenter is timed too (it is slow).")
+  @Option(
+    parsing: .unconditional,
+    help: "The largest grid width on which the log-domain barycenter is timed too (it is slow).")
   var logBarycenterWidth: Int = 64
 
   @Option(help: "Write results (JSON) and barycenters (.npy) into this folder.", completion: .directory)

@@ -26,7 +26,7 @@ struct BenchRetrievalCommand: ParsableCommand {
       identical.
       """)
 
-  @Option(help: "Memory sizes N, comma-separated.")
+  @Option(parsing: .unconditional, help: "Memory sizes N, comma-separated.")
   var sizes: String = "1000,100000"
 
   @Option(
@@ -56,7 +56,7 @@ struct BenchRetrievalCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Run unpruned engines too for memories up to this size (0: never).")
   var verifyUpTo: Int = 100_000
 
-  @Option(help: "The seed of the memories and queries.")
+  @Option(parsing: .unconditional, help: "The seed of the memories and queries.")
   var seed: UInt64 = 1
 
   @Flag(help: "Also retrieve the queries as one batch and compare with one by one.")
@@ -73,9 +73,7 @@ struct BenchRetrievalCommand: ParsableCommand {
     guard epsilon.isFinite, epsilon > 0 else {
       throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")
     }
-    guard beta.isFinite, beta > 0 else {
-      throw CLIError("--beta", "must be a finite number > 0, got \(beta)")
-    }
+    try checkInverseTemperature(beta)
     guard massBound >= 0, massBound < 1 else {
       throw CLIError("--mass-bound", "must be in [0, 1), got \(massBound)")
     }

@@ -24,13 +24,13 @@ struct BenchSinkhornCommand: ParsableCommand {
       machines are shared: when CPU time exceeds wall time, the solver used several cores.
       """)
 
-  @Option(help: "Cloud sizes n = m, comma-separated.")
+  @Option(parsing: .unconditional, help: "Cloud sizes n = m, comma-separated.")
   var sizes: String = "1024"
 
-  @Option(help: "Dimensions d, comma-separated.")
+  @Option(parsing: .unconditional, help: "Dimensions d, comma-separated.")
   var dimensions: String = "2"
 
-  @Option(help: "Regularisations eps, comma-separated.")
+  @Option(parsing: .unconditional, help: "Regularisations eps, comma-separated.")
   var epsilons: String = "0.05,0.005"
 
   @Option(help: "Backends, comma-separated: kernel, log-domain (the first is the baseline of the ratios).")
@@ -47,12 +47,13 @@ struct BenchSinkhornCommand: ParsableCommand {
   var repeats: Int = 5
 
   @Option(
+    parsing: .unconditional,
     help: ArgumentHelp(
       "The eps-annealing factor q in (0, 1), or 'none' to start at the target eps (SinkhornOptions.epsilonScaling).",
       valueName: "q|none"))
   var epsilonScaling: String = "0.5"
 
-  @Option(help: "The seed of the clouds.")
+  @Option(parsing: .unconditional, help: "The seed of the clouds.")
   var seed: UInt64 = 1
 
   @OptionGroup var format: OutputFormat

@@ -39,7 +39,7 @@ struct BuresWassersteinBench: ParsableCommand {
   @Option(parsing: .unconditional, help: "Timed runs per variant (the median is reported), at least 5.")
   var runs = 7
 
-  @Option(help: "Seed of the random workload (default 50).") var seed: UInt64?
+  @Option(parsing: .unconditional, help: "Seed of the random workload (default 50).") var seed: UInt64?
 
   @Option(
     name: .customLong("memory"),
@@ -78,9 +78,7 @@ struct BuresWassersteinBench: ParsableCommand {
     if let memories, memories < 1 { throw CLIError("--memories", "must be >= 1, got \(memories)") }
     if let dimension, dimension < 1 { throw CLIError("--dimension", "must be >= 1, got \(dimension)") }
     if let batch, batch < 1 { throw CLIError("--batch", "must be >= 1, got \(batch)") }
-    guard beta > 0, beta.isFinite else {
-      throw CLIError("--beta", "must be a finite number > 0, got \(beta)")
-    }
+    try checkInverseTemperature(beta)
     guard runs >= 5 else { throw CLIError("--runs", "must be >= 5, got \(runs)") }
     if let outputPath {
       try OutputPath.check(

@@ -29,11 +29,13 @@ struct BarycenterCommand: ParsableCommand {
   @OptionGroup var solve: EntropicSolveOptions
 
   @Option(
+    parsing: .unconditional,
     help: ArgumentHelp(
       "The barycentric weights, comma-separated, summing to 1 (default uniform).", valueName: "w1,w2,..."))
   var weights: String?
 
   @Option(
+    parsing: .unconditional,
     help: ArgumentHelp(
       "The distance between neighbouring cells per axis, comma-separated (default 1).", valueName: "h0,h1,..."
     ))
@@ -80,7 +82,8 @@ struct BarycenterCommand: ParsableCommand {
       let h = try GridInputs.spacing(text, axes: inputs[0].shape.count)!
       inputs = try inputs.enumerated().map { (i, x) throws(CLIError) in
         try GridInputs.make(
-          x.shape, x.masses, h, path: histograms, option: "histograms", label: "histogram \(i): ")
+          x.shape, x.masses, h, path: histograms, option: "histograms", label: "histogram \(i): ",
+          spacingOption: "--spacing")
       }
     }
     var lambda: [Double]? = nil

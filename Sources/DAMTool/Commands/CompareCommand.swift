@@ -110,6 +110,7 @@ struct CompareCommand: ParsableCommand {
   var quick = false
 
   @Option(
+    parsing: .unconditional,
     help: ArgumentHelp(
       "Which patterns the engines may skip: none, exact (results identical to none) or a softmax dropped-mass bound MASS in [0, 1) (see dam retrieve --help).",
       valueName: "none|exact|MASS"))
@@ -151,11 +152,18 @@ struct CompareCommand: ParsableCommand {
         "--count", bytes: ResourceLimits.bytes([count], elementSize: 8),
         "\(count) queries per family (at least 8 bytes each)")
     }
-    for beta in betas where !(beta.isFinite && beta > 0) {
-      throw CLIError("--beta", "must be a finite number > 0, got \(beta)")
-    }
+    for beta in betas { try checkInverseTemperature(beta) }
+    try pruning.check()
     if let noise, !(noise.isFinite && noise >= 0) {
       throw CLIError("--noise", "must be a finite number >= 0, got \(noise)")
+    }
+    if let noise, noise >= 1e150 {
+      // Noisy coordinates of that size make every squared distance overflow: each retrieval
+      // would fail, and the report would hold no result.
+      throw CLIError(
+        "--noise",
+        "is \(noise); it must be below 1e150: the squared distances of the noisy queries, about the dimension x noise^2, must stay far from the largest double (1.8e308), or every retrieval fails"
+      )
     }
     if let epsilon, !(epsilon.isFinite && epsilon > 0) {
       throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")

@@ -19,13 +19,14 @@ struct DemoCommand: ParsableCommand {
       SVG figures into --report.
       """)
 
-  @Option(help: "How many stored digits to corrupt and recall, per corruption and engine.")
+  @Option(
+    parsing: .unconditional, help: "How many stored digits to corrupt and recall, per corruption and engine.")
   var queries: Int = 200
 
-  @Option(help: "The seed of the query sample and the noise.")
+  @Option(parsing: .unconditional, help: "The seed of the query sample and the noise.")
   var seed: UInt64 = 1
 
-  @Option(help: "The standard deviation of the pixel noise (pixels are in [0, 1]).")
+  @Option(parsing: .unconditional, help: "The standard deviation of the pixel noise (pixels are in [0, 1]).")
   var noise: Double = 0.3
 
   @Option(help: ArgumentHelp("The folder for the report (created if missing).", valueName: "path"))

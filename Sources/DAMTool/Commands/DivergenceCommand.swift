@@ -78,7 +78,7 @@ struct SinkhornCommand: ParsableCommand {
       throw CLIError(
         "y.npy", "\(y): atoms have dimension \(second.dimension), those of \(x) have \(first.dimension)")
     }
-    let result = try attributingSolve {
+    let result = try attributingSolve(inputs: ["x": ("x.npy", x), "y": ("y.npy", y)]) {
       try Sinkhorn.divergence(first, second, cost: ground, options: options)
     }
     let report = Report(
@@ -107,7 +107,7 @@ struct BuresWassersteinCommand: ParsableCommand {
     discussion: """
       W2^2(N(m1, S1), N(m2, S2)) = ||m1 - m2||^2 + tr(S1 + S2 - 2 (S2^1/2 S1 S2^1/2)^1/2), in closed \
       form (one symmetric eigendecomposition; O(d) when both covariances are diagonal). Each \
-      Gaussian is a .npz archive with a vector `mean` (d) and either a symmetric positive definite \
+      Gaussian is a .npz archive with a vector `mean` (d) and either a symmetric positive semi-definite \
       `covariance` (d, d) or positive variances `variance` (d) for a diagonal covariance.
       """)
 

@@ -117,6 +117,7 @@ struct RetrieveCommand: ParsableCommand {
   var stopping: StoppingOptions
 
   @Option(
+    parsing: .unconditional,
     help: ArgumentHelp(
       """
       Which patterns may be skipped: none; exact (patterns a sparse separation map certifies to \
@@ -214,9 +215,8 @@ struct RetrieveCommand: ParsableCommand {
   }
 
   func validate() throws {
-    guard beta.isFinite, beta > 0 else {
-      throw CLIError("--beta", "must be a finite number > 0, got \(beta)")
-    }
+    try checkInverseTemperature(beta)
+    try pruning.check()
     if let step, !(step.isFinite && step > 0) {
       throw CLIError("--step", "must be a finite number > 0, got \(step)")
     }

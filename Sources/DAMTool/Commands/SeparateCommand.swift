@@ -63,11 +63,25 @@ struct SeparateCommand: ParsableCommand {
       throw CLIError("scores.npy", "\(scores): expected a vector (N), got shape \(array.shape)")
     }
     guard array.shape[0] > 0 else { throw CLIError("scores.npy", "\(scores): is empty") }
-    let theta = array.doubles().map { $0 * beta }
+    let raw = array.doubles()
+    let theta = raw.map { $0 * beta }
+    for (i, (score, scaled)) in zip(raw, theta).enumerated() where score.isFinite && !scaled.isFinite {
+      throw CLIError(
+        "--beta",
+        "beta x score overflows at index \(i) (\(beta) x \(score) = \(scaled)); lower --beta or scale \(scores) down"
+      )
+    }
     if let k = separationOptions.k, k > theta.count {
       throw CLIError("--k", "is \(k), but \(scores) holds only \(theta.count) scores")
     }
     let result = try SeparationOptions.attributingK("scores.npy") { try separationMap.separate(theta) }
+    // A map that returned a non-finite value must not print it with exit status 0.
+    guard result.conjugate.isFinite, result.weights.allSatisfy(\.isFinite) else {
+      throw CLIError(
+        "scores.npy",
+        "\(scores): the result is not finite (conjugate \(result.conjugate)); the scores are out of the range this map can take, scale them down"
+      )
+    }
     let support = result.weights.indices.filter { result.weights[$0] != 0 }
     let report = Report(
       map: map.rawValue, name: separationMap.name, beta: beta, weights: result.weights, support: support,

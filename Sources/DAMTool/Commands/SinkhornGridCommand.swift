@@ -28,6 +28,7 @@ struct SinkhornGridCommand: ParsableCommand {
   @OptionGroup var solve: EntropicSolveOptions
 
   @Option(
+    parsing: .unconditional,
     help: ArgumentHelp(
       "The distance between neighbouring cells per axis, comma-separated (default 1).", valueName: "h0,h1,..."
     ))

@@ -66,7 +66,24 @@ enum OutputPath {
   /// writable directory.
   static func checkFolder(_ path: String, option: String) throws(CLIError) {
     guard !path.isEmpty else { throw CLIError(option, "empty path") }
-    guard let info = status(path) else { return }
+    guard let info = status(path) else {
+      // A folder to be created: its nearest existing ancestor must be a writable folder, or the
+      // creation would fail after the work (with Foundation's error dump, not a message).
+      var ancestor = (path as NSString).deletingLastPathComponent
+      while !ancestor.isEmpty, status(ancestor) == nil {
+        ancestor = (ancestor as NSString).deletingLastPathComponent
+      }
+      let existing = ancestor.isEmpty ? "." : ancestor
+      guard let above = status(existing) else { return }
+      guard above.st_mode & S_IFMT == S_IFDIR else {
+        throw CLIError(
+          option, "\(path): cannot be created: \(existing) is \(describeType(above.st_mode)), not a folder")
+      }
+      guard existing.withCString({ access($0, W_OK | X_OK) }) == 0 else {
+        throw CLIError(option, "\(path): cannot be created: folder \(existing) is not writable")
+      }
+      return
+    }
     guard info.st_mode & S_IFMT == S_IFDIR else {
       throw CLIError(option, "\(path): is \(describeType(info.st_mode)), not a folder")
     }

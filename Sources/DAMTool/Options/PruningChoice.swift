@@ -22,8 +22,17 @@ struct PruningChoice: ExpressibleByArgument, Sendable {
     case "none": pruning = .none
     case "exact": pruning = .exact
     default:
-      guard let mass = Double(argument), mass >= 0, mass < 1 else { return nil }
+      // Any number parses; its range is checked by `check(option:)`, so that `-0.1` is reported
+      // as out of range rather than as a value that is not one.
+      guard let mass = Double(argument) else { return nil }
       pruning = .softmaxMass(mass)
+    }
+  }
+
+  /// Throws, naming `option`, when the dropped-mass bound is outside `[0, 1)`.
+  func check(option: String = "--pruning") throws(CLIError) {
+    if case .softmaxMass(let mass) = pruning, !(mass >= 0 && mass < 1) {
+      throw CLIError(option, "the dropped softmax mass must be a number in [0, 1), got \(mass)")
     }
   }
 

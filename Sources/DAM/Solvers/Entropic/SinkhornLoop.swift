@@ -190,7 +190,9 @@ let newtonSizeLimit = 8192
 func annealingSchedule<Backend>(from start: Double, _ options: EntropicOptions<Backend>) -> [Double] {
   // A factor outside (0, 1) is refused by the loop (`EntropicOptions.check`); here it must not
   // loop forever first.
-  guard let q = options.epsilonScaling, q > 0, q < 1 else { return [] }
+  // An infinite start (a cost that overflows, refused before any solve) must not append
+  // infinities forever either.
+  guard let q = options.epsilonScaling, q > 0, q < 1, start.isFinite else { return [] }
   var schedule: [Double] = []
   var e = start
   while e > options.epsilon {
