@@ -18,6 +18,8 @@ public struct DAMError: Error, Sendable, Hashable, CustomStringConvertible {
     case notPositiveDefinite
     /// A computation failed numerically (a library routine reported failure, a solver diverged).
     case numericalFailure
+    /// A ``WorkBudget``'s time or iterations ran out; the argument names the limit.
+    case budgetExceeded
   }
 
   /// The broad class of the failure.

@@ -128,6 +128,8 @@ struct RetrieveCommand: ParsableCommand {
 
   @OptionGroup var format: OutputFormat
 
+  @OptionGroup(title: "Limits") var limits: BudgetOptions
+
   @OptionGroup(title: "JSON weights")
   var weightOptions: WeightOutputOptions
 
@@ -235,7 +237,10 @@ struct RetrieveCommand: ParsableCommand {
     retrieved.enumerated().map { QueryResult($0, $1, options: weightOptions, json: format.json) }
   }
 
-  func run() throws {
+  func run() throws { try limits.run("retrieve") { try work() } }
+
+  /// The command's work, run under the limits.
+  func work() throws {
     if MemoryInputs.isMemoryFile(memory) {
       let file = try MemoryInputs.memoryFile(memory, option: "--memory")
       switch file.patterns {

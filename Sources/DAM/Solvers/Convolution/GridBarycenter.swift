@@ -140,6 +140,17 @@ extension GridSinkhorn {
 let debiasedStallRemedy =
   "raise epsilon if it is small against the cells, otherwise lower it (at large epsilon the debiased barycenter's fixed point can lie on the boundary of the simplex, which the iterations approach ever more slowly) or compute the classic barycenter"
 
+/// Checks the work budget, if one is bound, counting `iterations` more (see ``WorkBudget``).
+private func checkBarycenterBudget(
+  iterations counted: Int, _ inputs: Int, _ cells: Int, _ options: GridSinkhornOptions, _ iterations: Int,
+  _ error: Double
+) throws(DAMError) {
+  guard counted > 0, let budget = currentBudget() else { return }
+  try budget.check(iterations: counted) {
+    "a grid barycenter of \(inputs) histograms (\(cells) cells) at epsilon \(options.epsilon), iteration \(iterations) of at most \(options.maxIterations), marginal error \(error)"
+  }
+}
+
 /// Where the barycenter iterations ended.
 struct BarycenterState {
   var logBar: [Double]
@@ -246,7 +257,12 @@ private func logBarycenter(
       for j in 0..<n { logV[i][j] = logBar[j] - ku[i][j] }
     }
     iterations += 1
+    if iterations % WorkBudget.checkInterval == 0 {
+      try checkBarycenterBudget(iterations: WorkBudget.checkInterval, count, n, options, iterations, error)
+    }
   }
+  try checkBarycenterBudget(
+    iterations: iterations % WorkBudget.checkInterval, count, n, options, iterations, error)
   return BarycenterState(
     logBar: logBar, iterations: iterations, error: error, spread: spread, debiasing: debiasing,
     converged: converged, stagnation: stagnation)
@@ -347,7 +363,12 @@ private func scaledBarycenter(
       for j in 0..<n { v[i * n + j] = bar[j] / ku[i * n + j] }
     }
     iterations += 1
+    if iterations % WorkBudget.checkInterval == 0 {
+      try checkBarycenterBudget(iterations: WorkBudget.checkInterval, count, n, options, iterations, error)
+    }
   }
+  try checkBarycenterBudget(
+    iterations: iterations % WorkBudget.checkInterval, count, n, options, iterations, error)
   return BarycenterState(
     logBar: logBar, iterations: iterations, error: error, spread: spread, debiasing: debiasing,
     converged: converged, stagnation: stagnation)

@@ -53,12 +53,28 @@ struct SinkhornLoop<Backend: Sendable & Hashable> {
         f: f, g: g, iterations: iterations, newtonSteps: newtonSteps, error: error, mass: mass,
         converged: converged, stagnation: stagnation, underflowed: underflowed)
     }
+    // The work budget, if any, is checked every `WorkBudget.checkInterval` iterations and once
+    // at the end (so that the iterations of short solves count too).
+    let budget = currentBudget()
+    var checked = 0
+    func checkBudget() throws(DAMError) {
+      guard let budget, iterations > checked else { return }
+      defer { checked = iterations }
+      try budget.check(iterations: iterations - checked) {
+        let stage = error.isFinite ? "marginal error \(error)" : "annealing epsilon"
+        return
+          "an entropic transport solve (\(scheme.rows) x \(scheme.columns)) at epsilon \(options.epsilon), iteration \(iterations) (at most \(options.maxIterations) at the target), \(stage)"
+      }
+    }
     do throws(SchemeError) {
       for (index, e) in schedule.enumerated() {
         if index > 0 { scheme.move(to: e, exact: false) }
         for _ in 0..<options.iterationsPerStage {
           try scheme.annealingIteration()
           iterations += 1
+          if budget != nil, iterations % WorkBudget.checkInterval == 0 {
+            do { try checkBudget() } catch { throw .failure(error) }
+          }
         }
       }
       if !schedule.isEmpty { scheme.move(to: options.epsilon, exact: true) }
@@ -84,6 +100,9 @@ struct SinkhornLoop<Backend: Sendable & Hashable> {
         (error, mass) = try scheme.measure(omega: omega)
         iterations += 1
         finalIterations += 1
+        if budget != nil, iterations % WorkBudget.checkInterval == 0 {
+          do { try checkBudget() } catch { throw .failure(error) }
+        }
         if error <= options.tolerance {
           converged = true
           break
@@ -135,10 +154,13 @@ struct SinkhornLoop<Backend: Sendable & Hashable> {
       }
     } catch {
       switch error {
-      case .underflow: return stopped(underflowed: true)
+      case .underflow:
+        try checkBudget()
+        return stopped(underflowed: true)
       case .failure(let failure): throw failure
       }
     }
+    try checkBudget()
     return stopped(underflowed: false)
   }
 }
@@ -191,6 +213,10 @@ func annealingSchedule<Backend>(from start: Double, _ options: EntropicOptions<B
   // A factor outside (0, 1) is refused by the loop (`EntropicOptions.check`); here it must not
   // loop forever first.
   guard let q = options.epsilonScaling, q > 0, q < 1 else { return [] }
+  // Nor may an infinite bound (a cost that overflowed): halving infinity never reaches the target,
+  // and the schedule would grow until memory runs out. The solve then starts at the target and
+  // reports the overflow as a non-finite value.
+  guard start.isFinite else { return [] }
   var schedule: [Double] = []
   var e = start
   while e > options.epsilon {
