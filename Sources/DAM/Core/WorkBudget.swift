@@ -10,8 +10,8 @@
 /// iterations of the iterative solvers, and a progress callback.
 ///
 /// Work run inside ``run(_:)`` checks the budget at its iteration boundaries: every retrieval
-/// step of ``RetrievalEngine`` (before the step), and every ``checkInterval`` iterations of the
-/// entropic solvers (``Sinkhorn``, ``GridSinkhorn``, the grid barycenter), wherever they run: a
+/// step of ``RetrievalEngine`` (before the step), and every iteration (every ``checkInterval``
+/// iterations for small problems) of the entropic solvers (``Sinkhorn``, ``GridSinkhorn``, the grid barycenter), wherever they run: a
 /// memory preparing its patterns, a divergence inside a retrieval, on the engine's threads too.
 /// When the time or the iterations run out, the check throws a ``DAMError`` of kind
 /// ``DAMError/Kind/budgetExceeded`` naming `timeLimit` or `iterationLimit`, with what was
@@ -34,9 +34,16 @@ public final class WorkBudget: Sendable {
   /// The least number of seconds between two progress reports.
   public let progressInterval: Double
 
-  /// How many solver iterations pass between two checks: a clock read every this many
-  /// iterations costs nothing measurable next to the iterations themselves.
+  /// The most solver iterations between two checks (for small problems; see
+  /// ``checkInterval(work:)``).
   public static let checkInterval = 16
+
+  /// The iterations between two checks of a solve whose iteration costs about `work` elementary
+  /// operations (`n m` for a dense `n x m` problem): every iteration from `2^14` operations on,
+  /// where a check (a clock read and an uncontended lock, well under a microsecond) is below 1% of
+  /// an iteration and a large solve is stopped within one iteration of its limit; otherwise every
+  /// ``checkInterval`` iterations.
+  static func checkInterval(work: Int) -> Int { work >= 1 << 14 ? 1 : checkInterval }
 
   private let progress: (@Sendable (WorkProgress) -> Void)?
   private let start: Double

@@ -13,6 +13,8 @@ package enum BudgetedRun {
     _ command: String, timeLimit: Double?, iterationLimit: Int?,
     showProgress: Bool = Terminal.stderrIsTerminal, _ body: () throws -> T
   ) throws -> T {
+    // Nothing to bound or show: no budget at all, so the work runs exactly as without one.
+    if timeLimit == nil, iterationLimit == nil, !showProgress { return try body() }
     var report: (@Sendable (WorkProgress) -> Void)? = nil
     if showProgress {
       report = { @Sendable progress in Terminal.progress(progressLine(command, progress)) }

@@ -29,11 +29,15 @@ package func forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -
     return
   }
   let budget = currentBudget()
+  // Runs `work` with the caller's budget bound on this worker thread (with none, as is).
+  @Sendable func bound(_ work: () -> Void) {
+    if let budget { WorkBudget.$current.withValue(budget, operation: work) } else { work() }
+  }
   #if canImport(Synchronization)
     if #available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *) {
       let next = Atomic<Int>(0)
       DispatchQueue.concurrentPerform(iterations: width) { _ in
-        WorkBudget.$current.withValue(budget) {
+        bound {
           while true {
             let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
             guard c < chunks else { return }
@@ -45,7 +49,7 @@ package func forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -
     }
   #endif
   DispatchQueue.concurrentPerform(iterations: width) { k in
-    WorkBudget.$current.withValue(budget) {
+    bound {
       var c = k
       while c < chunks {
         body(c)

@@ -207,6 +207,8 @@ private func logBarycenter(
   var stagnation = Stagnation(
     tolerance: options.tolerance, maxIterations: options.maxIterations,
     allowsUnconverged: options.allowsUnconverged)
+  // A work budget is checked every `every` iterations (an iteration convolves every input).
+  let every = WorkBudget.checkInterval(work: count * n * n)
   while true {
     // Input side: U_i = A_i / K V_i; the error of the previous U_i is the marginal error.
     error = 0
@@ -257,12 +259,12 @@ private func logBarycenter(
       for j in 0..<n { logV[i][j] = logBar[j] - ku[i][j] }
     }
     iterations += 1
-    if iterations % WorkBudget.checkInterval == 0 {
-      try checkBarycenterBudget(iterations: WorkBudget.checkInterval, count, n, options, iterations, error)
+    if iterations % every == 0 {
+      try checkBarycenterBudget(iterations: every, count, n, options, iterations, error)
     }
   }
   try checkBarycenterBudget(
-    iterations: iterations % WorkBudget.checkInterval, count, n, options, iterations, error)
+    iterations: iterations % every, count, n, options, iterations, error)
   return BarycenterState(
     logBar: logBar, iterations: iterations, error: error, spread: spread, debiasing: debiasing,
     converged: converged, stagnation: stagnation)
@@ -298,6 +300,8 @@ private func scaledBarycenter(
   var stagnation = Stagnation(
     tolerance: options.tolerance, maxIterations: options.maxIterations,
     allowsUnconverged: options.allowsUnconverged)
+  // A work budget is checked every `every` iterations (an iteration convolves every input).
+  let every = WorkBudget.checkInterval(work: count * n * n)
 
   func convolve(_ x: [Double], into y: inout [Double], count: Int) {
     x.withUnsafeBufferPointer { x in
@@ -363,12 +367,12 @@ private func scaledBarycenter(
       for j in 0..<n { v[i * n + j] = bar[j] / ku[i * n + j] }
     }
     iterations += 1
-    if iterations % WorkBudget.checkInterval == 0 {
-      try checkBarycenterBudget(iterations: WorkBudget.checkInterval, count, n, options, iterations, error)
+    if iterations % every == 0 {
+      try checkBarycenterBudget(iterations: every, count, n, options, iterations, error)
     }
   }
   try checkBarycenterBudget(
-    iterations: iterations % WorkBudget.checkInterval, count, n, options, iterations, error)
+    iterations: iterations % every, count, n, options, iterations, error)
   return BarycenterState(
     logBar: logBar, iterations: iterations, error: error, spread: spread, debiasing: debiasing,
     converged: converged, stagnation: stagnation)

@@ -53,9 +53,10 @@ struct SinkhornLoop<Backend: Sendable & Hashable> {
         f: f, g: g, iterations: iterations, newtonSteps: newtonSteps, error: error, mass: mass,
         converged: converged, stagnation: stagnation, underflowed: underflowed)
     }
-    // The work budget, if any, is checked every `WorkBudget.checkInterval` iterations and once
-    // at the end (so that the iterations of short solves count too).
+    // The work budget, if any, is checked every `every` iterations and once at the end (so that
+    // the iterations of short solves count too).
     let budget = currentBudget()
+    let every = WorkBudget.checkInterval(work: scheme.rows * scheme.columns)
     var checked = 0
     func checkBudget() throws(DAMError) {
       guard let budget, iterations > checked else { return }
@@ -72,7 +73,7 @@ struct SinkhornLoop<Backend: Sendable & Hashable> {
         for _ in 0..<options.iterationsPerStage {
           try scheme.annealingIteration()
           iterations += 1
-          if budget != nil, iterations % WorkBudget.checkInterval == 0 {
+          if budget != nil, iterations % every == 0 {
             do { try checkBudget() } catch { throw .failure(error) }
           }
         }
@@ -100,7 +101,7 @@ struct SinkhornLoop<Backend: Sendable & Hashable> {
         (error, mass) = try scheme.measure(omega: omega)
         iterations += 1
         finalIterations += 1
-        if budget != nil, iterations % WorkBudget.checkInterval == 0 {
+        if budget != nil, iterations % every == 0 {
           do { try checkBudget() } catch { throw .failure(error) }
         }
         if error <= options.tolerance {
