@@ -1,5 +1,13 @@
 import DAM
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The time and iteration limits of a command (`--time-limit`, `--iteration-limit`) and its
 /// progress line on a terminal: a ``WorkBudget`` around the command's work.
 package enum BudgetedRun {
@@ -17,7 +25,10 @@ package enum BudgetedRun {
     if timeLimit == nil, iterationLimit == nil, !showProgress { return try body() }
     var report: (@Sendable (WorkProgress) -> Void)? = nil
     if showProgress {
-      report = { @Sendable progress in Terminal.progress(progressLine(command, progress)) }
+      let width = terminalWidth()
+      report = { @Sendable progress in
+        Terminal.progress(String(progressLine(command, progress).prefix(max(20, width - 1))))
+      }
     }
     let budget: WorkBudget
     do {
@@ -44,5 +55,13 @@ package enum BudgetedRun {
   package static func progressLine(_ command: String, _ progress: WorkProgress) -> String {
     let seconds = (progress.elapsed * 10).rounded(.down) / 10
     return "\(command): \(seconds) s, \(progress.iterations) iterations: \(progress.activity)"
+  }
+
+  /// The columns of the terminal on standard error (80 when unknown): a progress line longer than
+  /// that would wrap, and the carriage return that rewrites it would clear only its last row.
+  private static func terminalWidth() -> Int {
+    var size = winsize()
+    guard ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+    return Int(size.ws_col)
   }
 }
