@@ -119,7 +119,8 @@ func fuzzVectors(_ parameters: inout Parameters, _ values: inout Values) throws 
   let scores = values.take(count)
   let separated = try separation.separate(scores)
   _ = try separation.regularizer(separated.weights)
-  _ = try separation.jacobianVectorProduct(scores: scores, weights: separated.weights, direction: values.take(count))
+  _ = try separation.jacobianVectorProduct(
+    scores: scores, weights: separated.weights, direction: values.take(count))
   let patterns = (0..<count).map { _ in values.take(dimension) }
   let query = values.take(dimension)
   let geometry =
@@ -135,7 +136,8 @@ func fuzzVectors(_ parameters: inout Parameters, _ values: inout Values) throws 
       parallelism: 1)
     _ = try engine.retrieve(query)
   } else {
-    let memory = try Memory(divergence: DotProductDivergence(), matrix: patterns.flatMap { $0 }, columns: dimension)
+    let memory = try Memory(
+      divergence: DotProductDivergence(), matrix: patterns.flatMap { $0 }, columns: dimension)
     let engine = try RetrievalEngine(
       memory: memory, separation: separation, geometry: geometry, beta: beta, stopping: rule, pruning: prune,
       parallelism: 1)
@@ -185,7 +187,8 @@ func gaussian(_ dimension: Int, full: Bool, _ values: inout Values) throws -> Ga
   let mean = values.take(dimension)
   if full {
     return try Gaussian(
-      mean: mean, covariance: Matrix(rows: dimension, columns: dimension, elements: values.take(dimension * dimension)))
+      mean: mean,
+      covariance: Matrix(rows: dimension, columns: dimension, elements: values.take(dimension * dimension)))
   }
   return try Gaussian(mean: mean, variances: values.take(dimension))
 }
@@ -201,8 +204,10 @@ func fuzzGaussians(_ parameters: inout Parameters, _ values: inout Values) throw
   _ = try? BuresWasserstein.map(from: query, to: patterns[0])
   let engine = try RetrievalEngine(
     memory: Memory(divergence: BuresWassersteinDivergence(), patterns: patterns),
-    separation: try separationMap(&parameters), geometry: try BuresWassersteinGeometry(step: parameters.step()),
-    beta: parameters.scale(), stopping: try stopping(&parameters), pruning: pruning(&parameters), parallelism: 1)
+    separation: try separationMap(&parameters),
+    geometry: try BuresWassersteinGeometry(step: parameters.step()),
+    beta: parameters.scale(), stopping: try stopping(&parameters), pruning: pruning(&parameters),
+    parallelism: 1)
   _ = try engine.retrieve(query)
 }
 
@@ -228,7 +233,8 @@ func fuzzGrids(_ parameters: inout Parameters, _ values: inout Values) throws {
     maxIterations: 1 + Int(parameters.byte()), epsilonScaling: parameters.byte() % 2 == 0 ? 0.5 : nil,
     backend: backends[Int(parameters.byte() % 4)], allowsUnconverged: parameters.byte() % 2 == 0)
   _ = try? GridSinkhorn.divergence(patterns[0], query, options: options)
-  _ = try? GridSinkhorn.barycenter(of: [patterns[0], query], options: options, debiased: parameters.byte() % 2 == 0)
+  _ = try? GridSinkhorn.barycenter(
+    of: [patterns[0], query], options: options, debiased: parameters.byte() % 2 == 0)
   let separation = try separationMap(&parameters)
   let memory = try Memory(divergence: GridSinkhornDivergence(options: options), patterns: patterns)
   let beta = parameters.scale()
