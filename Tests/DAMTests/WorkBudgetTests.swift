@@ -77,6 +77,15 @@ struct WorkBudgetTests {
         }
       ),
       (
+        // n m >= 2^16: the soft-minimums give up their rows once the limit has passed.
+        "Sinkhorn, log domain, 300 x 300", "entropic transport solve (300 x 300)",
+        {
+          let big = try Self.clouds(2, atoms: 300, seed: 7)
+          _ = try Sinkhorn.transport(
+            from: big[0], to: big[1], options: SinkhornOptions(epsilon: 0.01, backend: .logDomain))
+        }
+      ),
+      (
         "grid barycenter", "grid barycenter",
         {
           _ = try GridSinkhorn.barycenter(of: [Self.grid(0), Self.grid(3)], options: gridOptions)

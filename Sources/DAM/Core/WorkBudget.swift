@@ -99,6 +99,10 @@ public final class WorkBudget: Sendable {
   /// layers turned that error into another can still tell that the budget was the cause.
   public var exceeded: DAMError? { state.withLock { $0.spent } }
 
+  /// Whether the time limit has passed: one clock read, for the inner loops of a long iteration,
+  /// which give up their remaining work when it has (the check after the iteration then throws).
+  func pastDeadline() -> Bool { deadline < .infinity && monotonicSeconds() > deadline }
+
   /// Counts `iterations` more and throws if the budget is spent; reports progress when it is due.
   /// `activity` says what is running and how far it got, as "a Sinkhorn solve (300 x 300 atoms),
   /// iteration 480 at the target epsilon, marginal error 3.1e-04"; it is made only when needed.
