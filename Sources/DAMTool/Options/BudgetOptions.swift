@@ -15,7 +15,7 @@ struct BudgetOptions: ParsableArguments {
   @Option(
     parsing: .unconditional,
     help: ArgumentHelp(
-      "Stop with an error, writing nothing, once the Sinkhorn and barycenter iterations and retrieval steps add up to more than this (checked every 16 iterations of a solve).",
+      "Stop with an error, writing nothing, once the Sinkhorn and barycenter iterations and retrieval steps add up to more than this (checked every iteration of a large solve, every 16 of a small one).",
       valueName: "count"))
   var iterationLimit: Int?
 
