@@ -21,6 +21,8 @@ public struct DAMError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The arguments imply more memory than ``ResourceLimits/current`` allows; nothing was
     /// allocated for it.
     case resourceLimit
+    /// A ``WorkBudget``'s time or iterations ran out; the argument names the limit.
+    case budgetExceeded
   }
 
   /// The broad class of the failure.

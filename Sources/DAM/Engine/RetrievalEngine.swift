@@ -189,7 +189,13 @@ where G.State == D.State, G.Variation == D.Variation {
         evaluationCount: snapshot.evaluationCount, droppedWeightBound: snapshot.droppedWeightBound)
     }
     var active = stopping.maxSteps > 0 ? Array(queries.indices) : []
+    let budget = currentBudget()
     while !active.isEmpty {
+      try budget?.check(iterations: 1) {
+        let step = progress[active[0]].steps + 1
+        return
+          "retrieval step \(step) of at most \(stopping.maxSteps), \(active.count) of \(queries.count) \(queries.count == 1 ? "query" : "queries") still moving"
+      }
       var steppedFrom = active.map { current[$0] }
       let next: [D.State]
       let nextSnapshots: [Snapshot]

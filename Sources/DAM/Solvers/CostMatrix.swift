@@ -216,9 +216,12 @@ let directCostDimension = 8
 /// `out[j] = -ε log Σₖ exp(logWeights[k] + (potential[k] - C[j, k]) / ε)` for every row `j`,
 /// with the cost formed on the fly a block of rows at a time (memory `O(rows + columns)` plus one
 /// block per core), rows spread over the cores. Each row is computed by one thread in a fixed
-/// order, so the result does not depend on the thread count.
+/// order, so the result does not depend on the thread count. With a `budget` whose time limit has
+/// passed, the remaining blocks are skipped (their rows keep their old values); only a caller that
+/// checks the budget right after may pass one (``DenseSoftmin``).
 func cTransform(
-  _ cost: CostMatrix, epsilon: Double, logWeights: [Double], potential: [Double], into out: inout [Double]
+  _ cost: CostMatrix, epsilon: Double, logWeights: [Double], potential: [Double], into out: inout [Double],
+  budget: WorkBudget? = nil
 ) {
   let n = cost.rows
   let m = cost.columns
@@ -232,6 +235,7 @@ func cTransform(
       scratch.withUnsafeMutableBufferPointer { scratch in
         var block = worker
         while block < blockCount {
+          if let budget, budget.pastDeadline() { return }
           let lower = block * blockRows
           let upper = min(lower + blockRows, n)
           cost.softmin(

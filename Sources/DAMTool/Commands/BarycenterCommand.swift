@@ -53,6 +53,8 @@ struct BarycenterCommand: ParsableCommand {
 
   @OptionGroup var format: OutputFormat
 
+  @OptionGroup(title: "Limits") var limits: BudgetOptions
+
   struct Report: Encodable {
     var iterations: Int
     var marginalError: Double
@@ -75,7 +77,10 @@ struct BarycenterCommand: ParsableCommand {
     if let output { try OutputPath.check(output, option: "--output", inputs: [("histograms", histograms)]) }
   }
 
-  func run() throws {
+  func run() throws { try limits.run("barycenter") { try work() } }
+
+  /// The command's work, run under the limits.
+  func work() throws {
     let options = try solve.grid(backend: backend.backend)
     var inputs = try GridInputs.histograms(histograms, option: "histograms").histograms
     if let text = spacing {

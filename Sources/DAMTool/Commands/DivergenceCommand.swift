@@ -44,6 +44,8 @@ struct SinkhornCommand: ParsableCommand {
 
   @OptionGroup var format: OutputFormat
 
+  @OptionGroup(title: "Limits") var limits: BudgetOptions
+
   struct Report: Encodable {
     var value: Double
     var otXY: Double
@@ -69,7 +71,10 @@ struct SinkhornCommand: ParsableCommand {
     _ = try cost.make()
   }
 
-  func run() throws {
+  func run() throws { try limits.run("divergence sinkhorn") { try work() } }
+
+  /// The command's work, run under the limits.
+  func work() throws {
     let options = try solve.sinkhorn()
     let ground = try cost.make()
     let first = try Inputs.cloud(x, weights: xWeights, option: "x.npy", weightsOption: "--x-weights")

@@ -129,6 +129,8 @@ struct RetrieveCommand: ParsableCommand {
 
   @OptionGroup var format: OutputFormat
 
+  @OptionGroup(title: "Limits") var limits: BudgetOptions
+
   @OptionGroup(title: "JSON weights")
   var weightOptions: WeightOutputOptions
 
@@ -255,7 +257,10 @@ struct RetrieveCommand: ParsableCommand {
     }
   }
 
-  func run() throws {
+  func run() throws { try limits.run("retrieve") { try work() } }
+
+  /// The command's work, run under the limits.
+  func work() throws {
     if MemoryInputs.isMemoryFile(memory) {
       let file = try MemoryInputs.memoryFile(memory, option: "--memory")
       switch file.patterns {

@@ -39,6 +39,8 @@ struct SinkhornGridCommand: ParsableCommand {
 
   @OptionGroup var format: OutputFormat
 
+  @OptionGroup(title: "Limits") var limits: BudgetOptions
+
   struct Report: Encodable {
     var value: Double
     var otAB: Double
@@ -60,7 +62,10 @@ struct SinkhornGridCommand: ParsableCommand {
     }
   }
 
-  func run() throws {
+  func run() throws { try limits.run("divergence sinkhorn-grid") { try work() } }
+
+  /// The command's work, run under the limits.
+  func work() throws {
     let options = try solve.grid(backend: backend.backend)
     let first = try GridInputs.histogram(a, spacing: spacing, option: "a.npy")
     let second = try GridInputs.histogram(b, spacing: spacing, option: "b.npy")

@@ -20,30 +20,41 @@ import Dispatch
 /// The chunks are handed out one at a time rather than in fixed strides (worker `k` taking chunks
 /// `k, k + workers, …`): on a machine shared with other jobs a worker whose core is busy with them
 /// would otherwise hold up the whole loop with its fixed share.
+///
+/// The caller's ``WorkBudget`` is bound on the worker threads too, so the solvers they run check it.
 package func forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
   let width = min(workers, chunks)
   if width <= 1 {
     for c in 0..<chunks { body(c) }
     return
   }
+  let budget = currentBudget()
+  // Runs `work` with the caller's budget bound on this worker thread (with none, as is).
+  @Sendable func bound(_ work: () -> Void) {
+    if let budget { WorkBudget.$current.withValue(budget, operation: work) } else { work() }
+  }
   #if canImport(Synchronization)
     if #available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, visionOS 2.0, *) {
       let next = Atomic<Int>(0)
       DispatchQueue.concurrentPerform(iterations: width) { _ in
-        while true {
-          let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
-          guard c < chunks else { return }
-          body(c)
+        bound {
+          while true {
+            let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard c < chunks else { return }
+            body(c)
+          }
         }
       }
       return
     }
   #endif
   DispatchQueue.concurrentPerform(iterations: width) { k in
-    var c = k
-    while c < chunks {
-      body(c)
-      c += width
+    bound {
+      var c = k
+      while c < chunks {
+        body(c)
+        c += width
+      }
     }
   }
 }

@@ -141,6 +141,17 @@ extension GridSinkhorn {
 let debiasedStallRemedy =
   "raise epsilon if it is small against the cells, otherwise lower it (at large epsilon the debiased barycenter's fixed point can lie on the boundary of the simplex, which the iterations approach ever more slowly) or compute the classic barycenter"
 
+/// Checks the work budget, if one is bound, counting `iterations` more (see ``WorkBudget``).
+private func checkBarycenterBudget(
+  iterations counted: Int, _ inputs: Int, _ cells: Int, _ options: GridSinkhornOptions, _ iterations: Int,
+  _ error: Double
+) throws(DAMError) {
+  guard counted > 0, let budget = currentBudget() else { return }
+  try budget.check(iterations: counted) {
+    "a grid barycenter of \(inputs) histograms (\(cells) cells) at epsilon \(options.epsilon), iteration \(iterations) of at most \(options.maxIterations), marginal error \(error)"
+  }
+}
+
 /// Where the barycenter iterations ended.
 struct BarycenterState {
   var logBar: [Double]
@@ -197,6 +208,8 @@ private func logBarycenter(
   var stagnation = Stagnation(
     tolerance: options.tolerance, maxIterations: options.maxIterations,
     allowsUnconverged: options.allowsUnconverged)
+  // A work budget is checked every `every` iterations (an iteration convolves every input).
+  let every = WorkBudget.checkInterval(work: count * n * n)
   while true {
     // Input side: U_i = A_i / K V_i; the error of the previous U_i is the marginal error.
     error = 0
@@ -247,7 +260,12 @@ private func logBarycenter(
       for j in 0..<n { logV[i][j] = logBar[j] - ku[i][j] }
     }
     iterations += 1
+    if iterations % every == 0 {
+      try checkBarycenterBudget(iterations: every, count, n, options, iterations, error)
+    }
   }
+  try checkBarycenterBudget(
+    iterations: iterations % every, count, n, options, iterations, error)
   return BarycenterState(
     logBar: logBar, iterations: iterations, error: error, spread: spread, debiasing: debiasing,
     converged: converged, stagnation: stagnation)
@@ -283,6 +301,8 @@ private func scaledBarycenter(
   var stagnation = Stagnation(
     tolerance: options.tolerance, maxIterations: options.maxIterations,
     allowsUnconverged: options.allowsUnconverged)
+  // A work budget is checked every `every` iterations (an iteration convolves every input).
+  let every = WorkBudget.checkInterval(work: count * n * n)
 
   func convolve(_ x: [Double], into y: inout [Double], count: Int) {
     x.withUnsafeBufferPointer { x in
@@ -348,7 +368,12 @@ private func scaledBarycenter(
       for j in 0..<n { v[i * n + j] = bar[j] / ku[i * n + j] }
     }
     iterations += 1
+    if iterations % every == 0 {
+      try checkBarycenterBudget(iterations: every, count, n, options, iterations, error)
+    }
   }
+  try checkBarycenterBudget(
+    iterations: iterations % every, count, n, options, iterations, error)
   return BarycenterState(
     logBar: logBar, iterations: iterations, error: error, spread: spread, debiasing: debiasing,
     converged: converged, stagnation: stagnation)

@@ -53,12 +53,29 @@ struct SinkhornLoop<Backend: Sendable & Hashable> {
         f: f, g: g, iterations: iterations, newtonSteps: newtonSteps, error: error, mass: mass,
         converged: converged, stagnation: stagnation, underflowed: underflowed)
     }
+    // The work budget, if any, is checked every `every` iterations and once at the end (so that
+    // the iterations of short solves count too).
+    let budget = currentBudget()
+    let every = WorkBudget.checkInterval(work: scheme.rows * scheme.columns)
+    var checked = 0
+    func checkBudget() throws(DAMError) {
+      guard let budget, iterations > checked else { return }
+      defer { checked = iterations }
+      try budget.check(iterations: iterations - checked) {
+        let stage = error.isFinite ? "marginal error \(error)" : "annealing epsilon"
+        return
+          "an entropic transport solve (\(scheme.rows) x \(scheme.columns)) at epsilon \(options.epsilon), iteration \(iterations) (at most \(options.maxIterations) at the target), \(stage)"
+      }
+    }
     do throws(SchemeError) {
       for (index, e) in schedule.enumerated() {
         if index > 0 { scheme.move(to: e, exact: false) }
         for _ in 0..<options.iterationsPerStage {
           try scheme.annealingIteration()
           iterations += 1
+          if budget != nil, iterations % every == 0 {
+            do { try checkBudget() } catch { throw .failure(error) }
+          }
         }
       }
       if !schedule.isEmpty { scheme.move(to: options.epsilon, exact: true) }
@@ -84,6 +101,9 @@ struct SinkhornLoop<Backend: Sendable & Hashable> {
         (error, mass) = try scheme.measure(omega: omega)
         iterations += 1
         finalIterations += 1
+        if budget != nil, iterations % every == 0 {
+          do { try checkBudget() } catch { throw .failure(error) }
+        }
         if error <= options.tolerance {
           converged = true
           break
@@ -135,10 +155,13 @@ struct SinkhornLoop<Backend: Sendable & Hashable> {
       }
     } catch {
       switch error {
-      case .underflow: return stopped(underflowed: true)
+      case .underflow:
+        try checkBudget()
+        return stopped(underflowed: true)
       case .failure(let failure): throw failure
       }
     }
+    try checkBudget()
     return stopped(underflowed: false)
   }
 }
