@@ -26,7 +26,7 @@ struct DocsSymbolsTests {
     "Package": "SwiftPM's manifest type", "Package.swift": "SwiftPM's manifest",
     "package": "SwiftPM's manifest (`.package(...)`)", "product": "SwiftPM's manifest (`.product(...)`)",
     "ParsableCommand": "swift-argument-parser", "MallocInterposer": "a trait of package-benchmark",
-    "access": "POSIX", "kill": "POSIX", "histograms": "a function of scripts/bench/grids_peers.py",
+    "access": "POSIX", "kill": "POSIX", "isatty": "POSIX", "histograms": "a function of scripts/bench/grids_peers.py",
     // Names from other software the documents compare with or configure.
     "SamplesLoss": "GeomLoss (Python)", "EuclideanP": "OTT-JAX (Python)", "PNormP": "OTT-JAX (Python)",
     "Prescott": "an OpenBLAS core type", "Haswell": "an OpenBLAS core type",
