@@ -91,6 +91,8 @@ public struct ResourceLimits: Sendable, Hashable {
   /// Throws unless `bytes` (`nil`: more than `Int` can hold) fits ``maximumBytes``.
   ///
   /// - Parameters:
+  ///   - bytes: the size asked for.
+  ///   - argument: the argument the size comes from, which the error names.
   ///   - what: what the bytes are for, as in `"the kernel backend's 100000 x 100000 matrix of
   ///     doubles"`: the message reads `"<what> needs <bytes>, more than the memory limit of …"`.
   ///   - remedy: what else could be done, appended before ``advice`` (or `nil`).

@@ -34,8 +34,8 @@ public final class WorkBudget: Sendable {
   /// The least number of seconds between two progress reports.
   public let progressInterval: Double
 
-  /// The most solver iterations between two checks (for small problems; see
-  /// ``checkInterval(work:)``).
+  /// The most solver iterations between two checks, for problems below 2^14 entries; larger ones
+  /// are checked every iteration.
   public static let checkInterval = 16
 
   /// The iterations between two checks of a solve whose iteration costs about `work` elementary
