@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks the API documentation: builds the DocC archives of DAM, NumPyFiles and DAMDatasets
+# Checks the API documentation: builds the DocC archives of DAM, NumPyFiles, MemoryFiles and DAMDatasets
 # (swift-docc-plugin, `--analyze`) and fails on any DocC warning (unresolved symbol links,
 # unknown parameters, ...) and on any public top-level symbol that the module's catalog page
 # (Sources/<Module>/<Module>.docc/<Module>.md) does not curate under its Topics (DocC files
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 scratch="${DAM_DOCS_SCRATCH:-.build}"
-modules=(DAM NumPyFiles DAMDatasets)
+modules=(DAM NumPyFiles MemoryFiles DAMDatasets)
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 targets=()

@@ -19,9 +19,9 @@
 # DAM_SKIP_SANITIZER=1 skips this stage.
 #
 # Also only without arguments, before the sanitizer:
-#   - the DocC documentation (scripts/docs.sh): the DAM, NumPyFiles and DAMDatasets catalogs with
-#     the guides' articles, failing on any DocC warning or uncurated public symbol. It needs no
-#     network (swift-docc-plugin is resolved with the package). It compiles the three modules
+#   - the DocC documentation (scripts/docs.sh): the DAM, NumPyFiles, MemoryFiles and DAMDatasets
+#     catalogs with the guides' articles, failing on any DocC warning or uncurated public symbol. It needs no
+#     network (swift-docc-plugin is resolved with the package). It compiles the four modules
 #     again with symbol-graph output: 2.4 min at load 7-10 on the 2 shared cores (7 Dec 2026).
 #     DAM_SKIP_DOCS=1 skips it.
 #   - the package without its FFTW trait (Docs/grids.md, "Building without FFTW"): a release build

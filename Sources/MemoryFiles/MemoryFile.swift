@@ -213,7 +213,7 @@ public struct MemoryFile: Sendable {
   /// Reads, verifies and decodes the memory file at `path`.
   ///
   /// Only a regular file is read (a device such as `/dev/zero` or a FIFO is refused by name), and
-  /// none larger than ``ResourceLimits/current``'s `maximumBytes` or whose members would inflate
+  /// none larger than `ResourceLimits.current`'s `maximumBytes` or whose members would inflate
   /// to more: checked before the file is read or a member inflated.
   ///
   /// - Throws: ``MemoryFileError`` whose message starts with `path` and says exactly what is
@@ -229,7 +229,7 @@ public struct MemoryFile: Sendable {
     }
   }
 
-  /// The contents of the file at `path`, read within ``ResourceLimits/current``; a refusal by the
+  /// The contents of the file at `path`, read within `ResourceLimits.current`; a refusal by the
   /// limit ends with the limit's advice.
   package static func readLimited(_ path: String) throws(MemoryFileError) -> MemoryFileContents {
     let limits = ResourceLimits.current

@@ -121,7 +121,7 @@ public struct MemoryFileManifest: Sendable, Hashable, Codable {
 
 /// The verified contents of a memory file: its manifest and data arrays.
 ///
-/// ``decode(_:)`` checks, in order: the ZIP structure and each member's CRC-32 (through
+/// ``decode(_:maximumBytes:)`` checks, in order: the ZIP structure and each member's CRC-32 (through
 /// `NPZ.decode`), the manifest (format name, version, kind, count), that the members are exactly
 /// the manifest's arrays, each array's dtype, shape and data checksum, and the shape rules of the
 /// kind. Values themselves (finite numbers, weights that sum to one, positive definite
@@ -322,10 +322,12 @@ public struct MemoryFileContents: Sendable {
   /// `.<name>.lock` beside `path` is held from the checks to the rename, and the lock file is
   /// removed after. Readers take no lock.
   ///
-  /// - Parameter overwrite: Whether an existing file at `path` is replaced (the default). When
-  ///   `false`, the file is created only if `path` does not exist, atomically: of several
-  ///   processes or threads creating `path` at once, exactly one succeeds and the others get
-  ///   ``MemoryFileError/fileExists(_:)``.
+  /// - Parameters:
+  ///   - path: The file to write.
+  ///   - overwrite: Whether an existing file at `path` is replaced (the default). When
+  ///     `false`, the file is created only if `path` does not exist, atomically: of several
+  ///     processes or threads creating `path` at once, exactly one succeeds and the others get
+  ///     ``MemoryFileError/fileExists(_:)``.
   /// - Throws: ``MemoryFileError`` whose message starts with `path` if `path` exists and
   ///   `overwrite` is `false`, is a directory or not a regular file (a device, a FIFO, a socket),
   ///   is read-only (its mode has no write permission, or this process may not write it: a
