@@ -96,7 +96,7 @@ struct ConcurrentWritersTests {
       for (i, run) in runs.enumerated() where run.status != 0 {
         #expect(run.status == 1, "round \(round), writer \(i): status \(run.status)")
         #expect(
-          run.stderr.contains("Error: memory.npz: \(m): exists; use --force"),
+          run.stderr.contains("Error: \(m): exists; use --force"),
           "round \(round), writer \(i): \(run.stderr)")
       }
       guard let winner = winners.first else { continue }

@@ -90,6 +90,10 @@ struct TemporaryFolder {
 
   func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
+  /// `text` with `$` replaced by this folder's path, as in a bad-input row's arguments: a
+  /// positional file is named in messages by its path (`$/m.npz: exists`).
+  func resolving(_ text: String) -> String { text.replacingOccurrences(of: "$", with: url.path) }
+
   func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: path(name)) }
 
   func remove() { try? FileManager.default.removeItem(at: url) }

@@ -52,7 +52,7 @@ struct DivergenceCommandTests {
     ("negative-weights", "--x-weights", "negative"),
     ("wrong-weight-count", "--y-weights", "expected shape"),
     ("zero-epsilon", "--epsilon", "> 0"),
-    ("dimension-mismatch", "y.npy", "dimension"),
+    ("dimension-mismatch", "y3.npy: atoms have dimension", "dimension"),
   ])
   func badInputIsRefused(kind: String, option: String, problem: String) throws {
     let folder = try TemporaryFolder()

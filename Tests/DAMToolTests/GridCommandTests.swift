@@ -85,11 +85,11 @@ struct GridCommandTests {
   }
 
   @Test(arguments: [
-    ("negative", "a.npy", "negative"),
-    ("shape", "b.npy", "grid shape"),
+    ("negative", "neg.npy: values", "negative"),
+    ("shape", "other.npy: has grid shape", "grid shape"),
     ("epsilon", "--epsilon", "> 0"),
     ("spacing", "--spacing", "comma-separated"),
-    ("zeros", "b.npy", "zero"),
+    ("zeros", "zero.npy: values", "zero"),
   ])
   func sinkhornGridRefusesBadInput(kind: String, option: String, problem: String) throws {
     let folder = try TemporaryFolder()

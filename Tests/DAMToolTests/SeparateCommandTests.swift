@@ -101,9 +101,9 @@ struct SeparateCommandTests {
     (["normmax", "S", "--alpha", "1"], "--alpha", "> 1"),
     (["sparsemax", "S", "--beta", "0"], "--beta", "must be a finite number > 0"),
     (["sparsemax", "S", "--beta", "-2"], "--beta", "must be a finite number > 0"),
-    (["sparsemax", "MATRIX"], "scores.npy", "expected a vector"),
-    (["sparsemax", "NAN"], "scores.npy", "nan"),
-    (["sparsemax", "MASKED"], "scores.npy", "masked"),
+    (["sparsemax", "MATRIX"], "m.npy: expected a vector", "expected a vector"),
+    (["sparsemax", "NAN"], "nan.npy: scores", "nan"),
+    (["sparsemax", "MASKED"], "masked.npy: scores", "masked"),
     (["nomax", "S"], "nomax", "MAP"),
   ])
   func badInputIsRefused(arguments: [String], option: String, problem: String) throws {

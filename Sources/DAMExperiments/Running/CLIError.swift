@@ -3,20 +3,25 @@ import NumPyFiles
 
 /// An error for the user: names the option at fault and says what is wrong. ArgumentParser prints
 /// it as `Error: <description>` and exits with status 1.
+///
+/// An option is named as written (`--memory`); a positional argument is named by its path, so
+/// that `dam memory verify m.npz` fails with `m.npz: ...`, not with the placeholder of its usage
+/// line. Readers that prefix their messages with the path they read can be given that path as the
+/// option: a message that already starts with `option: ` is not prefixed again.
 package struct CLIError: Error, CustomStringConvertible {
   package var description: String
 
   package init(_ option: String, _ message: String) {
-    description = "\(option): \(message)"
+    description = message.hasPrefix(option + ": ") ? message : "\(option): \(message)"
   }
 
-  /// A library error, attributed to a command-line option.
+  /// A library error, attributed to a command-line option (or a positional argument's path).
   package init(_ option: String, _ error: any Error) {
     switch error {
-    case let error as DAMError: description = "\(option): \(error.description)"
-    case let error as NumPyError: description = "\(option): \(error.message)"
-    case let error as CLIError: description = error.description
-    default: description = "\(option): \(error)"
+    case let error as DAMError: self.init(option, error.description)
+    case let error as NumPyError: self.init(option, error.message)
+    case let error as CLIError: self = error
+    default: self.init(option, "\(error)")
     }
   }
 }

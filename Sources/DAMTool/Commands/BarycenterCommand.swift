@@ -82,12 +82,12 @@ struct BarycenterCommand: ParsableCommand {
   /// The command's work, run under the limits.
   func work() throws {
     let options = try solve.grid(backend: backend.backend)
-    var inputs = try GridInputs.histograms(histograms, option: "histograms").histograms
+    var inputs = try GridInputs.histograms(histograms, option: histograms).histograms
     if let text = spacing {
       let h = try GridInputs.spacing(text, axes: inputs[0].shape.count)!
       inputs = try inputs.enumerated().map { (i, x) throws(CLIError) in
         try GridInputs.make(
-          x.shape, x.masses, h, path: histograms, option: "histograms", label: "histogram \(i): ",
+          x.shape, x.masses, h, path: histograms, option: histograms, label: "histogram \(i): ",
           spacingOption: "--spacing")
       }
     }

@@ -77,13 +77,13 @@ struct SinkhornCommand: ParsableCommand {
   func work() throws {
     let options = try solve.sinkhorn()
     let ground = try cost.make()
-    let first = try Inputs.cloud(x, weights: xWeights, option: "x.npy", weightsOption: "--x-weights")
-    let second = try Inputs.cloud(y, weights: yWeights, option: "y.npy", weightsOption: "--y-weights")
+    let first = try Inputs.cloud(x, weights: xWeights, option: x, weightsOption: "--x-weights")
+    let second = try Inputs.cloud(y, weights: yWeights, option: y, weightsOption: "--y-weights")
     guard first.dimension == second.dimension else {
       throw CLIError(
-        "y.npy", "\(y): atoms have dimension \(second.dimension), those of \(x) have \(first.dimension)")
+        y, "atoms have dimension \(second.dimension), those of \(x) have \(first.dimension)")
     }
-    let result = try attributingSolve(inputs: ["x": ("x.npy", x), "y": ("y.npy", y)]) {
+    let result = try attributingSolve(inputs: ["x": (x, x), "y": (y, y)]) {
       try Sinkhorn.divergence(first, second, cost: ground, options: options)
     }
     let report = Report(
@@ -135,12 +135,12 @@ struct BuresWassersteinCommand: ParsableCommand {
   }
 
   func run() throws {
-    let first = try GaussianInputs.gaussian(a, option: "a.npz")
-    let second = try GaussianInputs.gaussian(b, option: "b.npz")
+    let first = try GaussianInputs.gaussian(a, option: a)
+    let second = try GaussianInputs.gaussian(b, option: b)
     guard first.dimension == second.dimension else {
-      throw CLIError("b.npz", "\(b): has dimension \(second.dimension), \(a) has \(first.dimension)")
+      throw CLIError(b, "has dimension \(second.dimension), \(a) has \(first.dimension)")
     }
-    let value = try attributing("b.npz") { try BuresWasserstein.distanceSquared(first, second) }
+    let value = try attributing(b) { try BuresWasserstein.distanceSquared(first, second) }
     let report = Report(value: value, distance: value.squareRoot(), dimension: first.dimension)
     if format.json {
       try JSONOutput.print(report)

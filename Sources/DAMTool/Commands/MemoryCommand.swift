@@ -97,12 +97,12 @@ struct MemoryCommand: ParsableCommand {
 
     func validate() throws {
       guard file.lowercased().hasSuffix(".npz") else {
-        throw CLIError("memory.npz", "\(file): must end in .npz")
+        throw CLIError(file, "must end in .npz")
       }
-      try OutputPath.check(file, option: "memory.npz", inputs: [("--patterns", patterns)])
+      try OutputPath.check(file, option: file, inputs: [("--patterns", patterns)])
       if !force, FileManager.default.fileExists(atPath: file) {
         throw CLIError(
-          "memory.npz", "\(file): exists; use --force to replace it or `dam memory append` to extend it")
+          file, "exists; use --force to replace it or `dam memory append` to extend it")
       }
       if let epsilon, !(epsilon.isFinite && epsilon > 0) {
         throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")
@@ -122,11 +122,11 @@ struct MemoryCommand: ParsableCommand {
       } catch {
         if error == .fileExists(file) {  // created by another writer since validate()
           throw CLIError(
-            "memory.npz", "\(file): exists; use --force to replace it or `dam memory append` to extend it")
+            file, "exists; use --force to replace it or `dam memory append` to extend it")
         }
-        throw CLIError("memory.npz", error.message)
+        throw CLIError(file, error.message)
       }
-      let summary = Summary(file, try attributing("memory.npz") { try memoryFile.contents() })
+      let summary = Summary(file, try attributing(file) { try memoryFile.contents() })
       if json { try JSONOutput.print(summary) } else { summary.printText() }
     }
   }
@@ -149,7 +149,7 @@ struct MemoryCommand: ParsableCommand {
     @Flag(help: "Print a summary as JSON.")
     var json = false
 
-    func validate() throws { try OutputPath.check(file, option: "memory.npz") }
+    func validate() throws { try OutputPath.check(file, option: file) }
 
     func run() throws {
       let stored = try MemoryInputs.patterns(patterns, option: "--patterns")
@@ -160,9 +160,9 @@ struct MemoryCommand: ParsableCommand {
         if error.message.hasPrefix("new patterns: ") {
           throw CLIError("--patterns", "\(patterns): " + error.message.dropFirst("new patterns: ".count))
         }
-        throw CLIError("memory.npz", error.message)
+        throw CLIError(file, error.message)
       }
-      let summary = Summary(file, try attributing("memory.npz") { try result.contents() })
+      let summary = Summary(file, try attributing(file) { try result.contents() })
       if json { try JSONOutput.print(summary) } else { summary.printText() }
     }
   }
@@ -174,12 +174,12 @@ struct MemoryCommand: ParsableCommand {
     do throws(MemoryFileError) {
       contents = try MemoryFile.readLimited(path)
     } catch {
-      throw CLIError("memory.npz", error.message)
+      throw CLIError(path, error.message)
     }
     do throws(MemoryFileError) {
       _ = try MemoryFile(contents: contents)
     } catch {
-      throw CLIError("memory.npz", "\(path): \(error.message)")
+      throw CLIError(path, "\(error.message)")
     }
     return contents
   }
@@ -258,12 +258,12 @@ struct MemoryCommand: ParsableCommand {
       }
       guard prefix.count <= contents.count else {
         throw CLIError(
-          "memory.npz", "\(file) holds \(contents.count) patterns, fewer than the \(prefix.count) of \(other)"
+          file, "holds \(contents.count) patterns, fewer than the \(prefix.count) of \(other)"
         )
       }
       for record in prefix.manifest.arrays {
         guard let mine = contents.arrays[record.name], let theirs = prefix.arrays[record.name] else {
-          throw CLIError("memory.npz", "\(file) has no array '\(record.name)' like \(other)")
+          throw CLIError(file, "has no array '\(record.name)' like \(other)")
         }
         let same: Bool
         if record.name == "spacing" {
@@ -279,7 +279,7 @@ struct MemoryCommand: ParsableCommand {
         }
         guard same else {
           throw CLIError(
-            "memory.npz", "\(file): array '\(record.name)' does not begin with the patterns of \(other)")
+            file, "array '\(record.name)' does not begin with the patterns of \(other)")
         }
       }
     }

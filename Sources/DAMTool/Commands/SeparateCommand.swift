@@ -58,11 +58,11 @@ struct SeparateCommand: ParsableCommand {
 
   func run() throws {
     let separationMap = try separationMap()
-    let array = try attributing("scores.npy") { try InputFiles.npy(scores) }
+    let array = try attributing(scores) { try InputFiles.npy(scores) }
     guard array.shape.count == 1 else {
-      throw CLIError("scores.npy", "\(scores): expected a vector (N), got shape \(array.shape)")
+      throw CLIError(scores, "expected a vector (N), got shape \(array.shape)")
     }
-    guard array.shape[0] > 0 else { throw CLIError("scores.npy", "\(scores): is empty") }
+    guard array.shape[0] > 0 else { throw CLIError(scores, "is empty") }
     let raw = array.doubles()
     let theta = raw.map { $0 * beta }
     for (i, (score, scaled)) in zip(raw, theta).enumerated() where score.isFinite && !scaled.isFinite {
@@ -74,12 +74,12 @@ struct SeparateCommand: ParsableCommand {
     if let k = separationOptions.k, k > theta.count {
       throw CLIError("--k", "is \(k), but \(scores) holds only \(theta.count) scores")
     }
-    let result = try SeparationOptions.attributingK("scores.npy") { try separationMap.separate(theta) }
+    let result = try SeparationOptions.attributingK(scores) { try separationMap.separate(theta) }
     // A map that returned a non-finite value must not print it with exit status 0.
     guard result.conjugate.isFinite, result.weights.allSatisfy(\.isFinite) else {
       throw CLIError(
-        "scores.npy",
-        "\(scores): the result is not finite (conjugate \(result.conjugate)); the scores are out of the range this map can take, scale them down"
+        scores,
+        "the result is not finite (conjugate \(result.conjugate)); the scores are out of the range this map can take, scale them down"
       )
     }
     let support = result.weights.indices.filter { result.weights[$0] != 0 }

@@ -67,10 +67,10 @@ struct SinkhornGridCommand: ParsableCommand {
   /// The command's work, run under the limits.
   func work() throws {
     let options = try solve.grid(backend: backend.backend)
-    let first = try GridInputs.histogram(a, spacing: spacing, option: "a.npy")
-    let second = try GridInputs.histogram(b, spacing: spacing, option: "b.npy")
+    let first = try GridInputs.histogram(a, spacing: spacing, option: a)
+    let second = try GridInputs.histogram(b, spacing: spacing, option: b)
     guard first.shape == second.shape else {
-      throw CLIError("b.npy", "\(b): has grid shape \(second.shape), \(a) has \(first.shape)")
+      throw CLIError(b, "has grid shape \(second.shape), \(a) has \(first.shape)")
     }
     let result = try attributingSolve {
       try GridSinkhorn.divergence(first, second, options: options)
