@@ -5,9 +5,9 @@ import NumPyFiles
 /// it as `Error: <description>` and exits with status 1.
 ///
 /// An option is named as written (`--memory`); a positional argument is named by its path, so
-/// that `dam memory verify m.npz` fails with `m.npz: ...`, not with the placeholder of its usage
-/// line. Readers that prefix their messages with the path they read can be given that path as the
-/// option: a message that already starts with `option: ` is not prefixed again.
+/// that `dam memory verify m.npz` fails with `m.npz: ...`, not with the name its usage line
+/// shows (`memory.npz`). Readers that prefix their messages with the path they read can be given
+/// that path as the option: a message that already starts with `option: ` is not prefixed again.
 package struct CLIError: Error, CustomStringConvertible {
   package var description: String
 
