@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the `dam` executable built next to the test bundle.
 struct DamProcess {
@@ -8,6 +9,22 @@ struct DamProcess {
     var stderr: String
     /// Whether the process ended by a signal (then `status` is the signal's number).
     var signaled = false
+
+    /// Checks a bad-input row's refusal: exit status 1, the message starting with `expected[0]`
+    /// (the option, or a positional file's path) and containing every entry of `expected`, with
+    /// `$` standing for `folder`'s path.
+    func expectRefusal(
+      _ name: String, naming expected: [String], in folder: TemporaryFolder,
+      sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+      #expect(status == 1, "\(name): status \(status), stderr: \(stderr)", sourceLocation: sourceLocation)
+      let expected = expected.map(folder.resolving)
+      #expect(
+        stderr.hasPrefix("Error: \(expected[0]):"), "\(name): \(stderr)", sourceLocation: sourceLocation)
+      for text in expected {
+        #expect(stderr.contains(text), "\(name): \(stderr)", sourceLocation: sourceLocation)
+      }
+    }
   }
 
   /// The `dam` binary in the same build folder as this test process.
