@@ -18,6 +18,8 @@ public enum SeparationMapConformance {
   /// - the Fenchel-Young equality `Ω*(θ) = ⟨θ, ŷ⟩ - Ω(ŷ)`;
   /// - `ŷ = ∇Ω*`: a central difference of `Ω*` along a direction equals `⟨ŷ, v⟩`;
   /// - the Jacobian-vector product matches central differences of `ŷ`;
+  /// - the vector-Jacobian product is its adjoint: `⟨u, J v⟩ = ⟨Jᵀ u, v⟩` for random `u` and `v`, to
+  ///   `1e-12` relative to `‖u‖ ‖J v‖ + ‖Jᵀ u‖ ‖v‖`;
   /// - `Ω*` is convex and `ŷ` is its gradient around each score vector, not only at it:
   ///   ``checkConjugate(_:scores:lines:step:tolerance:seed:)`` with its default lines and step.
   ///
@@ -115,6 +117,21 @@ public enum SeparationMapConformance {
         }
       } else {
         fail("Jacobian-vector product", "threw \(label)")
+      }
+      let u = generator.gaussians(theta.count)
+      if let jv = try? map.jacobianVectorProduct(scores: theta, weights: y, direction: v),
+        let ju = try? map.vectorJacobianProduct(scores: theta, weights: y, cotangent: u),
+        ju.count == theta.count
+      {
+        func norm(_ x: [Double]) -> Double { x.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        let left = zip(u, jv).reduce(0) { $0 + $1.0 * $1.1 }
+        let right = zip(ju, v).reduce(0) { $0 + $1.0 * $1.1 }
+        let scale = norm(u) * norm(jv) + norm(ju) * norm(v)
+        if abs(left - right) > 1e-12 * max(scale, .leastNormalMagnitude) {
+          fail("vector-Jacobian product", "⟨u, J v⟩ = \(left) but ⟨Jᵀ u, v⟩ = \(right) \(label)")
+        }
+      } else {
+        fail("vector-Jacobian product", "threw or has the wrong length \(label)")
       }
     }
     return failures + checkConjugate(map, scores: scores, tolerance: tolerance, seed: seed)

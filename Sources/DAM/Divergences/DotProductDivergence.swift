@@ -75,6 +75,14 @@ public struct DotProductDivergence: Divergence {
   ) {
     variation.addTarget(pattern, weight: weight, curvature: 1)
   }
+
+  /// `½‖ξ‖² - ⟨ξ, X⟩` with `∇_ξ = ξ - X` and `∇_X = -ξ`.
+  public func gradient(
+    _ evaluation: Double, at state: [Double], query: Double, pattern: [Double], cache: Void
+  ) -> DivergenceGradient<[Double], [Double]> {
+    DivergenceGradient(
+      value: evaluation, state: zip(state, pattern).map { $0 - $1 }, pattern: state.map { -$0 })
+  }
 }
 
 extension Divergence where Self == DotProductDivergence {

@@ -82,6 +82,14 @@ public struct SquaredEuclideanDivergence: Divergence {
   ) {
     variation.addTarget(pattern, weight: weight, curvature: 2)
   }
+
+  /// `‖ξ - X‖²` with `∇_ξ = 2 (ξ - X)` and `∇_X = -2 (ξ - X)`.
+  public func gradient(_ evaluation: Double, at state: [Double], query: Void, pattern: [Double], cache: Void)
+    -> DivergenceGradient<[Double], [Double]>
+  {
+    let difference = zip(state, pattern).map { 2 * ($0 - $1) }
+    return DivergenceGradient(value: evaluation, state: difference, pattern: difference.map { -$0 })
+  }
 }
 
 extension Divergence where Self == SquaredEuclideanDivergence {

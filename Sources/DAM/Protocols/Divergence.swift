@@ -40,6 +40,12 @@ public protocol Divergence: Sendable {
   associatedtype Evaluation: Sendable
   /// What a geometry consumes to move the state; combined linearly across patterns.
   associatedtype Variation: Sendable
+  /// The gradient `∇_ξ D(ξ, X)` with respect to the state; `Never` (the default) for a divergence
+  /// without gradients.
+  associatedtype StateGradient: GradientVector = Never
+  /// The gradient `∇_X D(ξ, X)` with respect to the pattern; `Never` (the default) for a divergence
+  /// without gradients.
+  associatedtype PatternGradient: GradientVector = Never
 
   /// Validates a pattern and computes its cache; called once, when the pattern is stored.
   func prepare(_ pattern: Pattern) throws -> PatternCache
@@ -114,6 +120,17 @@ public protocol Divergence: Sendable {
   /// matrix product for all items) or concurrently within an item (reducing in a fixed order),
   /// or to skip contributions below round-off, saying so in the documentation.
   func accumulate(_ block: AccumulationBlock<Self>) throws -> [Variation]
+
+  /// `D(ξ, X)` and its gradients in both arguments at a pair already evaluated (and `∂D/∂ε` for an
+  /// entropic divergence), from what the evaluation holds (potentials, transport maps).
+  ///
+  /// The default, for divergences whose gradient types are `Never`, throws a ``DAMError`` saying
+  /// the divergence is not differentiable. ``valueAndGradient(_:_:)`` calls it for one pair from
+  /// scratch; ``RetrievalEngine/energyGradient(at:)`` combines it over the patterns with nonzero
+  /// weight.
+  func gradient(
+    _ evaluation: Evaluation, at state: State, query: QueryCache, pattern: Pattern, cache: PatternCache
+  ) throws -> DivergenceGradient<StateGradient, PatternGradient>
 }
 
 extension Divergence {

@@ -47,6 +47,18 @@ public protocol SeparationMap: Sendable {
   func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double]) throws
     -> [Double]
 
+  /// The vector-Jacobian product `(∂ŷ/∂θ)ᵀ u` at `scores`, given the weights already computed
+  /// there: what reverse-mode differentiation chains through the map (the gradient of a loss
+  /// `L(ŷ(θ))` is this product at `u = ∂L/∂ŷ`).
+  ///
+  /// The default returns ``jacobianVectorProduct(scores:weights:direction:)`` at `u`: a
+  /// separation map is the gradient `ŷ = ∇Ω*`, so its Jacobian is the Hessian of `Ω*`, which is
+  /// symmetric wherever it exists, and every built-in map's Jacobian (the generalised one, at
+  /// the kinks of the sparse maps) is symmetric with the same sparsity. Override it for a map whose
+  /// Jacobian is not symmetric. ``SeparationMapConformance`` checks the adjoint identity
+  /// `⟨u, J v⟩ = ⟨Jᵀ u, v⟩`.
+  func vectorJacobianProduct(scores: [Double], weights: [Double], cotangent: [Double]) throws -> [Double]
+
   /// A short name for reports, such as `softmax` or `1.5-entmax`.
   var name: String { get }
 }
@@ -62,6 +74,13 @@ extension SeparationMap {
 
   /// No bound: every pattern without a zero-weight certificate is evaluated.
   public func unevaluatedWeightBound(evaluatedLogMass: Double, otherLogMass: Double) -> Double? { nil }
+
+  /// The Jacobian-vector product at `cotangent`: the Jacobian of `ŷ = ∇Ω*` is symmetric.
+  public func vectorJacobianProduct(scores: [Double], weights: [Double], cotangent: [Double]) throws
+    -> [Double]
+  {
+    try jacobianVectorProduct(scores: scores, weights: weights, direction: cotangent)
+  }
 }
 
 /// "Every score at most `gap` below the `rank`-th largest score gets weight exactly zero."

@@ -35,4 +35,11 @@ public struct AnySeparationMap: SeparationMap {
   {
     try base.jacobianVectorProduct(scores: scores, weights: weights, direction: direction)
   }
+
+  /// Forwards to the wrapped map.
+  public func vectorJacobianProduct(scores: [Double], weights: [Double], cotangent: [Double]) throws
+    -> [Double]
+  {
+    try base.vectorJacobianProduct(scores: scores, weights: weights, cotangent: cotangent)
+  }
 }
