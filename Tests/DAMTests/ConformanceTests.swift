@@ -62,6 +62,28 @@ struct ConformanceTests {
     #expect(!doubled.isEmpty)
     #expect(doubled.allSatisfy { $0.property == "Jacobian-vector product" })
 
+    // A vector-Jacobian product that is not the Jacobian's transpose breaks the adjoint identity,
+    // and only that property.
+    struct SkewedTranspose: SeparationMap {
+      var name: String { "softmax with a skewed transpose" }
+      var margin: Double? { nil }
+      func separate(_ scores: [Double]) throws -> Separation { try Softmax().separate(scores) }
+      func regularizer(_ weights: [Double]) throws -> Double { try Softmax().regularizer(weights) }
+      func jacobianVectorProduct(scores: [Double], weights: [Double], direction: [Double]) throws -> [Double]
+      {
+        try Softmax().jacobianVectorProduct(scores: scores, weights: weights, direction: direction)
+      }
+      func vectorJacobianProduct(scores: [Double], weights: [Double], cotangent: [Double]) throws -> [Double]
+      {
+        var product = try jacobianVectorProduct(scores: scores, weights: weights, direction: cotangent)
+        product[0] += 1e-6 * cotangent[1]
+        return product
+      }
+    }
+    let skewed = SeparationMapConformance.check(SkewedTranspose(), scores: [[0.3, -1, 2]])
+    #expect(!skewed.isEmpty)
+    #expect(skewed.allSatisfy { $0.property == "vector-Jacobian product" })
+
     struct WrongSign: Divergence {
       func evaluate(_ state: [Double], query: Void, pattern: [Double], cache: Void, previous: Double?)
         -> Double
