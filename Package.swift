@@ -102,6 +102,13 @@ let package = Package(
     .target(name: "PeriodicCost", dependencies: ["DAM"], path: "Examples/PeriodicCost/Sources"),
     .testTarget(
       name: "PeriodicCostTests", dependencies: ["PeriodicCost", "DAM"], path: "Examples/PeriodicCost/Tests"),
+    // The worked example of Docs/gradients.md: learning a memory's patterns by gradient descent.
+    .target(name: "PatternLearning", dependencies: ["DAM", "DAMDatasets"], path: "Examples/PatternLearning/Sources"),
+    .testTarget(
+      name: "PatternLearningTests", dependencies: ["PatternLearning", "DAM"], path: "Examples/PatternLearning/Tests"),
+    .executableTarget(
+      name: "learn-patterns", dependencies: ["PatternLearning", "DAM", "DAMExperiments"],
+      path: "Examples/PatternLearning/Run"),
     // Every Swift sample in Docs/ is compiled here (and checked to appear there verbatim).
     .testTarget(
       name: "DocsSamplesTests",
