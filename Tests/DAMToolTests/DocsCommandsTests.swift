@@ -47,6 +47,8 @@ struct DocsCommandsTests {
     "swift package --allow-writing-to-package-directory compare-engines --report reports/compare":
       "the plugin builds dam and runs `dam compare --report reports/compare`, the command run here with --quick",
     "swift test -c release --filter TorusCostTests": "runs PeriodicCostTests, part of this suite",
+    "swift run -c release learn-patterns Docs/results/pattern-learning":
+      "the worked example of gradients.md at full size (five seeds, 4 s); PatternLearningTests, part of this suite, runs the same training on 5 digits per class",
   ]
 
   /// Options shown in code voice that are not `dam`'s, and whose they are.

@@ -45,7 +45,7 @@ struct DocsSymbolsTests {
   /// Module names, which a name may start with (`DAM.Memory`).
   static let modules: Set<String> = [
     "DAM", "NumPyFiles", "MemoryFiles", "DAMDatasets", "DAMExperiments", "DAMTool", "DAMTestSupport",
-    "KernelMMD", "PeriodicCost", "CDAMKernels", "CLinearAlgebra", "CFFTW", "CZlib", "ArgumentParser",
+    "KernelMMD", "PeriodicCost", "PatternLearning", "CDAMKernels", "CLinearAlgebra", "CFFTW", "CZlib", "ArgumentParser",
     "PropertyBased", "Testing", "Foundation",
     // Targets named in the documents.
     "DocsSamplesTests", "Client",

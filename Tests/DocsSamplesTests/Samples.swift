@@ -305,3 +305,69 @@ struct GridSamples {
     #expect(onTheTorus < 0.001 && inThePlane > 0.2)
   }
 }
+
+// MARK: gradients.md
+
+/// `Σₜ sₜ (ξₜ - Xₜ)²`: a squared distance with a positive scale per coordinate.
+struct ScaledSquaredDistance: Divergence {
+  var scales: [Double]
+
+  func evaluate(_ state: [Double], query: Void, pattern: [Double], cache: Void, previous: Double?) -> Double {
+    zip(scales, zip(state, pattern)).reduce(0) { $0 + $1.0 * ($1.1.0 - $1.1.1) * ($1.1.0 - $1.1.1) }
+  }
+
+  func zeroVariation(at state: [Double]) -> EuclideanVariation { EuclideanVariation(dimension: state.count) }
+
+  func accumulate(
+    _ weight: Double, of evaluation: Double, at state: [Double], query: Void, pattern: [Double], cache: Void,
+    into variation: inout EuclideanVariation
+  ) {
+    variation.addTarget(pattern, weight: weight, curvature: 2)
+  }
+
+  func gradient(_ evaluation: Double, at state: [Double], query: Void, pattern: [Double], cache: Void)
+    -> DivergenceGradient<[Double], [Double]>
+  {
+    let g = zip(scales, zip(state, pattern)).map { 2 * $0 * ($1.0 - $1.1) }
+    return DivergenceGradient(value: evaluation, state: g, pattern: g.map { -$0 })
+  }
+}
+
+struct GradientSamples {
+  @Test func energyGradient() throws {
+    let memory = try Memory(divergence: .squaredEuclidean, patterns: [[1, 0], [0, 1], [1, 1]])
+    let engine = try RetrievalEngine(
+      memory: memory, separation: .sparsemax, geometry: EuclideanGeometry(), beta: 2)
+    let gradient = try engine.energyGradient(at: [0.8, 0.1])
+    print(gradient.support)  // the patterns with nonzero weight
+    print(gradient.state)  // ∇_ξ E
+    print(gradient.patterns)  // ∇_{Xᵢ} E for the patterns of the support, in order
+    print(gradient.beta)  // ∂E/∂β
+
+    // Independently: Σᵢ ŷᵢ 2 (ξ - Xᵢ) over the weights the engine reports.
+    let weights = try engine.snapshot(at: [0.8, 0.1]).weights
+    let patterns: [[Double]] = [[1, 0], [0, 1], [1, 1]]
+    var expected = [0.0, 0.0]
+    for (w, x) in zip(weights, patterns) {
+      expected = zip(expected, zip([0.8, 0.1], x)).map { $0 + w * 2 * ($1.0 - $1.1) }
+    }
+    #expect(gradient.support == weights.indices.filter { weights[$0] > 0 })
+    #expect(zip(gradient.state, expected).allSatisfy { abs($0 - $1) < 1e-12 })
+  }
+
+  /// The scaled distance's gradient against central differences, and through the engine.
+  @Test func gradientOfYourOwnDivergence() throws {
+    let divergence = ScaledSquaredDistance(scales: [1, 4, 0.5])
+    let (x, y, v) = ([0.3, -1.0, 2.0], [1.0, 0.5, -0.5], [0.2, -0.7, 0.4])
+    let gradient = try divergence.valueAndGradient(x, y)
+    let h = 1e-6
+    let plus = try divergence.valueAndGradient(zip(x, v).map { $0 + h * $1 }, y).value
+    let minus = try divergence.valueAndGradient(zip(x, v).map { $0 - h * $1 }, y).value
+    let slope = zip(gradient.state, v).reduce(0) { $0 + $1.0 * $1.1 }
+    #expect(abs((plus - minus) / (2 * h) - slope) < 1e-8 * abs(slope))
+    let engine = try RetrievalEngine(
+      memory: Memory(divergence: divergence, patterns: [y, x]), separation: .softmax,
+      geometry: EuclideanGeometry(), beta: 1)
+    #expect(try engine.energyGradient(at: [0, 0, 0]).support == [0, 1])
+  }
+}
