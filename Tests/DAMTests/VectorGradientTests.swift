@@ -45,6 +45,48 @@ struct VectorGradientTests {
     }
   }
 
+  /// The conformance check passes the vector divergences and the documentation's scaled distance
+  /// idea, and catches a gradient off by a factor in either argument.
+  @Test func conformanceChecksGradients() throws {
+    var generator = SeededGenerator(seed: 43)
+    let (x, y) = (generator.gaussians(4), generator.gaussians(4))
+    let (u, v) = (generator.gaussians(4), generator.gaussians(4))
+    #expect(
+      DivergenceConformance.checkVectorGradient(
+        SquaredEuclideanDivergence(), state: x, pattern: y, stateDirection: u, patternDirection: v
+      ).isEmpty)
+    #expect(
+      DivergenceConformance.checkVectorGradient(
+        DotProductDivergence(), state: x, pattern: y, stateDirection: u, patternDirection: v
+      ).isEmpty)
+    struct HalvedPatternGradient: Divergence {
+      func evaluate(_ state: [Double], query: Void, pattern: [Double], cache: Void, previous: Double?)
+        -> Double
+      {
+        zip(state, pattern).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+      }
+      func zeroVariation(at state: [Double]) -> EuclideanVariation {
+        EuclideanVariation(dimension: state.count)
+      }
+      func accumulate(
+        _ weight: Double, of evaluation: Double, at state: [Double], query: Void, pattern: [Double],
+        cache: Void,
+        into variation: inout EuclideanVariation
+      ) {
+        variation.addTarget(pattern, weight: weight, curvature: 2)
+      }
+      func gradient(_ evaluation: Double, at state: [Double], query: Void, pattern: [Double], cache: Void)
+        -> DivergenceGradient<[Double], [Double]>
+      {
+        let g = zip(state, pattern).map { 2 * ($0 - $1) }
+        return DivergenceGradient(value: evaluation, state: g, pattern: g.map { -0.5 * $0 })
+      }
+    }
+    let failures = DivergenceConformance.checkVectorGradient(
+      HalvedPatternGradient(), state: x, pattern: y, stateDirection: u, patternDirection: v)
+    #expect(failures.map(\.property) == ["pattern gradient"])
+  }
+
   /// A divergence that implements no gradient says so, naming `divergence`, in the library and
   /// through the engine.
   @Test func divergenceWithoutGradientsIsAClearError() throws {
