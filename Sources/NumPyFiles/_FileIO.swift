@@ -7,7 +7,7 @@
 #endif
 
 /// Whole-file reads and atomic whole-file writes with POSIX calls, with errors that name the path.
-enum _FileIO {
+package enum _FileIO {
   private static let fileTypeMask: mode_t = 0o170000
   private static let directoryType: mode_t = 0o040000
   private static let regularType: mode_t = 0o100000
@@ -129,6 +129,29 @@ enum _FileIO {
     let random = String(UInt64.random(in: .min ... .max), radix: 16)
     let temporary = directoryPrefix + ".\(shortName).tmp-\(getpid())-\(random)"
 
+    try writeTemporary(bytes, at: temporary, for: path, directory: directory, mode: existingMode)
+    let renamed = temporary.withCString { from in path.withCString { to in rename(from, to) } }
+    guard renamed == 0 else {
+      let code = errno
+      _ = temporary.withCString { unlink($0) }
+      throw NumPyError("\(path): cannot replace the file: \(describe(code, reading: false))")
+    }
+
+    // Make the rename itself durable; failing to sync the directory is not an error.
+    let directoryFD = directory.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+    if directoryFD >= 0 {
+      _ = fsync(directoryFD)
+      close(directoryFD)
+    }
+  }
+
+  /// Writes `bytes` to a new file at `temporary` (in `directory`, beside its destination `path`,
+  /// which errors name), created exclusively, with permissions `mode` if given, then synced and
+  /// closed: a whole file that the caller puts in place (by rename or link) or removes. On failure
+  /// the temporary file is removed.
+  package static func writeTemporary(
+    _ bytes: [UInt8], at temporary: String, for path: String, directory: String, mode: mode_t?
+  ) throws(NumPyError) {
     let fd = temporary.withCString { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666) }
     guard fd >= 0 else {
       let code = errno
@@ -148,7 +171,7 @@ enum _FileIO {
       return NumPyError("\(path): \(message)")
     }
 
-    if let existingMode { _ = fchmod(fd, existingMode) }
+    if let mode { _ = fchmod(fd, mode) }
     var written = 0
     while written < bytes.count {
       let count = min(bytes.count - written, 1 << 30)
@@ -163,15 +186,6 @@ enum _FileIO {
     guard fsync(fd) == 0 else { throw fail("fsync failed: \(describe(errno, reading: false))") }
     closed = true
     guard close(fd) == 0 else { throw fail("close failed: \(describe(errno, reading: false))") }
-    let renamed = temporary.withCString { from in path.withCString { to in rename(from, to) } }
-    guard renamed == 0 else { throw fail("cannot replace the file: \(describe(errno, reading: false))") }
-
-    // Make the rename itself durable; failing to sync the directory is not an error.
-    let directoryFD = directory.withCString { open($0, O_RDONLY | O_CLOEXEC) }
-    if directoryFD >= 0 {
-      _ = fsync(directoryFD)
-      close(directoryFD)
-    }
   }
 
   /// A short explanation of `code` (an `errno` value).

@@ -2,6 +2,8 @@
 // only (a temporary file in the same directory, synced, then renamed or linked into place), and
 // targets that are not regular writable files refused before anything is written.
 
+import NumPyFiles
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -197,38 +199,15 @@ enum MemoryFileWriter {
 
     let random = String(UInt64.random(in: .min ... .max), radix: 16)
     let temporary = directoryPrefix + temporaryPrefix(path) + "\(getpid())-\(random)"
-    let fd = temporary.withCString { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666) }
-    guard fd >= 0 else {
-      let code = errno
-      switch code {
-      case ENOENT: throw MemoryFileError("\(path): directory '\(directory)' does not exist")
-      case ENOTDIR: throw MemoryFileError("\(path): '\(directory)' is not a directory")
-      case EACCES, EPERM:
-        throw MemoryFileError("\(path): permission denied (cannot create a file in '\(directory)')")
-      default: throw MemoryFileError("\(path): cannot create a temporary file: \(describe(code))")
-      }
+    do throws(NumPyError) {
+      try _FileIO.writeTemporary(bytes, at: temporary, for: path, directory: directory, mode: existingMode)
+    } catch {
+      throw MemoryFileError(error.message)
     }
-    var isOpen = true
     func fail(_ message: String) -> MemoryFileError {
-      if isOpen { close(fd) }
       _ = temporary.withCString { unlink($0) }
       return MemoryFileError("\(path): \(message)")
     }
-    if let existingMode { _ = fchmod(fd, existingMode) }
-    var written = 0
-    while written < bytes.count {
-      let count = min(bytes.count - written, 1 << 30)
-      let result = bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress.map { $0 + written }, count) }
-      if result < 0 {
-        if errno == EINTR { continue }
-        throw fail("write failed: \(describe(errno))")
-      }
-      if result == 0 { throw fail("write failed: no progress") }
-      written += result
-    }
-    guard fsync(fd) == 0 else { throw fail("fsync failed: \(describe(errno))") }
-    isOpen = false
-    guard close(fd) == 0 else { throw fail("close failed: \(describe(errno))") }
 
     if overwrite {
       let renamed = temporary.withCString { from in path.withCString { to in rename(from, to) } }
