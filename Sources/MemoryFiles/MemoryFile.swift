@@ -256,9 +256,11 @@ public struct MemoryFile: Sendable {
   }
 
   /// Writes the file to `path` atomically, as the only writer of `path`; without `overwrite`,
-  /// only if `path` does not exist (see ``MemoryFileContents/write(to:overwrite:)``).
-  public func write(to path: String, overwrite: Bool = true) throws(MemoryFileError) {
-    try contents().write(to: path, overwrite: overwrite)
+  /// only if `path` does not exist (see ``MemoryFileContents/write(to:overwrite:lockTimeout:)``).
+  public func write(to path: String, overwrite: Bool = true, lockTimeout: Duration = .seconds(600))
+    throws(MemoryFileError)
+  {
+    try contents().write(to: path, overwrite: overwrite, lockTimeout: lockTimeout)
   }
 
   /// Appends `newPatterns` to the memory file at `path`, all or nothing.
@@ -270,16 +272,19 @@ public struct MemoryFile: Sendable {
   /// defaults, as it was prepared with them, and is written as version 2).
   ///
   /// The read, the checks and the write happen under the lock of `path` (see
-  /// ``MemoryFileContents/write(to:overwrite:)``), so concurrent appends from processes or threads
-  /// take turns and each one lands: none reads a file that another is about to replace.
+  /// ``MemoryFileContents/write(to:overwrite:lockTimeout:)``), so concurrent appends from processes
+  /// or threads take turns and each one lands: none reads a file that another is about to
+  /// replace. An append waits at most `lockTimeout` for another writer's lock.
   ///
   /// - Returns: the memory file as written.
   /// - Throws: ``MemoryFileError``: the file's, starting with `path` (missing, damaged, read-only,
-  ///   not a regular file, cannot be locked or written), or, starting with `new patterns: `, what
+  ///   not a regular file, cannot be locked within `lockTimeout` or written), or, starting with `new patterns: `, what
   ///   is wrong with `newPatterns`.
   @discardableResult
-  public static func append(_ newPatterns: Patterns, to path: String) throws(MemoryFileError) -> MemoryFile {
-    try MemoryFileWriter.locked(path) { () throws(MemoryFileError) -> MemoryFile in
+  public static func append(_ newPatterns: Patterns, to path: String, lockTimeout: Duration = .seconds(600))
+    throws(MemoryFileError) -> MemoryFile
+  {
+    try MemoryFileWriter.locked(path, lockTimeout: lockTimeout) { () throws(MemoryFileError) -> MemoryFile in
       let existing = try readLimited(path)
       let current = try MemoryFile(contents: existing)
       let combined: Patterns

@@ -200,4 +200,27 @@ func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     #expect(try MemoryFile.read(contentsOf: path).count == 6)
     #expect(!FileManager.default.fileExists(atPath: scratch.path(".m.npz.lock")))
   }
+
+  /// A writer gives up after its lock timeout while another holds the lock, names the lock file
+  /// and leaves the memory file as it was.
+  @Test func aWriterGivesUpAfterTheLockTimeout() throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let path = scratch.path("m.npz")
+    try MemoryFile(patterns: Samples.vectors).write(to: path)
+    let fd = open(scratch.path(".m.npz.lock"), O_RDONLY | O_CREAT, 0o644)
+    #expect(fd >= 0)
+    #expect(flock(fd, LOCK_EX) == 0)
+    defer { close(fd) }
+    let started = ContinuousClock.now
+    #expect {
+      try MemoryFile.append(Samples.vectors, to: path, lockTimeout: .milliseconds(200))
+    } throws: { error in
+      let message = (error as? MemoryFileError)?.message ?? ""
+      return message.hasPrefix(path) && message.contains(".m.npz.lock") && message.contains("not written")
+    }
+    let waited = ContinuousClock.now - started
+    #expect(waited >= .milliseconds(200) && waited < .seconds(10))
+    #expect(try MemoryFile.read(contentsOf: path).count == 3)
+  }
 }

@@ -48,7 +48,7 @@ public struct MemoryFileError: Error, Sendable, Hashable, CustomStringConvertibl
     return error
   }
 
-  /// The error of a write without overwrite (``MemoryFileContents/write(to:overwrite:)``) to a
+  /// The error of a write without overwrite (``MemoryFileContents/write(to:overwrite:lockTimeout:)``) to a
   /// `path` that exists: `"<path>: exists; not replaced"`.
   public static func fileExists(_ path: String) -> MemoryFileError { MemoryFileWriter.existsError(path) }
 }
@@ -331,10 +331,13 @@ public struct MemoryFileContents: Sendable {
   /// - Throws: ``MemoryFileError`` whose message starts with `path` if `path` exists and
   ///   `overwrite` is `false`, is a directory or not a regular file (a device, a FIFO, a socket),
   ///   is read-only (its mode has no write permission, or this process may not write it: a
-  ///   read-only file is not replaced), or cannot be locked or written.
-  public func write(to path: String, overwrite: Bool = true) throws(MemoryFileError) {
+  ///   read-only file is not replaced), or cannot be locked or written, or if another writer holds
+  ///   the lock of `path` for longer than `lockTimeout` (then nothing is written).
+  public func write(to path: String, overwrite: Bool = true, lockTimeout: Duration = .seconds(600))
+    throws(MemoryFileError)
+  {
     let bytes = try encode()
-    try MemoryFileWriter.locked(path) { () throws(MemoryFileError) in
+    try MemoryFileWriter.locked(path, lockTimeout: lockTimeout) { () throws(MemoryFileError) in
       try MemoryFileWriter.writeFile(bytes, to: path, overwrite: overwrite)
     }
   }

@@ -41,14 +41,18 @@ struct MemoryFileLock {
     return directoryPrefix + "." + MemoryFileWriter.shortName(name) + ".lock"
   }
 
-  /// Blocks until this process is the only writer of `target`.
+  /// Waits until this process is the only writer of `target`, for at most `timeout`.
   ///
   /// - Throws: ``MemoryFileError`` naming `target` and the lock file if the lock file cannot be
   ///   created or locked (a directory that is not writable, a file system without `flock`
-  ///   support such as an NFS mount without a lock service: `ENOLCK`). The file is then not
-  ///   written: an unlocked write could lose a concurrent writer's update.
-  static func acquire(for target: String) throws(MemoryFileError) -> MemoryFileLock {
+  ///   support such as an NFS mount without a lock service: `ENOLCK`), or if another writer
+  ///   holds the lock for longer than `timeout` (a writer stopped with its lock held would
+  ///   otherwise leave every later writer waiting for ever). The file is then not written: an
+  ///   unlocked write could lose a concurrent writer's update.
+  static func acquire(for target: String, timeout: Duration) throws(MemoryFileError) -> MemoryFileLock {
     let path = lockPath(for: target)
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: timeout)
     while true {
       let fd = path.withCString { open($0, O_RDONLY | O_CREAT | O_CLOEXEC, 0o644) }
       guard fd >= 0 else {
@@ -67,9 +71,21 @@ struct MemoryFileLock {
         }
       }
       var result: Int32
-      repeat { result = flock(fd, LOCK_EX) } while result != 0 && errno == EINTR
+      var code: Int32 = 0
+      while true {
+        result = flock(fd, LOCK_EX | LOCK_NB)
+        code = errno
+        guard result != 0, code == EINTR || code == EWOULDBLOCK else { break }
+        guard code == EINTR || clock.now < deadline else {
+          close(fd)
+          throw MemoryFileError(
+            "\(target): another writer has held the lock '\(path)' for \(timeout) without releasing it; not written (remove the lock file only if no writer of \(target) is running)"
+          )
+        }
+        // Polled: flock cannot wait with a timeout; 20 ms is far below any write's duration.
+        if code == EWOULDBLOCK { usleep(20_000) }
+      }
       guard result == 0 else {
-        let code = errno
         close(fd)
         throw MemoryFileError(
           "\(target): cannot lock '\(path)' (\(MemoryFileWriter.describe(code))); not written, since an unlocked write could lose a concurrent writer's update"
@@ -129,15 +145,17 @@ enum MemoryFileWriter {
     "." + shortName(split(path).name) + ".tmp-"
   }
 
-  /// Runs `body` holding the lock of `path` (see ``MemoryFileLock``), after checking that `path`
-  /// is absent or a regular file this process may write.
-  static func locked<T>(_ path: String, _ body: () throws(MemoryFileError) -> T) throws(MemoryFileError) -> T
-  {
+  /// Runs `body` holding the lock of `path` (see ``MemoryFileLock``, waiting at most
+  /// `lockTimeout` for it), after checking that `path` is absent or a regular file this process
+  /// may write.
+  static func locked<T>(
+    _ path: String, lockTimeout: Duration, _ body: () throws(MemoryFileError) -> T
+  ) throws(MemoryFileError) -> T {
     let (_, name) = split(path)
     guard !path.isEmpty, !name.isEmpty, name != ".", name != ".." else {
       throw MemoryFileError("\(path.isEmpty ? "(empty path)" : path): is not a file name")
     }
-    let lock = try MemoryFileLock.acquire(for: path)
+    let lock = try MemoryFileLock.acquire(for: path, timeout: lockTimeout)
     defer { lock.release() }
     try checkTarget(path)
     return try body()
