@@ -184,22 +184,36 @@ private func marginalSpread(inputs count: Int, cells n: Int, _ marginal: (Int, I
   return total
 }
 
-/// The iterations in the log domain on any backend's `logConvolve`; cannot underflow.
-private func logBarycenter(
-  _ histograms: [GridHistogram], _ lambda: [Double], _ options: GridSinkhornOptions, _ debiased: Bool,
-  _ kernel: GridKernel
-) throws(DAMError) -> BarycenterState {
-  let workspace = GridKernel.Workspace(cells: kernel.cellCount)
-  let n = kernel.cellCount
-  let count = histograms.count
-  let logA = histograms.map { $0.masses.map(_log) }
-  var logU = [[Double]](repeating: [Double](repeating: 0, count: n), count: count)
-  var logV = logU
-  var ku = logU
-  var kv = [Double](repeating: 0, count: n)
-  var logBar = [Double](repeating: 0, count: n)
-  var logD = [Double](repeating: 0, count: n)
-  var kd = [Double](repeating: 0, count: n)
+/// One domain of the barycenter iterations: the log domain on any backend, or the scalings with
+/// BLAS convolutions. ``iterateBarycenter(_:inputs:cells:_:_:)`` runs either; a scheme says what
+/// one half-step computes and whether it can go on (the scaled domain gives up on an underflow,
+/// and the iterations are redone in the log domain).
+private protocol BarycenterScheme {
+  /// Whether a non-finite residual abandons the iterations (`true`: they are redone in the log
+  /// domain) rather than ending them unconverged.
+  static var abandonsOnNonFinite: Bool { get }
+  /// `Uᵢ = Aᵢ / K Vᵢ`; returns `Σᵢ λᵢ ‖Uᵢ(old) ⊙ K Vᵢ - Aᵢ‖₁` (0 on the first iteration), or `nil`
+  /// to abandon.
+  mutating func updateInputs(first: Bool) -> Double?
+  /// `K Uᵢ`; returns the spread of the barycenter-side marginals `Vᵢ ⊙ K Uᵢ`, or `nil` to abandon.
+  mutating func convolveInputs() -> Double?
+  /// `bar = d ⊙ Πᵢ (K Uᵢ)^λᵢ`, kept as ``logBar``.
+  mutating func formBarycenter()
+  /// `‖d ⊙ K d - bar‖₁`, or `nil` to abandon.
+  mutating func debiasingResidual() -> Double?
+  /// Ten steps `d ← (d ⊙ bar / K d)^½`; `false` to abandon.
+  mutating func updateDebiasing() -> Bool
+  /// `Vᵢ = bar / K Uᵢ`.
+  mutating func updateOutputs()
+  /// The logarithm of the barycenter last formed.
+  var logBar: [Double] { get }
+}
+
+/// The iterations of either scheme, with the stopping rules, the early stop and the work budget
+/// in one place; `nil` when the scheme abandons them.
+private func iterateBarycenter<S: BarycenterScheme>(
+  _ scheme: inout S, inputs count: Int, cells n: Int, _ options: GridSinkhornOptions, _ debiased: Bool
+) throws(DAMError) -> BarycenterState? {
   var error = Double.infinity
   var spread = Double.infinity
   var debiasing = 0.0
@@ -211,9 +225,92 @@ private func logBarycenter(
   // A work budget is checked every `every` iterations (an iteration convolves every input).
   let every = WorkBudget.checkInterval(work: count * n * n)
   while true {
-    // Input side: U_i = A_i / K V_i; the error of the previous U_i is the marginal error.
-    error = 0
-    for i in 0..<count {
+    guard let inputError = scheme.updateInputs(first: iterations == 0),
+      let inputSpread = scheme.convolveInputs()
+    else { return nil }
+    (error, spread) = (inputError, inputSpread)
+    scheme.formBarycenter()
+    if debiased {
+      guard let residual = scheme.debiasingResidual() else { return nil }
+      debiasing = residual
+    }
+    if iterations > 0 {
+      if !error.isFinite || !spread.isFinite || !debiasing.isFinite {
+        if S.abandonsOnNonFinite { return nil }
+        break
+      }
+      if error <= options.tolerance && spread <= options.tolerance && debiasing <= options.tolerance {
+        converged = true
+        break
+      }
+      if iterations >= options.maxIterations { break }
+      if stagnation.isHopeless(error: max(error, spread, debiasing), iteration: iterations) { break }
+    }
+    if debiased { guard scheme.updateDebiasing() else { return nil } }
+    scheme.updateOutputs()
+    iterations += 1
+    if iterations % every == 0 {
+      try checkBarycenterBudget(iterations: every, count, n, options, iterations, error)
+    }
+  }
+  try checkBarycenterBudget(iterations: iterations % every, count, n, options, iterations, error)
+  return BarycenterState(
+    logBar: scheme.logBar, iterations: iterations, error: error, spread: spread, debiasing: debiasing,
+    converged: converged, stagnation: stagnation)
+}
+
+/// The iterations in the log domain on any backend's `logConvolve`; cannot underflow.
+private func logBarycenter(
+  _ histograms: [GridHistogram], _ lambda: [Double], _ options: GridSinkhornOptions, _ debiased: Bool,
+  _ kernel: GridKernel
+) throws(DAMError) -> BarycenterState {
+  var scheme = LogBarycenter(histograms, lambda, kernel)
+  guard
+    let state = try iterateBarycenter(
+      &scheme, inputs: histograms.count, cells: kernel.cellCount, options, debiased)
+  else {
+    // Unreachable: no half-step of the log domain gives up.
+    throw DAMError(.numericalFailure, argument: "epsilon", "the log-domain barycenter iterations gave up")
+  }
+  return state
+}
+
+/// The log-domain scheme: log scalings, `logConvolve` of the backend.
+private struct LogBarycenter: BarycenterScheme {
+  static var abandonsOnNonFinite: Bool { false }
+  let histograms: [GridHistogram]
+  let lambda: [Double]
+  let kernel: GridKernel
+  let workspace: GridKernel.Workspace
+  let n: Int
+  let logA: [[Double]]
+  var logU: [[Double]]
+  var logV: [[Double]]
+  var ku: [[Double]]
+  var kv: [Double]
+  var logBar: [Double]
+  var logD: [Double]
+  var kd: [Double]
+
+  init(_ histograms: [GridHistogram], _ lambda: [Double], _ kernel: GridKernel) {
+    self.histograms = histograms
+    self.lambda = lambda
+    self.kernel = kernel
+    workspace = GridKernel.Workspace(cells: kernel.cellCount)
+    n = kernel.cellCount
+    logA = histograms.map { $0.masses.map(_log) }
+    logU = [[Double]](repeating: [Double](repeating: 0, count: n), count: histograms.count)
+    logV = logU
+    ku = logU
+    kv = [Double](repeating: 0, count: n)
+    logBar = kv
+    logD = kv
+    kd = kv
+  }
+
+  mutating func updateInputs(first: Bool) -> Double? {
+    var error = 0.0
+    for i in 0..<histograms.count {
       kernel.logConvolve(logV[i], into: &kv, workspace: workspace)
       var e = 0.0
       for j in 0..<n {
@@ -222,53 +319,47 @@ private func logBarycenter(
           continue
         }
         let updated = logA[i][j] - kv[j]
-        if iterations > 0 { e += histograms[i].masses[j] * abs(_exp(logU[i][j] - updated) - 1) }
+        if !first { e += histograms[i].masses[j] * abs(_exp(logU[i][j] - updated) - 1) }
         logU[i][j] = updated
       }
       error += lambda[i] * e
     }
-    for i in 0..<count { kernel.logConvolve(logU[i], into: &ku[i], workspace: workspace) }
-    // POT's stopping quantity: the spread of the barycenter-side marginals V_i ⊙ K U_i.
-    spread = marginalSpread(inputs: count, cells: n) { i, j in _exp(logV[i][j] + ku[i][j]) }
-    // Barycenter side: bar = d ⊙ Πᵢ (K U_i)^λᵢ, then V_i = bar / K U_i.
+    return error
+  }
+
+  mutating func convolveInputs() -> Double? {
+    for i in 0..<histograms.count { kernel.logConvolve(logU[i], into: &ku[i], workspace: workspace) }
+    return marginalSpread(inputs: histograms.count, cells: n) { i, j in _exp(logV[i][j] + ku[i][j]) }
+  }
+
+  mutating func formBarycenter() {
     for j in 0..<n {
       var s = logD[j]
-      for i in 0..<count { s += lambda[i] * ku[i][j] }
+      for i in 0..<histograms.count { s += lambda[i] * ku[i][j] }
       logBar[j] = s
     }
-    if debiased {
-      kernel.logConvolve(logD, into: &kd, workspace: workspace)
-      debiasing = 0
-      for j in 0..<n { debiasing += abs(_exp(logD[j] + kd[j]) - _exp(logBar[j])) }
+  }
+
+  mutating func debiasingResidual() -> Double? {
+    kernel.logConvolve(logD, into: &kd, workspace: workspace)
+    var residual = 0.0
+    for j in 0..<n { residual += abs(_exp(logD[j] + kd[j]) - _exp(logBar[j])) }
+    return residual
+  }
+
+  mutating func updateDebiasing() -> Bool {
+    for step in 0..<10 {
+      if step > 0 { kernel.logConvolve(logD, into: &kd, workspace: workspace) }
+      for j in 0..<n { logD[j] = 0.5 * (logD[j] + logBar[j] - kd[j]) }
     }
-    if iterations > 0 {
-      if !error.isFinite || !spread.isFinite || !debiasing.isFinite { break }
-      if error <= options.tolerance && spread <= options.tolerance && debiasing <= options.tolerance {
-        converged = true
-        break
-      }
-      if iterations >= options.maxIterations { break }
-      if stagnation.isHopeless(error: max(error, spread, debiasing), iteration: iterations) { break }
-    }
-    if debiased {
-      for step in 0..<10 {
-        if step > 0 { kernel.logConvolve(logD, into: &kd, workspace: workspace) }
-        for j in 0..<n { logD[j] = 0.5 * (logD[j] + logBar[j] - kd[j]) }
-      }
-    }
-    for i in 0..<count {
+    return true
+  }
+
+  mutating func updateOutputs() {
+    for i in 0..<histograms.count {
       for j in 0..<n { logV[i][j] = logBar[j] - ku[i][j] }
     }
-    iterations += 1
-    if iterations % every == 0 {
-      try checkBarycenterBudget(iterations: every, count, n, options, iterations, error)
-    }
   }
-  try checkBarycenterBudget(
-    iterations: iterations % every, count, n, options, iterations, error)
-  return BarycenterState(
-    logBar: logBar, iterations: iterations, error: error, spread: spread, debiasing: debiasing,
-    converged: converged, stagnation: stagnation)
 }
 
 /// The iterations on the scalings themselves with BLAS convolutions (all inputs at once), as POT
@@ -278,33 +369,54 @@ private func scaledBarycenter(
   _ histograms: [GridHistogram], _ lambda: [Double], _ options: GridSinkhornOptions, _ debiased: Bool,
   _ kernel: SeparableKernelConvolution
 ) throws(DAMError) -> BarycenterState? {
-  let n = kernel.cells
-  let count = histograms.count
-  var a = [Double](repeating: 0, count: count * n)
-  for i in 0..<count {
-    for j in 0..<n { a[i * n + j] = histograms[i].masses[j] }
-  }
-  var u = [Double](repeating: 0, count: count * n)
-  var v = [Double](repeating: 1, count: count * n)
-  var kv = [Double](repeating: 0, count: count * n)
-  var ku = [Double](repeating: 0, count: count * n)
-  var scratch = [Double](repeating: 0, count: count * n)
-  var logBar = [Double](repeating: 0, count: n)
-  var bar = [Double](repeating: 0, count: n)
-  var d = [Double](repeating: 1, count: n)
-  var kd = [Double](repeating: 0, count: n)
-  var error = Double.infinity
-  var spread = Double.infinity
-  var debiasing = 0.0
-  var iterations = 0
-  var converged = false
-  var stagnation = Stagnation(
-    tolerance: options.tolerance, maxIterations: options.maxIterations,
-    allowsUnconverged: options.allowsUnconverged)
-  // A work budget is checked every `every` iterations (an iteration convolves every input).
-  let every = WorkBudget.checkInterval(work: count * n * n)
+  var scheme = ScaledBarycenter(histograms, lambda, kernel)
+  return try iterateBarycenter(&scheme, inputs: histograms.count, cells: kernel.cells, options, debiased)
+}
 
-  func convolve(_ x: [Double], into y: inout [Double], count: Int) {
+/// The scaled scheme: the scalings in one row-major array per quantity, all inputs convolved by
+/// one BLAS call.
+private struct ScaledBarycenter: BarycenterScheme {
+  static var abandonsOnNonFinite: Bool { true }
+  let lambda: [Double]
+  let kernel: SeparableKernelConvolution
+  let n: Int
+  let count: Int
+  var a: [Double]
+  var u: [Double]
+  var v: [Double]
+  var kv: [Double]
+  var ku: [Double]
+  var scratch: [Double]
+  var logBar: [Double]
+  var bar: [Double]
+  var d: [Double]
+  var kd: [Double]
+
+  init(_ histograms: [GridHistogram], _ lambda: [Double], _ kernel: SeparableKernelConvolution) {
+    self.lambda = lambda
+    self.kernel = kernel
+    n = kernel.cells
+    count = histograms.count
+    a = [Double](repeating: 0, count: count * n)
+    for i in 0..<count {
+      for j in 0..<n { a[i * n + j] = histograms[i].masses[j] }
+    }
+    u = [Double](repeating: 0, count: count * n)
+    v = [Double](repeating: 1, count: count * n)
+    kv = u
+    ku = u
+    scratch = u
+    logBar = [Double](repeating: 0, count: n)
+    bar = logBar
+    d = [Double](repeating: 1, count: n)
+    kd = logBar
+  }
+
+  /// `y = K x` for `count` stacked inputs.
+  static func convolve(
+    _ kernel: SeparableKernelConvolution, _ x: [Double], into y: inout [Double], scratch: inout [Double],
+    count: Int
+  ) {
     x.withUnsafeBufferPointer { x in
       y.withUnsafeMutableBufferPointer { y in
         scratch.withUnsafeMutableBufferPointer { s in
@@ -313,68 +425,63 @@ private func scaledBarycenter(
       }
     }
   }
+
   func usable(_ x: Double) -> Bool { x > scaledFloor && x < .infinity }
 
-  while true {
-    // Input side: U_i = A_i / K V_i, marginal error Σ |U_i(old) ⊙ K V_i - A_i|.
-    convolve(v, into: &kv, count: count)
-    error = 0
+  mutating func updateInputs(first: Bool) -> Double? {
+    Self.convolve(kernel, v, into: &kv, scratch: &scratch, count: count)
+    var error = 0.0
     for i in 0..<count {
       var e = 0.0
       for j in i * n..<(i + 1) * n where a[j] > 0 {
         guard usable(kv[j]) else { return nil }
-        if iterations > 0 { e += abs(u[j] * kv[j] - a[j]) }
+        if !first { e += abs(u[j] * kv[j] - a[j]) }
         u[j] = a[j] / kv[j]
       }
       error += lambda[i] * e
     }
-    convolve(u, into: &ku, count: count)
+    return error
+  }
+
+  mutating func convolveInputs() -> Double? {
+    Self.convolve(kernel, u, into: &ku, scratch: &scratch, count: count)
     for j in 0..<count * n where !usable(ku[j]) { return nil }
-    spread = marginalSpread(inputs: count, cells: n) { i, j in v[i * n + j] * ku[i * n + j] }
-    // Barycenter side: bar = d ⊙ Πᵢ (K U_i)^λᵢ, then V_i = bar / K U_i.
+    return marginalSpread(inputs: count, cells: n) { i, j in v[i * n + j] * ku[i * n + j] }
+  }
+
+  mutating func formBarycenter() {
     for j in 0..<n {
       var s = _log(d[j])
       for i in 0..<count { s += lambda[i] * _log(ku[i * n + j]) }
       logBar[j] = s
       bar[j] = _exp(s)
     }
-    if debiased {
-      convolve(d, into: &kd, count: 1)
-      debiasing = 0
+  }
+
+  mutating func debiasingResidual() -> Double? {
+    Self.convolve(kernel, d, into: &kd, scratch: &scratch, count: 1)
+    var residual = 0.0
+    for j in 0..<n {
+      guard usable(kd[j]) else { return nil }
+      residual += abs(d[j] * kd[j] - bar[j])
+    }
+    return residual
+  }
+
+  mutating func updateDebiasing() -> Bool {
+    for step in 0..<10 {
+      if step > 0 { Self.convolve(kernel, d, into: &kd, scratch: &scratch, count: 1) }
       for j in 0..<n {
-        guard usable(kd[j]) else { return nil }
-        debiasing += abs(d[j] * kd[j] - bar[j])
+        guard usable(kd[j]) else { return false }
+        d[j] = (d[j] * bar[j] / kd[j]).squareRoot()
       }
     }
-    if iterations > 0 {
-      if !error.isFinite || !spread.isFinite || !debiasing.isFinite { return nil }
-      if error <= options.tolerance && spread <= options.tolerance && debiasing <= options.tolerance {
-        converged = true
-        break
-      }
-      if iterations >= options.maxIterations { break }
-      if stagnation.isHopeless(error: max(error, spread, debiasing), iteration: iterations) { break }
-    }
-    if debiased {
-      for step in 0..<10 {
-        if step > 0 { convolve(d, into: &kd, count: 1) }
-        for j in 0..<n {
-          guard usable(kd[j]) else { return nil }
-          d[j] = (d[j] * bar[j] / kd[j]).squareRoot()
-        }
-      }
-    }
+    return true
+  }
+
+  mutating func updateOutputs() {
     for i in 0..<count {
       for j in 0..<n { v[i * n + j] = bar[j] / ku[i * n + j] }
     }
-    iterations += 1
-    if iterations % every == 0 {
-      try checkBarycenterBudget(iterations: every, count, n, options, iterations, error)
-    }
   }
-  try checkBarycenterBudget(
-    iterations: iterations % every, count, n, options, iterations, error)
-  return BarycenterState(
-    logBar: logBar, iterations: iterations, error: error, spread: spread, debiasing: debiasing,
-    converged: converged, stagnation: stagnation)
 }
