@@ -69,6 +69,23 @@ struct ResourceLimitTests {
     }
   }
 
+  /// 2,000 queries against 10^7 vector patterns: the batch's B x N arrays would take about 960 GB.
+  /// Refused naming `queries` before any is allocated, by the batch and the snapshot entry points.
+  @Test func batchOverTheLimitIsRefused() throws {
+    let memory = try Memory(
+      divergence: .squaredEuclidean, matrix: (0..<10_000_000).map { Double($0 % 97) }, columns: 1)
+    let engine = try RetrievalEngine(
+      memory: memory, separation: .softmax, geometry: EuclideanGeometry(), beta: 1)
+    let queries = [[Double]](repeating: [0.5], count: 2000)
+    let error = try #require(throws: DAMError.self) { _ = try engine.retrieve(batch: queries) }
+    #expect(error.kind == .resourceLimit)
+    #expect(error.argument == "queries")
+    #expect(error.message.contains("a batch of 2000 states against 10000000 patterns"), "\(error.message)")
+    #expect(error.message.contains("retrieve in smaller batches"))
+    let snapshots = try #require(throws: DAMError.self) { _ = try engine.snapshots(at: queries) }
+    #expect(snapshots.argument == "states")
+  }
+
   /// Sequential k-subsets on 10^6 scores with k = 500,000: the oracle's back-pointers would take
   /// 2 N (k + 1) bytes, about 1 TB; refused naming `k` before the solver starts.
   @Test func sequentialKSubsetsOverTheLimitIsRefused() throws {

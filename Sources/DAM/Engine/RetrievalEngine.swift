@@ -83,6 +83,7 @@ where G.State == D.State, G.Variation == D.Variation {
     if let previous, previous.count != states.count {
       throw DAMError.mismatch("previous", "has \(previous.count) snapshots for \(states.count) states")
     }
+    try checkBatchSize(states.count, argument: "states")
     do {
       return try snapshotBatch(states, previous: previous ?? [Snapshot?](repeating: nil, count: states.count))
     } catch let failure as BatchFailure {
@@ -171,6 +172,7 @@ where G.State == D.State, G.Variation == D.Variation {
   private func retrieveBatch(_ queries: [D.State], recordingTrajectory: Bool) throws -> [RetrievalResult<
     D.State
   >] {
+    try checkBatchSize(queries.count, argument: "queries")
     let divergence = memory.divergence
     let reference = memory.pattern(at: 0)
     for (b, query) in queries.enumerated() {
@@ -289,6 +291,22 @@ where G.State == D.State, G.Variation == D.Variation {
         trajectory: record.trajectory, evaluated: snapshot.evaluations.isAll ? nil : snapshot.evaluated,
         evaluationCount: record.evaluationCount, droppedWeightBound: record.droppedWeightBound)
     }
+  }
+
+  /// Throws a ``DAMError/Kind/resourceLimit`` error naming `argument` when `count` states against
+  /// the memory would hold more than ``ResourceLimits/current`` allows, before any of it is
+  /// allocated. Per state and pattern a step holds the divergence, the weight and the value of
+  /// the snapshot it leaves and of the one it makes, and one or two evaluations (two when the
+  /// divergence warm-starts from the previous step): `5 × 8` bytes plus the evaluations' own
+  /// size, which counts what an evaluation holds inline only (a point cloud's potentials are
+  /// more), so the estimate is a lower bound.
+  private func checkBatchSize(_ count: Int, argument: String) throws(DAMError) {
+    let evaluations = (memory.divergence.usesPreviousEvaluations ? 2 : 1) * MemoryLayout<D.Evaluation>.stride
+    let bytes = ResourceLimits.bytes([count, memory.count], elementSize: 5 * 8 + evaluations)
+    try ResourceLimits.current.check(
+      bytes: bytes, for: argument,
+      "a batch of \(count) \(count == 1 ? "state" : "states") against \(memory.count) patterns (the divergences, weights and evaluations of every pair)",
+      remedy: "retrieve in smaller batches")
   }
 
   /// The snapshots of a batch of states (`previous[b]`: the snapshot of the same query at the
