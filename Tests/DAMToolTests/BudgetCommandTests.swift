@@ -89,11 +89,12 @@ struct BudgetCommandTests {
     let before = names.map { FileState(folder.path($0)) }
     let extra = row.output.map { ["--output", folder.path($0)] } ?? []
     let run = try DamProcess.runRow(row.name, row.arguments, in: folder, extra: extra)
-    #expect(run.status == 1, "\(run.stderr)")
-    #expect(run.stderr.hasPrefix("Error: \(row.option): "), "\(run.stderr)")
-    #expect(
-      run.stderr.contains(
-        row.option == "--time-limit" ? "the time limit of 0.0 s ran out" : "iterations ran out"))
+    run.expectRefusal(
+      row.name,
+      naming: [
+        row.option, row.option == "--time-limit" ? "the time limit of 0.0 s ran out" : "iterations ran out",
+      ],
+      in: folder)
     #expect(run.stdout.isEmpty, "\(run.stdout)")
     // Not a terminal: no progress line (carriage return, or the escape that clears the line).
     #expect(!run.stderr.contains("\r") && !run.stderr.contains("\u{1B}["))
