@@ -13,7 +13,8 @@
 /// gradient does not exist there (the map from it is unbounded), and these functions throw
 /// instead of returning a huge or floored value; so they do when `M` itself is at its floor (two
 /// covariances each invertible but too ill-conditioned together). Above the floor the maps carry a
-/// relative error of about `κ · ulp` for the condition number `κ` of `M`. When both covariances are
+/// relative error of at most about `κ · ulp` for the condition number `κ` of `M` (measured in
+/// Docs/reliability.md, "Numerical faults"). When both covariances are
 /// diagonal every matrix is diagonal, the maps are `√(sₖ / wₖ)` and `√(wₖ / sₖ)` entry by entry
 /// (exact to rounding for any positive variances), and no floor applies.
 extension BuresWasserstein {
@@ -113,7 +114,7 @@ extension BuresWasserstein {
     guard smallest > floor else {
       throw DAMError(
         .notPositiveDefinite, argument: "state",
-        "covariance and the pattern's are too ill-conditioned together: S^1/2 W S^1/2 has smallest eigenvalue \(smallest), at most the round-off floor \(floor) (\(d) ulp of its largest, \(largest)), so it is singular to double precision and W2^2 is not differentiable there"
+        "covariance and the other Gaussian's are too ill-conditioned together: S^1/2 W S^1/2 (W this covariance, S the other) has smallest eigenvalue \(smallest), at most the round-off floor \(floor) (\(d) ulp of its largest, \(largest)): it is singular to double precision, and the optimal maps that W2^2's gradients are made of cannot be computed"
       )
     }
     let toPattern =
