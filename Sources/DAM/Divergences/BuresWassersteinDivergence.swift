@@ -21,10 +21,18 @@
 /// the mean and `I - Aᵢ` with respect to the covariance, and ``BuresWassersteinGeometry`` turns the
 /// weighted sums `(Σλμ, ΣλA, Σλ)` into the next state. See ``BuresWasserstein`` for the closed
 /// forms and their numerical treatment.
+///
+/// ``gradient(_:at:query:pattern:cache:)`` gives `W₂²` with its gradients in both Gaussians (see
+/// there); it throws at a singular covariance, where they do not exist.
 public struct BuresWassersteinDivergence: Divergence {
   /// Patterns per chunk of the batched evaluation: fixed, so that the reduction order (and so the
   /// result) does not depend on the number of threads.
   static let chunkSize = 8
+
+  /// The gradient with respect to the state: a mean and a covariance part.
+  public typealias StateGradient = GaussianGradient
+  /// The gradient with respect to a pattern: a mean and a covariance part.
+  public typealias PatternGradient = GaussianGradient
 
   /// The Bures-Wasserstein divergence.
   public init() {}
@@ -475,5 +483,38 @@ public struct BuresWassersteinDivergence: Divergence {
       for i in droppedPerItem[k] { try variations[k].addMeanOnly(item.weights[i], mean: patterns[i].mean) }
     }
     return variations
+  }
+}
+
+extension BuresWassersteinDivergence {
+  /// `W₂²(ξ, Xᵢ)` with its gradients in both Gaussians, for the state `ξ = N(m, W)` and the
+  /// pattern `Xᵢ = N(μ, S)`:
+  /// - means: `∇_m = 2 (m - μ)` and `∇_μ = -2 (m - μ)`;
+  /// - covariances, on the space of symmetric matrices (``GaussianGradient/covariance``):
+  ///   `∇_W = I - A` and `∇_S = I - A⁻¹`, with `A = S^½ (S^½ W S^½)^(-½) S^½` the optimal map from
+  ///   the state to the pattern (``Evaluation/map``) and `A⁻¹ = W^½ (W^½ S W^½)^(-½) W^½` the one
+  ///   back. Both are symmetric; `D(W + tH) = D(W) + t tr(∇_W H) + O(t²)` for symmetric `H`.
+  ///
+  /// The covariance gradients are full matrices even for diagonal covariances (then they are
+  /// diagonal, and their diagonals are the gradients in the variances). The map `A` is taken from
+  /// the evaluation when it holds one; `A⁻¹` takes one eigendecomposition of `S^½ W S^½` and one of
+  /// `S` (O(d³)), or O(d) when both covariances are diagonal.
+  ///
+  /// - Throws: ``DAMError`` of kind `notPositiveDefinite` naming `state` or `pattern` if that
+  ///   covariance is singular (smallest eigenvalue at most `d · ulp` of the largest, the floor of
+  ///   ``EigenvalueFloor``): `W₂²` is not differentiable there. Also naming `state` if the two
+  ///   covariances are too ill-conditioned together (`S^½ W S^½` at its floor), and a numerical
+  ///   failure if an eigendecomposition fails or a gradient overflows.
+  public func gradient(
+    _ evaluation: Evaluation, at state: Gaussian, query: QueryCache, pattern: Gaussian, cache: PatternCache
+  ) throws(DAMError) -> DivergenceGradient<GaussianGradient, GaussianGradient> {
+    try checkQuery(state, against: pattern)
+    let covariances = try BuresWasserstein.covarianceGradients(
+      state: state, stateSpectrum: (query.smallestEigenvalue, query.largestEigenvalue), pattern: pattern,
+      root: cache.root, map: evaluation.map)
+    let mean = zip(state.mean, pattern.mean).map { 2 * ($0 - $1) }
+    return DivergenceGradient(
+      value: evaluation.value, state: GaussianGradient(mean: mean, covariance: covariances.state),
+      pattern: GaussianGradient(mean: mean.map { -$0 }, covariance: covariances.pattern))
   }
 }

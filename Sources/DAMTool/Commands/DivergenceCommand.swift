@@ -113,7 +113,12 @@ struct BuresWassersteinCommand: ParsableCommand {
       W2^2(N(m1, S1), N(m2, S2)) = ||m1 - m2||^2 + tr(S1 + S2 - 2 (S2^1/2 S1 S2^1/2)^1/2), in closed \
       form (one symmetric eigendecomposition; O(d) when both covariances are diagonal). Each \
       Gaussian is a .npz archive with a vector `mean` (d) and either a symmetric positive semi-definite \
-      `covariance` (d, d) or positive variances `variance` (d) for a diagonal covariance.
+      `covariance` (d, d) or positive variances `variance` (d) for a diagonal covariance. \
+      --gradient G.npz also writes the gradients of W2^2: `a_mean`, `b_mean` (d) in the means and \
+      `a_covariance`, `b_covariance` (d, d) in the covariances, symmetric (the gradient on symmetric \
+      matrices: d W2^2 = tr(G dS) for symmetric dS; for a diagonal input, the gradient in its \
+      variances is the diagonal). They exist only where both covariances are positive definite: a \
+      singular one is refused.
       """)
 
   @Argument(
@@ -126,12 +131,25 @@ struct BuresWassersteinCommand: ParsableCommand {
       "The second Gaussian: a .npz with `mean` and `covariance` or `variance`.", valueName: "b.npz"))
   var b: String
 
+  @Option(
+    help: ArgumentHelp(
+      "Also write the gradients of W2^2 in both Gaussians: a .npz with a_mean, a_covariance, b_mean, b_covariance.",
+      valueName: "path"))
+  var gradient: String?
+
   @OptionGroup var format: OutputFormat
 
   struct Report: Encodable {
     var value: Double
     var distance: Double
     var dimension: Int
+  }
+
+  func validate() throws {
+    if let gradient {
+      try OutputPath.check(
+        gradient, option: "--gradient", inputs: [("the first Gaussian", a), ("the second Gaussian", b)])
+    }
   }
 
   func run() throws {
@@ -141,12 +159,34 @@ struct BuresWassersteinCommand: ParsableCommand {
       throw CLIError(b, "has dimension \(second.dimension), \(a) has \(first.dimension)")
     }
     let value = try attributing(b) { try BuresWasserstein.distanceSquared(first, second) }
+    if let gradient { try writeGradient(first, second, to: gradient) }
     let report = Report(value: value, distance: value.squareRoot(), dimension: first.dimension)
     if format.json {
       try JSONOutput.print(report)
     } else {
       print("W2^2 \(report.value)")
       print("W2   \(report.distance)")
+      if let gradient { print("gradients written to \(gradient)") }
+    }
+  }
+
+  /// Writes the gradients of `W₂²(first, second)` to `path` (replaced atomically), naming the
+  /// input at fault if they do not exist.
+  private func writeGradient(_ first: Gaussian, _ second: Gaussian, to path: String) throws {
+    let result: DivergenceGradient<GaussianGradient, GaussianGradient>
+    do {
+      result = try BuresWasserstein.gradient(first, second)
+    } catch {
+      throw CLIError(error.argument == "a" ? a : b, error.message)
+    }
+    let d = first.dimension
+    try attributing("--gradient") {
+      var archive = NumPyArchive()
+      archive["a_mean"] = try NumPyArray(shape: [d], doubles: result.state.mean)
+      archive["a_covariance"] = try NumPyArray(shape: [d, d], doubles: result.state.covariance.elements)
+      archive["b_mean"] = try NumPyArray(shape: [d], doubles: result.pattern.mean)
+      archive["b_covariance"] = try NumPyArray(shape: [d, d], doubles: result.pattern.covariance.elements)
+      try NPZ.write(archive, to: path)
     }
   }
 }
