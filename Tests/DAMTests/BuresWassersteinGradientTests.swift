@@ -279,6 +279,13 @@ struct BuresWassersteinGradientTests {
       #expect(error.argument == "state")
       #expect(error.message.contains("together"))
     }
+    // Through the engine, a singular stored pattern of nonzero weight is named by its index.
+    let engine = try RetrievalEngine(
+      memory: Memory(divergence: Self.divergence, patterns: [state, singular]), separation: .softmax,
+      geometry: BuresWassersteinGeometry(), beta: 1)
+    let error = try #require(throws: DAMError.self) { _ = try engine.energyGradient(at: state) }
+    #expect(error.argument == "patterns[1]")
+    #expect(error.kind == .notPositiveDefinite)
     // Diagonal pairs have exact gradients for any positive variances: no floor applies.
     let tiny = try Gaussian(mean: [0, 0], variances: [1, 1e-20])
     let diagonal = try Self.divergence.valueAndGradient(tiny, tiny)

@@ -31,8 +31,10 @@ extension RetrievalEngine {
   /// exact; with ``Pruning/softmaxMass(_:)`` the skipped patterns' weight, at most the snapshot's
   /// ``Snapshot/droppedWeightBound``, is left out of them as it is of the energy.
   ///
-  /// - Throws: ``DAMError`` if the state does not fit the memory, or naming `divergence` if the
-  ///   divergence is not differentiable.
+  /// - Throws: ``DAMError`` if the state does not fit the memory, naming `divergence` if the
+  ///   divergence is not differentiable, or naming `patterns[i]` if the divergence has no gradient
+  ///   at a stored pattern of nonzero weight (a Gaussian with a singular covariance: the state's
+  ///   gradient needs every pattern's, and is refused with it).
   public func energyGradient(at state: D.State) throws -> EnergyGradient<D> {
     let divergence = memory.divergence
     try divergence.checkQuery(state, against: memory.pattern(at: 0))
@@ -47,8 +49,15 @@ extension RetrievalEngine {
         throw DAMError(.numericalFailure, argument: "state", "pattern \(i) has weight but no evaluation")
       }
       let weight = snapshot.weights[i]
-      let gradient = try divergence.gradient(
-        evaluation, at: state, query: snapshot.query, pattern: memory.pattern(at: i), cache: memory.caches[i])
+      let gradient: DivergenceGradient<D.StateGradient, D.PatternGradient>
+      do {
+        gradient = try divergence.gradient(
+          evaluation, at: state, query: snapshot.query, pattern: memory.pattern(at: i),
+          cache: memory.caches[i])
+      } catch let error as DAMError {
+        // A stored pattern the gradient refuses (a singular covariance) is named by its index.
+        throw error.renamingArgument { $0 == "pattern" ? "patterns[\(i)]" : $0 }
+      }
       if stateGradient == nil {
         stateGradient = gradient.state.scaled(by: weight)
       } else {
