@@ -69,7 +69,8 @@ public struct SinkhornDivergence: Divergence {
 
   /// Solves the pattern's self problem.
   public func prepare(_ pattern: PointCloud) throws(DAMError) -> SelfTransport {
-    try Sinkhorn.selfTransport(pattern, cost: cost, options: options)
+    try requireSymmetricCost(cost, pattern, name: "pattern")
+    return try Sinkhorn.selfTransport(pattern, cost: cost, options: options)
   }
 
   /// Checks the dimensions agree.
@@ -93,6 +94,7 @@ public struct SinkhornDivergence: Divergence {
 
   /// Solves the query's self problem, warm-started from the previous step's potential.
   public func prepareQuery(_ state: PointCloud, previous: QueryCache?) throws(DAMError) -> QueryCache {
+    try requireSymmetricCost(cost, state, name: "query")
     let matrix = CostMatrix(state.points, state.points, cost: cost)
     try requireFiniteCosts(state, state, matrix, names: ("query", "query"))
     let warm = previous.flatMap {

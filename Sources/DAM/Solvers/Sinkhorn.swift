@@ -35,6 +35,7 @@ public enum Sinkhorn {
     warmStart: [Double]? = nil
   ) throws(DAMError) -> SelfTransport {
     try checkDimensions(x, x, cost)
+    try requireSymmetricCost(cost, x, name: "x")
     let matrix = CostMatrix(x.points, x.points, cost: cost)
     try requireTrustworthyEpsilon(options.epsilon, x, x, matrix)
     return try solveSelfTransport(matrix, x.weights, options, warmStart)
@@ -50,6 +51,8 @@ public enum Sinkhorn {
     _ x: PointCloud, _ y: PointCloud, cost: any Cost = SquaredEuclideanCost(), options: SinkhornOptions
   ) throws(DAMError) -> SinkhornDivergenceValue {
     try checkDimensions(x, y, cost)
+    try requireSymmetricCost(cost, x, name: "x")
+    try requireSymmetricCost(cost, y, name: "y")
     let cross = CostMatrix(x.points, y.points, cost: cost)
     try requireTrustworthyEpsilon(options.epsilon, x, y, cross)
     return SinkhornDivergenceValue(
