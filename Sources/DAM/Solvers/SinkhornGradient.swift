@@ -29,9 +29,8 @@ extension Sinkhorn {
   /// use a tight tolerance. When ε is small against the gaps between groups of atoms the couplings
   /// split into nearly independent blocks (coupled by `exp(-gap/ε)`, below round-off): the relative
   /// level of the potentials between blocks is then not determined in floating point, and neither
-  /// is the weight gradients' constant per block (at `μ = ν`, whose exact weight gradient is 0, a
-  /// cloud with one atom 10 squared units from the others gave a jump of 2.3 at that atom at
-  /// ε = 0.2). Position gradients and `∂S/∂ε` are not affected.
+  /// is the weight gradients' constant per block (Docs/reliability.md, "Weight gradients of
+  /// nearly split couplings"). Position gradients and `∂S/∂ε` are not affected.
   ///
   /// - Parameters:
   ///   - x: the first cloud, as solved.
@@ -147,8 +146,8 @@ func requireSymmetricCost(_ ground: any Cost, _ x: PointCloud, _ y: PointCloud) 
 
 /// ``requireSymmetricCost(_:_:_:)`` for the pairs of atoms of one cloud, the one a self problem
 /// `OT_ε(x, x)` is solved on (`name`: how the caller calls it). The symmetric solver assumes
-/// `c(u, v) = c(v, u)`; with an asymmetric cost it met its tolerance on a wrong value (7 Dec 2026:
-/// 0.7933 against 0.8083 for `‖x - y‖² + (x₀ - y₀)/2`, whose self problem is that of `‖x - y‖²`).
+/// `c(u, v) = c(v, u)`; with an asymmetric cost it can meet its tolerance on a wrong value
+/// (Docs/reliability.md, "Asymmetric costs in self problems").
 func requireSymmetricCost(_ ground: any Cost, _ x: PointCloud, name: String) throws(DAMError) {
   guard !isSymmetricByConstruction(ground) else { return }
   try requireSymmetricPairs(ground, x, x, names: (name, name), within: true)
