@@ -246,8 +246,9 @@ public struct SinkhornDivergence: Divergence {
   }
 
   /// `S_ε(μ, X)` with its gradients in the query's and the pattern's positions and weights, and
-  /// `∂S/∂ε`, from the potentials of the three problems (``Sinkhorn/divergenceGradient(_:_:cost:divergence:)``
-  /// gives the same for a divergence solved alone):
+  /// `∂S/∂ε`, from the potentials of the three problems
+  /// (``Sinkhorn/divergenceGradient(_:_:cost:divergence:)`` gives the same for a divergence solved
+  /// alone):
   ///
   /// - `∂S/∂yⱼ = aⱼ (∇f(yⱼ) - ∇p(yⱼ))` for the query's atoms `yⱼ` of weight `aⱼ`, `∇f(yⱼ) =
   ///   E_{π(·|yⱼ)}[∇ₓc(yⱼ, ·)]` over the cross coupling and `∇p` the same over the query's self
@@ -266,8 +267,9 @@ public struct SinkhornDivergence: Divergence {
   /// The gradients are exact for the potentials solved, so they are as accurate as the solves:
   /// use a tight tolerance; when ε is small against the gaps between groups of atoms the weight
   /// gradients' constant may differ between the groups (see
-  /// ``Sinkhorn/divergenceGradient(_:_:cost:divergence:)``). The cost must be symmetric (the self terms and the pattern side use
-  /// `∇_y c(x, y) = ∇ₓc(y, x)`); a cost other than the package's is checked on the atoms.
+  /// ``Sinkhorn/divergenceGradient(_:_:cost:divergence:)``). The cost must be symmetric (the self
+  /// terms and the pattern side use `∇_y c(x, y) = ∇ₓc(y, x)`); a cost other than the package's
+  /// is checked on the atoms.
   ///
   /// - Throws: ``DAMError`` naming `cost` if it is not symmetric.
   public func gradient(
