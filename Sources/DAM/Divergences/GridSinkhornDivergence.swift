@@ -13,6 +13,11 @@ public struct GridSinkhornDivergence: Divergence {
   /// The solver settings, ε included.
   public let options: GridSinkhornOptions
 
+  /// Gradients in the query's cell masses (``gradient(_:at:query:pattern:cache:)``).
+  public typealias StateGradient = [Double]
+  /// Gradients in the pattern's cell masses.
+  public typealias PatternGradient = [Double]
+
   /// A grid Sinkhorn divergence with the given solver settings.
   public init(options: GridSinkhornOptions) {
     self.options = options
@@ -79,6 +84,49 @@ public struct GridSinkhornDivergence: Divergence {
 
   /// `S_ε(μ, X)`.
   public func value(of evaluation: Evaluation) -> Double { evaluation.value }
+
+  /// `S_ε(μ, X)` with its gradients in the cell masses of the query (`a`) and of the pattern
+  /// (`b`), each a `[Double]` in the cells' order (that of ``GridHistogram/masses``), and `∂S/∂ε`:
+  ///
+  /// - `∂S/∂a = f - p + s` and `∂S/∂b = g - q - s`, with `(f, g)` the cross potentials and `p`,
+  ///   `q` the self potentials of the query and the pattern: derivatives in unnormalised masses,
+  ///   meaningful only up to a constant, so project them onto the simplex's tangent space (subtract
+  ///   the mean) before use. `s` fixes the constant, the cross potentials' `(f + s, g - s)`, so
+  ///   that `⟨a, ∂S/∂a⟩ = ⟨b, ∂S/∂b⟩`. Empty cells get the derivative of putting mass there.
+  /// - `∂S/∂ε = KL(π | a ⊗ b) - KL(π_a | a ⊗ a)/2 - KL(π_b | b ⊗ b)/2` (the envelope theorem),
+  ///   each relative entropy from conditional expectations computed by convolution, in
+  ///   ``DivergenceGradient/epsilon``.
+  ///
+  /// The gradients are exact for the potentials solved, so they are as accurate as the solves:
+  /// use a tight tolerance; when ε is small against the gaps between groups of cells with mass the
+  /// weight gradients' constant may differ between the groups (see
+  /// ``Sinkhorn/divergenceGradient(_:_:cost:divergence:)``).
+  ///
+  /// - Throws: ``DAMError`` if the backend is not available in this build.
+  public func gradient(
+    _ evaluation: Evaluation, at state: GridHistogram, query: SelfTransport, pattern: GridHistogram,
+    cache: SelfTransport
+  ) throws(DAMError) -> DivergenceGradient<[Double], [Double]> {
+    try options.backend.checkAvailable()
+    let (a, b) = (state.masses, pattern.masses)
+    let transport = evaluation.transport
+    var first = zip(transport.f, query.potential).map { $0 - $1 }
+    var second = zip(transport.g, cache.potential).map { $0 - $1 }
+    var (af, bg) = (0.0, 0.0)
+    for j in a.indices { af += a[j] * first[j] }
+    for k in b.indices { bg += b[k] * second[k] }
+    let shift = (bg - af) / 2
+    for j in first.indices { first[j] += shift }
+    for k in second.indices { second[k] -= shift }
+    let problem = GridProblem(state)
+    let epsilon = options.epsilon
+    let backend = options.backend
+    let cross = problem.relativeEntropy(a, b, g: transport.g, epsilon: epsilon, backend: backend)
+    let own = problem.relativeEntropy(a, a, g: query.potential, epsilon: epsilon, backend: backend)
+    let other = problem.relativeEntropy(b, b, g: cache.potential, epsilon: epsilon, backend: backend)
+    return DivergenceGradient(
+      value: evaluation.value, state: first, pattern: second, epsilon: cross - 0.5 * own - 0.5 * other)
+  }
 
   /// The zero variation on the query's grid.
   public func zeroVariation(at state: GridHistogram) -> GridVariation {

@@ -38,6 +38,11 @@ public struct SinkhornDivergence: Divergence {
     self.init(options: try SinkhornOptions(epsilon: epsilon), cost: cost)
   }
 
+  /// Gradients in the query's positions and weights (``gradient(_:at:query:pattern:cache:)``).
+  public typealias StateGradient = PointCloudGradient
+  /// Gradients in the pattern's positions and weights.
+  public typealias PatternGradient = PointCloudGradient
+
   /// The query's self problem and its barycentric map.
   public struct QueryCache: Sendable {
     /// `OT_ε(μ, μ)` and its symmetric potential.
@@ -64,7 +69,8 @@ public struct SinkhornDivergence: Divergence {
 
   /// Solves the pattern's self problem.
   public func prepare(_ pattern: PointCloud) throws(DAMError) -> SelfTransport {
-    try Sinkhorn.selfTransport(pattern, cost: cost, options: options)
+    try requireSymmetricCost(cost, pattern, name: "pattern")
+    return try Sinkhorn.selfTransport(pattern, cost: cost, options: options)
   }
 
   /// Checks the dimensions agree.
@@ -88,6 +94,7 @@ public struct SinkhornDivergence: Divergence {
 
   /// Solves the query's self problem, warm-started from the previous step's potential.
   public func prepareQuery(_ state: PointCloud, previous: QueryCache?) throws(DAMError) -> QueryCache {
+    try requireSymmetricCost(cost, state, name: "query")
     let matrix = CostMatrix(state.points, state.points, cost: cost)
     try requireFiniteCosts(state, state, matrix, names: ("query", "query"))
     let warm = previous.flatMap {
@@ -233,14 +240,46 @@ public struct SinkhornDivergence: Divergence {
   /// The barycentric map `T(yⱼ)` of the cross coupling from the query to the pattern, or for a
   /// cost other than the squared Euclidean one the gradient `∇f(yⱼ)` of its first potential.
   private func crossMap(_ evaluation: Evaluation, at state: PointCloud, pattern: PointCloud) -> Matrix {
-    let matrix = CostMatrix(state.points, pattern.points, cost: cost)
-    let logWeights = pattern.weights.map(_log)
-    guard squaredEuclidean else {
-      return gradientFromPotential(
-        cost, matrix, state, pattern, epsilon: options.epsilon, logB: logWeights, g: evaluation.transport.g)
-    }
-    return mapFromPotential(
-      matrix, pattern, epsilon: options.epsilon, logB: logWeights, g: evaluation.transport.g)
+    transportRows(
+      cost, CostMatrix(state.points, pattern.points, cost: cost), state, pattern, epsilon: options.epsilon,
+      g: evaluation.transport.g)
+  }
+
+  /// `S_ε(μ, X)` with its gradients in the query's and the pattern's positions and weights, and
+  /// `∂S/∂ε`, from the potentials of the three problems
+  /// (``Sinkhorn/divergenceGradient(_:_:cost:divergence:)`` gives the same for a divergence solved
+  /// alone):
+  ///
+  /// - `∂S/∂yⱼ = aⱼ (∇f(yⱼ) - ∇p(yⱼ))` for the query's atoms `yⱼ` of weight `aⱼ`, `∇f(yⱼ) =
+  ///   E_{π(·|yⱼ)}[∇ₓc(yⱼ, ·)]` over the cross coupling and `∇p` the same over the query's self
+  ///   coupling: `2 aⱼ (T_s(yⱼ) - T(yⱼ))` for the squared Euclidean cost. The pattern's atoms
+  ///   likewise, with the cross coupling read from the pattern to the query and the pattern's self
+  ///   coupling (from its cached potential).
+  /// - `∂S/∂a = f - p + s` and `∂S/∂b = g - q - s` (`q` the pattern's self potential): derivatives
+  ///   in unnormalised weights, meaningful only up to a constant, so project them onto the
+  ///   simplex's tangent space (subtract the mean) before use. `s` fixes the constant, the cross
+  ///   potentials' `(f + s, g - s)`, so that `⟨a, ∂S/∂a⟩ = ⟨b, ∂S/∂b⟩`: the result does not
+  ///   depend on the warm start.
+  /// - `∂S/∂ε = KL(π | a ⊗ b) - KL(π_s | a ⊗ a)/2 - KL(π_X | b ⊗ b)/2`, the envelope theorem
+  ///   (`∂OT_ε/∂ε` is the optimal coupling's relative entropy), in
+  ///   ``DivergenceGradient/epsilon``.
+  ///
+  /// The gradients are exact for the potentials solved, so they are as accurate as the solves:
+  /// use a tight tolerance; when ε is small against the gaps between groups of atoms the weight
+  /// gradients' constant may differ between the groups (see
+  /// ``Sinkhorn/divergenceGradient(_:_:cost:divergence:)``). The cost must be symmetric (the self
+  /// terms and the pattern side use `∇_y c(x, y) = ∇ₓc(y, x)`); a cost other than the package's
+  /// is checked on the atoms.
+  ///
+  /// - Throws: ``DAMError`` naming `cost` if it is not symmetric.
+  public func gradient(
+    _ evaluation: Evaluation, at state: PointCloud, query: QueryCache, pattern: PointCloud,
+    cache: SelfTransport
+  ) throws(DAMError) -> DivergenceGradient<PointCloudGradient, PointCloudGradient> {
+    try requireSymmetricCost(cost, state, pattern)
+    return debiasedSinkhornGradient(
+      cost, state, pattern, value: evaluation.value, cross: evaluation.transport, xSelf: query.selfTransport,
+      ySelf: cache, xSelfRows: squaredEuclidean ? query.selfMap : query.selfGradient)
   }
 
   private func add(

@@ -35,6 +35,7 @@ public enum Sinkhorn {
     warmStart: [Double]? = nil
   ) throws(DAMError) -> SelfTransport {
     try checkDimensions(x, x, cost)
+    try requireSymmetricCost(cost, x, name: "x")
     let matrix = CostMatrix(x.points, x.points, cost: cost)
     try requireTrustworthyEpsilon(options.epsilon, x, x, matrix)
     return try solveSelfTransport(matrix, x.weights, options, warmStart)
@@ -50,6 +51,8 @@ public enum Sinkhorn {
     _ x: PointCloud, _ y: PointCloud, cost: any Cost = SquaredEuclideanCost(), options: SinkhornOptions
   ) throws(DAMError) -> SinkhornDivergenceValue {
     try checkDimensions(x, y, cost)
+    try requireSymmetricCost(cost, x, name: "x")
+    try requireSymmetricCost(cost, y, name: "y")
     let cross = CostMatrix(x.points, y.points, cost: cost)
     try requireTrustworthyEpsilon(options.epsilon, x, y, cross)
     return SinkhornDivergenceValue(
@@ -361,37 +364,75 @@ func forEachCouplingRow(
   _ cost: CostMatrix, epsilon: Double, logB: [Double], g: [Double],
   _ body: (Int, UnsafeMutablePointer<Double>) -> Void
 ) {
+  forEachCouplingRow(cost, epsilon: epsilon, logB: logB, g: g, logarithms: false) { j, line, _ in
+    body(j, line)
+  }
+}
+
+/// ``forEachCouplingRow(_:epsilon:logB:g:_:)``, with `logarithms` also `log w[k]` (from the
+/// exponents, no logarithm per entry; `-∞` where `bₖ = 0`) as the third argument, else `nil`.
+func forEachCouplingRow(
+  _ cost: CostMatrix, epsilon: Double, logB: [Double], g: [Double], logarithms: Bool,
+  _ body: (Int, UnsafeMutablePointer<Double>, UnsafePointer<Double>?) -> Void
+) {
   let n = cost.rows
   let m = cost.columns
   let blockRows = max(1, min(n, 4096 / max(m, 1)))
   var block = [Double](repeating: 0, count: blockRows * m)
+  var logBlock = [Double](repeating: 0, count: logarithms ? blockRows * m : 0)
   let inverse = 1 / epsilon
   block.withUnsafeMutableBufferPointer { buffer in
-    let h = buffer.baseAddress!
-    var start = 0
-    while start < n {
-      let rows = min(blockRows, n - start)
-      cost.fill(rows: start..<(start + rows), into: h)
-      for r in 0..<rows {
-        let line = h + r * m
-        var largest = -Double.infinity
-        for k in 0..<m {
-          let value = logB[k] + (g[k] - line[k]) * inverse
-          line[k] = value
-          if value > largest { largest = value }
+    logBlock.withUnsafeMutableBufferPointer { logBuffer in
+      let h = buffer.baseAddress!
+      // An empty array's buffer may still have an address (the shared empty storage).
+      let logs = logarithms ? logBuffer.baseAddress : nil
+      var start = 0
+      while start < n {
+        let rows = min(blockRows, n - start)
+        cost.fill(rows: start..<(start + rows), into: h)
+        for r in 0..<rows {
+          let line = h + r * m
+          var largest = -Double.infinity
+          for k in 0..<m {
+            let value = logB[k] + (g[k] - line[k]) * inverse
+            line[k] = value
+            if value > largest { largest = value }
+          }
+          for k in 0..<m { line[k] -= largest }
+          if let logs { (logs + r * m).update(from: line, count: m) }
         }
-        for k in 0..<m { line[k] -= largest }
+        _expInPlace(h, count: rows * m)
+        for r in 0..<rows {
+          let line = h + r * m
+          var sum = 0.0
+          for k in 0..<m { sum += line[k] }
+          let scale = 1 / sum
+          for k in 0..<m { line[k] *= scale }
+          if let logs {
+            let logSum = _log(sum)
+            for k in 0..<m { logs[r * m + k] -= logSum }
+          }
+          body(start + r, line, logs.map { UnsafePointer($0 + r * m) })
+        }
+        start += rows
       }
-      _expInPlace(h, count: rows * m)
-      for r in 0..<rows {
-        let line = h + r * m
-        var sum = 0.0
-        for k in 0..<m { sum += line[k] }
-        let scale = 1 / sum
-        for k in 0..<m { line[k] *= scale }
-        body(start + r, line)
-      }
-      start += rows
     }
   }
+}
+
+/// `KL(π | a ⊗ b) = Σⱼₖ πⱼₖ log(πⱼₖ / (aⱼ bₖ))` for the coupling `πⱼₖ = aⱼ w[k]` with the conditional
+/// laws `w` of ``forEachCouplingRow(_:epsilon:logB:g:_:)``: its first marginal is `a` exactly, and at
+/// the optimum it is the optimal coupling, so this is `∂OT_ε/∂ε` there (the envelope theorem on
+/// `min ⟨C, π⟩ + ε KL(π | a ⊗ b)`). Atoms of weight zero contribute nothing.
+func relativeEntropyFromPotential(
+  _ cost: CostMatrix, a: [Double], epsilon: Double, logB: [Double], g: [Double]
+) -> Double {
+  var total = 0.0
+  forEachCouplingRow(cost, epsilon: epsilon, logB: logB, g: g, logarithms: true) { j, line, logs in
+    guard a[j] > 0, let logs else { return }
+    var row = 0.0
+    for k in 0..<cost.columns where line[k] > 0 { row += line[k] * (logs[k] - logB[k]) }
+    total += a[j] * row
+  }
+  return total
 }

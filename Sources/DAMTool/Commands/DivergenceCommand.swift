@@ -20,7 +20,11 @@ struct SinkhornCommand: ParsableCommand {
       eps KL(pi | a x b), its value the dual objective. \
       Each cloud is a .npy array (n, d), or (n) for points on a line; weights are .npy vectors \
       (n) summing to 1 (uniform when omitted). Solved in the log domain with eps-scaling, \
-      adaptive over-relaxation and Newton polishing, to the given L1 marginal error.
+      adaptive over-relaxation and Newton polishing, to the given L1 marginal error. \
+      --gradient G.npz also writes the gradients of S_eps, from the solved potentials: `x` and `y` \
+      (positions, each the shape of its input), `x_weights` and `y_weights` (weights; defined up \
+      to a constant, fixed so that <a, x_weights> = <b, y_weights>: subtract the mean for the \
+      gradient along the simplex) and `epsilon` (dS/deps, a 0-d array).
       """)
 
   @Argument(help: ArgumentHelp("The first cloud: a .npy array (n, d) or (n).", valueName: "x.npy"))
@@ -41,6 +45,12 @@ struct SinkhornCommand: ParsableCommand {
   @Option(
     help: ArgumentHelp("Weights of the second cloud: a .npy vector (m) summing to 1.", valueName: "path"))
   var yWeights: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Also write the gradients of S_eps to this .npz (x, y, x_weights, y_weights, epsilon).",
+      valueName: "path"))
+  var gradient: String?
 
   @OptionGroup var format: OutputFormat
 
@@ -69,6 +79,11 @@ struct SinkhornCommand: ParsableCommand {
 
   func validate() throws {
     _ = try cost.make()
+    if let gradient {
+      try OutputPath.check(
+        gradient, option: "--gradient",
+        inputs: [("x.npy", x), ("y.npy", y), ("--x-weights", xWeights), ("--y-weights", yWeights)])
+    }
   }
 
   func run() throws { try limits.run("divergence sinkhorn") { try work() } }
@@ -86,6 +101,12 @@ struct SinkhornCommand: ParsableCommand {
     let result = try attributingSolve(inputs: ["x": (x, x), "y": (y, y)]) {
       try Sinkhorn.divergence(first, second, cost: ground, options: options)
     }
+    if let gradient {
+      let gradients = try attributingSolve(inputs: ["x": (x, x), "y": (y, y)]) {
+        try Sinkhorn.divergenceGradient(first, second, cost: ground, divergence: result)
+      }
+      try writeGradient(gradients, to: gradient)
+    }
     let report = Report(
       value: result.value, otXY: result.crossTerm.value, otXX: result.firstSelfTerm.value,
       otYY: result.secondSelfTerm.value, iterations: result.iterations,
@@ -101,6 +122,31 @@ struct SinkhornCommand: ParsableCommand {
       print(
         "iterations  \(report.iterations) (Newton steps \(report.newtonSteps)), marginal error \(report.marginalError)"
       )
+    }
+  }
+}
+
+extension SinkhornCommand {
+  /// Writes the gradients as `--gradient` describes, each position gradient in its input's shape
+  /// (`(n, d)`, or `(n)` for points on a line given as a vector).
+  func writeGradient(_ gradients: DivergenceGradient<PointCloudGradient, PointCloudGradient>, to path: String)
+    throws(CLIError)
+  {
+    guard let epsilon = gradients.epsilon else {
+      throw CLIError("--gradient", "the divergence gave no derivative in epsilon")
+    }
+    let xShape = try attributing(x) { try InputFiles.npy(x).shape }
+    let yShape = try attributing(y) { try InputFiles.npy(y).shape }
+    try attributing("--gradient") {
+      var archive = NumPyArchive()
+      archive["x"] = try NumPyArray(shape: xShape, doubles: gradients.state.points.elements)
+      archive["y"] = try NumPyArray(shape: yShape, doubles: gradients.pattern.points.elements)
+      archive["x_weights"] = try NumPyArray(
+        shape: [gradients.state.weights.count], doubles: gradients.state.weights)
+      archive["y_weights"] = try NumPyArray(
+        shape: [gradients.pattern.weights.count], doubles: gradients.pattern.weights)
+      archive["epsilon"] = try NumPyArray(shape: [], doubles: [epsilon])
+      try NPZ.write(archive, to: path)
     }
   }
 }

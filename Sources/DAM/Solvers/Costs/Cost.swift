@@ -12,6 +12,13 @@
 ///
 /// Pruning bounds of ``SinkhornDivergence`` are proven for the squared Euclidean cost only; with
 /// any other cost the divergence gives none and every pattern is evaluated.
+///
+/// The debiased divergence needs a symmetric cost, `c(x, y) = c(y, x)`: its self problems are
+/// solved with one symmetric potential, and its gradients read `∇_y c(x, y)` as `∇ₓc(y, x)`. The
+/// built-in costs are symmetric; ``Sinkhorn/selfTransport(_:cost:options:warmStart:)``,
+/// ``Sinkhorn/divergence(_:_:cost:options:)``, ``SinkhornDivergence`` and the gradients check any
+/// other cost on the atoms and refuse an asymmetric one, naming `cost`. The transport between two
+/// clouds (``Sinkhorn/transport(from:to:cost:options:warmStart:)``) takes any cost.
 public protocol Cost: Sendable, CustomStringConvertible {
   /// `c(x, y)` for two points of the same dimension. The buffers are valid during the call only.
   func cost(_ x: UnsafeBufferPointer<Double>, _ y: UnsafeBufferPointer<Double>) -> Double
