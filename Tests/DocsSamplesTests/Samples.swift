@@ -334,6 +334,27 @@ struct ScaledSquaredDistance: Divergence {
 }
 
 struct GradientSamples {
+  @Test func sinkhornGradient() throws {
+    let divergence = try SinkhornDivergence(epsilon: 0.1)
+    let x = try PointCloud(points: Matrix(rowArrays: [[0, 0], [1, 0], [0, 1]]))
+    let y = try PointCloud(points: Matrix(rowArrays: [[0.5, 0.2], [1.2, 0.9]]))
+    let gradient = try divergence.valueAndGradient(x, y)
+    print(gradient.value)  // S_ε(x, y)
+    print(gradient.state.points)  // ∂S/∂xⱼ, one row per atom of x
+    print(gradient.state.weights)  // ∂S/∂aⱼ, one entry per atom of x
+    print(gradient.epsilon ?? 0)  // ∂S/∂ε
+
+    // The position gradient predicts a small move of the first atom.
+    let h = 1e-5
+    func moved(_ t: Double) throws -> Double {
+      let points = try Matrix(rowArrays: [[t, 0], [1, 0], [0, 1]])
+      return try divergence.valueAndGradient(try PointCloud(points: points), y).value
+    }
+    let slope = (try moved(h) - moved(-h)) / (2 * h)
+    #expect(abs(slope - gradient.state.points[0, 0]) < 1e-5 * max(1, abs(slope)))
+    #expect(gradient.epsilon != nil)
+  }
+
   @Test func energyGradient() throws {
     let memory = try Memory(divergence: .squaredEuclidean, patterns: [[1, 0], [0, 1], [1, 1]])
     let engine = try RetrievalEngine(
