@@ -13,7 +13,7 @@ struct DocCArticlesTests {
   static let guides: [(guide: String, article: String)] = [
     ("getting-started", "GettingStarted"), ("concepts", "Concepts"), ("custom-memory", "AssemblingAMemory"),
     ("extending", "AddingADivergence"), ("costs", "AddingACost"), ("conventions", "Conventions"),
-    ("cli", "CommandLine"), ("grids", "Grids"), ("gradients", "Gradients"),
+    ("cli", "CommandLine"), ("grids", "Grids"), ("gradients", "TakingGradients"),
   ]
 
   static let folder = "Sources/DAM/DAM.docc/Guides"

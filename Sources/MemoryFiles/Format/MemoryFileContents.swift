@@ -328,6 +328,8 @@ public struct MemoryFileContents: Sendable {
   ///     `false`, the file is created only if `path` does not exist, atomically: of several
   ///     processes or threads creating `path` at once, exactly one succeeds and the others get
   ///     ``MemoryFileError/fileExists(_:)``.
+  ///   - lockTimeout: How long to wait for another writer's lock before giving up (600 s by
+  ///     default): a writer stopped with the lock held would otherwise keep this one waiting.
   /// - Throws: ``MemoryFileError`` whose message starts with `path` if `path` exists and
   ///   `overwrite` is `false`, is a directory or not a regular file (a device, a FIFO, a socket),
   ///   is read-only (its mode has no write permission, or this process may not write it: a
