@@ -21,10 +21,12 @@ guard arguments.count == 1, let folder = arguments.first else {
 let (perClass, steps, learningRate, initialBeta, seeds) = (30, 200, 2.0, 1.0, [UInt64](1...5))
 
 do {
+  let started = ContinuousClock.now
+  let load = CompareReport.loadAverage()
   let task = DigitsTask(perClass: perClass)
   let learner = try PatternLearner(separation: Softmax(), queries: task.queries, targets: task.targets)
   var csv = "seed,step,loss,beta,correct\n"
-  var summary = """
+  var table = """
     | seed | loss at start | loss after \(steps) steps | correct at start | correct after | β learned |
     | ---: | ---: | ---: | ---: | ---: | ---: |
 
@@ -40,7 +42,7 @@ do {
       csv += "\(seed),\(record.step),\(record.loss),\(record.beta),\(record.correct)\n"
     }
     let (first, last) = (trained.history.first!, trained.history.last!)
-    summary +=
+    table +=
       "| \(seed) | \(String(format: "%.3f", first.loss)) | \(String(format: "%.3f", last.loss)) | \(first.correct) | \(last.correct) | \(String(format: "%.2f", trained.beta)) |\n"
     lossSeries.append(
       SVG.Series(label: "seed \(seed)", points: trained.history.map { (Double($0.step), $0.loss) }))
@@ -62,11 +64,27 @@ do {
     title: "Learned patterns X1 to X10 of each seed; the targets (class means of 0 to 9)",
     images: (learned + [task.means]).map { row in row.map { $0.map { min(1, max(0, $0)) } } }, side: 8,
     rowLabels: seeds.map { "seed \($0)" } + ["targets"], columnLabels: (1...10).map { "X\($0)" })
+  let seconds = (ContinuousClock.now - started) / .seconds(1)
+  let summary = """
+    # Learning a memory's patterns by gradient descent
+
+    Command: `swift run -c release learn-patterns \(folder)` (seeds \(seeds.first!)-\(seeds.last!)), on \(Machine.description); \(String(format: "%.1f", seconds)) s in all\(load.map { ", load average \($0) when it started" } ?? "").
+
+    The worked example of Docs/gradients.md: \(task.queries.count) digits (\(perClass) per class, intensities / 16), \
+    each one's target its class's mean image; ten patterns started at training digits drawn at random \
+    (the seed), learned with `β` (from \(initialBeta), descending in log β) by \(steps) steps of plain gradient \
+    descent at rate \(learningRate) on the mean squared error of one retrieval step (squared Euclidean \
+    divergence, softmax). *correct*: digits whose step lands nearer their own class mean than any other.
+
+    \(table)
+    Figures: `loss.svg`, `accuracy.svg`, `patterns.svg`; every step of every seed in `history.csv`.
+
+    """
   try ReportFolder(path: folder).write([
     "history.csv": csv, "summary.md": summary, "loss.svg": loss, "accuracy.svg": accuracy,
     "patterns.svg": patterns,
   ])
-  print(summary, terminator: "")
+  print(table, terminator: "")
 } catch {
   FileHandle.standardError.write("learn-patterns: \(error)\n".data(using: .utf8)!)
   exit(1)
