@@ -45,7 +45,7 @@ struct SinkhornGradientCommandTests {
     for (name, shape, values) in pairs {
       let array = try #require(archive[name], "\(name)")
       #expect(array.shape == shape, "\(name): \(array.shape)")
-      let read = try array.doubles()
+      let read = array.doubles()
       #expect(read.count == values.count, "\(name)")
       for (a, b) in zip(read, values) {
         #expect(abs(a - b) <= 1e-12 * max(1, abs(b)), "\(name): \(a) vs \(b)")
