@@ -107,25 +107,10 @@ public struct GridSinkhornDivergence: Divergence {
     _ evaluation: Evaluation, at state: GridHistogram, query: SelfTransport, pattern: GridHistogram,
     cache: SelfTransport
   ) throws(DAMError) -> DivergenceGradient<[Double], [Double]> {
-    try options.backend.checkAvailable()
-    let (a, b) = (state.masses, pattern.masses)
-    let transport = evaluation.transport
-    var first = zip(transport.f, query.potential).map { $0 - $1 }
-    var second = zip(transport.g, cache.potential).map { $0 - $1 }
-    var (af, bg) = (0.0, 0.0)
-    for j in a.indices { af += a[j] * first[j] }
-    for k in b.indices { bg += b[k] * second[k] }
-    let shift = (bg - af) / 2
-    for j in first.indices { first[j] += shift }
-    for k in second.indices { second[k] -= shift }
-    let problem = GridProblem(state)
-    let epsilon = options.epsilon
-    let backend = options.backend
-    let cross = problem.relativeEntropy(a, b, g: transport.g, epsilon: epsilon, backend: backend)
-    let own = problem.relativeEntropy(a, a, g: query.potential, epsilon: epsilon, backend: backend)
-    let other = problem.relativeEntropy(b, b, g: cache.potential, epsilon: epsilon, backend: backend)
-    return DivergenceGradient(
-      value: evaluation.value, state: first, pattern: second, epsilon: cross - 0.5 * own - 0.5 * other)
+    try gridDivergenceGradient(
+      state, pattern, value: evaluation.value, transport: evaluation.transport, firstSelf: query,
+      secondSelf: cache,
+      options: options)
   }
 
   /// The zero variation on the query's grid.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DAM
 import DAMExperiments
+import NumPyFiles
 
 /// The grid kernel backends, as command-line values.
 struct SinkhornGridCommand: ParsableCommand {
@@ -15,7 +16,10 @@ struct SinkhornGridCommand: ParsableCommand {
       to total mass 1. Cells sit at integer coordinates times --spacing (default 1 per axis, so eps \
       is in squared cells). The Gibbs kernel is applied axis by axis: by BLAS products with the 1-D kernels \
       (separable) for eps >= 0.001 D^2, by log-domain passes below (--backend automatic; D^2 the \
-      grid's squared diameter; see Docs/grids.md), or by FFT (FFTW) when asked for.
+      grid's squared diameter; see Docs/grids.md), or by FFT (FFTW) when asked for. \
+      --gradient G.npz also writes the gradients of S_eps from the solved potentials: `a` and `b` \
+      in the cell masses (the histograms' shapes; defined up to a constant, subtract the mean for \
+      the gradient along the simplex) and `epsilon` (dS/deps, a 0-d array).
       """)
 
   @Argument(
@@ -36,6 +40,11 @@ struct SinkhornGridCommand: ParsableCommand {
 
   @Option(help: "How the kernel is applied: automatic, fft or log.")
   var backend: GridBackendChoice = .automatic
+
+  @Option(
+    help: ArgumentHelp(
+      "Also write the gradients of S_eps to this .npz (a, b, epsilon).", valueName: "G.npz"))
+  var gradient: String?
 
   @OptionGroup var format: OutputFormat
 
@@ -62,6 +71,12 @@ struct SinkhornGridCommand: ParsableCommand {
     }
   }
 
+  func validate() throws {
+    if let gradient {
+      try OutputPath.check(gradient, option: "--gradient", inputs: [("a.npy", a), ("b.npy", b)])
+    }
+  }
+
   func run() throws { try limits.run("divergence sinkhorn-grid") { try work() } }
 
   /// The command's work, run under the limits.
@@ -74,6 +89,21 @@ struct SinkhornGridCommand: ParsableCommand {
     }
     let result = try attributingSolve {
       try GridSinkhorn.divergence(first, second, options: options)
+    }
+    if let gradient {
+      let gradients = try attributingSolve {
+        try GridSinkhorn.divergenceGradient(first, second, options: options, divergence: result)
+      }
+      guard let derivative = gradients.epsilon else {
+        throw CLIError("--gradient", "the divergence gave no derivative in epsilon")
+      }
+      try attributing("--gradient") {
+        var archive = NumPyArchive()
+        archive["a"] = try NumPyArray(shape: first.shape, doubles: gradients.state)
+        archive["b"] = try NumPyArray(shape: second.shape, doubles: gradients.pattern)
+        archive["epsilon"] = try NumPyArray(shape: [], doubles: [derivative])
+        try NPZ.write(archive, to: gradient)
+      }
     }
     let used = GridSinkhorn.backend(for: first, options: options)
     let report = Report(

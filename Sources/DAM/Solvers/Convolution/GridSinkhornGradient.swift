@@ -41,3 +41,47 @@ extension GridProblem {
     return total / epsilon
   }
 }
+
+extension GridSinkhorn {
+  /// The gradients of `S_ε(a, b)` in both histograms' cell masses and in ε, from a solved
+  /// ``divergence(_:_:options:)`` at the same `options`: what
+  /// ``GridSinkhornDivergence/gradient(_:at:query:pattern:cache:)`` gives, without solving again.
+  ///
+  /// - Throws: ``DAMError`` naming `b` if the grids differ, or `backend` if it is not available in
+  ///   this build.
+  public static func divergenceGradient(
+    _ a: GridHistogram, _ b: GridHistogram, options: GridSinkhornOptions, divergence: SinkhornDivergenceValue
+  ) throws(DAMError) -> DivergenceGradient<[Double], [Double]> {
+    try checkSameGrid(a, b)
+    return try gridDivergenceGradient(
+      a, b, value: divergence.value, transport: divergence.crossTerm, firstSelf: divergence.firstSelfTerm,
+      secondSelf: divergence.secondSelfTerm, options: options)
+  }
+}
+
+/// The gradients of `S_ε(a, b)` from the three solved problems (see
+/// ``GridSinkhornDivergence/gradient(_:at:query:pattern:cache:)`` for the formulas).
+func gridDivergenceGradient(
+  _ firstHistogram: GridHistogram, _ secondHistogram: GridHistogram, value: Double,
+  transport: EntropicTransport,
+  firstSelf: SelfTransport, secondSelf: SelfTransport, options: GridSinkhornOptions
+) throws(DAMError) -> DivergenceGradient<[Double], [Double]> {
+  try options.backend.checkAvailable()
+  let (a, b) = (firstHistogram.masses, secondHistogram.masses)
+  var first = zip(transport.f, firstSelf.potential).map { $0 - $1 }
+  var second = zip(transport.g, secondSelf.potential).map { $0 - $1 }
+  var (af, bg) = (0.0, 0.0)
+  for j in a.indices { af += a[j] * first[j] }
+  for k in b.indices { bg += b[k] * second[k] }
+  let shift = (bg - af) / 2
+  for j in first.indices { first[j] += shift }
+  for k in second.indices { second[k] -= shift }
+  let problem = GridProblem(firstHistogram)
+  let epsilon = options.epsilon
+  let backend = options.backend
+  let cross = problem.relativeEntropy(a, b, g: transport.g, epsilon: epsilon, backend: backend)
+  let own = problem.relativeEntropy(a, a, g: firstSelf.potential, epsilon: epsilon, backend: backend)
+  let other = problem.relativeEntropy(b, b, g: secondSelf.potential, epsilon: epsilon, backend: backend)
+  return DivergenceGradient(
+    value: value, state: first, pattern: second, epsilon: cross - 0.5 * own - 0.5 * other)
+}
