@@ -69,8 +69,7 @@ public struct SinkhornDivergence: Divergence {
 
   /// Solves the pattern's self problem.
   public func prepare(_ pattern: PointCloud) throws(DAMError) -> SelfTransport {
-    try requireSymmetricCost(cost, pattern, name: "pattern")
-    return try Sinkhorn.selfTransport(pattern, cost: cost, options: options)
+    try Sinkhorn.selfTransport(pattern, cost: cost, options: options, warmStart: nil, name: "pattern")
   }
 
   /// Checks the dimensions agree.
@@ -276,7 +275,8 @@ public struct SinkhornDivergence: Divergence {
     _ evaluation: Evaluation, at state: PointCloud, query: QueryCache, pattern: PointCloud,
     cache: SelfTransport
   ) throws(DAMError) -> DivergenceGradient<PointCloudGradient, PointCloudGradient> {
-    try requireSymmetricCost(cost, state, pattern)
+    // Each cloud's own pairs were checked when it was prepared (prepare, prepareQuery).
+    try requireSymmetricCostAcross(cost, state, pattern)
     return debiasedSinkhornGradient(
       cost, state, pattern, value: evaluation.value, cross: evaluation.transport, xSelf: query.selfTransport,
       ySelf: cache, xSelfRows: squaredEuclidean ? query.selfMap : query.selfGradient)

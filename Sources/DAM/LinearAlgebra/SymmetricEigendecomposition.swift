@@ -98,9 +98,14 @@ public struct EigenvalueFloor: Sendable, Hashable {
   public static let `default` = EigenvalueFloor()
 
   func value(for eigenvalues: [Double]) -> Double {
-    let largest = max(eigenvalues.last ?? 0, 0)
-    let factor = relative ?? Double(max(eigenvalues.count, 1)) * Double.ulpOfOne
-    return factor * largest
+    value(largest: eigenvalues.last ?? 0, count: eigenvalues.count)
+  }
+
+  /// The floor for `count` eigenvalues whose largest is `largest` (the eigenvalues need not be at
+  /// hand: a diagonal covariance's variances, unsorted).
+  func value(largest: Double, count: Int) -> Double {
+    let factor = relative ?? Double(max(count, 1)) * Double.ulpOfOne
+    return factor * max(largest, 0)
   }
 }
 

@@ -140,7 +140,7 @@ extension BuresWasserstein {
   static func requireNonsingular(_ smallest: Double, _ largest: Double, _ d: Int, _ side: String)
     throws(DAMError)
   {
-    let floor = Double(d) * Double.ulpOfOne * Swift.max(largest, 0)
+    let floor = EigenvalueFloor.default.value(largest: largest, count: d)
     guard smallest > floor else {
       throw DAMError(
         .notPositiveDefinite, argument: side,

@@ -34,8 +34,16 @@ public enum Sinkhorn {
     _ x: PointCloud, cost: any Cost = SquaredEuclideanCost(), options: SinkhornOptions,
     warmStart: [Double]? = nil
   ) throws(DAMError) -> SelfTransport {
+    try selfTransport(x, cost: cost, options: options, warmStart: warmStart, name: "x")
+  }
+
+  /// ``selfTransport(_:cost:options:warmStart:)``, an asymmetric cost's error calling the cloud
+  /// `name` (a divergence's `pattern`).
+  static func selfTransport(
+    _ x: PointCloud, cost: any Cost, options: SinkhornOptions, warmStart: [Double]?, name: String
+  ) throws(DAMError) -> SelfTransport {
     try checkDimensions(x, x, cost)
-    try requireSymmetricCost(cost, x, name: "x")
+    try requireSymmetricCost(cost, x, name: name)
     let matrix = CostMatrix(x.points, x.points, cost: cost)
     try requireTrustworthyEpsilon(options.epsilon, x, x, matrix)
     return try solveSelfTransport(matrix, x.weights, options, warmStart)

@@ -108,11 +108,8 @@ func debiasedSinkhornGradient(
     return Matrix(_rows: crossRows.rows, columns: d, elements: elements)
   }
 
-  var first = zip(cross.f, xSelf.potential).map { $0 - $1 }
-  var second = zip(cross.g, ySelf.potential).map { $0 - $1 }
-  let shift = (dot(b, second) - dot(a, first)) / 2
-  for j in first.indices { first[j] += shift }
-  for k in second.indices { second[k] -= shift }
+  let (first, second) = debiasedWeightGradients(
+    a: a, b: b, f: cross.f, g: cross.g, p: xSelf.potential, q: ySelf.potential)
 
   let logA = a.map(_log)
   let logB = b.map(_log)
@@ -126,10 +123,22 @@ func debiasedSinkhornGradient(
     epsilon: crossEntropy - 0.5 * xEntropy - 0.5 * yEntropy)
 }
 
-private func dot(_ u: [Double], _ v: [Double]) -> Double {
-  var sum = 0.0
-  for i in u.indices { sum += u[i] * v[i] }
-  return sum
+/// The weight gradients of the debiased divergence, `f - p + s` and `g - q - s`, from the cross
+/// potentials `(f, g)` and the self potentials `p` (of `a`) and `q` (of `b`): the constant `s`
+/// makes `⟨a, ∂S/∂a⟩ = ⟨b, ∂S/∂b⟩`, so the cross potentials' own constant `(f + s, g - s)`, which a
+/// warm start moves, cancels. Shared by the point-cloud and the grid gradients.
+func debiasedWeightGradients(
+  a: [Double], b: [Double], f: [Double], g: [Double], p: [Double], q: [Double]
+) -> (first: [Double], second: [Double]) {
+  var first = zip(f, p).map { $0 - $1 }
+  var second = zip(g, q).map { $0 - $1 }
+  var (af, bg) = (0.0, 0.0)
+  for j in a.indices { af += a[j] * first[j] }
+  for k in b.indices { bg += b[k] * second[k] }
+  let shift = (bg - af) / 2
+  for j in first.indices { first[j] += shift }
+  for k in second.indices { second[k] -= shift }
+  return (first, second)
 }
 
 /// Throws naming `cost` unless `c(u, v) = c(v, u)` (to 1e-12 relative) for every pair of atoms
@@ -138,10 +147,16 @@ private func dot(_ u: [Double], _ v: [Double]) -> Double {
 /// The package's costs are symmetric by construction and not checked; a ``ClosureCost`` or a
 /// conformance of the user's is, at one cost evaluation per pair.
 func requireSymmetricCost(_ ground: any Cost, _ x: PointCloud, _ y: PointCloud) throws(DAMError) {
+  try requireSymmetricCostAcross(ground, x, y)
+  try requireSymmetricCost(ground, x, name: "x")
+  try requireSymmetricCost(ground, y, name: "y")
+}
+
+/// ``requireSymmetricCost(_:_:_:)`` for the pairs of one atom of `x` and one of `y` only, for a
+/// caller whose clouds' own pairs have been checked (a divergence's prepared pattern and query).
+func requireSymmetricCostAcross(_ ground: any Cost, _ x: PointCloud, _ y: PointCloud) throws(DAMError) {
   guard !isSymmetricByConstruction(ground) else { return }
   try requireSymmetricPairs(ground, x, y, names: ("x", "y"), within: false)
-  try requireSymmetricPairs(ground, x, x, names: ("x", "x"), within: true)
-  try requireSymmetricPairs(ground, y, y, names: ("y", "y"), within: true)
 }
 
 /// ``requireSymmetricCost(_:_:_:)`` for the pairs of atoms of one cloud, the one a self problem

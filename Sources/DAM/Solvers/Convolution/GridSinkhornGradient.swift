@@ -68,14 +68,8 @@ func gridDivergenceGradient(
 ) throws(DAMError) -> DivergenceGradient<[Double], [Double]> {
   try options.backend.checkAvailable()
   let (a, b) = (firstHistogram.masses, secondHistogram.masses)
-  var first = zip(transport.f, firstSelf.potential).map { $0 - $1 }
-  var second = zip(transport.g, secondSelf.potential).map { $0 - $1 }
-  var (af, bg) = (0.0, 0.0)
-  for j in a.indices { af += a[j] * first[j] }
-  for k in b.indices { bg += b[k] * second[k] }
-  let shift = (bg - af) / 2
-  for j in first.indices { first[j] += shift }
-  for k in second.indices { second[k] -= shift }
+  let (first, second) = debiasedWeightGradients(
+    a: a, b: b, f: transport.f, g: transport.g, p: firstSelf.potential, q: secondSelf.potential)
   let problem = GridProblem(firstHistogram)
   let epsilon = options.epsilon
   let backend = options.backend
