@@ -35,22 +35,13 @@ struct SinkhornGradientCommandTests {
     let divergence = try Sinkhorn.divergence(x, y, options: SinkhornOptions(epsilon: 0.3, tolerance: 1e-12))
     let expected = try Sinkhorn.divergenceGradient(x, y, divergence: divergence)
 
-    let archive = try NPZ.read(contentsOf: folder.path("G.npz"))
-    #expect(archive.names.sorted() == ["epsilon", "x", "x_weights", "y", "y_weights"])
-    let pairs: [(String, [Int], [Double])] = [
-      ("x", xShape, expected.state.points.elements), ("y", yShape, expected.pattern.points.elements),
-      ("x_weights", [n], expected.state.weights), ("y_weights", [m], expected.pattern.weights),
-      ("epsilon", [], [try #require(expected.epsilon)]),
-    ]
-    for (name, shape, values) in pairs {
-      let array = try #require(archive[name], "\(name)")
-      #expect(array.shape == shape, "\(name): \(array.shape)")
-      let read = array.doubles()
-      #expect(read.count == values.count, "\(name)")
-      for (a, b) in zip(read, values) {
-        #expect(abs(a - b) <= 1e-12 * max(1, abs(b)), "\(name): \(a) vs \(b)")
-      }
-    }
+    try expectArchive(
+      folder.path("G.npz"),
+      holds: [
+        ("x", xShape, expected.state.points.elements), ("y", yShape, expected.pattern.points.elements),
+        ("x_weights", [n], expected.state.weights), ("y_weights", [m], expected.pattern.weights),
+        ("epsilon", [], [try #require(expected.epsilon)]),
+      ])
     let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
     #expect(abs(try #require(json["value"] as? Double) - expected.value) <= 1e-12)
   }
@@ -82,5 +73,25 @@ struct SinkhornGradientCommandTests {
     }
     #expect(before == after)
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("dir")).isEmpty)
+  }
+}
+
+/// Checks the `.npz` at `path` against `expected`: exactly these arrays, each of its shape and equal
+/// entry by entry to `tolerance` relative to `max(1, |expected|)`.
+func expectArchive(
+  _ path: String, holds expected: [(name: String, shape: [Int], values: [Double])], tolerance: Double = 1e-12,
+  sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+  let archive = try NPZ.read(contentsOf: path)
+  #expect(archive.names.sorted() == expected.map(\.name).sorted(), sourceLocation: sourceLocation)
+  for (name, shape, values) in expected {
+    let array = try #require(archive[name], "\(name)", sourceLocation: sourceLocation)
+    #expect(array.shape == shape, "\(name): \(array.shape)", sourceLocation: sourceLocation)
+    let read = array.doubles()
+    #expect(read.count == values.count, "\(name)", sourceLocation: sourceLocation)
+    for (x, y) in zip(read, values) {
+      #expect(
+        abs(x - y) <= tolerance * max(1, abs(y)), "\(name): \(x) vs \(y)", sourceLocation: sourceLocation)
+    }
   }
 }

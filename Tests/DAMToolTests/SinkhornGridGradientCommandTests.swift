@@ -33,21 +33,12 @@ struct SinkhornGridGradientCommandTests {
       #expect(abs(x - y) <= 1e-9 * max(1, abs(y)))
     }
 
-    let archive = try NPZ.read(contentsOf: folder.path("G.npz"))
-    #expect(archive.names.sorted() == ["a", "b", "epsilon"])
-    let pairs: [(String, [Int], [Double])] = [
-      ("a", [4, 5], expected.state), ("b", [4, 5], expected.pattern),
-      ("epsilon", [], [try #require(expected.epsilon)]),
-    ]
-    for (name, shape, values) in pairs {
-      let array = try #require(archive[name], "\(name)")
-      #expect(array.shape == shape, "\(name): \(array.shape)")
-      let read = array.doubles()
-      #expect(read.count == values.count, "\(name)")
-      for (x, y) in zip(read, values) {
-        #expect(abs(x - y) <= 1e-12 * max(1, abs(y)), "\(name): \(x) vs \(y)")
-      }
-    }
+    try expectArchive(
+      folder.path("G.npz"),
+      holds: [
+        ("a", [4, 5], expected.state), ("b", [4, 5], expected.pattern),
+        ("epsilon", [], [try #require(expected.epsilon)]),
+      ])
     let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
     #expect(abs(try #require(json["value"] as? Double) - expected.value) <= 1e-12)
   }

@@ -183,9 +183,7 @@ func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     defer { scratch.remove() }
     let path = scratch.path("m.npz")
     try MemoryFile(patterns: Samples.vectors).write(to: path)
-    let fd = open(scratch.path(".m.npz.lock"), O_RDONLY | O_CREAT, 0o644)
-    #expect(fd >= 0)
-    #expect(flock(fd, LOCK_EX) == 0)
+    let fd = try Self.holdLock(scratch.path(".m.npz.lock"))
     let done = DispatchSemaphore(value: 0)
     let failures = Collected()
     Thread {
@@ -208,9 +206,7 @@ func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     defer { scratch.remove() }
     let path = scratch.path("m.npz")
     try MemoryFile(patterns: Samples.vectors).write(to: path)
-    let fd = open(scratch.path(".m.npz.lock"), O_RDONLY | O_CREAT, 0o644)
-    #expect(fd >= 0)
-    #expect(flock(fd, LOCK_EX) == 0)
+    let fd = try Self.holdLock(scratch.path(".m.npz.lock"))
     defer { close(fd) }
     let started = ContinuousClock.now
     #expect {
@@ -222,5 +218,14 @@ func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     let waited = ContinuousClock.now - started
     #expect(waited >= .milliseconds(200) && waited < .seconds(10))
     #expect(try MemoryFile.read(contentsOf: path).count == 3)
+  }
+
+  /// Opens (creating) the lock file at `path` and takes its exclusive lock, as another writer
+  /// would; closing the descriptor releases it.
+  static func holdLock(_ path: String) throws -> Int32 {
+    let fd = open(path, O_RDONLY | O_CREAT, 0o644)
+    try #require(fd >= 0)
+    #expect(flock(fd, LOCK_EX) == 0)
+    return fd
   }
 }
