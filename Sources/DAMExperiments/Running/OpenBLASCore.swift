@@ -46,6 +46,13 @@ package enum OpenBLASCore {
   package static func useEngineThreads() {
     guard getenv("OPENBLAS_NUM_THREADS") == nil else { return }
     openblas_set_num_threads(1)
+    // The workers OpenBLAS started when it loaded spin for their first 0.1 s whatever the thread
+    // count says; a single-threaded OpenBLAS never wakes them again, so stop them now. Found by
+    // name: only OpenBLAS's threaded builds have it.
+    typealias Shutdown = @convention(c) () -> Int32
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") {
+      _ = unsafeBitCast(symbol, to: Shutdown.self)()
+    }
   }
 
   /// The flags of the first processor in /proc/cpuinfo (empty where there is none).
