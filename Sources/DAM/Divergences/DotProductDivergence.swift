@@ -48,9 +48,11 @@ public struct DotProductDivergence: Divergence {
     guard block.items.allSatisfy(\.indices.isAll) else { return try block.evaluatePairs(self) }
     let items = block.items
     return VectorBlocks.evaluate(
-      states: items.map(\.state), packed: block.memory.memoryCache, parallelism: block.parallelism
-    ) { b, _, product in
-      items[b].query - product
+      states: items.map(\.state), packed: block.memory.memoryCache, parallelism: block.parallelism,
+      scratch: block.scratch
+    ) { b, products, values in
+      let halfSquaredNorm = items[b].query
+      for i in 0..<products.count { values[i] = halfSquaredNorm - products[i] }
     }
   }
 

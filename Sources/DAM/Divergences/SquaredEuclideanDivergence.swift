@@ -45,14 +45,22 @@ public struct SquaredEuclideanDivergence: Divergence {
     let norms = states.map { state in state.withUnsafeBufferPointer { _dot($0, $0) } }
     let packed = block.memory.memoryCache
     let d = packed.columns
-    return VectorBlocks.evaluate(states: states, packed: packed, parallelism: block.parallelism) {
-      b, i, product in
-      let scale = norms[b] + packed.squaredNorms[i]
-      let expanded = scale - 2 * product
-      guard expanded < Self.exactBelow * scale else { return expanded }
-      return states[b].withUnsafeBufferPointer { s in
-        packed.elements.withUnsafeBufferPointer { x in
-          _squaredDistance(s, UnsafeBufferPointer(rebasing: x[(i * d)..<((i + 1) * d)]))
+    return VectorBlocks.evaluate(
+      states: states, packed: packed, parallelism: block.parallelism, scratch: block.scratch
+    ) {
+      b, products, values in
+      let norm = norms[b]
+      packed.squaredNorms.withUnsafeBufferPointer { patternNorms in
+        for i in 0..<products.count {
+          let scale = norm + patternNorms[i]
+          let expanded = scale - 2 * products[i]
+          values[i] = expanded
+          guard expanded < Self.exactBelow * scale else { continue }
+          values[i] = states[b].withUnsafeBufferPointer { s in
+            packed.elements.withUnsafeBufferPointer { x in
+              _squaredDistance(s, UnsafeBufferPointer(rebasing: x[(i * d)..<((i + 1) * d)]))
+            }
+          }
         }
       }
     }

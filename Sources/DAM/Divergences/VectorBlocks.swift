@@ -41,21 +41,38 @@ enum VectorBlocks {
     }
   }
 
-  /// `transform(b, i, ⟨ξ_b, Xᵢ⟩)` for every state `b` of the block and every pattern `i`, with
-  /// the inner products of a chunk of states computed by one `dgemm`. Every item must cover the
-  /// whole memory.
+  /// Every state's row of values against every pattern, from the inner products: `transform(b,
+  /// products, values)` receives the inner products `⟨ξ_b, Xᵢ⟩` of state `b` with every pattern `i`
+  /// and fills `values` (both of the memory's length), a whole row at a time so that its loop can
+  /// be vectorised. The inner products of a chunk of states come from one `dgemm`.
   @inline(__always)
   static func evaluate(
+    states: [[Double]], packed: _PackedVectors, parallelism: Int, scratch: BlockScratch?,
+    _ transform:
+      @Sendable (
+        _ state: Int, _ products: UnsafeBufferPointer<Double>, _ values: UnsafeMutableBufferPointer<Double>
+      ) -> Void
+  ) -> [[Double]] {
+    // One buffer for the products of every chunk: the retrieval's scratch when there is one.
+    (scratch ?? BlockScratch()).withBuffer(capacity: min(rowsPerProduct, states.count) * packed.rows) {
+      evaluate(states: states, packed: packed, parallelism: parallelism, products: $0, transform)
+    }
+  }
+
+  /// ``evaluate(states:packed:parallelism:scratch:_:)`` with the products in `products` (room for
+  /// ``rowsPerProduct`` rows or all the states).
+  @inline(__always)
+  private static func evaluate(
     states: [[Double]], packed: _PackedVectors, parallelism: Int,
-    _ transform: @Sendable (_ state: Int, _ pattern: Int, _ innerProduct: Double) -> Double
+    products: UnsafeMutableBufferPointer<Double>,
+    _ transform:
+      @Sendable (
+        _ state: Int, _ products: UnsafeBufferPointer<Double>, _ values: UnsafeMutableBufferPointer<Double>
+      ) -> Void
   ) -> [[Double]] {
     let n = packed.rows
     let d = packed.columns
     let rows = Slots<[Double]>(count: states.count, initial: [])
-    // One buffer for the products of every chunk.
-    let products = UnsafeMutableBufferPointer<Double>.allocate(
-      capacity: min(rowsPerProduct, states.count) * n)
-    defer { products.deallocate() }
     let g = SendablePointer(products)
     var start = 0
     while start < states.count {
@@ -75,9 +92,8 @@ enum VectorBlocks {
       // Each state's row from the products, rows on the block's threads.
       let first = start
       forEachChunk(chunk, workers: parallelism) { r in
-        let b = first + r
-        rows[b] = [Double](unsafeUninitializedCapacity: n) { row, initialized in
-          for i in 0..<n { row[i] = transform(b, i, g.base[r * n + i]) }
+        rows[first + r] = [Double](unsafeUninitializedCapacity: n) { row, initialized in
+          transform(first + r, UnsafeBufferPointer(start: g.base.baseAddress! + r * n, count: n), row)
           initialized = n
         }
       }
@@ -109,41 +125,44 @@ enum VectorBlocks {
         variations[k].addTarget(block.memory.pattern(at: i), weight: item.weights[i], curvature: c)
       }
     }
-    // One buffer for the weights of every chunk of dense rows.
-    let weights = UnsafeMutableBufferPointer<Double>.allocate(
-      capacity: min(rowsPerProduct, max(dense.count, 1)) * n)
-    defer { weights.deallocate() }
-    let target = SendablePointer(weights)
-    var start = 0
-    while start < dense.count {
-      let chunk = min(rowsPerProduct, dense.count - start)
-      // The dense rows' weights (zero outside their support already), copied side by side on the
-      // block's threads; the curvature scale goes into the product.
-      let rowsHere = dense[start..<(start + chunk)].map { block.items[$0].weights }
-      forEachChunk(chunk, workers: block.parallelism) { r in
-        rowsHere[r].withUnsafeBufferPointer { source in
-          _ = UnsafeMutableBufferPointer(rebasing: target.base[(r * n)..<((r + 1) * n)]).initialize(
-            from: source)
+    // One buffer for the weights of every chunk of dense rows: the retrieval's scratch when there
+    // is one (its evaluations' products are done with it).
+    guard !dense.isEmpty else { return variations }
+    (block.scratch ?? BlockScratch()).withBuffer(capacity: min(rowsPerProduct, dense.count) * n) { weights in
+      let target = SendablePointer(weights)
+      var start = 0
+      while start < dense.count {
+        let chunk = min(rowsPerProduct, dense.count - start)
+        // The dense rows' weights (zero outside their support already), copied side by side on
+        // the block's threads, each row's total weight summed there too, in index order over its
+        // support; the curvature scale goes into the product.
+        let rowsHere = dense[start..<(start + chunk)].map { block.items[$0] }
+        let totals = Slots<Double>(count: chunk, initial: 0)
+        forEachChunk(chunk, workers: block.parallelism) { r in
+          let item = rowsHere[r]
+          item.weights.withUnsafeBufferPointer { source in
+            _ = UnsafeMutableBufferPointer(rebasing: target.base[(r * n)..<((r + 1) * n)]).initialize(
+              from: source)
+            var total = 0.0
+            for i in item.support { total += source[i] * c }
+            totals[r] = total
+          }
         }
-      }
-      let sums = [Double](unsafeUninitializedCapacity: chunk * d) { buffer, initialized in
-        packed.elements.withUnsafeBufferPointer { x in
-          multiply(
-            m: chunk, n: d, k: n, alpha: c, a: weights.baseAddress!, lda: n, b: x.baseAddress!, ldb: d,
-            transposeB: false, c: buffer.baseAddress!, ldc: d,
-            slices: productSlices(parallelism: block.parallelism, columns: d))
+        let sums = [Double](unsafeUninitializedCapacity: chunk * d) { buffer, initialized in
+          packed.elements.withUnsafeBufferPointer { x in
+            multiply(
+              m: chunk, n: d, k: n, alpha: c, a: weights.baseAddress!, lda: n, b: x.baseAddress!, ldb: d,
+              transposeB: false, c: buffer.baseAddress!, ldc: d,
+              slices: productSlices(parallelism: block.parallelism, columns: d))
+          }
+          initialized = chunk * d
         }
-        initialized = chunk * d
+        for r in 0..<chunk {
+          variations[dense[start + r]] = EuclideanVariation(
+            weightedTargets: Array(sums[(r * d)..<((r + 1) * d)]), targetCurvature: totals[r])
+        }
+        start += chunk
       }
-      for r in 0..<chunk {
-        let k = dense[start + r]
-        let item = block.items[k]
-        var total = 0.0
-        for i in item.support { total += item.weights[i] * c }
-        variations[k] = EuclideanVariation(
-          weightedTargets: Array(sums[(r * d)..<((r + 1) * d)]), targetCurvature: total)
-      }
-      start += chunk
     }
     return variations
   }

@@ -184,7 +184,10 @@ where G.State == D.State, G.Variation == D.Variation {
         throw BatchFailure(item: b, error: error)
       }
     }
-    var current = try snapshotBatch(queries, previous: [Snapshot?](repeating: nil, count: queries.count))
+    // The B x N scratch of every step's block products, made once for the whole retrieval.
+    let scratch = BlockScratch()
+    var current = try snapshotBatch(
+      queries, previous: [Snapshot?](repeating: nil, count: queries.count), scratch: scratch)
     var progress = current.map { snapshot in
       Progress(
         energies: [snapshot.energy], trajectory: recordingTrajectory ? [snapshot.state] : nil,
@@ -202,7 +205,7 @@ where G.State == D.State, G.Variation == D.Variation {
       let next: [D.State]
       let nextSnapshots: [Snapshot]
       do {
-        next = try stepBatch(steppedFrom)
+        next = try stepBatch(steppedFrom, scratch: scratch)
       } catch let failure as BatchFailure {
         throw BatchFailure(item: active[failure.item], error: failure.error)
       }
@@ -221,7 +224,7 @@ where G.State == D.State, G.Variation == D.Variation {
         }
       }
       do {
-        nextSnapshots = try snapshotBatch(next, previous: steppedFrom)
+        nextSnapshots = try snapshotBatch(next, previous: steppedFrom, scratch: scratch)
       } catch let failure as BatchFailure {
         let b = active[failure.item]
         // A state out of range, or (a refusal of ε for the problem's scale, which the query
@@ -311,7 +314,9 @@ where G.State == D.State, G.Variation == D.Variation {
 
   /// The snapshots of a batch of states (`previous[b]`: the snapshot of the same query at the
   /// previous step, for warm starts). Failures carry the position of their state.
-  private func snapshotBatch(_ states: [D.State], previous: [Snapshot?]) throws -> [Snapshot] {
+  private func snapshotBatch(_ states: [D.State], previous: [Snapshot?], scratch: BlockScratch? = nil) throws
+    -> [Snapshot]
+  {
     let divergence = memory.divergence
     let count = memory.count
     let queries = try perItem(states.count) { b in
@@ -332,7 +337,7 @@ where G.State == D.State, G.Variation == D.Variation {
           state: states[request.item], query: queries[request.item], indices: request.indices,
           previous: previous[request.item]?.evaluations)
       }
-      let results = try evaluateBlock(items, owners: requests.map(\.item))
+      let results = try evaluateBlock(items, owners: requests.map(\.item), scratch: scratch)
       // Every value must be finite (checked per request on the engine's threads).
       let checked = requests
       let rowValues = try perItem(requests.count) { k in
@@ -411,12 +416,14 @@ where G.State == D.State, G.Variation == D.Variation {
 
   /// The divergence's block evaluation; `owners[k]` is the state of item `k`. On failure, the
   /// items are retried one by one to name the first failing state.
-  private func evaluateBlock(_ items: [EvaluationBlock<D>.Item], owners: [Int]) throws -> [[D.Evaluation]] {
+  private func evaluateBlock(_ items: [EvaluationBlock<D>.Item], owners: [Int], scratch: BlockScratch?) throws
+    -> [[D.Evaluation]]
+  {
     let divergence = memory.divergence
     let results: [[D.Evaluation]]
     do {
       results = try divergence.evaluate(
-        EvaluationBlock(memory: memory, items: items, parallelism: parallelism))
+        EvaluationBlock(memory: memory, items: items, parallelism: parallelism, scratch: scratch))
     } catch {
       for (k, item) in items.enumerated() {
         do {
@@ -440,7 +447,7 @@ where G.State == D.State, G.Variation == D.Variation {
   }
 
   /// One step from each snapshot's state. Failures carry the position of their snapshot.
-  private func stepBatch(_ snapshots: [Snapshot]) throws -> [D.State] {
+  private func stepBatch(_ snapshots: [Snapshot], scratch: BlockScratch? = nil) throws -> [D.State] {
     let divergence = memory.divergence
     let items = snapshots.map { snapshot in
       AccumulationBlock<D>.Item(
@@ -450,7 +457,7 @@ where G.State == D.State, G.Variation == D.Variation {
     let variations: [D.Variation]
     do {
       variations = try divergence.accumulate(
-        AccumulationBlock(memory: memory, items: items, parallelism: parallelism))
+        AccumulationBlock(memory: memory, items: items, parallelism: parallelism, scratch: scratch))
     } catch {
       for (k, item) in items.enumerated() {
         do {

@@ -35,11 +35,14 @@ public struct AccumulationBlock<D: Divergence>: Sendable {
   public let items: [Item]
   /// How many threads the block may use.
   public let parallelism: Int
+  /// The scratch buffer of the retrieval this block belongs to, if the engine made one.
+  let scratch: BlockScratch?
 
-  init(memory: Memory<D>, items: [Item], parallelism: Int) {
+  init(memory: Memory<D>, items: [Item], parallelism: Int, scratch: BlockScratch? = nil) {
     self.memory = memory
     self.items = items
     self.parallelism = max(1, parallelism)
+    self.scratch = scratch
   }
 
   /// Each item from the zero variation, pattern by pattern in index order; items on up to

@@ -42,12 +42,19 @@ public struct EvaluationBlock<D: Divergence>: Sendable {
   public let items: [Item]
   /// How many threads the block may use.
   public let parallelism: Int
+  /// The scratch buffer of the retrieval this block belongs to, if the engine made one.
+  let scratch: BlockScratch?
 
   /// A block of work; `parallelism` must be at least 1.
   public init(memory: Memory<D>, items: [Item], parallelism: Int) {
+    self.init(memory: memory, items: items, parallelism: parallelism, scratch: nil)
+  }
+
+  init(memory: Memory<D>, items: [Item], parallelism: Int, scratch: BlockScratch?) {
     self.memory = memory
     self.items = items
     self.parallelism = max(1, parallelism)
+    self.scratch = scratch
   }
 
   /// Every pair by the per-pair method, in fixed chunks of the flattened pairs on up to
