@@ -197,6 +197,24 @@ struct EngineSeamTests {
     }
     #expect(error?.argument == "patterns[1]")
   }
+
+  /// The finiteness check reads the squared norms, computed in blocks of rows on every core: a
+  /// non-finite entry in the last block is still found and named, and rows whose values are finite
+  /// but whose squared norm overflows are accepted, as the values themselves are.
+  @Test func matrixMemoryChecksEveryBlock() throws {
+    let columns = 16
+    var matrix = (0..<(50_000 * columns)).map { Double($0 % 13) - 6 }
+    matrix[49_999 * columns + 3] = -.infinity
+    let error = #expect(throws: DAMError.self) {
+      try Memory(divergence: .dotProduct, matrix: matrix, columns: columns)
+    }
+    #expect(error?.argument == "patterns[49999]")
+    #expect(error?.kind == .nonFinite)
+    matrix[49_999 * columns + 3] = 1e200
+    let memory = try Memory(divergence: .dotProduct, matrix: matrix, columns: columns)
+    #expect(memory.count == 50_000)
+    #expect(memory.patterns[49_999][3] == 1e200)
+  }
 }
 
 /// Rows collected from several threads.

@@ -27,6 +27,28 @@ struct FileTests {
     #expect(Support.listing(directory) == ["a.npy", "b.npz"])
   }
 
+  /// Large float64 files are read in two pieces on two threads: every element lands where it
+  /// belongs, across the piece boundary too, and a file cut short is still refused as truncated.
+  @Test("Large files read in pieces, whole or refused")
+  func largeFileInPieces() throws {
+    let directory = try Support.makeTemporaryDirectory()
+    defer { Support.removeDirectory(directory) }
+    // 3,000,007 doubles (24 MB): above the two-piece threshold, not a multiple of the piece size.
+    let count = 3_000_007
+    let values = (0..<count).map { Double($0) * 0.5 - 1e6 }
+    let array = try NumPyArray(shape: [count], doubles: values)
+    let path = directory + "/large.npy"
+    try NPY.write(array, to: path)
+    #expect(try NPY.read(contentsOf: path) == array)
+    let matrix = try NumPyArray(shape: [count / 7, 7], doubles: Array(values.prefix(count / 7 * 7)))
+    try NPY.write(matrix, to: path)
+    #expect(try NPY.read(contentsOf: path) == matrix)
+    let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+    #expect(truncate(path, off_t(size - 8)) == 0)
+    let error = #expect(throws: NumPyError.self) { try NPY.read(contentsOf: path) }
+    #expect(error?.message.contains("truncated") == true)
+  }
+
   @Test("Relative paths work")
   func relativePath() throws {
     let directory = try Support.makeTemporaryDirectory()

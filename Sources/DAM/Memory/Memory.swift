@@ -105,8 +105,12 @@ extension Memory where D.Pattern == [Double], D.PatternCache == Void, D.MemoryCa
         "columns", "must be positive and divide the matrix's \(matrix.count) elements, got \(columns)")
     }
     let rows = matrix.count / columns
-    if matrix.withUnsafeBufferPointer(_allFinite) == false {
-      let first = matrix.firstIndex { !$0.isFinite }!
+    // A row's squared norm is finite only if all its values are, so finite norms (the usual case)
+    // spare the matrix a pass of its own; otherwise the values themselves decide.
+    let packed = _PackedVectors(elements: matrix, rows: rows, columns: columns)
+    if !packed.squaredNorms.withUnsafeBufferPointer(_allFinite),
+      let first = matrix.firstIndex(where: { !$0.isFinite })
+    {
       throw DAMError(
         .nonFinite, argument: "patterns[\(first / columns)]",
         "has a non-finite value (\(matrix[first])) at index \(first % columns)")
@@ -114,6 +118,6 @@ extension Memory where D.Pattern == [Double], D.PatternCache == Void, D.MemoryCa
     self.divergence = divergence
     self.rows = PatternRows(count: rows) { i in Array(matrix[(i * columns)..<((i + 1) * columns)]) }
     caches = [Void](repeating: (), count: rows)
-    shared = MemoryCacheBox(_PackedVectors(elements: matrix, rows: rows, columns: columns))
+    shared = MemoryCacheBox(packed)
   }
 }
