@@ -48,11 +48,15 @@ public struct RetrievalResult<State: Sendable>: Sendable {
   /// The index of the stored pattern with the smallest divergence to the final state (the
   /// lowest such index on ties), among the patterns evaluated exactly.
   public var nearestPattern: Int {
-    var best = -1
-    for (i, value) in divergences.enumerated() where evaluated?[i] ?? true {
-      if best < 0 || value < divergences[best] { best = i }
+    divergences.withUnsafeBufferPointer { values in
+      var best = -1
+      if let evaluated {
+        for i in values.indices where evaluated[i] && (best < 0 || values[i] < values[best]) { best = i }
+      } else {
+        for i in values.indices where best < 0 || values[i] < values[best] { best = i }
+      }
+      return max(best, 0)
     }
-    return max(best, 0)
   }
 
   /// The final energy.

@@ -251,9 +251,11 @@ struct RetrieveCommand: ParsableCommand {
   }
 
   /// Each query's entry of the report.
+  /// The queries' rows, on every core (each scans its query's N weights and divergences).
   func queryResults<State>(_ retrieved: [RetrievalResult<State>], dotProduct: Bool = false) -> [QueryResult] {
-    retrieved.enumerated().map {
-      QueryResult($0, $1, options: weightOptions, json: format.json, dotProduct: dotProduct)
+    let (options, json) = (weightOptions, format.json)
+    return concurrentMap(retrieved.count, workers: coreCount) { b in
+      QueryResult(b, retrieved[b], options: options, json: json, dotProduct: dotProduct)
     }
   }
 

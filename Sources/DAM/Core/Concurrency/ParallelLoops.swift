@@ -62,7 +62,7 @@ package func forEachChunk(_ chunks: Int, workers: Int, _ body: @Sendable (Int) -
 /// `[body(0), body(1), …, body(count - 1)]`, computed on up to `workers` threads in runs of `run`
 /// consecutive indices (`run` > 1 for cheap bodies, so that threads take work in pieces worth the
 /// hand-out); the result does not depend on `workers`.
-func concurrentMap<T>(_ count: Int, workers: Int, run: Int = 1, _ body: @Sendable (Int) -> T) -> [T] {
+package func concurrentMap<T>(_ count: Int, workers: Int, run: Int = 1, _ body: @Sendable (Int) -> T) -> [T] {
   let slots = Slots<T?>(count: count, initial: nil)
   forEachChunk((count + run - 1) / run, workers: workers) { c in
     for i in (c * run)..<min(count, (c + 1) * run) { slots[i] = body(i) }
