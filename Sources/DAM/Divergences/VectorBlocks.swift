@@ -54,7 +54,7 @@ enum VectorBlocks {
       ) -> Void
   ) -> [[Double]] {
     // One buffer for the products of every chunk: the retrieval's scratch when there is one.
-    (scratch ?? BlockScratch()).withBuffer(capacity: min(rowsPerProduct, states.count) * packed.rows) {
+    (scratch ?? BlockScratch()).withBuffer(count: min(rowsPerProduct, states.count) * packed.rows) {
       evaluate(states: states, packed: packed, parallelism: parallelism, products: $0, transform)
     }
   }
@@ -128,7 +128,7 @@ enum VectorBlocks {
     // One buffer for the weights of every chunk of dense rows: the retrieval's scratch when there
     // is one (its evaluations' products are done with it).
     guard !dense.isEmpty else { return variations }
-    (block.scratch ?? BlockScratch()).withBuffer(capacity: min(rowsPerProduct, dense.count) * n) { weights in
+    (block.scratch ?? BlockScratch()).withBuffer(count: min(rowsPerProduct, dense.count) * n) { weights in
       let target = SendablePointer(weights)
       var start = 0
       while start < dense.count {
