@@ -91,12 +91,15 @@ final class KernelStorage: @unchecked Sendable {
   private static func allocate(_ bytes: Int) -> UnsafeMutableRawPointer? {
     guard bytes <= physicalMemory else { return nil }
     let alignment = bytes >= 2 * hugePage ? hugePage : 64
+    // Whole huge pages: a block that ends inside one would share it with the heap, and a size of
+    // 32 MiB or more is its own mapping (the heap's top cannot be given huge pages as readily).
+    let size = (bytes + alignment - 1) / alignment * alignment
     var raw: UnsafeMutableRawPointer? = nil
-    let status = posix_memalign(&raw, alignment, bytes)
+    let status = posix_memalign(&raw, alignment, size)
     // Out of memory (a kernel of the size asked for cannot be held): the caller reports it.
     guard status == 0, let raw else { return nil }
     #if os(Linux)
-      if alignment == hugePage { _ = madvise(raw, bytes, MADV_HUGEPAGE) }
+      if alignment == hugePage { _ = madvise(raw, size, MADV_HUGEPAGE) }
     #endif
     return raw
   }
