@@ -22,7 +22,8 @@
 # line `<!-- notes -->` in the existing file is kept.
 #
 # Usage (from anywhere): bash scripts/bench/vector-batch.sh
-#   DAM    the dam binary (default .build/release/dam; needs swift build -c release)
+#   DAM    the dam binary (default: built here with the Swift runtime linked statically, into
+#          .build-static, as a command-line tool is shipped and as scripts/bench/sinkhorn.sh does)
 #   SIZES  space-separated NxB workloads (default "20000x200 100000x1000")
 #   SEEDS  space-separated seeds (default "0 1 2 3 4")
 #   OUT    the report (default Docs/bench/vector-batch.md)
@@ -32,7 +33,11 @@
 # Installs numpy and torch with pip when they are missing (torch from PyPI: a large download).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-DAM="${DAM:-.build/release/dam}"
+if [ -z "${DAM:-}" ]; then
+  swift build -c release --product dam --static-swift-stdlib --scratch-path .build-static >&2
+  DAM=.build-static/release/dam
+  export DAM_LINKED_STATICALLY=1
+fi
 SIZES="${SIZES:-20000x200 100000x1000}"
 SEEDS="${SEEDS:-0 1 2 3 4}"
 OUT="${OUT:-Docs/bench/vector-batch.md}"
@@ -47,7 +52,9 @@ REPEATS="${REPEATS:-3}"
 
 python3 -c "import numpy" 2>/dev/null || python3 -m pip install --quiet numpy
 python3 -c "import torch" 2>/dev/null || python3 -m pip install --quiet torch
-[ -x "$DAM" ] || { echo "no release build at $DAM: run swift build -c release (or set DAM)" >&2; exit 1; }
+[ -x "$DAM" ] || { echo "no dam binary at $DAM" >&2; exit 1; }
+# dam runs in each workload's temporary folder: an absolute path.
+DAM="$(cd "$(dirname "$DAM")" && pwd)/$(basename "$DAM")"
 mkdir -p "$(dirname "$OUT")"
 
 tmp="$(mktemp -d)"
@@ -229,7 +236,10 @@ lines = [
     f"both sides: largest coordinate change <= {tol:g} and |energy change| <= {etol:g} max(1, |E|), or a step "
     f"that leaves the state exactly unchanged; at most {max_steps} steps.",
     "",
-    f"dam: `{command_shown}` as a whole process (wall time around subprocess.run; process start included, "
+    f"dam: `{command_shown}` as a whole process"
+    + (" (built with `--static-swift-stdlib`, as a command-line tool is shipped)"
+       if os.environ.get("DAM_LINKED_STATICALLY") == "1" else "")
+    + " (wall time around subprocess.run; process start included, "
     f"about {dam_start * 1000:.1f} ms for `dam --version`), CPU time of the child process. "
     "torch: in the benchmark's process after a warm-up, timed from torch.from_numpy(np.load(...)) of the same "
     ".npy files to np.save of the final states; the simple loop `S = softmax(beta S X^T) X` over the whole batch "
