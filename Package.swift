@@ -76,7 +76,7 @@ let package = Package(
     .testTarget(name: "DAMDatasetsTests", dependencies: ["DAMDatasets", "DAM"]),
     .testTarget(name: "DAMToolTests", dependencies: ["DAM", "NumPyFiles", "DAMDatasets", "DAMTestSupport"]),
     // The reproductions and `dam compare`'s workloads, run in-process (no subprocess).
-    .testTarget(name: "DAMExperimentsTests", dependencies: ["DAMExperiments", "DAM"]),
+    .testTarget(name: "DAMExperimentsTests", dependencies: ["DAMExperiments", "DAM", "NumPyFiles"]),
     .testTarget(
       name: "MemoryFilesTests", dependencies: ["MemoryFiles", "DAM", "NumPyFiles", "DAMTestSupport"], exclude: ["Fixtures"]),
     .testTarget(
