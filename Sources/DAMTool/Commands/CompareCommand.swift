@@ -181,36 +181,10 @@ struct CompareCommand: ParsableCommand {
       return
     }
     let settings = try settings()
-    var comparisons: [AnyComparison] = []
-    if let memory {
-      guard
-        let comparison = try CompareFiles.comparison(
-          memory: memory, queries: queries, targets: targets, settings: settings)
-      else { throw CLIError("--geometry", "none of the given geometries applies to \(memory)") }
-      comparisons.append(comparison)
-    } else {
-      for workload in workloads.isEmpty ? BuiltInWorkload.allCases : workloads {
-        if let comparison = try workload.comparison(settings) { comparisons.append(comparison) }
-      }
-      guard !comparisons.isEmpty else {
-        throw CLIError("--geometry", "none of the given geometries applies to the chosen workloads")
-      }
-    }
-    for comparison in comparisons {
-      guard comparison.queryCount > 0 else {
-        throw CLIError("--count", "no queries for \(comparison.family)")
-      }
-    }
-    let load = CompareReport.loadAverage()
-    let start = Terminal.now()
-    var outcomes: [FamilyOutcome] = []
-    for comparison in comparisons {
-      outcomes.append(try comparison.run { Terminal.progress($0) })
-    }
-    Terminal.endProgress()
-    let seconds = Terminal.now() - start
-    let command = commandLine()
-    try CompareReport.write(outcomes, to: report, command: command, seed: seed, seconds: seconds, load: load)
+    let comparisons = try CompareRun.comparisons(
+      memory: memory, queries: queries, targets: targets, workloads: workloads, settings: settings)
+    let (outcomes, seconds) = try CompareRun.run(
+      comparisons, seed: seed, report: report, command: commandLine())
     if json {
       try JSONOutput.print(outcomes.flatMap(\.rows))
     } else {
