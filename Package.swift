@@ -70,13 +70,13 @@ let package = Package(
 
     .target(name: "DAMTestSupport", dependencies: ["DAM"], path: "Tests/DAMTestSupport"),
     .testTarget(
-      name: "DAMTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport", "CDAMKernels"],
+      name: "DAMTests", dependencies: ["DAM", "NumPyFiles", "DAMDatasets", "DAMTestSupport", "CDAMKernels"],
       exclude: ["Fixtures"]),
     .testTarget(name: "NumPyFilesTests", dependencies: ["NumPyFiles"], exclude: ["Fixtures"]),
     .testTarget(name: "DAMDatasetsTests", dependencies: ["DAMDatasets", "DAM"]),
-    .testTarget(name: "DAMToolTests", dependencies: ["DAM", "NumPyFiles", "DAMTestSupport"]),
+    .testTarget(name: "DAMToolTests", dependencies: ["DAM", "NumPyFiles", "DAMDatasets", "DAMTestSupport"]),
     // The reproductions and `dam compare`'s workloads, run in-process (no subprocess).
-    .testTarget(name: "DAMExperimentsTests", dependencies: ["DAMExperiments", "DAM"]),
+    .testTarget(name: "DAMExperimentsTests", dependencies: ["DAMExperiments", "DAM", "NumPyFiles"]),
     .testTarget(
       name: "MemoryFilesTests", dependencies: ["MemoryFiles", "DAM", "NumPyFiles", "DAMTestSupport"], exclude: ["Fixtures"]),
     .testTarget(

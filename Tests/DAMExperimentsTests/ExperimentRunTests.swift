@@ -115,6 +115,29 @@ struct ComparisonRunTests {
       epsilon: nil, noise: nil, keepAtomOrder: false, quick: true)
   }
 
+  /// `dam compare`'s run in-process: the comparisons of the chosen workload, run and written to
+  /// the report folder; a geometry no workload has, and a count of 0, are refused by option.
+  @Test func compareRunWritesTheReport() throws {
+    let folder = try ScratchFolder()
+    defer { folder.remove() }
+    let comparisons = try CompareRun.comparisons(
+      memory: nil, queries: nil, targets: nil, workloads: [.digits], settings: Self.settings(count: 2))
+    #expect(comparisons.map(\.family) == ["vectors"])
+    let (outcomes, seconds) = try CompareRun.run(
+      comparisons, seed: 1, report: folder.path("report"), command: "dam compare --workload digits")
+    #expect(outcomes.count == 1 && seconds >= 0)
+    #expect(outcomes[0].rows.allSatisfy { $0.queries == 2 })
+    for file in ["summary.md", "results.csv", "results.json", "success-vectors.svg"] {
+      #expect(folder.exists("report/" + file), "\(file)")
+    }
+    var gridOnly = Self.settings(count: 2)
+    gridOnly.geometries = [.hellinger]
+    #expect {
+      try CompareRun.comparisons(
+        memory: nil, queries: nil, targets: nil, workloads: [.digits], settings: gridOnly)
+    } throws: { "\($0)" == "--geometry: none of the given geometries applies to the chosen workloads" }
+  }
+
   /// Every engine answers every query; rates agree with their counts and lie in their Wilson
   /// intervals; the family's best engine recalls at least two of three queries (the workloads'
   /// corruption is mild); and a second run gives the same rows apart from the timings (the report does not

@@ -69,10 +69,10 @@ struct StackedRetrievalTests {
       memory: Memory(divergence: .squaredEuclidean, patterns: try patterns.map(stacking.stack)),
       separation: Softmax(), geometry: EuclideanGeometry(), beta: 4)
     let result = try StackedRetrievalEngine(AnyRetrievalEngine(vectors), stacking: stacking).retrieve(query)
-    let expected = try vectors.retrieve(GaussianSampling.stacked(query))
+    let expected = try vectors.retrieve(query.stacked)
     #expect(result.weights == expected.weights)
     #expect(result.energies == expected.energies)
-    #expect(GaussianSampling.stacked(result.state) == expected.state)
+    #expect(result.state.stacked == expected.state)
     #expect(result.nearestPattern == 1)
   }
 }

@@ -1,4 +1,5 @@
 import DAM
+import DAMDatasets
 import DAMTestSupport
 import Foundation
 import Testing

@@ -6,14 +6,7 @@ import Testing
 /// exit non-zero with a message naming the option and the problem, without a crash signal, within
 /// the time limit, and without writing `--output`.
 struct BadInputCommandTests {
-  struct Case: Sendable, CustomTestStringConvertible {
-    var name: String
-    var arguments: [String]
-    /// Substrings the error message must contain, the first being what it names first (the
-    /// option, or a positional file's path): see `DamProcess.Output.expectRefusal`.
-    var expected: [String]
-    var testDescription: String { name }
-  }
+  typealias Case = CommandCase
 
   /// The input files, written once per test into a fresh folder. `$` in arguments is the folder.
   static func writeInputs(_ folder: TemporaryFolder) throws {

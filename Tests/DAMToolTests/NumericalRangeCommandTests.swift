@@ -10,13 +10,7 @@ import Testing
 /// of range) instead of something else. One or more rows per family. The messages are printed as
 /// table lines by `DAM_PRINT_TABLE=1 swift test --filter NumericalRangeCommand` (Docs/reliability.md).
 struct NumericalRangeCommandTests {
-  struct Case: Sendable, CustomTestStringConvertible {
-    var name: String
-    var arguments: [String]
-    /// Substrings the message must contain; the first is the option it must start with.
-    var expected: [String]
-    var testDescription: String { name }
-  }
+  typealias Case = CommandCase
 
   /// BadInputCommandTests' inputs, and values near the ends of the doubles' range.
   static func writeInputs(_ folder: TemporaryFolder) throws {

@@ -12,15 +12,7 @@ import Testing
 /// Each row exits 1 naming the option, and leaves every file in the folder as it was (type, mode,
 /// inode, modification time and bytes).
 struct OutputRefusalTests {
-  struct Case: Sendable, CustomTestStringConvertible {
-    var name: String
-    var arguments: [String]
-    /// Substrings the error message must contain; the first is the option.
-    var expected: [String]
-    /// Whether the row needs a character device node in the folder (made with mknod, as root).
-    var needsDevice = false
-    var testDescription: String { name }
-  }
+  typealias Case = CommandCase
 
   /// The inputs of BadInputCommandTests, a memory file of each family and the files to refuse:
   /// `ro.*` (mode 0444), `dir.*` (directories), `fifo.*` (FIFOs), `dev.*` (character devices,

@@ -14,14 +14,7 @@ import Testing
 /// (no output written). Rows whose sizes imply terabytes run with the machine's default limit;
 /// the others set `DAM_MEMORY_LIMIT` low so that a few kilobytes of input are enough.
 struct ResourceLimitCommandTests {
-  struct Case: Sendable, CustomTestStringConvertible {
-    var name: String
-    var arguments: [String]
-    /// Substrings the message must contain; the first is the option (the message starts with it).
-    var expected: [String]
-    var environment: [String: String] = [:]
-    var testDescription: String { name }
-  }
+  typealias Case = CommandCase
 
   /// The declared uncompressed size written into the bomb archives: 4.5 GiB.
   static let bombSize: UInt64 = 4_831_838_208

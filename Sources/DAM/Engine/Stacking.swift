@@ -56,12 +56,12 @@ extension Stacking where Pattern == PointCloud {
 }
 
 extension Stacking where Pattern == Gaussian {
-  /// Gaussians as `(m, vec S)` (``GaussianSampling/stacked(_:)``); a state that does not encode a
-  /// Gaussian (a covariance that is not positive definite) fails to unstack with the
-  /// ``DAMError`` of ``GaussianSampling/unstacked(_:)``.
+  /// Gaussians as `(m, vec S)` (``Gaussian/stacked``); a state that does not encode a Gaussian
+  /// (a covariance that is not positive definite) fails to unstack with the ``DAMError`` of
+  /// ``Gaussian/init(stacked:)``.
   public static var meanAndCovariance: Stacking<Gaussian> {
     Stacking(
-      stack: { GaussianSampling.stacked($0) },
-      unstack: { vector, _ throws(DAMError) in try GaussianSampling.unstacked(vector) })
+      stack: { $0.stacked },
+      unstack: { vector, _ throws(DAMError) in try Gaussian(stacked: vector) })
   }
 }

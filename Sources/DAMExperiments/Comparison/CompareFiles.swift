@@ -1,4 +1,5 @@
 import DAM
+import DAMDatasets
 import NumPyFiles
 
 /// `dam compare` on the user's files: a memory, and either queries with the index of the stored

@@ -351,7 +351,7 @@ package enum CompareWorkloads {
       try Memory(divergence: BuresWassersteinDivergence(), patterns: patterns)
     }
     let stacked = try attributing("--memory") {
-      try Memory(divergence: .squaredEuclidean, patterns: patterns.map(GaussianSampling.stacked))
+      try Memory(divergence: .squaredEuclidean, patterns: patterns.map(\.stacked))
     }
     var engines: [ComparedEngine<Gaussian>] = []
     for geometry in geometries {
@@ -381,9 +381,9 @@ package enum CompareWorkloads {
               divergence: "squared-euclidean", geometry: geometry.rawValue, separation: separation.name,
               beta: beta, baseline: "stacked-euclidean")
             retrieve = { query, record in
-              let result = try engine.retrieve(GaussianSampling.stacked(query), recordingTrajectory: record)
+              let result = try engine.retrieve(query.stacked, recordingTrajectory: record)
               func gaussian(_ v: [Double]) throws -> Gaussian {
-                do { return try GaussianSampling.unstacked(v) } catch {
+                do { return try Gaussian(stacked: v) } catch {
                   throw RetrievalFailure(reason: "the stacked state is not a Gaussian (\(error.message))")
                 }
               }

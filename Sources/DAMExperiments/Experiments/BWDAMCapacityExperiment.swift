@@ -1,4 +1,5 @@
 import DAM
+import DAMDatasets
 import Foundation
 
 /// A capacity sweep for Gaussian memories: the fraction of perturbed queries retrieved against the
@@ -49,7 +50,7 @@ package enum BWDAMCapacityExperiment {
           memory: Memory(divergence: BuresWassersteinDivergence(), patterns: patterns), separation: .softmax,
           geometry: BuresWassersteinGeometry(), beta: beta, stopping: stopping)
         let eu = try RetrievalEngine(
-          memory: Memory(divergence: .squaredEuclidean, patterns: patterns.map(GaussianSampling.stacked)),
+          memory: Memory(divergence: .squaredEuclidean, patterns: patterns.map(\.stacked)),
           separation: .softmax, geometry: EuclideanGeometry(), beta: beta, stopping: stopping)
         // Query t perturbs memory t mod N, with its own seed.
         let results = ParallelResults<(Bool, Bool)>(count: trials, initial: (false, false))
@@ -60,9 +61,9 @@ package enum BWDAMCapacityExperiment {
           do {
             let query = try GaussianSampling.perturbation(of: patterns[i], distance: distance, using: &g)
             let b = try bw.retrieve(query)
-            let e = try eu.retrieve(GaussianSampling.stacked(query))
+            let e = try eu.retrieve(query.stacked)
             // A Euclidean state that is not a Gaussian (not positive definite) is a failure.
-            let euState = try? GaussianSampling.unstacked(e.state)
+            let euState = try? Gaussian(stacked: e.state)
             results.set(
               t,
               (

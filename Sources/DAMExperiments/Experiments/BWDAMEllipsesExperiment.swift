@@ -91,7 +91,7 @@ package enum BWDAMEllipsesExperiment {
       memory: Memory(divergence: BuresWassersteinDivergence(), patterns: patterns), separation: .softmax,
       geometry: BuresWassersteinGeometry(), beta: beta, stopping: stopping)
     let eu = try RetrievalEngine(
-      memory: Memory(divergence: .squaredEuclidean, patterns: patterns.map(GaussianSampling.stacked)),
+      memory: Memory(divergence: .squaredEuclidean, patterns: patterns.map(\.stacked)),
       separation: .softmax, geometry: EuclideanGeometry(), beta: beta, stopping: stopping)
     var rows: [Row] = []
     var figure: [(caption: String, panels: [SVG.EllipsePanel])] = [
@@ -105,15 +105,15 @@ package enum BWDAMEllipsesExperiment {
     ]
     for (k, query) in try queries().enumerated() {
       let b = try bw.retrieve(query)
-      let e = try eu.retrieve(GaussianSampling.stacked(query))
-      let euState = try? GaussianSampling.unstacked(e.state)
+      let e = try eu.retrieve(query.stacked)
+      let euState = try? Gaussian(stacked: e.state)
       let bwIndex = try BWDAMSyntheticExperiment.nearest(b.state, bw.memory)
       let euIndex = try euState.map { try BWDAMSyntheticExperiment.nearest($0, bw.memory) }
       rows.append(
         Row(
           query: k, target: labels[k],
           w2Squared: try patterns.map { try BuresWasserstein.distanceSquared(query, $0) },
-          euclideanSquared: try eu.snapshot(at: GaussianSampling.stacked(query)).divergences,
+          euclideanSquared: try eu.snapshot(at: query.stacked).divergences,
           bwRetrieved: labels[bwIndex], bwWeights: b.weights, bwSteps: b.steps,
           bwFinalToTarget: try BuresWasserstein.distanceSquared(b.state, patterns[k]),
           euRetrieved: euIndex.map { labels[$0] } ?? "not a Gaussian", euWeights: e.weights, euSteps: e.steps,

@@ -1,4 +1,5 @@
 import DAM
+import DAMDatasets
 import Foundation
 
 /// The one-step audit of BW-DAM: how close one retrieval step from a perturbed query lands to the

@@ -1,4 +1,5 @@
 import DAM
+import DAMDatasets
 import Foundation
 
 /// The BW-DAM paper's synthetic experiment: Gaussians on a Wasserstein sphere, queries perturbed
@@ -119,7 +120,7 @@ package enum BWDAMSyntheticExperiment {
       let patterns = try model.sample(count: count, using: &generator)
       let bwMemory = try Memory(divergence: BuresWassersteinDivergence(), patterns: patterns)
       let euMemory = try Memory(
-        divergence: .squaredEuclidean, patterns: patterns.map(GaussianSampling.stacked))
+        divergence: .squaredEuclidean, patterns: patterns.map(\.stacked))
       let bwEngines = try betas.map { beta in
         try RetrievalEngine(
           memory: bwMemory, separation: .softmax, geometry: BuresWassersteinGeometry(step: 0.5), beta: beta,
@@ -161,11 +162,11 @@ package enum BWDAMSyntheticExperiment {
                   endEnergy: end.energy, energyOfMemory: try engine.energy(at: patterns[i]),
                   energyOfEnded: try engine.energy(at: patterns[ended])))
             }
-            let eu = try euEngines[b].retrieve(GaussianSampling.stacked(query), recordingTrajectory: true)
+            let eu = try euEngines[b].retrieve(query.stacked, recordingTrajectory: true)
             let euFirst = eu.trajectory.map { $0[min(1, $0.count - 1)] } ?? eu.state
             // A state that is not a Gaussian (not positive definite) is a failed retrieval.
-            let first = try? GaussianSampling.unstacked(euFirst)
-            let last = try? GaussianSampling.unstacked(eu.state)
+            let first = try? Gaussian(stacked: euFirst)
+            let last = try? Gaussian(stacked: eu.state)
             outcome.oneStep.append(try first.map { try nearest($0, bwMemory) == i } ?? false)
             outcome.kSteps.append(try last.map { try nearest($0, bwMemory) == i } ?? false)
           }

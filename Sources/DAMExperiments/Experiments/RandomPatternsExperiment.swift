@@ -1,4 +1,5 @@
 import DAM
+import DAMDatasets
 import Foundation
 
 /// The Sinkhorn-SHK paper's random pattern model (Appendix F, "SampAlgo"): how separated the

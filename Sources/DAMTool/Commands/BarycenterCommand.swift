@@ -1,7 +1,6 @@
 import ArgumentParser
 import DAM
 import DAMExperiments
-import NumPyFiles
 
 struct BarycenterCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -34,12 +33,7 @@ struct BarycenterCommand: ParsableCommand {
       "The barycentric weights, comma-separated, summing to 1 (default uniform).", valueName: "w1,w2,..."))
   var weights: String?
 
-  @Option(
-    parsing: .unconditional,
-    help: ArgumentHelp(
-      "The distance between neighbouring cells per axis, comma-separated (default 1).", valueName: "h0,h1,..."
-    ))
-  var spacing: String?
+  @OptionGroup var grid: GridSpacingOption
 
   @Option(help: "How the kernel is applied: automatic, separable, fft or log.")
   var backend: GridBackendChoice = .automatic
@@ -55,24 +49,6 @@ struct BarycenterCommand: ParsableCommand {
 
   @OptionGroup(title: "Limits") var limits: BudgetOptions
 
-  struct Report: Encodable {
-    var iterations: Int
-    var marginalError: Double
-    var spread: Double
-    var debiased: Bool
-    var backend: String
-    var epsilon: Double
-    var shape: [Int]
-    var weights: [Double]
-    var centreOfMass: [Double]
-
-    enum CodingKeys: String, CodingKey {
-      case iterations, epsilon, shape, weights, spread, debiased, backend
-      case marginalError = "marginal_error"
-      case centreOfMass = "centre_of_mass"
-    }
-  }
-
   func validate() throws {
     if let output { try OutputPath.check(output, option: "--output", inputs: [("histograms", histograms)]) }
   }
@@ -81,58 +57,10 @@ struct BarycenterCommand: ParsableCommand {
 
   /// The command's work, run under the limits.
   func work() throws {
-    let options = try solve.grid(backend: backend.backend)
-    var inputs = try GridInputs.histograms(histograms, option: histograms).histograms
-    if let text = spacing {
-      let h = try GridInputs.spacing(text, axes: inputs[0].shape.count)!
-      inputs = try inputs.enumerated().map { (i, x) throws(CLIError) in
-        try GridInputs.make(
-          x.shape, x.masses, h, path: histograms, option: histograms, label: "histogram \(i): ",
-          spacingOption: "--spacing")
-      }
-    }
-    var lambda: [Double]? = nil
-    if let weights {
-      let parts = weights.split(separator: ",").map { Double(String($0.filter { $0 != " " })) }
-      guard parts.allSatisfy({ $0 != nil }) else {
-        throw CLIError("--weights", "expected comma-separated numbers, got '\(weights)'")
-      }
-      lambda = parts.map { $0! }
-    }
-    let result = try attributing("--weights") {
-      do {
-        return try GridSinkhorn.barycenter(of: inputs, weights: lambda, options: options, debiased: debiased)
-      } catch let error as DAMError
-        where ["maxIterations", "epsilon", "tolerance"].contains(error.argument)
-      {
-        throw CLIError(
-          "--" + (error.argument == "maxIterations" ? "max-iterations" : error.argument), error.message)
-      }
-    }
-    let bar = result.histogram
-    var centre = [Double](repeating: 0, count: bar.shape.count)
-    for cell in 0..<bar.cellCount {
-      var rest = cell
-      for axis in bar.shape.indices.reversed() {
-        centre[axis] += bar.masses[cell] * Double(rest % bar.shape[axis]) * bar.spacing[axis]
-        rest /= bar.shape[axis]
-      }
-    }
-    if let output { try GridInputs.write([bar], batch: false, to: output, option: "--output") }
-    let report = Report(
-      iterations: result.iterations, marginalError: result.marginalError, spread: result.spread,
-      debiased: debiased, backend: GridBackendChoice.name(result.backend), epsilon: solve.epsilon,
-      shape: bar.shape, weights: lambda ?? [Double](repeating: 1 / Double(inputs.count), count: inputs.count),
-      centreOfMass: centre)
-    if format.json {
-      try JSONOutput.print(report)
-    } else {
-      print("barycenter of \(inputs.count) histograms on \(bar.shape)")
-      print("\(debiased ? "debiased, " : "")backend \(report.backend)")
-      print(
-        "iterations \(report.iterations), marginal error \(report.marginalError), spread \(report.spread)")
-      print("centre of mass \(centre)")
-      if let output { print("written to \(output)") }
-    }
+    let report = try BarycenterReport.compute(
+      histograms: histograms, weights: weights, spacing: grid.spacing,
+      options: solve.grid(backend: backend.backend),
+      debiased: debiased, output: output)
+    try format.print(report) { report.text(output: output) }
   }
 }

@@ -154,17 +154,7 @@ struct CompareCommand: ParsableCommand {
     }
     for beta in betas { try checkInverseTemperature(beta) }
     try pruning.check()
-    if let noise, !(noise.isFinite && noise >= 0) {
-      throw CLIError("--noise", "must be a finite number >= 0, got \(noise)")
-    }
-    if let noise, noise >= 1e150 {
-      // Noisy coordinates of that size make every squared distance overflow: each retrieval
-      // would fail, and the report would hold no result.
-      throw CLIError(
-        "--noise",
-        "is \(noise); it must be below 1e150: the squared distances of the noisy queries, about the dimension x noise^2, must stay far from the largest double (1.8e308), or every retrieval fails"
-      )
-    }
+    try CompareSettings.checkNoise(noise)
     if let epsilon, !(epsilon.isFinite && epsilon > 0) {
       throw CLIError("--epsilon", "must be a finite number > 0, got \(epsilon)")
     }
@@ -173,27 +163,8 @@ struct CompareCommand: ParsableCommand {
   }
 
   func settings() throws -> CompareSettings {
-    var maps: [AnySeparationMap]? = nil
-    if !separations.isEmpty {
-      let o = separationOptions
-      if o.alpha != nil && !separations.contains(where: { $0 == .entmax || $0 == .normmax }) {
-        throw CLIError("--alpha", "applies to entmax and normmax only")
-      }
-      if o.k != nil && !separations.contains(where: { $0 == .ksubsets || $0 == .sequentialKsubsets }) {
-        throw CLIError("--k", "applies to ksubsets and sequential-ksubsets only")
-      }
-      maps = try separations.map { choice in
-        let takesAlpha = choice == .entmax || choice == .normmax
-        let takesK = choice == .ksubsets || choice == .sequentialKsubsets
-        return try choice.map(
-          alpha: takesAlpha ? o.alpha : nil, k: takesK ? o.k : nil,
-          pairwise: choice == .sequentialKsubsets ? o.pairwise : nil, choiceLabel: "--separation ")
-      }
-    } else if separationOptions.alpha != nil || separationOptions.k != nil
-      || separationOptions.pairwise != nil
-    {
-      throw CLIError("--separation", "give the maps that --alpha, --k or --pairwise parametrise")
-    }
+    let o = separationOptions
+    let maps = try CompareSettings.separationMaps(separations, alpha: o.alpha, k: o.k, pairwise: o.pairwise)
     return CompareSettings(
       betas: betas.isEmpty ? nil : betas, separations: maps,
       geometries: geometries.isEmpty ? nil : geometries,
@@ -210,36 +181,10 @@ struct CompareCommand: ParsableCommand {
       return
     }
     let settings = try settings()
-    var comparisons: [AnyComparison] = []
-    if let memory {
-      guard
-        let comparison = try CompareFiles.comparison(
-          memory: memory, queries: queries, targets: targets, settings: settings)
-      else { throw CLIError("--geometry", "none of the given geometries applies to \(memory)") }
-      comparisons.append(comparison)
-    } else {
-      for workload in workloads.isEmpty ? BuiltInWorkload.allCases : workloads {
-        if let comparison = try workload.comparison(settings) { comparisons.append(comparison) }
-      }
-      guard !comparisons.isEmpty else {
-        throw CLIError("--geometry", "none of the given geometries applies to the chosen workloads")
-      }
-    }
-    for comparison in comparisons {
-      guard comparison.queryCount > 0 else {
-        throw CLIError("--count", "no queries for \(comparison.family)")
-      }
-    }
-    let load = CompareReport.loadAverage()
-    let start = Terminal.now()
-    var outcomes: [FamilyOutcome] = []
-    for comparison in comparisons {
-      outcomes.append(try comparison.run { Terminal.progress($0) })
-    }
-    Terminal.endProgress()
-    let seconds = Terminal.now() - start
-    let command = commandLine()
-    try CompareReport.write(outcomes, to: report, command: command, seed: seed, seconds: seconds, load: load)
+    let comparisons = try CompareRun.comparisons(
+      memory: memory, queries: queries, targets: targets, workloads: workloads, settings: settings)
+    let (outcomes, seconds) = try CompareRun.run(
+      comparisons, seed: seed, report: report, command: commandLine())
     if json {
       try JSONOutput.print(outcomes.flatMap(\.rows))
     } else {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import DAM
 import DAMExperiments
-import NumPyFiles
 
 struct DivergenceCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -56,27 +55,6 @@ struct SinkhornCommand: ParsableCommand {
 
   @OptionGroup(title: "Limits") var limits: BudgetOptions
 
-  struct Report: Encodable {
-    var value: Double
-    var otXY: Double
-    var otXX: Double
-    var otYY: Double
-    var iterations: Int
-    var newtonSteps: Int
-    var marginalError: Double
-    var epsilon: Double
-    var cost: String
-
-    enum CodingKeys: String, CodingKey {
-      case value, iterations, epsilon, cost
-      case otXY = "ot_xy"
-      case otXX = "ot_xx"
-      case otYY = "ot_yy"
-      case newtonSteps = "newton_steps"
-      case marginalError = "marginal_error"
-    }
-  }
-
   func validate() throws {
     _ = try cost.make()
     if let gradient {
@@ -90,64 +68,10 @@ struct SinkhornCommand: ParsableCommand {
 
   /// The command's work, run under the limits.
   func work() throws {
-    let options = try solve.sinkhorn()
-    let ground = try cost.make()
-    let first = try Inputs.cloud(x, weights: xWeights, option: x, weightsOption: "--x-weights")
-    let second = try Inputs.cloud(y, weights: yWeights, option: y, weightsOption: "--y-weights")
-    guard first.dimension == second.dimension else {
-      throw CLIError(
-        y, "atoms have dimension \(second.dimension), those of \(x) have \(first.dimension)")
-    }
-    let result = try attributingSolve(inputs: ["x": (x, x), "y": (y, y)]) {
-      try Sinkhorn.divergence(first, second, cost: ground, options: options)
-    }
-    if let gradient {
-      let gradients = try attributingSolve(inputs: ["x": (x, x), "y": (y, y)]) {
-        try Sinkhorn.divergenceGradient(first, second, cost: ground, divergence: result)
-      }
-      try writeGradient(gradients, to: gradient)
-    }
-    let report = Report(
-      value: result.value, otXY: result.crossTerm.value, otXX: result.firstSelfTerm.value,
-      otYY: result.secondSelfTerm.value, iterations: result.iterations,
-      newtonSteps: result.crossTerm.newtonSteps,
-      marginalError: result.marginalError, epsilon: solve.epsilon, cost: ground.description)
-    if format.json {
-      try JSONOutput.print(report)
-    } else {
-      print("S_eps       \(report.value)")
-      print("OT_eps(x,y) \(report.otXY)")
-      print("OT_eps(x,x) \(report.otXX)")
-      print("OT_eps(y,y) \(report.otYY)")
-      print(
-        "iterations  \(report.iterations) (Newton steps \(report.newtonSteps)), marginal error \(report.marginalError)"
-      )
-    }
-  }
-}
-
-extension SinkhornCommand {
-  /// Writes the gradients as `--gradient` describes, each position gradient in its input's shape
-  /// (`(n, d)`, or `(n)` for points on a line given as a vector).
-  func writeGradient(_ gradients: DivergenceGradient<PointCloudGradient, PointCloudGradient>, to path: String)
-    throws(CLIError)
-  {
-    guard let epsilon = gradients.epsilon else {
-      throw CLIError("--gradient", "the divergence gave no derivative in epsilon")
-    }
-    let xShape = try attributing(x) { try InputFiles.npy(x).shape }
-    let yShape = try attributing(y) { try InputFiles.npy(y).shape }
-    try attributing("--gradient") {
-      var archive = NumPyArchive()
-      archive["x"] = try NumPyArray(shape: xShape, doubles: gradients.state.points.elements)
-      archive["y"] = try NumPyArray(shape: yShape, doubles: gradients.pattern.points.elements)
-      archive["x_weights"] = try NumPyArray(
-        shape: [gradients.state.weights.count], doubles: gradients.state.weights)
-      archive["y_weights"] = try NumPyArray(
-        shape: [gradients.pattern.weights.count], doubles: gradients.pattern.weights)
-      archive["epsilon"] = try NumPyArray(shape: [], doubles: [epsilon])
-      try NPZ.write(archive, to: path)
-    }
+    let report = try SinkhornDivergenceReport.compute(
+      x: x, y: y, xWeights: xWeights, yWeights: yWeights, options: solve.sinkhorn(), cost: cost.make(),
+      gradient: gradient)
+    try format.print(report) { report.text }
   }
 }
 
@@ -185,12 +109,6 @@ struct BuresWassersteinCommand: ParsableCommand {
 
   @OptionGroup var format: OutputFormat
 
-  struct Report: Encodable {
-    var value: Double
-    var distance: Double
-    var dimension: Int
-  }
-
   func validate() throws {
     if let gradient {
       try OutputPath.check(
@@ -199,40 +117,7 @@ struct BuresWassersteinCommand: ParsableCommand {
   }
 
   func run() throws {
-    let first = try GaussianInputs.gaussian(a, option: a)
-    let second = try GaussianInputs.gaussian(b, option: b)
-    guard first.dimension == second.dimension else {
-      throw CLIError(b, "has dimension \(second.dimension), \(a) has \(first.dimension)")
-    }
-    let value = try attributing(b) { try BuresWasserstein.distanceSquared(first, second) }
-    if let gradient { try writeGradient(first, second, to: gradient) }
-    let report = Report(value: value, distance: value.squareRoot(), dimension: first.dimension)
-    if format.json {
-      try JSONOutput.print(report)
-    } else {
-      print("W2^2 \(report.value)")
-      print("W2   \(report.distance)")
-      if let gradient { print("gradients written to \(gradient)") }
-    }
-  }
-
-  /// Writes the gradients of `W₂²(first, second)` to `path` (replaced atomically), naming the
-  /// input at fault if they do not exist.
-  private func writeGradient(_ first: Gaussian, _ second: Gaussian, to path: String) throws {
-    let result: DivergenceGradient<GaussianGradient, GaussianGradient>
-    do {
-      result = try BuresWasserstein.gradient(first, second)
-    } catch {
-      throw CLIError(error.argument == "a" ? a : b, error.message)
-    }
-    let d = first.dimension
-    try attributing("--gradient") {
-      var archive = NumPyArchive()
-      archive["a_mean"] = try NumPyArray(shape: [d], doubles: result.state.mean)
-      archive["a_covariance"] = try NumPyArray(shape: [d, d], doubles: result.state.covariance.elements)
-      archive["b_mean"] = try NumPyArray(shape: [d], doubles: result.pattern.mean)
-      archive["b_covariance"] = try NumPyArray(shape: [d, d], doubles: result.pattern.covariance.elements)
-      try NPZ.write(archive, to: path)
-    }
+    let report = try BuresWassersteinReport.compute(a: a, b: b, gradient: gradient)
+    try format.print(report) { report.text(gradient: gradient) }
   }
 }

@@ -1,9 +1,7 @@
 import ArgumentParser
 import DAM
 import DAMExperiments
-import NumPyFiles
 
-/// The grid kernel backends, as command-line values.
 struct SinkhornGridCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sinkhorn-grid",
@@ -31,12 +29,7 @@ struct SinkhornGridCommand: ParsableCommand {
 
   @OptionGroup var solve: EntropicSolveOptions
 
-  @Option(
-    parsing: .unconditional,
-    help: ArgumentHelp(
-      "The distance between neighbouring cells per axis, comma-separated (default 1).", valueName: "h0,h1,..."
-    ))
-  var spacing: String?
+  @OptionGroup var grid: GridSpacingOption
 
   @Option(help: "How the kernel is applied: automatic, fft or log.")
   var backend: GridBackendChoice = .automatic
@@ -50,27 +43,6 @@ struct SinkhornGridCommand: ParsableCommand {
 
   @OptionGroup(title: "Limits") var limits: BudgetOptions
 
-  struct Report: Encodable {
-    var value: Double
-    var otAB: Double
-    var otAA: Double
-    var otBB: Double
-    var iterations: Int
-    var marginalError: Double
-    var epsilon: Double
-    var shape: [Int]
-    var spacing: [Double]
-    var backend: String
-
-    enum CodingKeys: String, CodingKey {
-      case value, iterations, epsilon, shape, spacing, backend
-      case otAB = "ot_ab"
-      case otAA = "ot_aa"
-      case otBB = "ot_bb"
-      case marginalError = "marginal_error"
-    }
-  }
-
   func validate() throws {
     if let gradient {
       try OutputPath.check(gradient, option: "--gradient", inputs: [("a.npy", a), ("b.npy", b)])
@@ -81,45 +53,8 @@ struct SinkhornGridCommand: ParsableCommand {
 
   /// The command's work, run under the limits.
   func work() throws {
-    let options = try solve.grid(backend: backend.backend)
-    let first = try GridInputs.histogram(a, spacing: spacing, option: a)
-    let second = try GridInputs.histogram(b, spacing: spacing, option: b)
-    guard first.shape == second.shape else {
-      throw CLIError(b, "has grid shape \(second.shape), \(a) has \(first.shape)")
-    }
-    let result = try attributingSolve {
-      try GridSinkhorn.divergence(first, second, options: options)
-    }
-    if let gradient {
-      let gradients = try attributingSolve {
-        try GridSinkhorn.divergenceGradient(first, second, options: options, divergence: result)
-      }
-      guard let derivative = gradients.epsilon else {
-        throw CLIError("--gradient", "the divergence gave no derivative in epsilon")
-      }
-      try attributing("--gradient") {
-        var archive = NumPyArchive()
-        archive["a"] = try NumPyArray(shape: first.shape, doubles: gradients.state)
-        archive["b"] = try NumPyArray(shape: second.shape, doubles: gradients.pattern)
-        archive["epsilon"] = try NumPyArray(shape: [], doubles: [derivative])
-        try NPZ.write(archive, to: gradient)
-      }
-    }
-    let used = GridSinkhorn.backend(for: first, options: options)
-    let report = Report(
-      value: result.value, otAB: result.crossTerm.value, otAA: result.firstSelfTerm.value,
-      otBB: result.secondSelfTerm.value, iterations: result.iterations, marginalError: result.marginalError,
-      epsilon: solve.epsilon, shape: first.shape, spacing: first.spacing,
-      backend: GridBackendChoice.name(used))
-    if format.json {
-      try JSONOutput.print(report)
-    } else {
-      print("S_eps       \(report.value)")
-      print("OT_eps(a,b) \(report.otAB)")
-      print("OT_eps(a,a) \(report.otAA)")
-      print("OT_eps(b,b) \(report.otBB)")
-      print(
-        "iterations  \(report.iterations), marginal error \(report.marginalError), backend \(report.backend)")
-    }
+    let report = try GridSinkhornDivergenceReport.compute(
+      a: a, b: b, spacing: grid.spacing, options: solve.grid(backend: backend.backend), gradient: gradient)
+    try format.print(report) { report.text }
   }
 }

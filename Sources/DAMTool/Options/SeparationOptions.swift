@@ -27,17 +27,4 @@ struct SeparationOptions: ParsableArguments {
       (required; > 0 favours runs, 0 is ksubsets).
       """)
   var pairwise: Double?
-
-  /// Rewrites a library error about `k` (a subset larger than the memory) as one about `--k`.
-  static func attributingK<T>(_ fallback: String, _ body: () throws -> T) throws(CLIError) -> T {
-    do {
-      return try body()
-    } catch let error as DAMError where error.argument == "k" {
-      throw CLIError("--k", error.message)
-    } catch let error as CLIError {
-      throw error
-    } catch {
-      throw CLIError(fallback, error)
-    }
-  }
 }

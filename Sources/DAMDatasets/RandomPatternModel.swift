@@ -1,3 +1,6 @@
+import DAM
+import Foundation
+
 /// The random pattern model of the Sinkhorn-SHK paper (its Appendix F, "SampAlgo"): weighted
 /// point clouds with random weights and random shapes inside a ball, translated to Rademacher
 /// means, so that patterns are separated with high probability when the dimension grows.
@@ -26,18 +29,24 @@ public struct RandomPatternModel: Sendable, Hashable {
 
   /// A random pattern model.
   ///
-  /// - Throws: ``DAMError`` naming the first parameter out of range.
+  /// - Throws: `DAMError` (of DAM) naming the first parameter out of range.
   public init(
     dimension: Int, atoms: Int, meanNorm: Double, shapeRadius: Double, minimumWeight: Double = 0.5,
     maximumWeight: Double = 1.5
   ) throws(DAMError) {
-    guard dimension >= 1 else { throw DAMError.invalid("dimension", "must be >= 1, got \(dimension)") }
-    guard atoms >= 1 else { throw DAMError.invalid("atoms", "must be >= 1, got \(atoms)") }
-    try _requirePositive(meanNorm, "meanNorm")
-    try _requirePositive(shapeRadius, "shapeRadius")
-    try _requirePositive(minimumWeight, "minimumWeight")
+    guard dimension >= 1 else {
+      throw DAMError(.invalidArgument, argument: "dimension", "must be >= 1, got \(dimension)")
+    }
+    guard atoms >= 1 else {
+      throw DAMError(.invalidArgument, argument: "atoms", "must be >= 1, got \(atoms)")
+    }
+    try requirePositive(meanNorm, "meanNorm")
+    try requirePositive(shapeRadius, "shapeRadius")
+    try requirePositive(minimumWeight, "minimumWeight")
     guard maximumWeight >= minimumWeight, maximumWeight.isFinite else {
-      throw DAMError.invalid("maximumWeight", "must be finite and >= minimumWeight (\(minimumWeight)), got \(maximumWeight)")
+      throw DAMError(
+        .invalidArgument, argument: "maximumWeight",
+        "must be finite and >= minimumWeight (\(minimumWeight)), got \(maximumWeight)")
     }
     self.dimension = dimension
     self.atoms = atoms
@@ -49,7 +58,7 @@ public struct RandomPatternModel: Sendable, Hashable {
 
   /// One pattern.
   ///
-  /// - Throws: ``DAMError`` if the parameters are so large that coordinates overflow.
+  /// - Throws: `DAMError` (of DAM) if the parameters are so large that coordinates overflow.
   public func sample(using generator: inout SeededGenerator) throws(DAMError) -> PointCloud {
     let d = dimension
     let scale = meanNorm / Double(d).squareRoot()
@@ -61,7 +70,7 @@ public struct RandomPatternModel: Sendable, Hashable {
     for j in 0..<atoms {
       // Uniform in the ball: a Gaussian direction and a radius r U^(1/d).
       let direction = generator.unitVector(dimension: d)
-      let radius = shapeRadius * _pow(Double.random(in: 0...1, using: &generator), 1 / Double(d))
+      let radius = shapeRadius * pow(Double.random(in: 0...1, using: &generator), 1 / Double(d))
       for k in 0..<d { points[j * d + k] = radius * direction[k] }
     }
     var shapeMean = [Double](repeating: 0, count: d)

@@ -1,9 +1,7 @@
-import DAMExperiments
-
 /// Checks an inverse temperature `--beta`: a finite number > 0 whose reciprocal is finite too
 /// (the energy is `-(1/beta) Omega*`, so a subnormal beta such as 5e-324 would turn every energy
 /// infinite and be reported later as diverging dynamics).
-func checkInverseTemperature(_ beta: Double, option: String = "--beta") throws(CLIError) {
+package func checkInverseTemperature(_ beta: Double, option: String = "--beta") throws(CLIError) {
   guard beta.isFinite, beta > 0 else {
     throw CLIError(option, "must be a finite number > 0, got \(beta)")
   }

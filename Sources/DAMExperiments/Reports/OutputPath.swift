@@ -1,4 +1,3 @@
-import DAMExperiments
 import Foundation
 
 #if canImport(Glibc)
@@ -19,11 +18,11 @@ import Foundation
 /// links as well as the same name spelled differently). `--force` (of `dam memory create`) does
 /// not lift the read-only refusal: a read-only mode is the user's protection of that file, to be
 /// removed on purpose (`chmod u+w`), not by a flag that is about replacing existing files.
-enum OutputPath {
+package enum OutputPath {
   /// Throws unless `path` can be written as the output of `option`: its directory exists and is
   /// writable, and `path` is absent or a regular file that is writable and is not one of
   /// `inputs` (option, path; `nil` paths are skipped).
-  static func check(_ path: String, option: String, inputs: [(option: String, path: String?)] = [])
+  package static func check(_ path: String, option: String, inputs: [(option: String, path: String?)] = [])
     throws(CLIError)
   {
     guard !path.isEmpty else { throw CLIError(option, "empty path") }
@@ -64,7 +63,7 @@ enum OutputPath {
 
   /// Throws unless `path` can be the report folder of `option`: absent (it is created) or a
   /// writable directory.
-  static func checkFolder(_ path: String, option: String) throws(CLIError) {
+  package static func checkFolder(_ path: String, option: String) throws(CLIError) {
     guard !path.isEmpty else { throw CLIError(option, "empty path") }
     guard let info = status(path) else {
       // A folder to be created: its nearest existing ancestor must be a writable folder, or the

@@ -1,9 +1,9 @@
 import DAM
+import DAMDatasets
 import Foundation
 import Testing
 
-/// The Wasserstein-sphere sampler, the perturbation at a prescribed W₂ distance, and the Eu-DAM
-/// stacking of Gaussians into vectors.
+/// The Wasserstein-sphere sampler and the perturbation at a prescribed W₂ distance.
 ///
 /// Tolerances: eigenvalues of `Q Λ Qᵀ` are recovered to `1e-12` relative (one eigendecomposition
 /// of a matrix with condition number ≤ 4 and entries O(1), errors of a few ulps times d ≤ 20);
@@ -11,7 +11,8 @@ import Testing
 struct GaussianSamplersTests {
   @Test(arguments: [2, 10, 20])
   func sphereModelEigenvaluesAndMeans(d: Int) throws {
-    let model = try WassersteinSphereModel(dimension: d, radius: 3, minimumEigenvalue: 0.5, maximumEigenvalue: 2)
+    let model = try WassersteinSphereModel(
+      dimension: d, radius: 3, minimumEigenvalue: 0.5, maximumEigenvalue: 2)
     var g = SeededGenerator(seed: UInt64(d))
     for gaussian in try model.sample(count: 20, using: &g) {
       let norm = gaussian.mean.reduce(0) { $0 + $1 * $1 }.squareRoot()
@@ -33,15 +34,22 @@ struct GaussianSamplersTests {
   }
 
   @Test func invalidModelsAreRefused() {
-    #expect(throws: DAMError.self) { try WassersteinSphereModel(dimension: 0, radius: 1, minimumEigenvalue: 1, maximumEigenvalue: 2) }
-    #expect(throws: DAMError.self) { try WassersteinSphereModel(dimension: 2, radius: 1, minimumEigenvalue: 0, maximumEigenvalue: 2) }
-    #expect(throws: DAMError.self) { try WassersteinSphereModel(dimension: 2, radius: 1, minimumEigenvalue: 2, maximumEigenvalue: 1) }
+    #expect(throws: DAMError.self) {
+      try WassersteinSphereModel(dimension: 0, radius: 1, minimumEigenvalue: 1, maximumEigenvalue: 2)
+    }
+    #expect(throws: DAMError.self) {
+      try WassersteinSphereModel(dimension: 2, radius: 1, minimumEigenvalue: 0, maximumEigenvalue: 2)
+    }
+    #expect(throws: DAMError.self) {
+      try WassersteinSphereModel(dimension: 2, radius: 1, minimumEigenvalue: 2, maximumEigenvalue: 1)
+    }
   }
 
   /// Small, moderate and large distances (the large one makes the covariance part hit its cap).
   @Test(arguments: [0.01, 0.7, 5.0])
   func perturbationLandsAtTheDistance(r: Double) throws {
-    let model = try WassersteinSphereModel(dimension: 10, radius: 2, minimumEigenvalue: 0.5, maximumEigenvalue: 2)
+    let model = try WassersteinSphereModel(
+      dimension: 10, radius: 2, minimumEigenvalue: 0.5, maximumEigenvalue: 2)
     var g = SeededGenerator(seed: 42)
     for gaussian in try model.sample(count: 5, using: &g) {
       let moved = try GaussianSampling.perturbation(of: gaussian, distance: r, using: &g)
@@ -52,28 +60,5 @@ struct GaussianSamplersTests {
     let moved = try GaussianSampling.perturbation(of: diagonal, distance: r, using: &g)
     #expect(abs(try BuresWasserstein.distanceSquared(diagonal, moved) - r * r) <= 1e-10 * r * r)
     #expect(throws: DAMError.self) { try GaussianSampling.perturbation(of: diagonal, distance: 0, using: &g) }
-  }
-
-  @Test func stackingRoundTrips() throws {
-    let model = try WassersteinSphereModel(dimension: 4, radius: 1, minimumEigenvalue: 0.1, maximumEigenvalue: 1)
-    var g = SeededGenerator(seed: 3)
-    let x = try model.sample(using: &g)
-    let v = GaussianSampling.stacked(x)
-    #expect(v.count == 4 + 16)
-    let back = try GaussianSampling.unstacked(v)
-    #expect(back.mean == x.mean)
-    #expect(back.covarianceMatrix == x.covarianceMatrix)  // already exactly symmetric
-    // Asymmetry is averaged away.
-    var skewed = v
-    skewed[4 + 1] += 0.01
-    skewed[4 + 4] -= 0.01
-    let symmetrised = try GaussianSampling.unstacked(skewed)
-    // (a + 0.01 + a - 0.01) / 2 = a up to two roundings of numbers ≤ 1.
-    #expect(abs(symmetrised.covarianceMatrix[0, 1] - x.covarianceMatrix[0, 1]) < 1e-15)
-    #expect(symmetrised.covarianceMatrix[0, 1] == symmetrised.covarianceMatrix[1, 0])
-    // Indefinite covariances and wrong lengths are refused, naming the vector.
-    let indefinite = [0.0, 0, 1, 2, 2, 1]
-    #expect { try GaussianSampling.unstacked(indefinite) } throws: { ($0 as? DAMError)?.argument == "vector" }
-    #expect { try GaussianSampling.unstacked([1, 2, 3]) } throws: { ($0 as? DAMError)?.argument == "vector" }
   }
 }
