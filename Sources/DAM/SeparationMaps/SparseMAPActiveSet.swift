@@ -116,7 +116,15 @@ struct SparseMAPActiveSet {
       alpha = alpha.map { $0 / total }
     }
     let maxIterations = 1000 + 200 * n
-    for _ in 0..<maxIterations {
+    // The work budget, if any, every `every` iterations (an iteration is an O(N k) oracle call).
+    let budget = currentBudget()
+    let every = WorkBudget.checkInterval(work: n * k)
+    for iteration in 0..<maxIterations {
+      if let budget, iteration % every == 0 {
+        try budget.check(iterations: iteration == 0 ? 1 : every) {
+          "a SparseMAP active-set solve (sequential k-subsets of \(n) scores, k = \(k)), iteration \(iteration + 1) of at most \(maxIterations), \(active.count) structures active"
+        }
+      }
       let target = equalityQP(factor, scores)
       if target.contains(where: { $0 <= 0 }) {
         // Step from α towards the target until the first coefficient reaches 0; drop it.

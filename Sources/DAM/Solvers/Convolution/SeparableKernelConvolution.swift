@@ -19,15 +19,23 @@ struct SeparableKernelConvolution: Sendable {
   let cells: Int
   /// Per axis, the symmetric `n x n` kernel matrix, row-major.
   let kernels: [[Double]]
+  /// False when the construction gave up under its budget (the matrices are incomplete).
+  let complete: Bool
 
-  init(shape: [Int], spacing: [Double], epsilon: Double) {
+  /// The kernel; with a `budget`, its construction polls the time limit every `2^14` entries
+  /// or so and gives up once it has passed (``complete`` false).
+  init(shape: [Int], spacing: [Double], epsilon: Double, budget: WorkBudget? = nil) {
     self.shape = shape
     cells = shape.reduce(1, *)
+    var complete = true
     kernels = (0..<3).map { axis in
       let n = shape[axis]
       let h = spacing[axis]
       var k = [Double](repeating: 0, count: n * n)
+      let pollRows = max(1, (1 << 14) / max(n, 1))
       for i in 0..<n {
+        if let budget, complete, i % pollRows == 0, budget.pastDeadline() { complete = false }
+        guard complete else { break }
         for j in 0..<n {
           let x = h * Double(i - j)
           k[i * n + j] = _exp(-x * x / epsilon)
@@ -35,6 +43,7 @@ struct SeparableKernelConvolution: Sendable {
       }
       return k
     }
+    self.complete = complete
   }
 
   /// `output = K input` for `count` grids stored one after the other (row-major, `cells` values
