@@ -87,6 +87,19 @@ struct ResourceLimitCommandTests {
       "H4.npz": {
         try npz("H4.npz", ["histograms": try NumPyArray(shape: [2, 4], doubles: [1, 2, 3, 4, 4, 3, 2, 1])])
       },
+      // Four Gaussians with full 8 x 8 covariances: 2304 bytes of data, whose prepared square roots
+      // and Cholesky factors take 3200.
+      "Gfull.npz": {
+        let covariances = (0..<4).flatMap { i in
+          (0..<64).map { $0 % 9 == 0 ? Double(i + 2) : 0.1 }
+        }
+        try npz(
+          "Gfull.npz",
+          [
+            "means": try NumPyArray(shape: [4, 8], doubles: random(32)),
+            "covariances": try NumPyArray(shape: [4, 8, 8], doubles: covariances),
+          ])
+      },
       "fifo.npz": { #expect(mkfifo(folder.path("fifo.npz"), 0o644) == 0) },
       "fifo.npy": { #expect(mkfifo(folder.path("fifo.npy"), 0o644) == 0) },
     ]
@@ -260,6 +273,24 @@ struct ResourceLimitCommandTests {
       arguments: ["memory", "append", "$/m.npz", "--patterns", "$/Q2.npy"],
       expected: ["$/m.npz", "m.npz: is", "more than the limit of 2048 bytes", "DAM_MEMORY_LIMIT"],
       environment: tiny),
+    Case(
+      name: "memory files: create, the prepared data over DAM_MEMORY_LIMIT",
+      arguments: ["memory", "create", "$/gm.npz", "--patterns", "$/Gfull.npz"],
+      expected: [
+        "--patterns",
+        "the data a memory built from this file prepares for its patterns (the square root of each covariance, and the Cholesky factor of a full one) needs 3200 bytes",
+        "more than the memory limit of 3000 bytes", "DAM_MEMORY_LIMIT",
+      ],
+      environment: ["DAM_MEMORY_LIMIT": "3000"]),
+    Case(
+      name: "memory files: append, the new file over DAM_MEMORY_LIMIT",
+      arguments: ["memory", "append", "$/m.npz", "--patterns", "$/M.npy"],
+      expected: [
+        "--patterns", "appending 64 vectors to",
+        "the new file, built whole in memory before it is written, needs",
+        "more than the memory limit of 8192 bytes", "DAM_MEMORY_LIMIT",
+      ],
+      environment: ["DAM_MEMORY_LIMIT": "8K"]),
     Case(
       name: "DAM_MEMORY_LIMIT that is not a size",
       arguments: [
