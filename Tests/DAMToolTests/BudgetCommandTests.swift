@@ -1,3 +1,4 @@
+import DAM
 import DAMTestSupport
 import Foundation
 import NumPyFiles
@@ -13,6 +14,8 @@ struct BudgetCommandTests {
     var arguments: [String]
     /// The option the message must name.
     var option = "--time-limit"
+    /// What else the message must say (what was running).
+    var running: [String] = []
     /// The output the command would have written, which must not exist afterwards.
     var output: String?
     var testDescription: String { name }
@@ -21,6 +24,19 @@ struct BudgetCommandTests {
   /// The inputs of BadInputCommandTests and a memory file of each family.
   static func writeInputs(_ folder: TemporaryFolder) throws {
     try BadInputCommandTests.writeInputs(folder)
+    // Clouds of 300 atoms and 1-D histograms of 300 cells: large enough that building their
+    // kernels polls the time limit.
+    var generator = SeededGenerator(seed: 19)
+    for name in ["X300.npy", "Y300.npy"] {
+      try NPY.write(
+        NumPyArray(shape: [300, 2], doubles: (0..<600).map { _ in generator.nextGaussian() }),
+        to: folder.path(name))
+    }
+    for (name, shift) in [("hl1.npy", 0), ("hl2.npy", 4)] {
+      let line = (0..<300).map { Double(($0 + shift) % 11 + 1) }
+      let total = line.reduce(0, +)
+      try NPY.write(NumPyArray(shape: [300], doubles: line.map { $0 / total }), to: folder.path(name))
+    }
     var grids = NumPyArchive()
     let h = (0..<16).map { Double($0 % 5 + 1) / 46 }  // as h.npy and H.npy
     grids["histograms"] = try NumPyArray(shape: [2, 4, 4], doubles: h + h.reversed())
@@ -57,9 +73,19 @@ struct BudgetCommandTests {
       name: "clouds: divergence sinkhorn",
       arguments: ["divergence", "sinkhorn", "$/M.npy", "$/M.npy", "--epsilon", "0.01"] + zero),
     Case(
+      name: "clouds: divergence sinkhorn, building the Gibbs kernel",
+      arguments: ["divergence", "sinkhorn", "$/X300.npy", "$/Y300.npy", "--epsilon", "0.05"] + zero,
+      running: ["building the 300 x 300 Gibbs kernel"]),
+    Case(
+      name: "vectors: retrieve, sequential k-subsets",
+      arguments: [
+        "retrieve", "--memory", "$/M.npy", "--query", "$/Q.npy", "--beta", "1", "--separation",
+        "sequential-ksubsets", "--k", "2", "--pairwise", "0.5", "--iteration-limit", "0",
+      ], option: "--iteration-limit", running: ["a SparseMAP active-set solve"], output: "out.npy"),
+    Case(
       name: "Gaussians: retrieve",
       arguments: ["retrieve", "--memory", "$/Gq3.npz", "--query", "$/Gq.npz", "--beta", "1"] + zero,
-      output: "out.npz"),
+      running: ["a Bures-Wasserstein batch"], output: "out.npz"),
     Case(
       name: "grids: retrieve",
       arguments: ["retrieve", "--memory", "$/Hm.npz", "--query", "$/h.npy", "--beta", "1", "--epsilon", "1"]
@@ -68,6 +94,10 @@ struct BudgetCommandTests {
     Case(
       name: "grids: divergence sinkhorn-grid",
       arguments: ["divergence", "sinkhorn-grid", "$/h.npy", "$/h2.npy", "--epsilon", "1"] + zero),
+    Case(
+      name: "grids: divergence sinkhorn-grid, building the kernel",
+      arguments: ["divergence", "sinkhorn-grid", "$/hl1.npy", "$/hl2.npy", "--epsilon", "1000"] + zero,
+      running: ["building the kernel of a grid of 300 cells"]),
     Case(
       name: "grids: barycenter", arguments: ["barycenter", "$/H.npy", "--epsilon", "1"] + zero,
       output: "bar.npy"),
@@ -93,7 +123,7 @@ struct BudgetCommandTests {
       row.name,
       naming: [
         row.option, row.option == "--time-limit" ? "the time limit of 0.0 s ran out" : "iterations ran out",
-      ],
+      ] + row.running,
       in: folder)
     #expect(run.stdout.isEmpty, "\(run.stdout)")
     // Not a terminal: no progress line (carriage return, or the escape that clears the line).

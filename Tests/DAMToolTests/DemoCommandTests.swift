@@ -18,9 +18,13 @@ struct DemoCommandTests {
     for name in ["summary.md", "results.csv", "results.json", "recall.svg", "examples.svg"] {
       #expect(folder.exists("report/\(name)"), "\(name) written")
     }
-    let bad = try DamProcess.run(["demo", "--queries", "0", "--report", folder.path("other")])
-    #expect(bad.status != 0)
-    #expect(bad.stderr.contains("--queries"))
-    #expect(!folder.exists("other"))
+    // Refused like every other command's bad value: exit status 1 (64 is for a command line
+    // that cannot be parsed), the message starting with the option.
+    for (arguments, option) in [(["--queries", "0"], "--queries"), (["--noise", "nan"], "--noise")] {
+      let bad = try DamProcess.run(["demo"] + arguments + ["--report", folder.path("other")])
+      #expect(bad.status == 1, "\(bad.status): \(bad.stderr)")
+      #expect(bad.stderr.hasPrefix("Error: \(option): "), "\(bad.stderr)")
+      #expect(!folder.exists("other"))
+    }
   }
 }

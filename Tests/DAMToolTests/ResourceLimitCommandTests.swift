@@ -47,6 +47,12 @@ struct ResourceLimitCommandTests {
           try NumPyArray(shape: [1_000_000], doubles: (0..<1_000_000).map { Double($0 % 1000) }),
           to: folder.path("scores.npy"))
       },
+      // 10^5 nearly equal scores: sequential k-subsets spread their weight over all of them.
+      "scores1e5.npy": {
+        try NPY.write(
+          try NumPyArray(shape: [100_000], doubles: (0..<100_000).map { Double($0 % 7) * 1e-6 }),
+          to: folder.path("scores1e5.npy"))
+      },
       // Point clouds: a (2^40, 0, 2) 'points' array, 0 bytes of data; a query cloud.
       "axis0.npz": { try npz("axis0.npz", ["points": try NumPyArray(shape: [1 << 40, 0, 2], doubles: [])]) },
       "Cq.npz": { try npz("Cq.npz", ["points": try NumPyArray(shape: [5, 2], doubles: random(10))]) },
@@ -79,6 +85,19 @@ struct ResourceLimitCommandTests {
       },
       "H4.npz": {
         try npz("H4.npz", ["histograms": try NumPyArray(shape: [2, 4], doubles: [1, 2, 3, 4, 4, 3, 2, 1])])
+      },
+      // Four Gaussians with full 8 x 8 covariances: 2304 bytes of data, whose prepared square roots
+      // and Cholesky factors take 3200.
+      "Gfull.npz": {
+        let covariances = (0..<4).flatMap { i in
+          (0..<64).map { $0 % 9 == 0 ? Double(i + 2) : 0.1 }
+        }
+        try npz(
+          "Gfull.npz",
+          [
+            "means": try NumPyArray(shape: [4, 8], doubles: random(32)),
+            "covariances": try NumPyArray(shape: [4, 8, 8], doubles: covariances),
+          ])
       },
       "fifo.npz": { #expect(mkfifo(folder.path("fifo.npz"), 0o644) == 0) },
       "fifo.npy": { #expect(mkfifo(folder.path("fifo.npy"), 0o644) == 0) },
@@ -165,9 +184,74 @@ struct ResourceLimitCommandTests {
         "--k", "needs 1000002000000 bytes (931.3 GiB), more than the memory limit", "DAM_MEMORY_LIMIT",
       ]),
     Case(
+      name:
+        "vectors: sequential k-subsets, 10^5 nearly equal scores and k = 50,000 (37 GiB of start structures)",
+      arguments: ["separate", "sequential-ksubsets", "$/scores1e5.npy", "--k", "50000", "--pairwise", "0.1"],
+      expected: [
+        "--k", "the start of sequential k-subsets with k = 50000 over 100000 positive weights",
+        "needs 40000400000 bytes (37.3 GiB), more than the memory limit", "DAM_MEMORY_LIMIT",
+      ],
+      environment: ["DAM_MEMORY_LIMIT": "11G"]),
+    Case(
       name: "bench exp: --count 10^12",
       arguments: ["bench", "exp", "--count", "1000000000000"],
       expected: ["--count", "needs 16000000000000 bytes (14.6 TiB), more than the memory limit"]),
+    Case(
+      name: "bench retrieval: --atoms 10^12",
+      arguments: ["bench", "retrieval", "--atoms", "1000000000000"],
+      expected: ["--atoms", "one cloud of 1000000000000 atoms needs 32000000000000 bytes (29.1 TiB)"]),
+    Case(
+      name: "bench retrieval: --sizes 10^12",
+      arguments: ["bench", "retrieval", "--sizes", "1000,1000000000000"],
+      expected: [
+        "--sizes", "a memory of 1000000000000 clouds of 32 atoms",
+        "needs 1024000000000000 bytes (931.3 TiB), more than the memory limit",
+      ]),
+    Case(
+      name: "bench retrieval: --queries 10^12",
+      arguments: ["bench", "retrieval", "--queries", "1000000000000"],
+      expected: ["--queries", "a set of 1000000000000 query clouds of 32 atoms needs 768000000000000 bytes"]),
+    Case(
+      name: "bench sinkhorn: --sizes 10^12",
+      arguments: ["bench", "sinkhorn", "--sizes", "1000000000000", "--backends", "log-domain"],
+      expected: [
+        "--sizes",
+        "a pair of clouds of 1000000000000 points in dimension 2 with their weights needs 48000000000000 bytes",
+      ]),
+    Case(
+      name: "bench sinkhorn: --sizes 10^5 with the kernel backend (80 GB)",
+      arguments: ["bench", "sinkhorn", "--sizes", "100000"],
+      expected: [
+        "--sizes", "the kernel backend's 100000 x 100000 matrix of doubles needs 80000000000 bytes",
+        "time only --backends log-domain", "DAM_MEMORY_LIMIT",
+      ],
+      environment: gigabyte),
+    Case(
+      name: "bench sinkhorn: --dimensions 10^12",
+      arguments: ["bench", "sinkhorn", "--dimensions", "2,1000000000000"],
+      expected: ["--dimensions", "a pair of points in dimension 1000000000000 needs"]),
+    Case(
+      name: "bench bures-wasserstein: --dimension 10^6",
+      arguments: ["bench", "bures-wasserstein", "--dimension", "1000000"],
+      expected: [
+        "--dimension", "one Gaussian in dimension 1000000 with its prepared data needs 24000008000000 bytes",
+      ]),
+    Case(
+      name: "bench bures-wasserstein: --memories 10^9",
+      arguments: ["bench", "bures-wasserstein", "--memories", "1000000000"],
+      expected: [
+        "--memories", "a memory of 1000000000 Gaussians in dimension 50", "needs 60400000000000 bytes",
+      ]),
+    Case(
+      name: "bench bures-wasserstein: --batch 10^11",
+      arguments: ["bench", "bures-wasserstein", "--batch", "100000000000"],
+      expected: [
+        "--batch", "a batch of 100000000000 queries in dimension 50 with their values against 1000 Gaussians",
+      ]),
+    Case(
+      name: "experiment: --trials 10^12",
+      arguments: ["experiment", "shk-random-patterns", "--trials", "1000000000000", "--report", "$/report"],
+      expected: ["--trials", "a run of 1000000000000 trials", "needs 32000000000000 bytes (29.1 TiB)"]),
     Case(
       name: "compare: --count 10^12",
       arguments: ["compare", "--count", "1000000000000", "--report", "$/report"],
@@ -253,6 +337,24 @@ struct ResourceLimitCommandTests {
       arguments: ["memory", "append", "$/m.npz", "--patterns", "$/Q2.npy"],
       expected: ["$/m.npz", "m.npz: is", "more than the limit of 2048 bytes", "DAM_MEMORY_LIMIT"],
       environment: tiny),
+    Case(
+      name: "memory files: create, the prepared data over DAM_MEMORY_LIMIT",
+      arguments: ["memory", "create", "$/gm.npz", "--patterns", "$/Gfull.npz"],
+      expected: [
+        "--patterns",
+        "the data a memory built from this file prepares for its patterns (the square root of each covariance, and the Cholesky factor of a full one) needs 3200 bytes",
+        "more than the memory limit of 3000 bytes", "DAM_MEMORY_LIMIT",
+      ],
+      environment: ["DAM_MEMORY_LIMIT": "3000"]),
+    Case(
+      name: "memory files: append, the new file over DAM_MEMORY_LIMIT",
+      arguments: ["memory", "append", "$/m.npz", "--patterns", "$/M.npy"],
+      expected: [
+        "--patterns", "appending 64 vectors to",
+        "the new file, built whole in memory before it is written, needs",
+        "more than the memory limit of 8192 bytes", "DAM_MEMORY_LIMIT",
+      ],
+      environment: ["DAM_MEMORY_LIMIT": "8K"]),
     Case(
       name: "DAM_MEMORY_LIMIT that is not a size",
       arguments: [

@@ -11,8 +11,13 @@
 ///
 /// Work run inside ``run(_:)`` checks the budget at its iteration boundaries: every retrieval
 /// step of ``RetrievalEngine`` (before the step), and every iteration (every ``checkInterval``
-/// iterations for small problems) of the entropic solvers (``Sinkhorn``, ``GridSinkhorn``, the grid barycenter), wherever they run: a
+/// iterations for small problems) of the entropic solvers (``Sinkhorn``, ``GridSinkhorn``, the
+/// grid barycenter) and of the SparseMAP active set of ``SequentialKSubsets``, wherever they run: a
 /// memory preparing its patterns, a divergence inside a retrieval, on the engine's threads too.
+/// Newton steps are checked (and counted) one by one; long loops inside one iteration poll the
+/// time limit and give up their rest once it has passed, the check after them then throwing: the
+/// construction of a large Gibbs or grid kernel, a large grid's log-domain passes, the dense
+/// soft-minimum of a large problem; the Bures-Wasserstein batch checks before each chunk.
 /// When the time or the iterations run out, the check throws a ``DAMError`` of kind
 /// ``DAMError/Kind/budgetExceeded`` naming `timeLimit` or `iterationLimit`, with what was
 /// running and how far it got; the budget stays spent, so every later check throws too (a

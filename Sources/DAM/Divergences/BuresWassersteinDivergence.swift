@@ -173,9 +173,12 @@ public struct BuresWassersteinDivergence: Divergence {
     let slots = Slots<[Evaluation]?>(count: units.count, initial: nil)
     let errors = Slots<DAMError?>(count: units.count, initial: nil)
     let allUnits = units
+    let budget = currentBudget()
+    let dimension = reference.dimension
     forEachChunk(units.count, workers: block.parallelism) { u in
       do throws(DAMError) {
         let item = items[allUnits[u].item]
+        try Self.checkBudget(budget, "evaluating", u, of: allUnits.count, dimension: dimension)
         slots[u] = try evaluateChunk(
           item.state, query: item.query, indices: allUnits[u].positions.map { item.indices[$0] },
           patterns: patterns,
@@ -464,9 +467,12 @@ public struct BuresWassersteinDivergence: Divergence {
       }
       return nil
     }
+    let budget = currentBudget()
     forEachChunk(units.count, workers: block.parallelism) { u in
       do throws(DAMError) {
         let item = items[allUnits[u].item]
+        try Self.checkBudget(
+          budget, "accumulating the maps of", u, of: allUnits.count, dimension: item.state.dimension)
         sums[u] = try accumulateChunk(
           item, stateFactor: stateFactors[allUnits[u].item],
           indices: allKept[allUnits[u].item][allUnits[u].range],
@@ -487,6 +493,18 @@ public struct BuresWassersteinDivergence: Divergence {
 }
 
 extension BuresWassersteinDivergence {
+  /// Checks the work budget, if one is bound, before a work unit of a batch (up to ``chunkSize``
+  /// eigendecompositions of `d x d` matrices): a batch over a large memory in high dimension can
+  /// take minutes, and a retrieval step checks the budget only between steps. Counts no
+  /// iterations (the step was counted).
+  fileprivate static func checkBudget(
+    _ budget: WorkBudget?, _ doing: String, _ unit: Int, of units: Int, dimension: Int
+  ) throws(DAMError) {
+    try budget?.check(iterations: 0) {
+      "a Bures-Wasserstein batch, \(doing) chunk \(unit + 1) of \(units) (up to \(chunkSize) patterns each, dimension \(dimension))"
+    }
+  }
+
   /// `W₂²(ξ, Xᵢ)` with its gradients in both Gaussians, for the state `ξ = N(m, W)` and the
   /// pattern `Xᵢ = N(μ, S)`:
   /// - means: `∇_m = 2 (m - μ)` and `∇_μ = -2 (m - μ)`;

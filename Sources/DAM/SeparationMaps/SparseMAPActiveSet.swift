@@ -53,6 +53,27 @@ struct SparseMAPActiveSet {
     return sum + pairwise * Double(pairs)
   }
 
+  /// Throws (kind `resourceLimit`, naming `k`) unless the start from `projection` fits
+  /// ``ResourceLimits/current``: its decomposition holds up to one k-subset of `k` indices per
+  /// positive weight (plus one), and the active set that takes them in keeps the Cholesky factor
+  /// of their Gram matrix, a triangle of that order. Near-uniform weights over many scores (10^5
+  /// scores, k = 50,000: 40 GB of structures) would otherwise grow until the allocator fails.
+  func requireStartFits(_ projection: [Double]) throws(DAMError) {
+    var positive = 1
+    for y in projection where y > 0 { positive += 1 }
+    let remedy = "use a smaller k, a larger beta (sparser weights), or ksubsets (no pairwise scores)"
+    let limits = ResourceLimits.current
+    try limits.check(
+      bytes: ResourceLimits.bytes([positive, k], elementSize: MemoryLayout<Int>.stride), for: "k",
+      "the start of sequential k-subsets with k = \(k) over \(positive - 1) positive weights (up to \(positive) k-subsets of k indices)",
+      remedy: remedy)
+    try limits.check(
+      bytes: ResourceLimits.bytes([positive, positive], elementSize: MemoryLayout<Double>.stride / 2),
+      for: "k",
+      "the active set of sequential k-subsets over \(positive - 1) positive weights (a Cholesky factor of order up to \(positive))",
+      remedy: remedy)
+  }
+
   /// Solves the QP, from `warmStart`'s structures and coefficients when given (they must be a
   /// feasible, affinely independent set, as a previous solution is).
   func solve(warmStart: Solution? = nil) throws(DAMError) -> Solution {
@@ -89,7 +110,12 @@ struct SparseMAPActiveSet {
       // is nearly optimal, and it saves the hundreds of add/drop iterations that near-uniform
       // solutions otherwise need from a single MAP structure.
       let projection = try cappedSimplexProjection(try ShiftedScores(unary, sorted: false), k: k)
-      for (structure, weight) in systematicDecomposition(projection, k: k) {
+      try requireStartFits(projection)
+      let budget = currentBudget()
+      for (position, (structure, weight)) in systematicDecomposition(projection, k: k).enumerated() {
+        try budget?.check(iterations: 0) {
+          "the start of a SparseMAP active-set solve (sequential k-subsets of \(n) scores, k = \(k)), structure \(position + 1)"
+        }
         if append(structure, weight: weight) { continue }
         // structure = Σ λⱼ sⱼ: move weight along (λ, -1), which keeps the point, until the new
         // structure's weight or an active one reaches 0.
@@ -116,7 +142,15 @@ struct SparseMAPActiveSet {
       alpha = alpha.map { $0 / total }
     }
     let maxIterations = 1000 + 200 * n
-    for _ in 0..<maxIterations {
+    // The work budget, if any, every `every` iterations (an iteration is an O(N k) oracle call).
+    let budget = currentBudget()
+    let every = WorkBudget.checkInterval(work: n * k)
+    for iteration in 0..<maxIterations {
+      if let budget, iteration % every == 0 {
+        try budget.check(iterations: iteration == 0 ? 1 : every) {
+          "a SparseMAP active-set solve (sequential k-subsets of \(n) scores, k = \(k)), iteration \(iteration + 1) of at most \(maxIterations), \(active.count) structures active"
+        }
+      }
       let target = equalityQP(factor, scores)
       if target.contains(where: { $0 <= 0 }) {
         // Step from α towards the target until the first coefficient reaches 0; drop it.

@@ -48,7 +48,21 @@ struct GibbsKernel {
     self.rowPotential = f
     self.columnPotential = g
     rebuild(cost: cost)
+    // A large kernel's construction gives up its rest once the time limit has passed (see
+    // `rebuild`): end here rather than iterate on it.
+    if let budget = pollingBudget {
+      try budget.check(iterations: 0) {
+        "building the \(cost.rows) x \(cost.columns) Gibbs kernel of an entropic transport solve at epsilon \(epsilon)"
+      }
+    }
   }
+
+  /// The work budget of a kernel of at least `2^16` entries, whose construction (`n m`
+  /// exponentials) can take seconds: ``rebuild(cost:)`` polls its time limit between blocks of
+  /// rows and skips the rest of the entries once it has passed (they keep older values); the
+  /// solver's check right after (in the initialiser, or ``SinkhornLoop``'s every iteration at this
+  /// size) then ends the solve. Nil for smaller kernels and without a budget.
+  private var pollingBudget: WorkBudget? { rows * columns >= 1 << 16 ? currentBudget() : nil }
 
   /// The entries (bound to `Double` at initialisation).
   private var entries: UnsafeMutableBufferPointer<Double> {
@@ -71,22 +85,29 @@ struct GibbsKernel {
     let f = rowPotential
     let g = columnPotential
     let ranges = blocks()
+    let budget = pollingBudget
+    // Rows per piece: about 2^16 entries, between two polls of the budget.
+    let pieceRows = max(1, (1 << 16) / max(m, 1))
     do {
       let k = SendablePointer(entries)
       forEachChunk(ranges.count, workers: ranges.count) { block in
-        // The cost rows of a block are formed in place, then exponentiated.
-        let range = ranges[block]
-        guard !range.isEmpty else { return }
-        cost.fill(rows: range, into: k.base.baseAddress! + range.lowerBound * m)
-        f.withUnsafeBufferPointer { f in
-          g.withUnsafeBufferPointer { g in
-            for j in range {
-              let fj = f[j]
-              let line = k.base.baseAddress! + j * m
-              for t in 0..<m { line[t] = (fj + g[t] - line[t]) * inverse }
-              _expInPlace(line, count: m)
+        // The cost rows of a piece are formed in place, then exponentiated.
+        var lower = ranges[block].lowerBound
+        while lower < ranges[block].upperBound {
+          if let budget, budget.pastDeadline() { return }
+          let range = lower..<min(lower + pieceRows, ranges[block].upperBound)
+          cost.fill(rows: range, into: k.base.baseAddress! + range.lowerBound * m)
+          f.withUnsafeBufferPointer { f in
+            g.withUnsafeBufferPointer { g in
+              for j in range {
+                let fj = f[j]
+                let line = k.base.baseAddress! + j * m
+                for t in 0..<m { line[t] = (fj + g[t] - line[t]) * inverse }
+                _expInPlace(line, count: m)
+              }
             }
           }
+          lower = range.upperBound
         }
       }
     }

@@ -69,14 +69,20 @@ struct SinkhornNewton {
   /// Up to `maxSteps` Newton steps from (f, g), stopping at `tolerance`. Returns the final error
   /// and mass, and the number of steps; `nil` if a step could not be computed (then f and g are
   /// left as they were at the last accepted step).
-  func polish(_ f: inout [Double], _ g: inout [Double], tolerance: Double, maxSteps: Int)
-    -> (error: Double, mass: Double, steps: Int)?
-  {
+  ///
+  /// `beforeStep` is called before each step with the steps taken so far and the current
+  /// marginal error, and may throw to end the polish there (the work budget: a step of a large
+  /// problem, `O(n m²)`, can take seconds); f and g then hold the last accepted step.
+  func polish(
+    _ f: inout [Double], _ g: inout [Double], tolerance: Double, maxSteps: Int,
+    beforeStep: (_ steps: Int, _ error: Double) throws(DAMError) -> Void = { _, _ in }
+  ) throws(DAMError) -> (error: Double, mass: Double, steps: Int)? {
     let n = cost.rows
     let m = cost.columns
     var state = coupling(f, g)
     var steps = 0
     while state.error > tolerance && steps < maxSteps {
+      try beforeStep(steps, state.error)
       guard let (df, dg) = direction(&state.pi, state.r, state.c) else { return nil }
       // Armijo on the concave dual: the Newton direction ascends with slope ⟨∇D, δ⟩ > 0. Near the
       // solution the increase falls below round-off, so a step that lowers the marginal error is

@@ -81,6 +81,19 @@ struct BenchRetrievalCommand: ParsableCommand {
     guard maps.split(separator: ",").contains(where: { !$0.allSatisfy { $0 == " " } }) else {
       throw CLIError("--maps", "is empty; give softmax, sparsemax or entmax15, comma-separated")
     }
+    // Each stored atom holds 4 doubles (two coordinates, a weight, its prepared potential), each
+    // query atom 3; checked before the clouds are drawn.
+    try requireMemory(
+      "--atoms", bytes: ResourceLimits.bytes([atoms, 4], elementSize: 8), "one cloud of \(atoms) atoms")
+    for size in try SinkhornBenchmark.integers(sizes, "--sizes") {
+      try requireMemory(
+        "--sizes", bytes: ResourceLimits.bytes([size, atoms, 4], elementSize: 8),
+        "a memory of \(size) clouds of \(atoms) atoms (coordinates, weight and prepared potential: 4 doubles an atom)"
+      )
+    }
+    try requireMemory(
+      "--queries", bytes: ResourceLimits.bytes([queries, atoms, 3], elementSize: 8),
+      "a set of \(queries) query clouds of \(atoms) atoms")
   }
 
   func run() throws {

@@ -64,6 +64,25 @@ struct BenchSinkhornCommand: ParsableCommand {
     guard tolerance.isFinite, tolerance >= 0 else {
       throw CLIError("--tolerance", "must be a finite number >= 0, got \(tolerance)")
     }
+    // The two clouds of a case, n points in R^d and their weights, before they are drawn (the
+    // kernel backend's n x n kernel is checked by the library, naming backend).
+    let dimensionList = try SinkhornBenchmark.integers(dimensions, "--dimensions")
+    for d in dimensionList {
+      try requireMemory(
+        "--dimensions", bytes: ResourceLimits.bytes([2, d + 1], elementSize: 8),
+        "a pair of points in dimension \(d)")
+    }
+    for n in try SinkhornBenchmark.integers(sizes, "--sizes") {
+      let d = dimensionList.max() ?? 1
+      try requireMemory(
+        "--sizes", bytes: ResourceLimits.bytes([2, n, d + 1], elementSize: 8),
+        "a pair of clouds of \(n) points in dimension \(d) with their weights")
+      if backends.contains("kernel") {
+        try requireMemory(
+          "--sizes", bytes: ResourceLimits.bytes([n, n], elementSize: 8),
+          "the kernel backend's \(n) x \(n) matrix of doubles", remedy: "time only --backends log-domain")
+      }
+    }
   }
 
   func run() throws {

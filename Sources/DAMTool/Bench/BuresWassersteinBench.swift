@@ -78,6 +78,21 @@ struct BuresWassersteinBench: ParsableCommand {
     if let memories, memories < 1 { throw CLIError("--memories", "must be >= 1, got \(memories)") }
     if let dimension, dimension < 1 { throw CLIError("--dimension", "must be >= 1, got \(dimension)") }
     if let batch, batch < 1 { throw CLIError("--batch", "must be >= 1, got \(batch)") }
+    // A drawn workload, before it is drawn: each stored Gaussian holds its covariance, the
+    // square root and the Cholesky factor prepared for it (at most 3 d² doubles) and its mean;
+    // each query its covariance and mean, and the step a value per query and pattern.
+    let d = dimension ?? 50
+    let perGaussian = ResourceLimits.bytes([3 * d + 1, d], elementSize: 8)
+    try requireMemory(
+      "--dimension", bytes: perGaussian, "one Gaussian in dimension \(d) with its prepared data")
+    let n = memories ?? 1000
+    try requireMemory(
+      "--memories", bytes: perGaussian.flatMap { ResourceLimits.bytes([n], elementSize: $0) },
+      "a memory of \(n) Gaussians in dimension \(d) with their prepared data (3 d² + d doubles each)")
+    let b = batch ?? 1
+    try requireMemory(
+      "--batch", bytes: ResourceLimits.bytes([b, n + d * (d + 1)], elementSize: 8),
+      "a batch of \(b) queries in dimension \(d) with their values against \(n) Gaussians")
     try checkInverseTemperature(beta)
     guard runs >= 5 else { throw CLIError("--runs", "must be >= 5, got \(runs)") }
     if let outputPath {

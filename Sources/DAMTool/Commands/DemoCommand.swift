@@ -37,10 +37,10 @@ struct DemoCommand: ParsableCommand {
 
   func validate() throws {
     guard (1...1797).contains(queries) else {
-      throw ValidationError("--queries: must be in 1...1797, got \(queries)")
+      throw CLIError("--queries", "must be in 1...1797, got \(queries)")
     }
     guard noise.isFinite, noise >= 0 else {
-      throw ValidationError("--noise: must be a finite number >= 0, got \(noise)")
+      throw CLIError("--noise", "must be a finite number >= 0, got \(noise)")
     }
     try OutputPath.checkFolder(report, option: "--report")
   }

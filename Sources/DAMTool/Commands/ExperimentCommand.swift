@@ -1,4 +1,5 @@
 import ArgumentParser
+import DAM
 import DAMExperiments
 
 struct ExperimentCommand: ParsableCommand {
@@ -33,8 +34,18 @@ struct ExperimentCommand: ParsableCommand {
       """, valueName: "path"))
   var replot: String?
 
+  /// The most bytes an experiment keeps per trial of one configuration, all at once: the
+  /// outcome slots of its parallel trials (32 bytes in the Sinkhorn-SHK experiments, 2 in
+  /// bw-dam-capacity, 1.6 in shk-random-patterns, measured from the allocations that
+  /// `--trials 1000000000000` asked for on 2026-12-08).
+  static let bytesPerTrial = 32
+
   func validate() throws {
     guard trials >= 1 else { throw CLIError("--trials", "must be >= 1, got \(trials)") }
+    try requireMemory(
+      "--trials", bytes: ResourceLimits.bytes([trials], elementSize: Self.bytesPerTrial),
+      "a run of \(trials) trials (an outcome of up to \(Self.bytesPerTrial) bytes kept per trial of a configuration)"
+    )
     if !list {
       guard let name else { throw CLIError("name", "missing; use --list to see the experiments") }
       guard Experiment.all.contains(where: { $0.name == name }) else {

@@ -111,6 +111,7 @@ struct MemoryCommand: ParsableCommand {
 
     func run() throws {
       let stored = try MemoryInputs.patterns(patterns, option: "--patterns")
+      try MemoryInputs.requireFileFits(stored, option: "--patterns")
       let memoryFile: MemoryFile
       do throws(MemoryFileError) {
         memoryFile = try MemoryFile(patterns: stored, divergence: divergence, epsilon: epsilon)
@@ -153,6 +154,9 @@ struct MemoryCommand: ParsableCommand {
 
     func run() throws {
       let stored = try MemoryInputs.patterns(patterns, option: "--patterns")
+      if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int {
+        try MemoryInputs.requireFileFits(stored, existing: (file, size), option: "--patterns")
+      }
       let result: MemoryFile
       do throws(MemoryFileError) {
         result = try MemoryFile.append(stored, to: file)

@@ -102,14 +102,14 @@ extension GridSinkhorn {
     // iterations returned a uniform histogram whose mean is not the inputs' average).
     try requireTrustworthyEpsilon(
       options.epsilon, squaredDiameter: problem.squaredDiameter, scale: gridScale)
-    let kernel = problem.kernel(options.epsilon, options.backend)
+    let kernel = try problem.kernel(options.epsilon, options.backend)
     var state: BarycenterState?
     if let separable = kernel.separable {
       state = try scaledBarycenter(histograms, lambda, options, debiased, separable)
     }
     var backend = kernel.backend
     if state == nil {
-      let logKernel = kernel.separable == nil ? kernel : problem.kernel(options.epsilon, .logDomain)
+      let logKernel = kernel.separable == nil ? kernel : try problem.kernel(options.epsilon, .logDomain)
       backend = logKernel.backend
       state = try logBarycenter(histograms, lambda, options, debiased, logKernel)
     }

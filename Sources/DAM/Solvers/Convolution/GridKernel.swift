@@ -10,8 +10,15 @@ final class GridKernel: @unchecked Sendable {
   private let log: SeparableLogConvolution?
   /// The BLAS backend (``GridKernelBackend/separableKernel``); `log` is then its fall-back.
   let separable: SeparableKernelConvolution?
+  /// False when the construction gave up because `budget`'s time limit passed: the kernel's
+  /// matrices are then incomplete, and it must be neither used nor cached.
+  let complete: Bool
 
-  init(shape3: [Int], spacing3: [Double], epsilon: Double, backend: GridKernelBackend) {
+  /// The kernel; with a `budget`, the 1-D matrices' construction polls its time limit and gives
+  /// up once it has passed (``complete`` false).
+  init(
+    shape3: [Int], spacing3: [Double], epsilon: Double, backend: GridKernelBackend, budget: WorkBudget? = nil
+  ) {
     self.epsilon = epsilon
     self.backend = backend
     cellCount = shape3.reduce(1, *)
@@ -27,12 +34,14 @@ final class GridKernel: @unchecked Sendable {
       log = nil
       separable = nil
     case .separableKernel:
-      log = SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
-      separable = SeparableKernelConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
+      log = SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon, budget: budget)
+      separable = SeparableKernelConvolution(
+        shape: shape3, spacing: spacing3, epsilon: epsilon, budget: budget)
     default:
-      log = SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon)
+      log = SeparableLogConvolution(shape: shape3, spacing: spacing3, epsilon: epsilon, budget: budget)
       separable = nil
     }
+    complete = log?.complete != false && separable?.complete != false
   }
 
   /// Scratch for one solve (not shared between threads).
@@ -54,33 +63,41 @@ final class GridKernel: @unchecked Sendable {
   }
 
   /// `out_j = -ε log Σₖ exp(logWeights_k + (potential_k - C_jk)/ε)`. Cells with weight zero
-  /// (`logWeights = -∞`) contribute nothing, whatever their potential.
-  func softmin(logWeights: [Double], potential: [Double], into out: inout [Double], workspace: Workspace) {
+  /// (`logWeights = -∞`) contribute nothing, whatever their potential. With a `budget`, the
+  /// log-domain passes poll its time limit and give up once it has passed: then `out` is
+  /// unchanged and the result is false.
+  @discardableResult
+  func softmin(
+    logWeights: [Double], potential: [Double], into out: inout [Double], workspace: Workspace,
+    budget: WorkBudget? = nil
+  ) -> Bool {
     let inverse = 1 / epsilon
     for k in 0..<cellCount {
       workspace.input[k] = logWeights[k] == -.infinity ? -.infinity : logWeights[k] + potential[k] * inverse
     }
-    logConvolve(workspace: workspace)
+    guard logConvolve(workspace: workspace, budget: budget) else { return false }
     for j in 0..<cellCount { out[j] = -epsilon * workspace.output[j] }
+    return true
   }
 
   /// `out_j = log Σₖ exp(h_k - C_jk/ε)` for `h` in the log domain (`-∞` for no mass).
   func logConvolve(_ h: [Double], into out: inout [Double], workspace: Workspace) {
     for k in 0..<cellCount { workspace.input[k] = h[k] }
-    logConvolve(workspace: workspace)
+    _ = logConvolve(workspace: workspace)
     for j in 0..<cellCount { out[j] = workspace.output[j] }
   }
 
-  /// `workspace.output = log K exp(workspace.input)`.
-  private func logConvolve(workspace: Workspace) {
-    if let separable, scaledConvolve(separable, workspace: workspace) { return }
+  /// `workspace.output = log K exp(workspace.input)`; false when the log-domain passes gave up
+  /// under `budget` (output unspecified).
+  private func logConvolve(workspace: Workspace, budget: WorkBudget? = nil) -> Bool {
+    if let separable, scaledConvolve(separable, workspace: workspace) { return true }
     if let log {
-      log.apply(workspace.input, into: &workspace.output, buffer: &workspace.buffer)
-      return
+      return log.apply(workspace.input, into: &workspace.output, buffer: &workspace.buffer, budget: budget)
     }
     #if FFTW
       fftConvolve(fft!, workspace: workspace)
     #endif
+    return true
   }
 
   #if FFTW

@@ -49,10 +49,39 @@ struct GridProblem: Sendable {
         ? "use the FFT backend, whose memory is O(cells), or a coarser grid" : "use a coarser grid")
   }
 
-  func kernel(_ epsilon: Double, _ backend: GridKernelBackend) -> GridKernel {
-    GridKernelCache.kernel(
+  /// The kernel at `epsilon` (from the cache, or built). Under a work budget, building the
+  /// kernel of a grid with an axis of at least 256 cells polls the time limit (see
+  /// ``pollingBudget()``), and a construction that gave up throws the budget's error.
+  func kernel(_ epsilon: Double, _ backend: GridKernelBackend) throws(DAMError) -> GridKernel {
+    let budget = pollingBudget()
+    let kernel = GridKernelCache.kernel(
       shape3: shape3, spacing3: spacing3, epsilon: epsilon,
-      backend: backend.resolved(epsilon: epsilon, squaredDiameter: squaredDiameter))
+      backend: backend.resolved(epsilon: epsilon, squaredDiameter: squaredDiameter), budget: budget)
+    if !kernel.complete {
+      let axes = shape3.filter { $0 > 1 }
+      let grid =
+        axes.count > 1
+        ? "a \(axes.map(String.init).joined(separator: " x ")) grid (\(cells) cells)"
+        : "a grid of \(cells) cells"
+      try budgetRanOut(budget, "building the kernel of \(grid) at epsilon \(epsilon)")
+    }
+    return kernel
+  }
+
+  /// The work budget that the kernels' construction and the log-domain passes poll: bound, and
+  /// the grid has an axis of at least 256 cells, whose 1-D kernel (`n²` exponentials) or line
+  /// passes (`n²` terms per line) are long enough that a clock read every `2^14` terms costs
+  /// nothing; nil otherwise.
+  func pollingBudget() -> WorkBudget? {
+    (shape3.max() ?? 1) >= 256 ? currentBudget() : nil
+  }
+
+  /// Throws the budget's error after work that gave up once its time limit had passed, naming
+  /// `activity`.
+  func budgetRanOut(_ budget: WorkBudget?, _ activity: @autoclosure () -> String) throws(DAMError) -> Never {
+    try budget?.check(iterations: 0, activity)
+    // Unreachable: work gives up only once the time limit has passed, so the check throws.
+    throw DAMError(.budgetExceeded, argument: "timeLimit", "the time limit ran out, in \(activity())")
   }
 
   func transport(

@@ -8,30 +8,32 @@ extension GridProblem {
   /// exp((g̃ⱼ - softmin(log b + log h, g)ⱼ)/ε)` for `h ≥ 0` (`g` split into its positive and
   /// negative parts; `Cⱼₖ = Σ_axes (zⱼ - zₖ)²` expanded into the first two moments of each
   /// coordinate `z ≥ 0`). The expansion loses about `1e-16 × (grid extent)² / ε` absolutely.
+  ///
+  /// - Throws: only the work budget's error (the convolutions poll it; see ``GridSoftmin``).
   func relativeEntropy(
     _ a: [Double], _ b: [Double], g: [Double], epsilon: Double, backend: GridKernelBackend
-  ) -> Double {
+  ) throws(DAMError) -> Double {
     let softmin = GridSoftmin(self, backend: backend)
     let logB = b.map(_log)
     var normaliser = [Double](repeating: 0, count: cells)
-    softmin.softminRows(epsilon: epsilon, logWeights: logB, potential: g, into: &normaliser)
+    try softmin.softminRows(epsilon: epsilon, logWeights: logB, potential: g, into: &normaliser)
     var scratch = [Double](repeating: 0, count: cells)
-    func expectation(_ h: (Int) -> Double) -> [Double] {
+    func expectation(_ h: (Int) -> Double) throws(DAMError) -> [Double] {
       let logWeights = (0..<cells).map { k in
         let value = h(k)
         return value > 0 && b[k] > 0 ? logB[k] + _log(value) : -.infinity
       }
-      softmin.softminRows(epsilon: epsilon, logWeights: logWeights, potential: g, into: &scratch)
+      try softmin.softminRows(epsilon: epsilon, logWeights: logWeights, potential: g, into: &scratch)
       return (0..<cells).map { j in _exp((normaliser[j] - scratch[j]) / epsilon) }
     }
-    let positive = expectation { max(g[$0], 0) }
-    let negative = expectation { max(-g[$0], 0) }
+    let positive = try expectation { max(g[$0], 0) }
+    let negative = try expectation { max(-g[$0], 0) }
     var cost = [Double](repeating: 0, count: cells)
     let strides = [shape3[1] * shape3[2], shape3[2], 1]
     for axis in 0..<3 where shape3[axis] > 1 {
       let z = (0..<cells).map { Double(($0 / strides[axis]) % shape3[axis]) * spacing3[axis] }
-      let first = expectation { z[$0] }
-      let second = expectation { z[$0] * z[$0] }
+      let first = try expectation { z[$0] }
+      let second = try expectation { z[$0] * z[$0] }
       for j in 0..<cells { cost[j] += z[j] * z[j] - 2 * z[j] * first[j] + second[j] }
     }
     var total = 0.0
@@ -73,9 +75,9 @@ func gridDivergenceGradient(
   let problem = GridProblem(firstHistogram)
   let epsilon = options.epsilon
   let backend = options.backend
-  let cross = problem.relativeEntropy(a, b, g: transport.g, epsilon: epsilon, backend: backend)
-  let own = problem.relativeEntropy(a, a, g: firstSelf.potential, epsilon: epsilon, backend: backend)
-  let other = problem.relativeEntropy(b, b, g: secondSelf.potential, epsilon: epsilon, backend: backend)
+  let cross = try problem.relativeEntropy(a, b, g: transport.g, epsilon: epsilon, backend: backend)
+  let own = try problem.relativeEntropy(a, a, g: firstSelf.potential, epsilon: epsilon, backend: backend)
+  let other = try problem.relativeEntropy(b, b, g: secondSelf.potential, epsilon: epsilon, backend: backend)
   return DivergenceGradient(
     value: value, state: first, pattern: second, epsilon: cross - 0.5 * own - 0.5 * other)
 }

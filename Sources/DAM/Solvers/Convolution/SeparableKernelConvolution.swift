@@ -19,22 +19,34 @@ struct SeparableKernelConvolution: Sendable {
   let cells: Int
   /// Per axis, the symmetric `n x n` kernel matrix, row-major.
   let kernels: [[Double]]
+  /// False when the construction gave up under its budget (the matrices are incomplete).
+  let complete: Bool
 
-  init(shape: [Int], spacing: [Double], epsilon: Double) {
+  /// The kernel; with a `budget`, its construction polls the time limit every `2^14` entries
+  /// or so and gives up once it has passed (``complete`` false).
+  init(shape: [Int], spacing: [Double], epsilon: Double, budget: WorkBudget? = nil) {
     self.shape = shape
     cells = shape.reduce(1, *)
+    var complete = true
     kernels = (0..<3).map { axis in
       let n = shape[axis]
       let h = spacing[axis]
-      var k = [Double](repeating: 0, count: n * n)
-      for i in 0..<n {
-        for j in 0..<n {
-          let x = h * Double(i - j)
-          k[i * n + j] = _exp(-x * x / epsilon)
+      // Written as computed, no zero-fill first (see ``SeparableLogConvolution``); a construction
+      // that gives up leaves a shorter array, never used.
+      let pollRows = max(1, (1 << 14) / max(n, 1))
+      return [Double](unsafeUninitializedCapacity: n * n) { k, count in
+        for i in 0..<n {
+          if let budget, complete, i % pollRows == 0, budget.pastDeadline() { complete = false }
+          guard complete else { return }
+          for j in 0..<n {
+            let x = h * Double(i - j)
+            (k.baseAddress! + i * n + j).initialize(to: _exp(-x * x / epsilon))
+          }
+          count = (i + 1) * n
         }
       }
-      return k
     }
+    self.complete = complete
   }
 
   /// `output = K input` for `count` grids stored one after the other (row-major, `cells` values

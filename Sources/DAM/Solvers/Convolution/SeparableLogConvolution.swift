@@ -22,39 +22,65 @@ struct SeparableLogConvolution: Sendable {
   let exponents: [[Double]]
   /// Per axis, the `n x n` kernel matrix `exp(-(h (i - i'))²/ε)`, row-major.
   let kernels: [[Double]]
+  /// False when the construction gave up under its budget (the matrices are incomplete).
+  let complete: Bool
 
-  init(shape: [Int], spacing: [Double], epsilon: Double) {
+  /// The kernel; with a `budget`, its construction polls the time limit every `2^14` entries
+  /// or so and gives up once it has passed (``complete`` false).
+  init(shape: [Int], spacing: [Double], epsilon: Double, budget: WorkBudget? = nil) {
     self.shape = shape
     var exponents: [[Double]] = []
     var kernels: [[Double]] = []
-    for axis in 0..<3 {
+    var complete = true
+    axes: for axis in 0..<3 {
       let n = shape[axis]
       let h = spacing[axis]
       let e = (0..<n).map { d -> Double in
         let x = h * Double(d)
         return x * x / epsilon
       }
-      var k = [Double](repeating: 0, count: n * n)
-      for i in 0..<n {
-        for j in 0..<n { k[i * n + j] = _exp(-e[abs(i - j)]) }
+      // Rows are written as they are computed (no zero-fill first: at n = 20,000 that alone is
+      // 3.2 GB of page faults, seconds before the first poll); a construction that gives up
+      // leaves a shorter array, never used.
+      let pollRows = max(1, (1 << 14) / max(n, 1))
+      let k = [Double](unsafeUninitializedCapacity: n * n) { k, count in
+        for i in 0..<n {
+          if let budget, i % pollRows == 0, budget.pastDeadline() {
+            complete = false
+            return
+          }
+          for j in 0..<n { (k.baseAddress! + i * n + j).initialize(to: _exp(-e[abs(i - j)])) }
+          count = (i + 1) * n
+        }
       }
+      guard complete else { break axes }
       exponents.append(e)
       kernels.append(k)
     }
     self.exponents = exponents
     self.kernels = kernels
+    self.complete = complete
   }
 
   /// `output_j = log Σₖ exp(input_k - C_jk/ε)`; `-∞` inputs are masked cells. `buffer` is
-  /// scratch of at least `shape` cells.
-  func apply(_ input: [Double], into output: inout [Double], buffer: inout [Double]) {
+  /// scratch of at least `shape` cells. With a `budget`, the passes poll its time limit every
+  /// `2^14` terms or so and give up once it has passed: the result is then false and `output`
+  /// unspecified.
+  @discardableResult
+  func apply(
+    _ input: [Double], into output: inout [Double], buffer: inout [Double], budget: WorkBudget? = nil
+  )
+    -> Bool
+  {
     output = input
     for axis in (0..<3).reversed() where shape[axis] > 1 {
-      pass(axis: axis, &output, scratch: &buffer)
+      guard pass(axis: axis, &output, scratch: &buffer, budget: budget) else { return false }
     }
+    return true
   }
 
-  private func pass(axis: Int, _ values: inout [Double], scratch: inout [Double]) {
+  private func pass(axis: Int, _ values: inout [Double], scratch: inout [Double], budget: WorkBudget?) -> Bool
+  {
     let n = shape[axis]
     let stride = shape[(axis + 1)...].reduce(1, *)
     let outer = shape[..<axis].reduce(1, *)
@@ -63,8 +89,11 @@ struct SeparableLogConvolution: Sendable {
     var result = [Double](repeating: 0, count: n)
     let kernel = kernels[axis]
     let exponent = exponents[axis]
+    // Lines between two polls of the budget: about 2^14 terms (a line is up to n² terms).
+    let pollLines = max(1, (1 << 14) / max(n * n, 1))
     for o in 0..<outer {
       for s in 0..<stride {
+        if let budget, (o * stride + s) % pollLines == 0, budget.pastDeadline() { return false }
         let base = o * n * stride + s
         var largest = -Double.infinity
         var smallest = Double.infinity
@@ -98,6 +127,7 @@ struct SeparableLogConvolution: Sendable {
         for i in 0..<n { values[base + i * stride] = result[i] }
       }
     }
+    return true
   }
 }
 

@@ -38,13 +38,17 @@ struct LogScheme<Operator: SoftminOperator>: SinkhornScheme {
   mutating func move(to epsilon: Double, exact: Bool) { self.epsilon = epsilon }
 
   mutating func annealingIteration() throws(SchemeError) {
-    kernel.softminColumns(epsilon: epsilon, logWeights: logA, potential: f, into: &g)
-    kernel.softminRows(epsilon: epsilon, logWeights: logB, potential: g, into: &f)
+    do throws(DAMError) {
+      try kernel.softminColumns(epsilon: epsilon, logWeights: logA, potential: f, into: &g)
+      try kernel.softminRows(epsilon: epsilon, logWeights: logB, potential: g, into: &f)
+    } catch { throw .failure(error) }
   }
 
   mutating func measure(omega: Double) throws(SchemeError) -> (error: Double, mass: Double) {
     // g-update from f, relaxed; the column error of (f, g) follows from g̃ - g.
-    kernel.softminColumns(epsilon: epsilon, logWeights: logA, potential: f, into: &gTilde)
+    do throws(DAMError) {
+      try kernel.softminColumns(epsilon: epsilon, logWeights: logA, potential: f, into: &gTilde)
+    } catch { throw .failure(error) }
     var columnError = 0.0
     for k in 0..<b.count {
       let updated = g[k] + omega * (gTilde[k] - g[k])
@@ -52,8 +56,10 @@ struct LogScheme<Operator: SoftminOperator>: SinkhornScheme {
       if b[k] > 0 { columnError += b[k] * abs(_exp((updated - gTilde[k]) / epsilon) - 1) }
     }
     // f̃ from g gives the row marginal of (f, g) without another pass.
-    kernel.softminRows(epsilon: epsilon, logWeights: logB, potential: g, into: &fTilde)
-    do throws(DAMError) { try requireFinitePotential(fTilde, epsilon, what) } catch { throw .failure(error) }
+    do throws(DAMError) {
+      try kernel.softminRows(epsilon: epsilon, logWeights: logB, potential: g, into: &fTilde)
+      try requireFinitePotential(fTilde, epsilon, what)
+    } catch { throw .failure(error) }
     let (rowError, mass) = rowMarginal(a, f, fTilde, epsilon)
     return (rowError + columnError, mass)
   }

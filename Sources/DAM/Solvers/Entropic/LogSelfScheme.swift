@@ -26,13 +26,17 @@ struct LogSelfScheme<Operator: SoftminOperator>: SinkhornScheme {
   mutating func move(to epsilon: Double, exact: Bool) { self.epsilon = epsilon }
 
   mutating func annealingIteration() throws(SchemeError) {
-    kernel.softminRows(epsilon: epsilon, logWeights: logA, potential: p, into: &pTilde)
+    do throws(DAMError) {
+      try kernel.softminRows(epsilon: epsilon, logWeights: logA, potential: p, into: &pTilde)
+    } catch { throw .failure(error) }
     for j in 0..<a.count { p[j] = 0.5 * (p[j] + pTilde[j]) }
   }
 
   mutating func measure(omega: Double) throws(SchemeError) -> (error: Double, mass: Double) {
-    kernel.softminRows(epsilon: epsilon, logWeights: logA, potential: p, into: &pTilde)
-    do throws(DAMError) { try requireFinitePotential(pTilde, epsilon, what) } catch { throw .failure(error) }
+    do throws(DAMError) {
+      try kernel.softminRows(epsilon: epsilon, logWeights: logA, potential: p, into: &pTilde)
+      try requireFinitePotential(pTilde, epsilon, what)
+    } catch { throw .failure(error) }
     let (rowError, mass) = rowMarginal(a, p, pTilde, epsilon)
     return (2 * rowError, mass)  // rows and columns agree by symmetry
   }

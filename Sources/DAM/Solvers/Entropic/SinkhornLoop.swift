@@ -53,16 +53,28 @@ struct SinkhornLoop<Backend: Sendable & Hashable> {
         f: f, g: g, iterations: iterations, newtonSteps: newtonSteps, error: error, mass: mass,
         converged: converged, stagnation: stagnation, underflowed: underflowed)
     }
-    // The work budget, if any, is checked every `every` iterations and once at the end (so that
-    // the iterations of short solves count too).
+    // The work budget, if any, is checked every `every` iterations, before every Newton step
+    // (which counts as an iteration) and once at the end (so that the iterations of short solves
+    // count too). A failure is reported as the budget's error when the budget is spent: work that
+    // gave up its rest once the time limit passed (a soft-minimum's rows, a kernel's entries) can
+    // leave values that fail a later test.
     let budget = currentBudget()
     let every = WorkBudget.checkInterval(work: scheme.rows * scheme.columns)
     var checked = 0
-    func checkBudget() throws(DAMError) {
-      guard let budget, iterations > checked else { return }
-      defer { checked = iterations }
-      try budget.check(iterations: iterations - checked) {
-        let stage = error.isFinite ? "marginal error \(error)" : "annealing epsilon"
+    // Newton steps begun (each counts as an iteration); within a polish, the step about to be
+    // taken (1-based) and the marginal error before it.
+    var newtonCounted = 0
+    var newtonStep = 0
+    var newtonError = Double.infinity
+    func checkBudget(force: Bool = false) throws(DAMError) {
+      let counted = iterations + newtonCounted
+      guard let budget, force || counted > checked else { return }
+      defer { checked = counted }
+      try budget.check(iterations: counted - checked) {
+        let stage =
+          newtonStep > 0
+          ? "Newton step \(newtonStep) of at most 60, marginal error \(newtonError)"
+          : error.isFinite ? "marginal error \(error)" : "annealing epsilon"
         return
           "an entropic transport solve (\(scheme.rows) x \(scheme.columns)) at epsilon \(options.epsilon), iteration \(iterations) (at most \(options.maxIterations) at the target), \(stage)"
       }
@@ -126,7 +138,21 @@ struct SinkhornLoop<Backend: Sendable & Hashable> {
                 cost: newton.cost, values: newton.cost.materialized(), a: newton.a, b: newton.b,
                 logA: newton.a.map(_log), logB: newton.b.map(_log), epsilon: options.epsilon)
             newtonSolver = solver
-            if let polished = solver.polish(&f, &g, tolerance: options.tolerance, maxSteps: 60) {
+            let polish: (error: Double, mass: Double, steps: Int)?
+            do {
+              polish = try solver.polish(&f, &g, tolerance: options.tolerance, maxSteps: 60) {
+                (steps: Int, stepError: Double) throws(DAMError) in
+                guard budget != nil else { return }
+                newtonCounted += 1
+                newtonStep = steps + 1
+                newtonError = stepError
+                try checkBudget()
+              }
+            } catch {
+              throw .failure(error)
+            }
+            newtonStep = 0
+            if let polished = polish {
               newtonSteps += polished.steps
               if polished.error < error {
                 scheme.reset(f: f, g: g)
@@ -156,9 +182,11 @@ struct SinkhornLoop<Backend: Sendable & Hashable> {
     } catch {
       switch error {
       case .underflow:
-        try checkBudget()
+        try checkBudget(force: true)
         return stopped(underflowed: true)
-      case .failure(let failure): throw failure
+      case .failure(let failure):
+        if failure.kind != .budgetExceeded { try checkBudget(force: true) }
+        throw failure
       }
     }
     try checkBudget()
