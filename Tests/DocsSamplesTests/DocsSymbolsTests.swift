@@ -30,6 +30,7 @@ struct DocsSymbolsTests {
     // Names from other software the documents compare with or configure.
     "SamplesLoss": "GeomLoss (Python)", "EuclideanP": "OTT-JAX (Python)", "PNormP": "OTT-JAX (Python)",
     "Prescott": "an OpenBLAS core type", "Haswell": "an OpenBLAS core type",
+    "openblas_set_num_threads": "OpenBLAS's C API", "blas_thread_shutdown_": "OpenBLAS's C API",
     // Mathematical notation.
     "S_eps": "the Sinkhorn divergence at eps",
     // History: Docs/reliability.md names the function a race was found in, before its rename.
