@@ -88,25 +88,24 @@ extension NPY {
   }
 
   /// Reads exactly `count` bytes at `offset` into `destination`; false on a read error or a short
-  /// read. Large reads go in two pieces on two threads: the copy out of the page cache and the
-  /// first touch of the destination's pages (the kernel zeroes each) are most of a large read's
-  /// time, and both split.
+  /// read. Reads of 16 MiB and more go in two pieces on two threads: the copy out of the page
+  /// cache and the first touch of the destination's pages (the kernel zeroes each) are most of a
+  /// large read's time, and both split.
   private static func readInPieces(
     _ fd: Int32, into destination: UnsafeMutableRawPointer, count: Int, at offset: Int
   ) -> Bool {
-    let pieces = count >= 1 << 24 ? 2 : 1
-    // Piece boundaries on 2 MiB multiples, so the pieces do not share a page of the destination.
-    let boundary = (count / pieces) & ~((1 << 21) - 1)
+    guard count >= 1 << 24 else { return readFully(fd, into: destination, count: count, at: offset) == count }
+    // The boundary on a 2 MiB multiple, so the pieces do not share a page of the destination.
+    let boundary = (count / 2) & ~((1 << 21) - 1)
     let destination = UncheckedSendable(destination)
-    let complete = UncheckedSendable(UnsafeMutablePointer<Bool>.allocate(capacity: pieces))
+    let complete = UncheckedSendable(UnsafeMutablePointer<Bool>.allocate(capacity: 2))
     defer { complete.value.deallocate() }
-    DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-      let start = piece == 0 ? 0 : boundary
-      let end = piece == pieces - 1 ? count : boundary
+    DispatchQueue.concurrentPerform(iterations: 2) { piece in
+      let (start, end) = piece == 0 ? (0, boundary) : (boundary, count)
       let filled = readFully(fd, into: destination.value + start, count: end - start, at: offset + start)
       (complete.value + piece).initialize(to: filled == end - start)
     }
-    return UnsafeBufferPointer(start: complete.value, count: pieces).allSatisfy { $0 }
+    return complete.value[0] && complete.value[1]
   }
 
   /// Up to `count` bytes at `offset`, fewer at the end of the file; nil on a read error.

@@ -250,8 +250,8 @@ struct RetrieveCommand: ParsableCommand {
     return map
   }
 
-  /// Each query's entry of the report.
-  /// The queries' rows, on every core (each scans its query's N weights and divergences).
+  /// Each query's entry of the report, built on every core (each scans its query's N weights and
+  /// divergences).
   func queryResults<State>(_ retrieved: [RetrievalResult<State>], dotProduct: Bool = false) -> [QueryResult] {
     let (options, json) = (weightOptions, format.json)
     return concurrentMap(retrieved.count, workers: coreCount) { b in

@@ -158,8 +158,8 @@ extension GridKernel {
   /// underflow, each below `1e-308`, would then no longer be negligible.
   fileprivate func scaledConvolve(_ separable: SeparableKernelConvolution, workspace: Workspace) -> Bool {
     let n = cellCount
-    // The workspace's arrays are taken once, as buffers: element accesses to a class's stored
-    // arrays each begin and end a dynamic exclusivity access (a sixth of a grid retrieval's time).
+    // The workspace's arrays are taken once, as buffers: each element access to a class's stored
+    // array would begin and end a dynamic exclusivity access.
     return workspace.input.withUnsafeBufferPointer { input in
       workspace.scaled.withUnsafeMutableBufferPointer { scaled in
         workspace.output.withUnsafeMutableBufferPointer { output in
